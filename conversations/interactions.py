@@ -1,0 +1,109 @@
+"""Neutral inbound interactions and the outcomes the engine answers them with.
+
+An adapter turns one platform payload into one interaction, calls ``Engine.handle``, and turns
+the outcome into the platform's answer (an ack, an ephemeral reply, a modal, field errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conversations.refs import ConversationRef, MessageRef, UserRef
+from conversations.views import Form, FormValue, Home, Message
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted. Identity is ``ref``; the rest is best-effort profile data from the platform."""
+
+    ref: UserRef
+    display_name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class CommandInvoked:
+    actor: Actor
+    text: str  # e.g. "match preview"; mentions normalised to "@<user_id>"
+    conversation: ConversationRef | None = None
+
+
+@dataclass(frozen=True)
+class ButtonPressed:
+    actor: Actor
+    action_id: str
+    value: str
+    conversation: ConversationRef | None = None
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True)
+class FormSubmitted:
+    actor: Actor
+    form_id: str
+    state: str
+    values: dict[str, FormValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MemberJoined:
+    actor: Actor
+    channel: ConversationRef
+
+
+@dataclass(frozen=True)
+class HomeOpened:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Installed:
+    """The app was installed or a conversation with it started; ``conversation`` reaches the actor."""
+
+    actor: Actor
+    conversation: ConversationRef | None = None
+
+
+Interaction = CommandInvoked | ButtonPressed | FormSubmitted | MemberJoined | HomeOpened | Installed
+
+
+# ---- outcomes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer only the actor sees (Slack ephemeral / Teams reply in the same chat)."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
+class ShowForm:
+    form: Form
+
+
+@dataclass(frozen=True)
+class FormErrors:
+    """Keep the form open and show these messages beside the named fields."""
+
+    errors: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CloseForm:
+    """The submission was accepted; ``message`` (optional) confirms it to the actor."""
+
+    message: Message | None = None
+
+
+@dataclass(frozen=True)
+class ShowHome:
+    home: Home
+
+
+@dataclass(frozen=True)
+class NoReply:
+    pass
+
+
+Outcome = Reply | ShowForm | FormErrors | CloseForm | ShowHome | NoReply

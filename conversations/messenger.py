@@ -1,0 +1,62 @@
+"""The Messenger port: how the engine reaches people. Adapters implement it.
+
+Capabilities let the engine choose a fallback (a 1:1 introduction to each buddy when group
+conversations cannot be opened) instead of asking which platform it is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from conversations.refs import ConversationRef, MessageRef, UserRef
+from conversations.views import Home, Message
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    group_dm: bool = True  # can open one conversation with 2..8 people and the bot
+    home_tab: bool = False
+    message_update: bool = True
+    max_group_size: int = 8
+
+
+class DeliveryError(Exception):
+    """A send failed. ``retryable`` failures may be tried again after ``retry_after`` seconds;
+    ``unknown`` means the request may or may not have taken effect (never resend blindly)."""
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        retryable: bool = False,
+        unknown: bool = False,
+        retry_after: float | None = None,
+        unreachable: bool = False,
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retryable = retryable
+        self.unknown = unknown
+        self.retry_after = retry_after
+        self.unreachable = unreachable  # the person blocked the bot or left the workspace
+
+
+class Messenger(Protocol):
+    capabilities: Capabilities
+
+    async def open_dm(self, user: UserRef) -> ConversationRef: ...
+
+    async def open_group(self, users: Sequence[UserRef], topic: str = "") -> ConversationRef: ...
+
+    async def post(self, conversation: ConversationRef, message: Message, *, tag: str = "") -> MessageRef:
+        """Post; ``tag`` is the outbox key, kept as message metadata where the platform allows, so an
+        ambiguous failure can be checked with :meth:`find_tagged` instead of posting twice."""
+        ...
+
+    async def find_tagged(self, conversation: ConversationRef, tag: str) -> MessageRef | None: ...
+
+    async def update(self, ref: MessageRef, message: Message) -> None: ...
+
+    async def publish_home(self, user: UserRef, home: Home) -> None: ...

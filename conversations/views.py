@@ -1,0 +1,169 @@
+"""Neutral views: what the engine shows, independent of any messenger.
+
+Text fields hold neutral markup (see :mod:`conversations.markup`). Button ``action_id`` and
+``value`` and a form's ``state`` round-trip unchanged through every adapter. Each adapter renders
+these with pure functions (Block Kit, Adaptive Cards) and keeps within its platform's limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# ---- messages ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    text: str  # plain text, no markup
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str = ""
+    fields: tuple[tuple[str, str], ...] = ()  # (label, markup value)
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action_id: str
+    value: str = ""
+    style: Literal["default", "primary", "danger"] = "default"
+    url: str = ""  # a link button opens this instead of sending an action
+
+
+@dataclass(frozen=True)
+class Actions:
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    text: str
+
+
+@dataclass(frozen=True)
+class Divider:
+    pass
+
+
+Block = Header | Section | Actions | Context | Divider
+
+
+@dataclass(frozen=True)
+class Message:
+    """A post. ``text`` is the notification/fallback summary; ``blocks`` the body."""
+
+    text: str
+    blocks: tuple[Block, ...] = ()
+    carries_user_text: bool = False  # renderers turn off link unfurling when set
+
+    @staticmethod
+    def simple(text: str) -> Message:
+        return Message(text=text, blocks=(Section(text),))
+
+
+# ---- forms ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ShortText:
+    id: str
+    label: str
+    required: bool = True
+    max_chars: int = 150
+    initial: str = ""
+    placeholder: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class LongText:
+    id: str
+    label: str
+    required: bool = True
+    word_limit: int = 0  # 0: no word limit
+    max_chars: int = 3000
+    initial: str = ""
+    placeholder: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Select:
+    id: str
+    label: str
+    options: tuple[Option, ...]
+    required: bool = True
+    initial: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class MultiSelect:
+    id: str
+    label: str
+    options: tuple[Option, ...]
+    required: bool = False
+    initial: tuple[str, ...] = ()
+    max_selected: int = 0
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Checkbox:
+    """A single yes/no box (consent, say); its value is True or False."""
+
+    id: str
+    label: str
+    required: bool = False  # when True it must be ticked
+    initial: bool = False
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class DateField:
+    id: str
+    label: str
+    required: bool = True
+    initial: str = ""  # ISO date
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    """Read-only text inside a form (the partner's letter, say)."""
+
+    text: str
+
+
+FormField = ShortText | LongText | Select | MultiSelect | Checkbox | DateField | Note
+
+FormValue = str | bool | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Form:
+    form_id: str  # which handler receives the submission
+    title: str
+    fields: tuple[FormField, ...]
+    submit_label: str = "Submit"
+    state: str = ""  # opaque to adapters; at most 2,000 characters
+
+    def input_fields(self) -> tuple[FormField, ...]:
+        return tuple(f for f in self.fields if not isinstance(f, Note))
+
+
+# ---- home ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Home:
+    blocks: tuple[Block, ...] = field(default_factory=tuple)

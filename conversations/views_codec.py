@@ -1,0 +1,62 @@
+"""Neutral views to and from JSON-ready dicts, so the outbox can store a message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conversations.views import Actions, Block, Button, Context, Divider, Header, Message, Section
+
+_BLOCK_TYPES: dict[str, type] = {
+    "header": Header,
+    "section": Section,
+    "actions": Actions,
+    "context": Context,
+    "divider": Divider,
+}
+_NAMES = {cls: name for name, cls in _BLOCK_TYPES.items()}
+
+
+def block_to_dict(block: Block) -> dict[str, Any]:
+    kind = _NAMES[type(block)]
+    if isinstance(block, Header | Context):
+        return {"type": kind, "text": block.text}
+    if isinstance(block, Section):
+        return {"type": kind, "text": block.text, "fields": [list(f) for f in block.fields]}
+    if isinstance(block, Actions):
+        return {
+            "type": kind,
+            "buttons": [
+                {"label": b.label, "action_id": b.action_id, "value": b.value, "style": b.style, "url": b.url}
+                for b in block.buttons
+            ],
+        }
+    return {"type": kind}
+
+
+def block_from_dict(data: dict[str, Any]) -> Block:
+    kind = data["type"]
+    if kind in ("header", "context"):
+        return _BLOCK_TYPES[kind](data["text"])  # type: ignore[no-any-return]
+    if kind == "section":
+        return Section(data.get("text", ""), tuple((a, b) for a, b in data.get("fields", [])))
+    if kind == "actions":
+        return Actions(tuple(Button(**b) for b in data["buttons"]))
+    if kind == "divider":
+        return Divider()
+    raise ValueError(f"unknown block type {kind!r}")
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    return {
+        "text": message.text,
+        "blocks": [block_to_dict(b) for b in message.blocks],
+        "carries_user_text": message.carries_user_text,
+    }
+
+
+def message_from_dict(data: dict[str, Any]) -> Message:
+    return Message(
+        text=data["text"],
+        blocks=tuple(block_from_dict(b) for b in data.get("blocks", [])),
+        carries_user_text=bool(data.get("carries_user_text", False)),
+    )

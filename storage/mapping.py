@@ -1,0 +1,32 @@
+"""Maps the engine's record dataclasses onto the tables (SQLAlchemy imperative mapping)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import registry
+
+from conversations import model
+from storage import tables
+
+mapper_registry = registry(metadata=tables.metadata)
+
+_MAPPINGS = (
+    (model.Cohort, tables.cohorts),
+    (model.Coordinator, tables.coordinators),
+    (model.Participant, tables.participants),
+    (model.Match, tables.matches),
+    (model.MatchMember, tables.match_members),
+    (model.MatchProposal, tables.match_proposals),
+    (model.TaskDefinition, tables.task_definitions),
+    (model.Assignment, tables.assignments),
+    (model.Response, tables.responses),
+    (model.Nudge, tables.nudges),
+    (model.AuditEntry, tables.audit_log),
+    (model.OutboxItem, tables.outbox),
+)
+
+
+def start_mappers() -> None:
+    """Idempotent: safe to call from every entry point."""
+    for cls, table in _MAPPINGS:
+        if not hasattr(cls, "__mapper__"):
+            mapper_registry.map_imperatively(cls, table)

@@ -1,0 +1,357 @@
+"""SQLAlchemy implementations of the repositories in :mod:`conversations.store`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from itertools import combinations
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from conversations.model import (
+    Assignment,
+    AuditEntry,
+    Cohort,
+    Coordinator,
+    Match,
+    MatchMember,
+    MatchProposal,
+    MatchStatus,
+    Nudge,
+    OutboxItem,
+    Participant,
+    Response,
+    TaskDefinition,
+)
+from conversations.refs import UserRef
+from storage import tables
+
+
+class _Repo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+
+class SqlCohorts(_Repo):
+    def add(self, cohort: Cohort) -> Cohort:
+        self.session.add(cohort)
+        self.session.flush()
+        return cohort
+
+    def get(self, cohort_id: int) -> Cohort | None:
+        return self.session.get(Cohort, cohort_id)
+
+    def by_name(self, name: str) -> Cohort | None:
+        stmt = select(Cohort).where(func.lower(tables.cohorts.c.name) == name.strip().lower())
+        return self.session.scalars(stmt).first()
+
+    def all(self) -> list[Cohort]:
+        return list(self.session.scalars(select(Cohort).order_by(tables.cohorts.c.id)))
+
+    def coordinators(self, cohort_id: int) -> list[Coordinator]:
+        stmt = select(Coordinator).where(tables.coordinators.c.cohort_id == cohort_id)
+        return list(self.session.scalars(stmt.order_by(tables.coordinators.c.id)))
+
+    def add_coordinator(self, coordinator: Coordinator) -> None:
+        c = tables.coordinators.c
+        exists = self.session.scalars(
+            select(Coordinator).where(
+                c.cohort_id == coordinator.cohort_id,
+                c.platform == coordinator.platform,
+                c.workspace == coordinator.workspace,
+                c.user_id == coordinator.user_id,
+            )
+        ).first()
+        if exists is None:
+            self.session.add(coordinator)
+            self.session.flush()
+
+    def coordinated_by(self, user: UserRef) -> list[Cohort]:
+        c = tables.coordinators.c
+        stmt = (
+            select(Cohort)
+            .join(tables.coordinators, c.cohort_id == tables.cohorts.c.id)
+            .where(c.platform == user.platform, c.workspace == user.workspace, c.user_id == user.user_id)
+            .order_by(tables.cohorts.c.id)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class SqlParticipants(_Repo):
+    def add(self, participant: Participant) -> Participant:
+        self.session.add(participant)
+        self.session.flush()
+        return participant
+
+    def get(self, participant_id: int) -> Participant | None:
+        return self.session.get(Participant, participant_id)
+
+    def find(self, cohort_id: int, user: UserRef) -> Participant | None:
+        p = tables.participants.c
+        stmt = select(Participant).where(
+            p.cohort_id == cohort_id,
+            p.platform == user.platform,
+            p.workspace == user.workspace,
+            p.user_id == user.user_id,
+        )
+        return self.session.scalars(stmt).first()
+
+    def for_user(self, user: UserRef) -> list[Participant]:
+        p = tables.participants.c
+        stmt = select(Participant).where(
+            p.platform == user.platform, p.workspace == user.workspace, p.user_id == user.user_id
+        )
+        return list(self.session.scalars(stmt.order_by(p.id)))
+
+    def in_cohort(self, cohort_id: int, statuses: Iterable[str] | None = None) -> list[Participant]:
+        p = tables.participants.c
+        stmt = select(Participant).where(p.cohort_id == cohort_id)
+        if statuses is not None:
+            stmt = stmt.where(p.status.in_(list(statuses)))
+        return list(self.session.scalars(stmt.order_by(p.registered_at, p.id)))
+
+    def many(self, ids: Iterable[int]) -> list[Participant]:
+        wanted = list(ids)
+        if not wanted:
+            return []
+        stmt = select(Participant).where(tables.participants.c.id.in_(wanted))
+        found = {p.id: p for p in self.session.scalars(stmt)}
+        return [found[i] for i in wanted if i in found]
+
+
+class SqlMatches(_Repo):
+    def add(self, match: Match, member_ids: Sequence[int]) -> Match:
+        self.session.add(match)
+        self.session.flush()
+        assert match.id is not None
+        for pid in member_ids:
+            self.session.add(MatchMember(match_id=match.id, participant_id=pid))
+        self.session.flush()
+        return match
+
+    def get(self, match_id: int) -> Match | None:
+        return self.session.get(Match, match_id)
+
+    def members(self, match_id: int) -> list[Participant]:
+        mm = tables.match_members.c
+        stmt = (
+            select(Participant)
+            .join(tables.match_members, mm.participant_id == tables.participants.c.id)
+            .where(mm.match_id == match_id)
+            .order_by(mm.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def member_rows(self, match_ids: Iterable[int]) -> list[MatchMember]:
+        ids = list(match_ids)
+        if not ids:
+            return []
+        stmt = select(MatchMember).where(tables.match_members.c.match_id.in_(ids))
+        return list(self.session.scalars(stmt.order_by(tables.match_members.c.id)))
+
+    def active_for(self, participant_id: int) -> Match | None:
+        mm = tables.match_members.c
+        stmt = (
+            select(Match)
+            .join(tables.match_members, mm.match_id == tables.matches.c.id)
+            .where(mm.participant_id == participant_id, tables.matches.c.status == MatchStatus.ACTIVE)
+        )
+        return self.session.scalars(stmt).first()
+
+    def active_in(self, cohort_id: int) -> list[Match]:
+        m = tables.matches.c
+        stmt = select(Match).where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE)
+        return list(self.session.scalars(stmt.order_by(m.id)))
+
+    def past_pairs(self, users: Iterable[UserRef]) -> set[frozenset[str]]:
+        wanted = {u.key for u in users}
+        if not wanted:
+            return set()
+        p, mm = tables.participants.c, tables.match_members.c
+        rows = self.session.execute(
+            select(mm.match_id, p.platform, p.workspace, p.user_id).join(
+                tables.participants, p.id == mm.participant_id
+            )
+        )
+        groups: dict[int, list[str]] = {}
+        for match_id, platform, workspace, user_id in rows:
+            groups.setdefault(match_id, []).append(f"{platform}:{workspace}:{user_id}")
+        pairs: set[frozenset[str]] = set()
+        for keys in groups.values():
+            for a, b in combinations(keys, 2):
+                if a in wanted or b in wanted:
+                    pairs.add(frozenset((a, b)))
+        return pairs
+
+    def add_proposal(self, proposal: MatchProposal) -> MatchProposal:
+        self.session.add(proposal)
+        self.session.flush()
+        return proposal
+
+    def open_proposal(self, cohort_id: int) -> MatchProposal | None:
+        mp = tables.match_proposals.c
+        stmt = (
+            select(MatchProposal)
+            .where(mp.cohort_id == cohort_id, mp.confirmed_at.is_(None))
+            .order_by(mp.id.desc())
+        )
+        return self.session.scalars(stmt).first()
+
+
+class SqlTasks(_Repo):
+    def get(self, key: str) -> TaskDefinition | None:
+        stmt = select(TaskDefinition).where(tables.task_definitions.c.key == key)
+        return self.session.scalars(stmt).first()
+
+    def all(self) -> list[TaskDefinition]:
+        t = tables.task_definitions.c
+        return list(self.session.scalars(select(TaskDefinition).order_by(t.position, t.id)))
+
+    def replace_all(self, definitions: Sequence[TaskDefinition]) -> None:
+        existing = {t.key: t for t in self.all()}
+        for new in definitions:
+            old = existing.pop(new.key, None)
+            if old is None:
+                self.session.add(new)
+                continue
+            for attr in ("title", "summary", "instructions", "minutes", "due_days", "phases",
+                         "competencies", "position", "source"):  # fmt: skip
+                setattr(old, attr, getattr(new, attr))
+        for stale in existing.values():
+            self.session.delete(stale)
+        self.session.flush()
+
+
+class SqlAssignments(_Repo):
+    def add(self, assignment: Assignment) -> Assignment:
+        self.session.add(assignment)
+        self.session.flush()
+        return assignment
+
+    def get(self, assignment_id: int) -> Assignment | None:
+        return self.session.get(Assignment, assignment_id)
+
+    def for_match(self, match_id: int) -> list[Assignment]:
+        a = tables.assignments.c
+        return list(
+            self.session.scalars(select(Assignment).where(a.match_id == match_id).order_by(a.sequence))
+        )
+
+    def latest(self, match_id: int) -> Assignment | None:
+        a = tables.assignments.c
+        stmt = select(Assignment).where(a.match_id == match_id).order_by(a.sequence.desc())
+        return self.session.scalars(stmt).first()
+
+    def open_since(self, cohort_id: int, before: datetime) -> list[Assignment]:
+        """The latest assignment of each active match in the cohort, posted before ``before``."""
+        a, m = tables.assignments.c, tables.matches.c
+        latest = (
+            select(a.match_id, func.max(a.sequence).label("seq"))
+            .join(tables.matches, m.id == a.match_id)
+            .where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE)
+            .group_by(a.match_id)
+            .subquery()
+        )
+        stmt = (
+            select(Assignment)
+            .join(latest, and_(a.match_id == latest.c.match_id, a.sequence == latest.c.seq))
+            .where(a.posted_at <= before)
+            .order_by(a.id)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class SqlResponses(_Repo):
+    def add(self, response: Response) -> Response:
+        self.session.add(response)
+        self.session.flush()
+        return response
+
+    def find(self, assignment_id: int, phase: str, owner_id: int) -> Response | None:
+        r = tables.responses.c
+        stmt = select(Response).where(
+            r.assignment_id == assignment_id, r.phase == phase, r.owner_id == owner_id
+        )
+        return self.session.scalars(stmt).first()
+
+    def for_assignment(self, assignment_id: int) -> list[Response]:
+        r = tables.responses.c
+        return list(
+            self.session.scalars(select(Response).where(r.assignment_id == assignment_id).order_by(r.id))
+        )
+
+    def for_cohort(self, cohort_id: int) -> list[Response]:
+        r, a, m = tables.responses.c, tables.assignments.c, tables.matches.c
+        stmt = (
+            select(Response)
+            .join(tables.assignments, a.id == r.assignment_id)
+            .join(tables.matches, m.id == a.match_id)
+            .where(m.cohort_id == cohort_id)
+            .order_by(r.id)
+        )
+        return list(self.session.scalars(stmt))
+
+
+class SqlNudges(_Repo):
+    def add(self, nudge: Nudge) -> Nudge:
+        self.session.add(nudge)
+        self.session.flush()
+        return nudge
+
+    def for_assignment(self, assignment_id: int) -> list[Nudge]:
+        n = tables.nudges.c
+        return list(
+            self.session.scalars(select(Nudge).where(n.assignment_id == assignment_id).order_by(n.id))
+        )
+
+
+class SqlAudit(_Repo):
+    def add(self, entry: AuditEntry) -> None:
+        self.session.add(entry)
+
+    def for_cohort(self, cohort_id: int) -> list[AuditEntry]:
+        a = tables.audit_log.c
+        return list(self.session.scalars(select(AuditEntry).where(a.cohort_id == cohort_id).order_by(a.id)))
+
+
+class SqlOutbox(_Repo):
+    def add(self, item: OutboxItem) -> bool:
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = {col.name: getattr(item, col.name) for col in tables.outbox.columns if col.name != "id"}
+        stmt = insert(tables.outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        result = self.session.execute(stmt)
+        return bool(result.rowcount)
+
+    def get(self, item_id: int) -> OutboxItem | None:
+        return self.session.get(OutboxItem, item_id)
+
+    def claim(self, now: datetime, limit: int) -> list[OutboxItem]:
+        o = tables.outbox.c
+        stmt = (
+            select(OutboxItem)
+            .where(o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now))
+            .order_by(o.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        items = list(self.session.scalars(stmt))
+        if items:
+            self.session.execute(
+                update(tables.outbox)
+                .where(o.id.in_([i.id for i in items]), o.status == "pending")
+                .values(status="sending", attempts=o.attempts + 1)
+            )
+            for item in items:
+                self.session.refresh(item)
+        return [i for i in items if i.status == "sending"]
+
+    def count(self, status: str) -> int:
+        o = tables.outbox.c
+        return int(self.session.scalar(select(func.count()).where(o.status == status)) or 0)
+
+    def by_status(self, status: str) -> list[OutboxItem]:
+        o = tables.outbox.c
+        return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))

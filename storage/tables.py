@@ -1,0 +1,211 @@
+"""Table definitions. Alembic migrations in ``storage/migrations`` create exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from storage.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+cohorts = Table(
+    "cohorts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("region", String(64), nullable=False, default=""),
+    Column("registration_open", Boolean, nullable=False, default=True),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("cadence_weekday", Integer, nullable=False, default=0),
+    Column("cadence_time", String(5), nullable=False, default="09:00"),
+    Column("cadence_timezone", String(64), nullable=False, default="Europe/London"),
+    Column("cadence_every_weeks", Integer, nullable=False, default=1),
+    Column("nudge_pair_days", Integer, nullable=False, default=4),
+    Column("nudge_individual_days", Integer, nullable=False, default=7),
+    Column("alert_coordinator_days", Integer, nullable=False, default=10),
+    Column("allow_trios", Boolean, nullable=False, default=False),
+    Column("settings", JSON, nullable=False, default=dict),
+    Column("current_round", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime),
+)
+
+coordinators = Table(
+    "coordinators",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    UniqueConstraint("cohort_id", "platform", "workspace", "user_id", name="uq_coordinators_identity"),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("display_name", String(120), nullable=False),
+    Column("email", String(254), nullable=False, default=""),
+    Column("role", String(32), nullable=False),
+    Column("specialist_area", String(32), nullable=False, default=""),
+    Column("profession", String(32), nullable=False, default=""),
+    Column("grade", String(40), nullable=False, default=""),
+    Column("specialty", String(40), nullable=False, default=""),
+    Column("employer", String(120), nullable=False, default=""),
+    Column("employer_type", String(32), nullable=False, default=""),
+    Column("region", String(40), nullable=False, default=""),
+    Column("interests", JSON, nullable=False, default=list),
+    Column("consent_data", Boolean, nullable=False, default=False),
+    Column("consent_share", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False),
+    Column("registered_at", UTCDateTime),
+    Column("last_active_at", UTCDateTime),
+    Column("unreachable", Boolean, nullable=False, default=False),
+    UniqueConstraint("cohort_id", "platform", "workspace", "user_id", name="uq_participants_identity"),
+    Index("ix_participants_identity", "platform", "workspace", "user_id"),
+)
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("reasons", JSON, nullable=False, default=list),
+    Column("status", String(16), nullable=False),
+    Column("conversation", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Index("ix_matches_cohort_status", "cohort_id", "status"),
+)
+
+match_members = Table(
+    "match_members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("match_id", Integer, ForeignKey("matches.id", ondelete="CASCADE"), nullable=False),
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("match_id", "participant_id", name="uq_match_members_pair"),
+    Index("ix_match_members_participant", "participant_id"),
+)
+
+match_proposals = Table(
+    "match_proposals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("plan", JSON, nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("created_at", UTCDateTime),
+    Column("confirmed_at", UTCDateTime),
+)
+
+task_definitions = Table(
+    "task_definitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("title", String(120), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("instructions", Text, nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("due_days", Integer, nullable=False),
+    Column("phases", JSON, nullable=False),
+    Column("competencies", JSON, nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+    Column("source", String(255), nullable=False, default="builtin"),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("match_id", Integer, ForeignKey("matches.id", ondelete="CASCADE"), nullable=False),
+    Column("task_key", String(64), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("posted_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    UniqueConstraint("match_id", "task_key", name="uq_assignments_match_task"),
+)
+
+responses = Table(
+    "responses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assignment_id", Integer, ForeignKey("assignments.id", ondelete="CASCADE"), nullable=False),
+    Column("phase", String(40), nullable=False),
+    Column("owner_id", Integer, nullable=False),
+    Column("author_id", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("edited_at", UTCDateTime),
+    UniqueConstraint("assignment_id", "phase", "owner_id", name="uq_responses_owner"),
+)
+
+nudges = Table(
+    "nudges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("assignment_id", Integer, ForeignKey("assignments.id", ondelete="CASCADE"), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("participant_id", Integer, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    UniqueConstraint("assignment_id", "level", "participant_id", name="uq_nudges_once"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="SET NULL"), nullable=True),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", JSON, nullable=False, default=dict),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("recipient", JSON, nullable=False),
+    Column("message", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("error", Text, nullable=False, default=""),
+    Column("result", JSON, nullable=False, default=dict),
+    Column("match_id", Integer, nullable=True),
+    Index("ix_outbox_status_not_before", "status", "not_before"),
+)

@@ -1,0 +1,61 @@
+"""The SQLAlchemy unit of work: one session, one transaction, every repository."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.mapping import start_mappers
+from storage.repositories import (
+    SqlAssignments,
+    SqlAudit,
+    SqlCohorts,
+    SqlMatches,
+    SqlNudges,
+    SqlOutbox,
+    SqlParticipants,
+    SqlResponses,
+    SqlTasks,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+
+    def __enter__(self) -> Self:
+        self.session = self._factory()
+        self.cohorts = SqlCohorts(self.session)
+        self.participants = SqlParticipants(self.session)
+        self.matches = SqlMatches(self.session)
+        self.tasks = SqlTasks(self.session)
+        self.assignments = SqlAssignments(self.session)
+        self.responses = SqlResponses(self.session)
+        self.nudges = SqlNudges(self.session)
+        self.audit = SqlAudit(self.session)
+        self.outbox = SqlOutbox(self.session)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    """Call it to get a fresh unit of work; records stay usable after commit (no expiry)."""
+
+    def __init__(self, engine: Engine) -> None:
+        start_mappers()
+        self.engine = engine
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)
