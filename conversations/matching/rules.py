@@ -1,0 +1,86 @@
+"""The hard rules: eligibility, who may never be grouped, and which role mixes make a valid group."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from conversations.matching.features import CLINICIAN, GENERAL_MANAGER, SPECIALIST_MANAGER, role_code
+from conversations.matching.types import Candidate, MatchRules
+
+
+def is_eligible(candidate: Candidate, rules: MatchRules) -> bool:
+    """Eligibility is by grade, case-insensitively, for everyone whose grade is set.
+
+    A blank grade always passes: managers often have no grade in the clinical sense, and a coordinator
+    restricting, say, foundation doctors should not thereby shut every manager out.
+    """
+    if rules.eligible_grades is None or not candidate.grade.strip():
+        return True
+    allowed = {g.strip().casefold() for g in rules.eligible_grades}
+    return candidate.grade.strip().casefold() in allowed
+
+
+class Forbidden:
+    """Pairs of people who must not share a group: past buddies and the coordinator's exclusions.
+
+    Stored as sorted int64 keys over cohort indices so millions of candidate pairs can be checked at once.
+    """
+
+    def __init__(self, ids: np.ndarray, rules: MatchRules) -> None:
+        index = {int(pid): i for i, pid in enumerate(ids)}
+        self._n = len(ids)
+        keys = []
+        for pair in rules.past_buddies | rules.exclusions:
+            if len(pair) != 2:
+                continue
+            a, b = (index.get(pid) for pid in pair)
+            if a is not None and b is not None:
+                keys.append(min(a, b) * self._n + max(a, b))
+        self._keys = np.unique(np.array(keys, dtype=np.int64))
+
+    def contains(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Boolean mask: is (a[i], b[i]) forbidden?"""
+        if not len(self._keys):
+            return np.zeros(len(a), dtype=bool)
+        keys = np.minimum(a, b).astype(np.int64) * self._n + np.maximum(a, b)
+        at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        return self._keys[at] == keys
+
+
+def _composition_error(counts: Counter[int], rules: MatchRules) -> str | None:
+    shape = (counts[CLINICIAN], counts[GENERAL_MANAGER], counts[SPECIALIST_MANAGER])
+    if shape in ((1, 1, 0), (1, 1, 1)):
+        return None
+    if shape in ((2, 1, 0), (1, 2, 0)):
+        if rules.allow_uneven_trios:
+            return None
+        return "a trio of two clinicians or two general managers needs the coordinator to allow uneven trios"
+    return (
+        "a group needs one clinician and one general manager, optionally joined by one specialist manager "
+        f"(this one has {shape[0]} clinician(s), {shape[1]} general manager(s), {shape[2]} specialist(s))"
+    )
+
+
+def group_violations(members: Sequence[Candidate], rules: MatchRules) -> Iterable[str]:
+    """Every hard rule the group breaks, as messages naming participants by id."""
+    seen: set[int] = set()
+    for member in members:
+        if member.id in seen:
+            yield f"participant {member.id} appears twice in the group"
+        seen.add(member.id)
+    composition = _composition_error(Counter(role_code(m) for m in members), rules)
+    if composition:
+        yield composition
+    for member in members:
+        if not is_eligible(member, rules):
+            yield f"participant {member.id} is not eligible (grade {member.grade!r})"
+    for i, x in enumerate(members):
+        for y in members[i + 1 :]:
+            pair = frozenset((x.id, y.id))
+            if pair in rules.past_buddies:
+                yield f"participants {x.id} and {y.id} were buddies before"
+            if pair in rules.exclusions:
+                yield f"participants {x.id} and {y.id} are excluded from being matched by the coordinator"
