@@ -1,0 +1,122 @@
+"""SlackMessenger: the engine's Messenger port over the Slack Web API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.errors import TRANSPORT_ERRORS, from_api_error, from_transport_error
+from adapters.slack.render_blocks import render_home, render_message
+from conversations.messenger import Capabilities, DeliveryError
+from conversations.refs import ConversationRef, MessageRef, UserRef
+from conversations.views import Home, Message
+
+PLATFORM = "slack"
+OUTBOX_EVENT = "buddy_outbox"  # message metadata event_type that tags outbox posts
+HISTORY_PAGES = 5  # find_tagged reads at most this many pages of 200 messages
+
+TokenProvider = Callable[[str], Awaitable[str]]  # workspace (team id) -> bot token
+
+
+def static_token(token: str) -> TokenProvider:
+    """One workspace, one bot token (SLACK_BOT_TOKEN)."""
+
+    async def provide(_workspace: str) -> str:
+        return token
+
+    return provide
+
+
+class SlackMessenger:
+    capabilities = Capabilities(group_dm=True, home_tab=True, message_update=True, max_group_size=8)
+
+    def __init__(self, client: AsyncWebClient, tokens: TokenProvider) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    async def _call(self, method: str, workspace: str, *, idempotent: bool, **kwargs: Any) -> dict[str, Any]:
+        try:
+            token = await self.tokens(workspace)
+        except LookupError as e:
+            raise DeliveryError("not_installed") from e
+        try:
+            sdk_method = getattr(self.client, method.replace(".", "_"))  # e.g. chat_postMessage
+            response = await sdk_method(token=token, **kwargs)
+        except SlackApiError as e:
+            raise from_api_error(e, idempotent=idempotent) from e
+        except TRANSPORT_ERRORS as e:
+            raise from_transport_error(e, idempotent=idempotent) from e
+        return response.data if isinstance(response.data, dict) else {}
+
+    async def open_dm(self, user: UserRef) -> ConversationRef:
+        _check_platform(user)
+        data = await self._call("conversations.open", user.workspace, idempotent=True, users=user.user_id)
+        return ConversationRef(PLATFORM, user.workspace, data["channel"]["id"])
+
+    async def open_group(self, users: Sequence[UserRef], topic: str = "") -> ConversationRef:
+        """A multi-person DM with 2..8 people and the bot (Slack returns the existing one if any).
+        ``topic`` is not set: the introduction message carries it, and setting a group DM's topic
+        would need another call that can fail after the conversation exists."""
+        ids = list(dict.fromkeys(u.user_id for u in users))
+        if not 2 <= len(ids) <= self.capabilities.max_group_size:
+            raise DeliveryError("too_many_users" if len(ids) > 2 else "not_enough_users")
+        workspaces = {u.workspace for u in users}
+        if len(workspaces) != 1:
+            raise DeliveryError("users_in_several_workspaces")
+        for u in users:
+            _check_platform(u)
+        workspace = workspaces.pop()
+        data = await self._call("conversations.open", workspace, idempotent=True, users=",".join(ids))
+        return ConversationRef(PLATFORM, workspace, data["channel"]["id"])
+
+    async def post(self, conversation: ConversationRef, message: Message, *, tag: str = "") -> MessageRef:
+        body: dict[str, Any] = {"channel": conversation.conversation_id, **render_message(message)}
+        if message.carries_user_text:
+            body.update(unfurl_links=False, unfurl_media=False)
+        if tag:
+            body["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"key": tag}}
+        data = await self._call("chat.postMessage", conversation.workspace, idempotent=False, **body)
+        return MessageRef(conversation, str(data["ts"]))
+
+    async def find_tagged(self, conversation: ConversationRef, tag: str) -> MessageRef | None:
+        """Look for an outbox post by its tag in the conversation's recent history."""
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            args: dict[str, Any] = {
+                "channel": conversation.conversation_id,
+                "include_all_metadata": True,
+                "limit": 200,
+            }
+            if cursor:
+                args["cursor"] = cursor
+            data = await self._call("conversations.history", conversation.workspace, idempotent=True, **args)
+            for m in data.get("messages", []):
+                meta = m.get("metadata") or {}
+                if (
+                    meta.get("event_type") == OUTBOX_EVENT
+                    and (meta.get("event_payload") or {}).get("key") == tag
+                ):
+                    return MessageRef(conversation, str(m["ts"]))
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not data.get("has_more") or not cursor:
+                break
+        return None
+
+    async def update(self, ref: MessageRef, message: Message) -> None:
+        conv = ref.conversation
+        body = {"channel": conv.conversation_id, "ts": ref.message_id, **render_message(message)}
+        await self._call("chat.update", conv.workspace, idempotent=True, **body)
+
+    async def publish_home(self, user: UserRef, home: Home) -> None:
+        _check_platform(user)
+        await self._call(
+            "views.publish", user.workspace, idempotent=True, user_id=user.user_id, view=render_home(home)
+        )
+
+
+def _check_platform(ref: UserRef) -> None:
+    if ref.platform != PLATFORM:
+        raise DeliveryError(f"not a Slack user: {ref.platform}")

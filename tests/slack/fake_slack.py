@@ -1,0 +1,538 @@
+"""A fake Slack Web API on a real loopback aiohttp server.
+
+It records every call and rejects what Slack would reject: missing token or arguments, unknown
+users and channels, views and messages over Slack's limits, expired ``trigger_id``s. Tests point
+an ``AsyncWebClient`` at :attr:`FakeSlack.api_url` with ``base_url``.
+
+Trigger ids carry their issue time (``trig.<epoch ms>.<n>``, see :meth:`FakeSlack.trigger`) so
+the 3-second expiry is checked for real. ``response_url``s point back at this server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+JSON = dict[str, Any]
+
+TEAM = "T0TEAM01"
+BOT_USER = "U0BOT001"
+BOT_TOKEN = "xoxb-test-token"
+TRIGGER_TTL = 3.0
+
+
+@dataclass
+class Call:
+    method: str
+    args: JSON
+    token: str | None
+
+
+@dataclass
+class Conversation:
+    id: str
+    members: frozenset[str]
+    kind: str  # "im", "mpim", "channel"
+    messages: list[JSON] = field(default_factory=list)
+
+
+@dataclass
+class Fault:
+    error: str
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection after reading the request
+
+
+class FakeSlack:
+    def __init__(self, users: dict[str, JSON] | None = None, tokens: dict[str, str] | None = None) -> None:
+        self.users: dict[str, JSON] = users if users is not None else default_users()
+        self.tokens = tokens if tokens is not None else {BOT_TOKEN: TEAM}
+        self.calls: list[Call] = []
+        self.responses: list[JSON] = []  # bodies posted to response_url
+        self.conversations: dict[str, Conversation] = {}
+        self.views: dict[str, JSON] = {}  # view id -> view (modals)
+        self.homes: dict[str, JSON] = {}  # user id -> published home view
+        self._faults: dict[str, list[Fault]] = {}
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{key}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return self.base + "/api/"
+
+    # ---- helpers for tests ---------------------------------------------------------------
+
+    def trigger(self, issued_at: float | None = None) -> str:
+        """A trigger id as Slack would send it, issued ``issued_at`` (default: now)."""
+        issued = time.time() if issued_at is None else issued_at
+        return f"trig.{int(issued * 1000)}.{next(self._ids)}"
+
+    def response_url(self) -> str:
+        return f"{self.base}/respond/{next(self._ids)}"
+
+    def fail(self, method: str, error: str, *, times: int = 1, status: int = 200) -> None:
+        self._faults.setdefault(method, []).extend([Fault(error, status)] * times)
+
+    def drop_after(self, method: str) -> None:
+        """Perform the next ``method`` call, then reset the connection instead of answering."""
+        self._faults.setdefault(method, []).append(Fault("", drop=True))
+
+    def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
+        fault = Fault("ratelimited", 429, {"Retry-After": str(retry_after)})
+        self._faults.setdefault(method, []).extend([fault] * times)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def add_channel(self, channel_id: str, members: set[str]) -> None:
+        self.conversations[channel_id] = Conversation(channel_id, frozenset(members), "channel")
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait until ``predicate()`` is truthy (the app does some work after its ack)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+        return predicate()
+
+    async def wait_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        await self.wait_for(lambda: len(self.calls_to(method)) >= count, timeout)
+        return self.calls_to(method)
+
+    def messages_in(self, channel: str) -> list[JSON]:
+        return self.conversations[channel].messages
+
+    # ---- HTTP ----------------------------------------------------------------------------
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        await self._notify()
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        args = await _read_args(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else args.get("token")
+        self.calls.append(Call(method, args, token))
+        try:
+            faults = self._faults.get(method)
+            fault = faults.pop(0) if faults else None
+            if fault and not fault.drop:
+                body = {"ok": False, "error": fault.error}
+                return web.json_response(body, status=fault.status, headers=fault.headers)
+            response = self._call(method, args, token)
+            if fault and fault.drop:
+                # The call took effect but its answer is lost: the case a sender must not resend blindly.
+                assert request.transport is not None
+                request.transport.abort()
+            return response
+        finally:
+            await self._notify()
+
+    def _call(self, method: str, args: JSON, token: str | None) -> web.Response:
+        if not token:
+            return _error("not_authed")
+        if token not in self.tokens:
+            return _error("invalid_auth")
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return _error("unknown_method")
+        try:
+            result = handler(args, self.tokens[token])
+        except SlackError as e:
+            return web.json_response({"ok": False, "error": e.code, **e.extra})
+        return web.json_response({"ok": True, **result})
+
+    # ---- methods -------------------------------------------------------------------------
+
+    def _m_auth_test(self, args: JSON, team: str) -> JSON:
+        return {
+            "url": "https://fake.slack.com/",
+            "team": "Fake NHS",
+            "team_id": team,
+            "user": "buddy",
+            "user_id": BOT_USER,
+            "bot_id": "B0BOT001",
+            "is_enterprise_install": False,
+        }
+
+    def _m_users_info(self, args: JSON, team: str) -> JSON:
+        user = self._user(_required(args, "user"))
+        return {"user": user}
+
+    def _m_conversations_open(self, args: JSON, team: str) -> JSON:
+        if args.get("channel"):
+            conv = self._conversation(args["channel"])
+            return {"channel": {"id": conv.id}}
+        raw = _required(args, "users")
+        ids = [u.strip() for u in (raw if isinstance(raw, list) else str(raw).split(",")) if u.strip()]
+        if len(ids) > 8:
+            raise SlackError("too_many_users")
+        for uid in ids:
+            if uid == BOT_USER:
+                raise SlackError("cannot_dm_bot")
+            user = self._user(uid)
+            if user.get("deleted"):
+                raise SlackError("user_disabled")
+        members = frozenset(ids) | {BOT_USER}
+        kind = "im" if len(ids) == 1 else "mpim"
+        for conv in self.conversations.values():
+            if conv.members == members and conv.kind == kind:
+                return {"channel": {"id": conv.id}, "already_open": True}
+        cid = ("D" if kind == "im" else "G") + f"0{next(self._ids):07d}"
+        self.conversations[cid] = Conversation(cid, members, kind)
+        return {"channel": {"id": cid}}
+
+    def _m_chat_postMessage(self, args: JSON, team: str) -> JSON:
+        channel = _required(args, "channel")
+        if channel.startswith(("U", "W")):  # posting to a member id lands in the app's DM with them
+            channel = self._m_conversations_open({"users": channel}, team)["channel"]["id"]
+        conv = self._conversation(channel)
+        blocks = _json_arg(args.get("blocks"))
+        if not args.get("text") and not blocks:
+            raise SlackError("no_text")
+        if blocks:
+            check_message_blocks(blocks)
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        message = {
+            "ts": ts,
+            "text": args.get("text", ""),
+            "blocks": blocks or [],
+            "user": BOT_USER,
+            "unfurl_links": args.get("unfurl_links"),
+            "unfurl_media": args.get("unfurl_media"),
+        }
+        metadata = _json_arg(args.get("metadata"))
+        if metadata:
+            if not metadata.get("event_type") or not isinstance(metadata.get("event_payload"), dict):
+                raise SlackError("invalid_metadata_format")
+            message["metadata"] = metadata
+        conv.messages.append(message)
+        return {
+            "channel": conv.id,
+            "ts": ts,
+            "message": {k: v for k, v in message.items() if k != "metadata"},
+        }
+
+    def _m_chat_update(self, args: JSON, team: str) -> JSON:
+        conv = self._conversation(_required(args, "channel"))
+        ts = _required(args, "ts")
+        blocks = _json_arg(args.get("blocks"))
+        if blocks:
+            check_message_blocks(blocks)
+        for message in conv.messages:
+            if message["ts"] == ts:
+                message.update(text=args.get("text", message["text"]), blocks=blocks or [])
+                return {"channel": conv.id, "ts": ts}
+        raise SlackError("message_not_found")
+
+    def _m_chat_postEphemeral(self, args: JSON, team: str) -> JSON:
+        conv = self._conversation(_required(args, "channel"))
+        user = _required(args, "user")
+        if user not in conv.members:
+            raise SlackError("user_not_in_channel")
+        blocks = _json_arg(args.get("blocks"))
+        if blocks:
+            check_message_blocks(blocks)
+        return {"message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+
+    def _m_conversations_history(self, args: JSON, team: str) -> JSON:
+        conv = self._conversation(_required(args, "channel"))
+        with_meta = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(args.get("limit", 100))
+        out = []
+        for message in reversed(conv.messages):
+            m = dict(message)
+            if not with_meta:
+                m.pop("metadata", None)
+            out.append(m)
+        return {"messages": out[:limit], "has_more": len(out) > limit}
+
+    def _m_views_open(self, args: JSON, team: str) -> JSON:
+        trigger = _required(args, "trigger_id")
+        view = _json_arg(_required(args, "view"))
+        try:
+            _, issued_ms, _ = trigger.split(".")
+            issued = int(issued_ms) / 1000
+        except ValueError:
+            raise SlackError("invalid_trigger_id") from None
+        if time.time() - issued > TRIGGER_TTL:
+            raise SlackError("expired_trigger_id")
+        check_view(view, "modal")
+        vid = f"V0{next(self._ids):07d}"
+        self.views[vid] = view
+        return {"view": {"id": vid, **view}}
+
+    def _m_views_update(self, args: JSON, team: str) -> JSON:
+        vid = _required(args, "view_id")
+        view = _json_arg(_required(args, "view"))
+        if vid not in self.views:
+            raise SlackError("not_found")
+        check_view(view, "modal")
+        self.views[vid] = view
+        return {"view": {"id": vid, **view}}
+
+    def _m_views_publish(self, args: JSON, team: str) -> JSON:
+        user = _required(args, "user_id")
+        self._user(user)
+        view = _json_arg(_required(args, "view"))
+        check_view(view, "home")
+        self.homes[user] = view
+        return {"view": {"id": f"V0{next(self._ids):07d}", **view}}
+
+    # ---- lookups -------------------------------------------------------------------------
+
+    def _user(self, user_id: str) -> JSON:
+        user = self.users.get(user_id)
+        if user is None:
+            raise SlackError("user_not_found")
+        return user
+
+    def _conversation(self, channel: str) -> Conversation:
+        conv = self.conversations.get(channel)
+        if conv is None:
+            raise SlackError("channel_not_found")
+        if BOT_USER not in conv.members:
+            raise SlackError("not_in_channel")
+        return conv
+
+
+class SlackError(Exception):
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
+def _error(code: str) -> web.Response:
+    return web.json_response({"ok": False, "error": code})
+
+
+def _required(args: JSON, name: str) -> Any:
+    value = args.get(name)
+    if value in (None, ""):
+        raise SlackError(
+            "invalid_arguments", response_metadata={"messages": [f"[ERROR] missing required field: {name}"]}
+        )
+    return value
+
+
+def _json_arg(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        return json.loads(value)
+    return value
+
+
+async def _read_args(request: web.Request) -> JSON:
+    args: JSON = dict(request.query)
+    body = await request.read()
+    if not body:
+        return args
+    if request.content_type == "application/json":
+        args.update(json.loads(body))
+    else:
+        args.update(parse_qsl(body.decode(), keep_blank_values=True))
+    return args
+
+
+# ---- Block Kit checks (the limits Slack enforces) ---------------------------------------------
+
+
+def _invalid(reason: str) -> SlackError:
+    return SlackError("invalid_blocks", response_metadata={"messages": [f"[ERROR] {reason}"]})
+
+
+def _text(obj: Any, limit: int, where: str, kinds: tuple[str, ...] = ("plain_text", "mrkdwn")) -> None:
+    if not isinstance(obj, dict) or obj.get("type") not in kinds:
+        raise _invalid(f"{where}: expected a text object of type {kinds}")
+    text = obj.get("text")
+    if not isinstance(text, str) or not 1 <= len(text) <= limit:
+        raise _invalid(f"{where}: text must be 1..{limit} characters")
+
+
+def _check_block(block: JSON, i: int, surface: str) -> None:
+    kind = block.get("type")
+    where = f"blocks[{i}]"
+    if len(block.get("block_id", "")) > 255:
+        raise _invalid(f"{where}: block_id too long")
+    if kind == "header":
+        _text(block.get("text"), 150, where, ("plain_text",))
+    elif kind == "divider":
+        pass
+    elif kind == "section":
+        if "text" not in block and "fields" not in block:
+            raise _invalid(f"{where}: section needs text or fields")
+        if "text" in block:
+            _text(block["text"], 3000, where)
+        fields = block.get("fields", [])
+        if len(fields) > 10:
+            raise _invalid(f"{where}: more than 10 fields")
+        for f in fields:
+            _text(f, 2000, where)
+    elif kind == "context":
+        elements = block.get("elements", [])
+        if not 1 <= len(elements) <= 10:
+            raise _invalid(f"{where}: context needs 1..10 elements")
+        for e in elements:
+            _text(e, 3000, where)
+    elif kind == "actions":
+        elements = block.get("elements", [])
+        if not 1 <= len(elements) <= 25:
+            raise _invalid(f"{where}: actions needs 1..25 elements")
+        ids = [e.get("action_id") for e in elements if e.get("action_id")]
+        if len(ids) != len(set(ids)):
+            raise _invalid(f"{where}: action_id values must be unique in a block")
+        for e in elements:
+            _check_element(e, where)
+    elif kind == "input":
+        if surface != "modal":
+            raise _invalid(f"{where}: input blocks only in modals")
+        _text(block.get("label"), 2000, where, ("plain_text",))
+        if "hint" in block:
+            _text(block["hint"], 2000, where, ("plain_text",))
+        _check_element(block.get("element", {}), where)
+    else:
+        raise _invalid(f"{where}: unknown block type {kind!r}")
+
+
+def _check_element(e: JSON, where: str) -> None:
+    kind = e.get("type")
+    if len(e.get("action_id", "")) > 255:
+        raise _invalid(f"{where}: action_id too long")
+    if kind == "button":
+        _text(e.get("text"), 75, where, ("plain_text",))
+        if len(e.get("value", "")) > 2000:
+            raise _invalid(f"{where}: button value over 2000")
+        if "value" in e and not e["value"]:
+            raise _invalid(f"{where}: empty button value")
+    elif kind == "plain_text_input":
+        if not 1 <= int(e.get("max_length", 3000)) <= 3000:
+            raise _invalid(f"{where}: max_length must be 1..3000")
+        if "placeholder" in e:
+            _text(e["placeholder"], 150, where, ("plain_text",))
+    elif kind in ("static_select", "multi_static_select"):
+        options = e.get("options")
+        groups = e.get("option_groups")
+        if (options is None) == (groups is None):
+            raise _invalid(f"{where}: exactly one of options and option_groups")
+        for group in groups or [{"options": options}]:
+            if not 1 <= len(group["options"]) <= 100:
+                raise _invalid(f"{where}: 1..100 options")
+            for o in group["options"]:
+                _text(o.get("text"), 75, where, ("plain_text",))
+                if not 1 <= len(o.get("value", "")) <= 150:
+                    raise _invalid(f"{where}: option value 1..150")
+    elif kind == "checkboxes":
+        if not 1 <= len(e.get("options", [])) <= 10:
+            raise _invalid(f"{where}: checkboxes take 1..10 options")
+    elif kind == "datepicker":
+        pass
+    else:
+        raise _invalid(f"{where}: unknown element {kind!r}")
+
+
+def check_message_blocks(blocks: Any) -> None:
+    if not isinstance(blocks, list):
+        raise _invalid("blocks must be a list")
+    if len(blocks) > 50:
+        raise _invalid("no more than 50 items allowed [json-pointer:/blocks]")
+    for i, block in enumerate(blocks):
+        _check_block(block, i, "message")
+
+
+def check_view(view: Any, kind: str) -> None:
+    if not isinstance(view, dict) or view.get("type") != kind:
+        raise SlackError(
+            "invalid_arguments", response_metadata={"messages": [f"[ERROR] view type must be {kind}"]}
+        )
+    blocks = view.get("blocks", [])
+    if len(blocks) > 100:
+        raise _invalid("no more than 100 items allowed [json-pointer:/view/blocks]")
+    for i, block in enumerate(blocks):
+        _check_block(block, i, kind)
+    if kind == "modal":
+        _text(view.get("title"), 24, "title", ("plain_text",))
+        for name in ("submit", "close"):
+            if name in view:
+                _text(view[name], 24, name, ("plain_text",))
+        if any(b.get("type") == "input" for b in blocks) and "submit" not in view:
+            raise SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] submit required"]})
+    if len(view.get("private_metadata", "")) > 3000:
+        raise SlackError(
+            "invalid_arguments", response_metadata={"messages": ["[ERROR] private_metadata over 3000"]}
+        )
+    if len(view.get("callback_id", "")) > 255:
+        raise SlackError(
+            "invalid_arguments", response_metadata={"messages": ["[ERROR] callback_id over 255"]}
+        )
+    if len(json.dumps(view)) > 250_000:
+        raise SlackError("view_too_large")
+
+
+def default_users() -> dict[str, JSON]:
+    people = {
+        "U0AAA001": ("asha", "Dr Asha Patel", "asha.patel@nhs.net"),
+        "U0BBB002": ("ben", "Ben Okafor", "ben.okafor@nhs.net"),
+        "U0CCC003": ("chloe", "Dr Chloe Wright", "chloe.wright@nhs.net"),
+        "U0DDD004": ("dev", "Dev Sharma", "dev.sharma@nhs.net"),
+        "U0EEE005": ("ella", "Ella Brown", "ella.brown@nhs.net"),
+        "U0FFF006": ("femi", "Femi Ade", "femi.ade@nhs.net"),
+        "U0GGG007": ("gita", "Gita Rao", "gita.rao@nhs.net"),
+        "U0HHH008": ("hal", "Hal Jones", "hal.jones@nhs.net"),
+        "U0III009": ("ivy", "Ivy Chen", "ivy.chen@nhs.net"),
+        "U0COORD1": ("coord", "Carol Coordinator", "carol.coordinator@nhs.net"),
+    }
+    users = {
+        uid: {
+            "id": uid,
+            "team_id": TEAM,
+            "name": name,
+            "real_name": real,
+            "deleted": False,
+            "profile": {"display_name": real, "real_name": real, "email": email},
+        }
+        for uid, (name, real, email) in people.items()
+    }
+    users["U0GONE01"] = {"id": "U0GONE01", "team_id": TEAM, "name": "gone", "deleted": True, "profile": {}}
+    users[BOT_USER] = {
+        "id": BOT_USER,
+        "team_id": TEAM,
+        "name": "buddy",
+        "is_bot": True,
+        "deleted": False,
+        "profile": {"display_name": "Buddy"},
+    }
+    return users
