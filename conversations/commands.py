@@ -82,7 +82,7 @@ def parse(text: str) -> Command | UnknownCommand:
     except ValueError:
         words = cleaned.split()
     if not words:
-        return _by_words(("help",), [])  # type: ignore[return-value]
+        words = ["help"]
     lowered = [w.lower() for w in words]
     for length in (2, 1):
         found = _by_words(tuple(lowered[:length]), words[length:])

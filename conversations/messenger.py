@@ -20,6 +20,9 @@ class Capabilities:
     home_tab: bool = False
     message_update: bool = True
     max_group_size: int = 8
+    # Without group DMs: a link that opens a chat with every buddy, ``{emails}`` and ``{topic}``
+    # filled in (Teams: https://teams.microsoft.com/l/chat/0/0?users={emails}&topicName={topic}).
+    group_link_template: str = ""
 
 
 class DeliveryError(Exception):

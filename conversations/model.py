@@ -46,7 +46,7 @@ class Cohort:
     settings: dict[str, Any] = field(default_factory=dict)  # matcher weights, eligible grades
     current_round: int = 0
     created_at: datetime | None = None
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
@@ -55,7 +55,7 @@ class Coordinator:
     platform: str
     workspace: str
     user_id: str
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
@@ -81,7 +81,7 @@ class Participant:
     registered_at: datetime | None = None
     last_active_at: datetime | None = None
     unreachable: bool = False
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
     @property
     def ref(self) -> UserRef:
@@ -98,14 +98,14 @@ class Match:
     conversation: dict[str, str] = field(default_factory=dict)  # ConversationRef fields, once opened
     created_at: datetime | None = None
     ended_at: datetime | None = None
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
 class MatchMember:
     match_id: int
     participant_id: int
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
@@ -118,7 +118,7 @@ class MatchProposal:
     seed: int
     created_at: datetime | None = None
     confirmed_at: datetime | None = None
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
@@ -133,7 +133,7 @@ class TaskDefinition:
     competencies: list[dict[str, str]]
     position: int = 0
     source: str = "builtin"
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
@@ -143,7 +143,7 @@ class Assignment:
     sequence: int
     posted_at: datetime
     due_at: datetime
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
@@ -155,7 +155,7 @@ class Response:
     text: str
     submitted_at: datetime
     edited_at: datetime | None = None
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
@@ -164,7 +164,7 @@ class Nudge:
     level: str  # "pair", "individual", "coordinator"
     participant_id: int  # 0 for the whole group
     sent_at: datetime
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
@@ -174,7 +174,7 @@ class AuditEntry:
     action: str
     detail: dict[str, Any]
     at: datetime
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
 @dataclass(eq=False)
@@ -192,4 +192,4 @@ class OutboxItem:
     error: str = ""
     result: dict[str, str] = field(default_factory=dict)  # where it landed
     match_id: int | None = None  # an introduction records the group conversation on its match
-    id: int | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add

@@ -90,7 +90,9 @@ def _keys(node: yaml.MappingNode) -> dict[str, yaml.Node]:
     return {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
 
 
-def _task(node: yaml.Node, where: _Where, problems: list[str], position: int, source: str) -> TaskDefinition | None:
+def _task(
+    node: yaml.Node, where: _Where, problems: list[str], position: int, source: str
+) -> TaskDefinition | None:
     if not isinstance(node, yaml.MappingNode):
         problems.append(f"{where.at(node)}: each task must be a mapping")
         return None
@@ -103,7 +105,9 @@ def _task(node: yaml.Node, where: _Where, problems: list[str], position: int, so
     for name, low, high in (("minutes", 5, 240), ("due_days", 1, 28)):
         value = data.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            problems.append(f"{where.at(fields.get(name, node))}: '{name}' must be a whole number from {low} to {high}")
+            problems.append(
+                f"{where.at(fields.get(name, node))}: '{name}' must be a whole number from {low} to {high}"
+            )
     phases = _phases(fields.get("phases"), node, where, problems)
     competencies = _competencies(fields.get("competencies"), node, where, problems)
     if len(problems) > before:
@@ -129,7 +133,9 @@ def _outcomes_text(outcomes: list[str]) -> str:
     return "\n\nLearning outcomes:\n" + "\n".join(f"- {o}" for o in outcomes)
 
 
-def _phases(node: yaml.Node | None, task: yaml.Node, where: _Where, problems: list[str]) -> list[dict[str, Any]]:
+def _phases(
+    node: yaml.Node | None, task: yaml.Node, where: _Where, problems: list[str]
+) -> list[dict[str, Any]]:
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         problems.append(f"{where.at(node or task)}: task needs a non-empty 'phases' list")
         return []
@@ -183,7 +189,9 @@ def _valid_options(options: Any) -> bool:
     )
 
 
-def _competencies(node: yaml.Node | None, task: yaml.Node, where: _Where, problems: list[str]) -> list[dict[str, str]]:
+def _competencies(
+    node: yaml.Node | None, task: yaml.Node, where: _Where, problems: list[str]
+) -> list[dict[str, str]]:
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         problems.append(f"{where.at(node or task)}: task needs a 'competencies' list (MLCF and LQF domains)")
         return []
@@ -194,7 +202,9 @@ def _competencies(node: yaml.Node | None, task: yaml.Node, where: _Where, proble
         domain = data.get("domain") if isinstance(data, dict) else None
         if framework not in FRAMEWORKS or domain not in FRAMEWORKS[framework]:
             known = "; ".join(f"{f}: {', '.join(sorted(d))}" for f, d in FRAMEWORKS.items())
-            problems.append(f"{where.at(item)}: unknown framework/domain {framework!r}/{domain!r} (known: {known})")
+            problems.append(
+                f"{where.at(item)}: unknown framework/domain {framework!r}/{domain!r} (known: {known})"
+            )
             continue
         result.append({"framework": framework, "domain": domain, "element": str(data.get("element") or "")})
     return result

@@ -209,7 +209,7 @@ class SqlTasks(_Repo):
         t = tables.task_definitions.c
         return list(self.session.scalars(select(TaskDefinition).order_by(t.position, t.id)))
 
-    def replace_all(self, definitions: Sequence[TaskDefinition]) -> None:
+    def upsert(self, definitions: Sequence[TaskDefinition]) -> None:
         existing = {t.key: t for t in self.all()}
         for new in definitions:
             old = existing.pop(new.key, None)
@@ -219,8 +219,6 @@ class SqlTasks(_Repo):
             for attr in ("title", "summary", "instructions", "minutes", "due_days", "phases",
                          "competencies", "position", "source"):  # fmt: skip
                 setattr(old, attr, getattr(new, attr))
-        for stale in existing.values():
-            self.session.delete(stale)
         self.session.flush()
 
 

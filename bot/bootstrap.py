@@ -1,0 +1,46 @@
+"""Wiring: a database, its unit of work, the engine and the sender, for any set of messengers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Engine as DbEngine
+
+from conversations.bank import sync_builtin
+from conversations.clock import Clock, SystemClock
+from conversations.delivery import Sender
+from conversations.engine import Engine
+from conversations.messenger import Messenger
+from storage.database import make_engine
+from storage.migrate import upgrade
+from storage.unit_of_work import SqlUnitOfWorkFactory
+
+
+@dataclass
+class Buddy:
+    db: DbEngine
+    uow: SqlUnitOfWorkFactory
+    engine: Engine
+    sender: Sender
+
+
+def bootstrap(
+    database_url: str,
+    messengers: Mapping[str, Messenger],
+    *,
+    clock: Clock | None = None,
+    seed: int = 0,
+    admins: tuple[str, ...] = (),
+    migrate: bool = True,
+) -> Buddy:
+    db = make_engine(database_url)
+    if migrate:
+        upgrade(db)
+    uow = SqlUnitOfWorkFactory(db)
+    clock = clock or SystemClock()
+    capabilities = {platform: m.capabilities for platform, m in messengers.items()}
+    engine = Engine(uow, clock=clock, seed=seed, capabilities=capabilities, admins=admins)
+    engine.run(sync_builtin)
+    sender = Sender(uow, messengers, clock, on_failure=engine.delivery_failed)
+    return Buddy(db, uow, engine, sender)

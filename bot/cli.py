@@ -1,0 +1,157 @@
+"""The ``buddybot`` command line: demo, database, import/export, task bank, cohorts, serve."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, environment
+from conversations.context import Ctx, Refusal
+from conversations.coordination import export_csv
+from conversations.taskbank import TaskBankError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="buddybot", description="Buddy: buddy schemes in Slack and Teams.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run a whole round on a fresh SQLite file and print what people saw")
+    demo.add_argument("--database", type=Path, default=Path("buddy-demo.db"))
+
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "current"])
+
+    imp = sub.add_parser("import", help="import a CSV survey export into a cohort")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--cohort", required=True)
+    imp.add_argument("--skip-invalid", action="store_true", help="import the valid rows even if some are bad")
+
+    exp = sub.add_parser("export", help="export a cohort's participants and progress as CSV")
+    exp.add_argument("--cohort", required=True)
+    exp.add_argument("--output", "-o", type=Path)
+
+    tasks = sub.add_parser("tasks", help="the task bank")
+    tasks.add_argument("action", choices=["list", "load"])
+    tasks.add_argument("file", type=Path, nargs="?")
+
+    cohort = sub.add_parser("cohort", help="create a cohort (operators; coordinators use chat commands)")
+    cohort.add_argument("action", choices=["create", "list"])
+    cohort.add_argument("name", nargs="?")
+    cohort.add_argument("--platform", choices=["slack", "teams", "memory"], default="slack")
+    cohort.add_argument("--workspace", help="Slack team id or Teams tenant id")
+    cohort.add_argument("--coordinator", action="append", default=[], help="platform user id (repeatable)")
+    cohort.add_argument("--region", default="")
+
+    serve = sub.add_parser("serve", help="run the web server, scheduler and sender")
+    serve.add_argument("--role", choices=["all", "web", "worker"], default="all")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env(environment())
+        return _run(args, settings)
+    except (SettingsError, TaskBankError, Refusal) as error:
+        print(f"buddybot: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bootstrap import bootstrap
+
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return run_demo(args.database)
+    if args.command == "serve":
+        from bot.serve import serve
+
+        return serve(settings, args.role)
+    if args.command == "db":
+        from storage.database import make_engine
+        from storage.migrate import current, upgrade
+
+        engine = make_engine(settings.database_url)
+        if args.action == "upgrade":
+            upgrade(engine)
+        print(f"database at revision {current(engine)}")
+        return 0
+    buddy = bootstrap(settings.database_url, {}, seed=settings.seed, admins=settings.admins)
+    if args.command == "import":
+        try:
+            text = args.file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"buddybot: cannot read {args.file}: {error}", file=sys.stderr)
+            return 2
+        report = buddy.engine.import_csv(args.cohort, text, args.skip_invalid)
+        for problem in report.errors:
+            print(f"{args.file}, {problem}", file=sys.stderr)
+        print(report.summary())
+        return 0 if report.imported else 1
+    if args.command == "export":
+
+        def work(ctx: Ctx) -> str:
+            cohort = ctx.uow.cohorts.by_name(args.cohort)
+            if cohort is None:
+                raise Refusal(f"There is no cohort called “{args.cohort}”.")
+            return export_csv(ctx, cohort)
+
+        text = buddy.engine.run(work)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+            print(f"wrote {text.count(chr(10)) - 1} rows to {args.output}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.command == "tasks":
+        return _tasks(buddy, args)
+    if args.command == "cohort":
+        return _cohort(buddy, args)
+    raise AssertionError(args.command)
+
+
+def _tasks(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from conversations.bank import load_more
+
+    if args.action == "load":
+        if args.file is None:
+            print("buddybot: tasks load needs a FILE", file=sys.stderr)
+            return 2
+        keys = buddy.engine.run(lambda ctx: load_more(ctx, args.file))
+        print(f"loaded {len(keys)} tasks: {', '.join(keys)}")
+        return 0
+    for task in buddy.engine.run(lambda ctx: ctx.uow.tasks.all()):
+        print(f"{task.key:28} {task.title} ({task.minutes} min, due in {task.due_days} days, {task.source})")
+    return 0
+
+
+def _cohort(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from conversations.model import Cohort, Coordinator
+
+    if args.action == "list":
+        for c in buddy.engine.run(lambda ctx: ctx.uow.cohorts.all()):
+            print(f"{c.name} ({c.platform} {c.workspace}) round {c.current_round}")
+        return 0
+    if not args.name or not args.workspace or not args.coordinator:
+        print(
+            "buddybot: cohort create needs NAME, --workspace and at least one --coordinator", file=sys.stderr
+        )
+        return 2
+
+    def work(ctx: Ctx) -> str:
+        if ctx.uow.cohorts.by_name(args.name):
+            raise Refusal(f"a cohort called “{args.name}” already exists")
+        cohort = ctx.uow.cohorts.add(Cohort(name=args.name, platform=args.platform, workspace=args.workspace,
+                                            region=args.region, created_at=ctx.now))  # fmt: skip
+        for user_id in args.coordinator:
+            ctx.uow.cohorts.add_coordinator(Coordinator(cohort.id, args.platform, args.workspace, user_id))
+        return cohort.name
+
+    print(f"created cohort {buddy.engine.run(work)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""``buddybot demo``: a whole round of a buddy scheme, end to end, on a fresh SQLite file.
+
+Thirty fictional people register (a CSV survey export), the coordinator previews and confirms
+matches, buddies are introduced, the first task goes out, some answer and some go quiet, the
+clock moves on until nudges and a coordinator alert fire, and a jilted buddy is re-matched.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from adapters.memory.chat import Chat
+from adapters.memory.messenger import MemoryMessenger
+from bot.bootstrap import bootstrap
+from conversations.clock import FakeClock
+from conversations.interactions import Reply
+from conversations.model import Participant, Status
+
+COORDINATOR = "UCOORD"
+COHORT = "Yorkshire & Humber 2026"
+START = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
+LETTER = ("Dear Buddy, our discharge meeting was moved three times in a week with no explanation, and the "
+          "patients waiting for it stayed in beds they did not need. Nobody asked the ward what the new time "
+          "meant for us. How do I raise this without sounding like I am just complaining about managers?")  # fmt: skip
+REPLY = ("Dear colleague, the meeting probably moved because a bed-flow escalation pulled the managers into "
+         "another room. Ask the service manager for ten minutes to agree a fixed slot and a named deputy, and "
+         "offer your ward's data on delayed discharges: it turns a complaint into a shared problem to solve.")  # fmt: skip
+
+
+def demo_csv() -> str:
+    return (resources.files("bot") / "data" / "demo_registrations.csv").read_text(encoding="utf-8")
+
+
+def run_demo(database: Path, out: TextIO = sys.stdout) -> int:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)  # a fresh file every run
+    clock = FakeClock(START)
+    messenger = MemoryMessenger("memory")
+    buddy = bootstrap(
+        f"sqlite:///{database}", {"memory": messenger}, clock=clock, seed=2026, admins=(COORDINATOR,)
+    )
+    chat = Chat(buddy.engine, messenger, buddy.sender, workspace="T-DEMO")
+    chat.person(COORDINATOR, "Rachel (coordinator)")
+
+    def say(title: str) -> None:
+        print(f"\n=== {title}", file=out)
+
+    say("The coordinator sets up the cohort and imports the survey export")
+
+    chat.say(COORDINATOR, f"cohort create {COHORT} region=north_east_yorkshire")
+    print("Coordinator sees:", chat.last(COORDINATOR), file=out)
+    report = buddy.engine.import_csv(COHORT, demo_csv(), skip_invalid=False)
+    print(report.summary(), file=out)
+    names = _names(buddy)
+    for uid, name in names.items():
+        chat.person(uid, name)
+
+    say("A late joiner registers through the form")
+    chat.person("U031", "Ewan Lloyd", "ewan.lloyd@example.nhs.uk")
+    chat.say("U031", "join")
+    chat.submit("U031", {"display_name": "Ewan Lloyd", "role": "general_manager", "grade": "GMTS year 1",
+                         "employer": "Eastbrook Hospitals NHS Trust", "employer_type": "acute", "region": "north_west",
+                         "interests": ("research",), "consent_data": True})  # fmt: skip
+    print("Ewan sees:", chat.last("U031"), file=out)
+
+    say("Match preview (what the coordinator sees)")
+    chat.say(COORDINATOR, "match preview")
+    print(chat.last(COORDINATOR), file=out)
+    outcome = chat.say(COORDINATOR, "match confirm")
+    assert isinstance(outcome, Reply)
+    print(chat.last(COORDINATOR), file=out)
+
+    say("Asha's introduction, in the group conversation with her buddy")
+    print(_post_with(chat, "U001", "Meet your buddy"), file=out)
+
+    say("The first task goes out")
+    chat.say(COORDINATOR, "task send")
+    print(chat.last(COORDINATOR), file=out)
+    print(_post_with(chat, "U001", "Task 1"), file=out)
+
+    say("Some buddies write their letters; others stay quiet")
+    answered = _answer_some(chat, buddy)
+    print(f"{len(answered)} people sent a letter.", file=out)
+    print("Asha's buddy was told:", _last_with(chat, _buddy_of(buddy, "U001"), "sent their"), file=out)
+
+    say("Replies: the form shows the partner's letter")
+    chat.press_in_last(_buddy_of(buddy, "U001"), "Respond")
+    form = chat.person(_buddy_of(buddy, "U001")).open_form
+    assert form is not None
+    print(
+        "Form shows:",
+        " | ".join(getattr(f, "text", getattr(f, "label", ""))[:80] for f in form.fields),
+        file=out,
+    )
+    too_long = " ".join(["word"] * 130)
+    chat.submit(_buddy_of(buddy, "U001"), {"answer": too_long})
+    print("Too long:", chat.last(_buddy_of(buddy, "U001")), file=out)
+    chat.submit(_buddy_of(buddy, "U001"), {"answer": REPLY})
+    print("Accepted:", chat.last(_buddy_of(buddy, "U001")), file=out)
+
+    for days, label in ((4, "pair nudges"), (7, "individual nudges"), (10, "coordinator alerts")):
+        clock.set(START.replace(day=START.day + days))
+        say(f"Day {days}: the inactivity sweep sends {label}")
+        chat.say(COORDINATOR, "nudge")
+        print(chat.last(COORDINATOR), file=out)
+
+    say("The coordinator's alert, and a re-match for the jilted buddy")
+    alert = _last_with(chat, COORDINATOR, "has been quiet")
+    print(alert, file=out)
+    chat.press_in_last(COORDINATOR, "Re-match their buddy")
+    print(chat.last(COORDINATOR), file=out)
+
+    say("Transcripts")
+    for uid in ("U001", _buddy_of(buddy, "U001")):
+        print(f"--- {names.get(uid, uid)} saw:", file=out)
+        print(chat.transcript(uid), file=out)
+
+    say("Final status")
+    chat.say(COORDINATOR, "status")
+    print(chat.last(COORDINATOR), file=out)
+    print(_table(buddy), file=out)
+    return 0
+
+
+def _names(buddy) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    with buddy.uow() as uow:
+        cohort = uow.cohorts.by_name(COHORT)
+        return {p.user_id: p.display_name for p in uow.participants.in_cohort(cohort.id)}
+
+
+def _buddy_of(buddy, user_id: str) -> str:  # type: ignore[no-untyped-def]
+    with buddy.uow() as uow:
+        cohort = uow.cohorts.by_name(COHORT)
+        me = next(p for p in uow.participants.in_cohort(cohort.id) if p.user_id == user_id)
+        match = uow.matches.active_for(me.id)
+        return next(m.user_id for m in uow.matches.members(match.id) if m.id != me.id)
+
+
+def _answer_some(chat: Chat, buddy) -> list[str]:  # type: ignore[no-untyped-def]
+    """Everyone in the first groups writes a letter; the last few groups stay quiet."""
+    with buddy.uow() as uow:
+        cohort = uow.cohorts.by_name(COHORT)
+        matches = uow.matches.active_in(cohort.id)
+        groups = [[m.user_id for m in uow.matches.members(match.id)] for match in matches]
+    answered = []
+    for number, group in enumerate(groups):
+        writers = group if number < len(groups) - 4 else group[:1] if number < len(groups) - 2 else []
+        for uid in writers:
+            chat.press_in_last(uid, "Respond")
+            chat.submit(uid, {"answer": LETTER})
+            answered.append(uid)
+    return answered
+
+
+def _post_with(chat: Chat, user_id: str, needle: str) -> str:
+    for post in chat.messenger.seen(user_id):
+        if needle in post.text:
+            return post.text
+    return f"(no post containing {needle!r})"
+
+
+def _last_with(chat: Chat, user_id: str, needle: str) -> str:
+    for text in reversed(chat.log[user_id]):
+        if needle in text:
+            return text
+    return f"(nothing containing {needle!r})"
+
+
+def _table(buddy) -> str:  # type: ignore[no-untyped-def]
+    rows = [("Name", "Role", "Status", "Buddy")]
+    with buddy.uow() as uow:
+        cohort = uow.cohorts.by_name(COHORT)
+        people: list[Participant] = uow.participants.in_cohort(cohort.id)
+        for p in people:
+            match = uow.matches.active_for(p.id) if p.status == Status.MATCHED else None
+            others = [m.display_name for m in uow.matches.members(match.id) if m.id != p.id] if match else []
+            rows.append((p.display_name, p.role.replace("_", " "), p.status, ", ".join(others)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def demo_database_default() -> Path:
+    return Path("buddy-demo.db")

@@ -1,0 +1,62 @@
+"""Settings from the environment (and a ``.env`` file beside the working directory)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.database import DEFAULT_URL
+
+
+class SettingsError(ValueError):
+    """A missing or contradictory setting; the message names it."""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise SettingsError(f"{path}, line {number}: expected NAME=value")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def environment(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> dict[str, str]:
+    """The process environment over the ``.env`` file: real environment variables win."""
+    merged = read_dotenv(dotenv if dotenv is not None else Path.cwd() / ".env")
+    merged.update(env if env is not None else os.environ)
+    return merged
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_URL
+    admins: tuple[str, ...] = ()
+    seed: int = 0
+    host: str = "127.0.0.1"
+    port: int = 3978
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        port_text = env.get("PORT", "3978")
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"PORT must be a port number from 1 to 65535, not {port_text!r}")
+        seed_text = env.get("BUDDY_SEED", "0")
+        if not seed_text.lstrip("-").isdigit():
+            raise SettingsError(f"BUDDY_SEED must be a whole number, not {seed_text!r}")
+        admins = tuple(a.strip() for a in env.get("BUDDY_ADMINS", "").split(",") if a.strip())
+        return cls(
+            database_url=env.get("DATABASE_URL", DEFAULT_URL) or DEFAULT_URL,
+            admins=admins,
+            seed=int(seed_text),
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(port_text),
+        )

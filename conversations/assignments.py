@@ -1,0 +1,296 @@
+"""Posting tasks to buddy groups and collecting their responses, phase by phase."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from conversations.context import Ctx, Refusal
+from conversations.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
+from conversations.markup import escape
+from conversations.model import Assignment, Cohort, Match, Participant, Response, Status, TaskDefinition
+from conversations.outbox import queue, to_conversation, to_group, to_user
+from conversations.refs import ConversationRef
+from conversations.views import (
+    Actions,
+    Button,
+    Context,
+    DateField,
+    Form,
+    FormField,
+    Header,
+    LongText,
+    Message,
+    Note,
+    Option,
+    Section,
+    Select,
+)
+
+FORM_ID = "respond"
+JOINT = 0
+_WORD = re.compile(r"\S+")
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+# ---- posting ----------------------------------------------------------------------------------
+
+
+def send_tasks(ctx: Ctx, cohort: Cohort, task_key: str | None = None) -> list[Assignment]:
+    """Post the next task (or ``task_key``) to every active group that hasn't had it."""
+    bank = ctx.uow.tasks.all()
+    if not bank:
+        raise Refusal("The task bank is empty: load tasks with `buddybot tasks load FILE`.")
+    if task_key is not None and ctx.uow.tasks.get(task_key) is None:
+        keys = ", ".join(t.key for t in bank)
+        raise Refusal(f"There's no task “{escape(task_key)}” in the bank. Tasks: {keys}.")
+    posted = []
+    for match in ctx.uow.matches.active_in(cohort.id):
+        done = {a.task_key for a in ctx.uow.assignments.for_match(match.id)}
+        task = ctx.uow.tasks.get(task_key) if task_key else next((t for t in bank if t.key not in done), None)
+        if task is None or task.key in done:
+            continue
+        posted.append(post_task(ctx, match, task, sequence=len(done) + 1))
+    return posted
+
+
+def post_task(ctx: Ctx, match: Match, task: TaskDefinition, sequence: int) -> Assignment:
+    assignment = ctx.uow.assignments.add(
+        Assignment(
+            match_id=match.id,
+            task_key=task.key,
+            sequence=sequence,
+            posted_at=ctx.now,
+            due_at=ctx.now + timedelta(days=task.due_days),
+        )  # fmt: skip
+    )
+    members = ctx.uow.matches.members(match.id)
+    frameworks = " · ".join(f"{c['framework']}: {c['domain']}" for c in task.competencies)
+    message = Message(
+        f"New buddy task: {task.title}",
+        (
+            Header(f"Task {sequence}: {task.title}"[:150]),
+            Section(
+                f"{escape(task.summary)}\n_About {task.minutes} minutes · due {_day(assignment.due_at.date())}_"
+            ),
+            Section(escape(task.instructions)),
+            Context(f"For your portfolio: {escape(frameworks)}"),
+            Actions((Button("Respond", "respond", str(assignment.id), style="primary"),)),
+        ),
+    )
+    to_members(ctx, match, members, f"task:{assignment.id}", message)
+    return assignment
+
+
+def to_members(ctx: Ctx, match: Match, members: Sequence[Participant], key: str, message: Message) -> None:
+    """Post to the group's shared conversation, or to each member where there is none."""
+    active = [p for p in members if p.status not in (Status.PAUSED, Status.LEFT) and not p.unreachable]
+    if match.conversation:
+        ref = ConversationRef(**match.conversation)
+        queue(ctx.uow, key, to_conversation(ref), message, ctx.now, match_id=match.id)
+        return
+    caps = ctx.caps(members[0].platform)
+    if caps.group_dm and 2 <= len(members) <= caps.max_group_size:
+        queue(ctx.uow, key, to_group([p.ref for p in members]), message, ctx.now, match_id=match.id)
+        return
+    for p in active:
+        queue(ctx.uow, f"{key}:{p.id}", to_user(p.ref), message, ctx.now)
+
+
+def _day(d: date) -> str:
+    return d.strftime("%a %-d %b")
+
+
+# ---- responding -------------------------------------------------------------------------------
+
+
+def _assignment_for(
+    ctx: Ctx, participant: Participant, assignment_id: int
+) -> tuple[Assignment, Match, TaskDefinition]:
+    assignment = ctx.uow.assignments.get(assignment_id)
+    match = ctx.uow.matches.get(assignment.match_id) if assignment else None
+    members = ctx.uow.matches.members(match.id) if match else []
+    if assignment is None or match is None or participant.id not in {m.id for m in members}:
+        raise Refusal("That task isn't one of yours, so I can't open it.")
+    task = ctx.uow.tasks.get(assignment.task_key)
+    if task is None:
+        raise Refusal("That task has been removed from the task bank; ask your coordinator.")
+    return assignment, match, task
+
+
+def current_assignment(ctx: Ctx, participant: Participant) -> Assignment | None:
+    match = ctx.uow.matches.active_for(participant.id)
+    return ctx.uow.assignments.latest(match.id) if match else None
+
+
+def _done(responses: Sequence[Response], phase: dict[str, Any], owner: int) -> Response | None:
+    owner = JOINT if phase["mode"] == "joint" else owner
+    return next((r for r in responses if r.phase == phase["key"] and r.owner_id == owner), None)
+
+
+def open_form(ctx: Ctx, participant: Participant, value: str) -> Outcome:
+    assignment_id, _, wanted = value.partition(":")
+    if not assignment_id.isdigit():
+        raise Refusal("That button is out of date; use `task` to see your current task.")
+    assignment, match, task = _assignment_for(ctx, participant, int(assignment_id))
+    responses = ctx.uow.responses.for_assignment(assignment.id)
+    pid = participant.id
+    assert pid is not None
+    phases = task.phases
+    if wanted:
+        phase = next((p for p in phases if p["key"] == wanted), None)
+        if phase is None:
+            raise Refusal("That part of the task no longer exists.")
+    else:
+        phase = next((p for p in phases if _done(responses, p, pid) is None), phases[-1])
+    members = ctx.uow.matches.members(match.id)
+    if phase["after"]:
+        missing = [
+            m for m in members if m.id != pid and _done(responses, _phase(task, phase["after"]), m.id) is None
+        ]
+        if missing:
+            names = " and ".join(escape(m.display_name) for m in missing)
+            return Reply(Message.simple(
+                f"{names} hasn't sent their {_phase(task, phase['after'])['label'].lower()} yet. "
+                "I'll let you know as soon as it arrives."))  # fmt: skip
+    existing = _done(responses, phase, pid)
+    return ShowForm(response_form(task, phase, assignment, members, responses, pid, existing))
+
+
+def _phase(task: TaskDefinition, key: str) -> dict[str, Any]:
+    return next(p for p in task.phases if p["key"] == key)
+
+
+def response_form(
+    task: TaskDefinition,
+    phase: dict[str, Any],
+    assignment: Assignment,
+    members: Sequence[Participant],
+    responses: Sequence[Response],
+    pid: int,
+    existing: Response | None,
+) -> Form:
+    fields: list[FormField] = [Note(f"**{escape(task.title)}: {escape(phase['label'])}**")]
+    if phase["shows"]:
+        shown = _phase(task, phase["shows"])
+        for m in members:
+            if phase["mode"] == "individual" and m.id == pid:
+                continue
+            r = _done(responses, shown, m.id)
+            if r is not None:
+                fields.append(
+                    Note(
+                        f"**{escape(m.display_name)}'s {escape(shown['label'].lower())}:**\n{escape(r.text)}"
+                    )
+                )
+    initial = existing.text if existing else ""
+    if phase["input"] == "date":
+        start, end = assignment.posted_at.date(), assignment.due_at.date()
+        hint = f"A day between {_day(start)} and {_day(end)}."
+        fields.append(DateField("answer", phase["prompt"] or phase["label"], initial=initial, hint=hint))
+    elif phase["input"] == "choice":
+        options = tuple(Option(o["value"], o["label"]) for o in phase["options"])
+        fields.append(Select("answer", phase["prompt"] or phase["label"], options, initial=initial))
+    else:
+        limit = phase["word_limit"]
+        hint = f"Up to {limit} words." if limit else ""
+        if phase["mode"] == "joint":
+            hint += " This is a joint answer: either of you can write or edit it."
+        fields.append(LongText("answer", phase["prompt"] or phase["label"], word_limit=limit,
+                               max_chars=max(500, min(3000, limit * 12)) if limit else 3000,
+                               initial=initial, hint=hint.strip()))  # fmt: skip
+    title = task.title if len(task.title) <= 24 else task.title[:23] + "…"
+    return Form(FORM_ID, title, tuple(fields), submit_label="Save" if existing else "Send",
+                state=f"{assignment.id}:{phase['key']}")  # fmt: skip
+
+
+def submit(ctx: Ctx, participant: Participant, state: str, values: dict[str, object]) -> Outcome:
+    assignment_id, _, phase_key = state.partition(":")
+    if not assignment_id.isdigit():
+        return FormErrors({"answer": "This form is out of date: press Respond on the task again."})
+    try:
+        assignment, match, task = _assignment_for(ctx, participant, int(assignment_id))
+        phase = _phase(task, phase_key)
+    except (Refusal, StopIteration):
+        return FormErrors({"answer": "This task is no longer open to you."})
+    raw = values.get("answer")
+    text = raw.strip() if isinstance(raw, str) else ""
+    error = _check(phase, text, assignment)
+    if error:
+        return FormErrors({"answer": error})
+    pid = participant.id
+    assert pid is not None
+    owner = JOINT if phase["mode"] == "joint" else pid
+    existing = ctx.uow.responses.find(assignment.id, phase_key, owner)
+    if existing is None:
+        ctx.uow.responses.add(Response(assignment_id=assignment.id, phase=phase_key, owner_id=owner,
+                                       author_id=pid, text=text, submitted_at=ctx.now))  # fmt: skip
+    else:
+        existing.text, existing.author_id, existing.edited_at = text, pid, ctx.now
+    participant.last_active_at = ctx.now
+    _tell_partners(ctx, participant, assignment, match, task, phase, owner)
+    words = f" ({word_count(text)} words)" if phase["input"] == "text" else ""
+    verb = "updated" if existing else "saved"
+    return CloseForm(Message.simple(f"Thanks, {verb} your {escape(phase['label'].lower())}{words}."))
+
+
+def _check(phase: dict[str, Any], text: str, assignment: Assignment) -> str:
+    label = phase["label"].lower()
+    if not text:
+        return f"Please fill in your {label} before sending."
+    if phase["input"] == "date":
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            return "Please pick a date (YYYY-MM-DD)."
+        start, end = assignment.posted_at.date(), assignment.due_at.date()
+        if not start <= day <= end:
+            return f"Please choose a day between {_day(start)} and {_day(end)}."
+        return ""
+    if phase["input"] == "choice":
+        allowed = {o["value"] for o in phase["options"]}
+        return "" if text in allowed else "Please choose one of the options."
+    limit = phase["word_limit"]
+    count = word_count(text)
+    if limit and count > limit:
+        return f"Your {label} is {count} words; the limit is {limit}. Please cut {count - limit} words."
+    if len(text) > 3000:
+        return f"Your {label} is {len(text)} characters; the limit is 3,000."
+    return ""
+
+
+def _tell_partners(ctx: Ctx, author: Participant, assignment: Assignment, match: Match, task: TaskDefinition,
+                   phase: dict[str, Any], owner: int) -> None:  # fmt: skip
+    members = ctx.uow.matches.members(match.id)
+    responses = ctx.uow.responses.for_assignment(assignment.id)
+    for m in members:
+        if m.id == author.id or m.status in (Status.PAUSED, Status.LEFT):
+            continue
+        pending = any(_done(responses, p, m.id) is None for p in task.phases)
+        button = (
+            (Actions((Button("Respond", "respond", str(assignment.id), style="primary"),)),)
+            if pending
+            else ()
+        )
+        text = f"**{escape(author.display_name)}** sent their {escape(phase['label'].lower())} for _{escape(task.title)}_."
+        queue(ctx.uow, f"submitted:{assignment.id}:{phase['key']}:{owner}:{m.id}", to_user(m.ref),
+              Message(text, (Section(text), *button)), ctx.now)  # fmt: skip
+    if all(_done(responses, p, m.id) is not None for p in task.phases for m in members):
+        to_members(ctx, match, members, f"complete:{assignment.id}", Message.simple(
+            f"Well done: you've completed _{escape(task.title)}_. Your answers are saved for your portfolios; "
+            "coordinators will share learning points across the cohort."))  # fmt: skip
+
+
+def is_complete(task: TaskDefinition, responses: Sequence[Response], members: Sequence[Participant]) -> bool:
+    return all(_done(responses, p, m.id) is not None for p in task.phases for m in members)
+
+
+def quiet_members(responses: Sequence[Response], members: Sequence[Participant]) -> list[Participant]:
+    """Members who have written nothing for this assignment."""
+    authors = {r.author_id for r in responses}
+    return [m for m in members if m.id not in authors]

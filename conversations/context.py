@@ -1,0 +1,98 @@
+"""What every flow needs for one interaction: the unit of work, the time, who is acting, and
+the capabilities of the platform they are on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from conversations.messenger import Capabilities
+from conversations.model import AuditEntry, Cohort, Participant, Status
+from conversations.refs import UserRef
+from conversations.store import UnitOfWork
+
+
+class Refusal(Exception):
+    """A polite, user-facing 'no': the message is shown to the actor as it is."""
+
+
+@dataclass
+class Ctx:
+    uow: UnitOfWork
+    now: datetime
+    seed: int
+    capabilities: Mapping[str, Capabilities]
+    admins: frozenset[str]
+
+    def caps(self, platform: str) -> Capabilities:
+        return self.capabilities.get(platform, Capabilities())
+
+    def is_admin(self, user: UserRef) -> bool:
+        return user.key in self.admins or user.user_id in self.admins
+
+    def is_coordinator(self, user: UserRef, cohort: Cohort) -> bool:
+        if self.is_admin(user):
+            return True
+        return any(
+            c.platform == user.platform and c.workspace == user.workspace and c.user_id == user.user_id
+            for c in self.uow.cohorts.coordinators(cohort.id)
+        )
+
+    def participant(self, user: UserRef) -> Participant | None:
+        """The actor's current membership: the newest one they have not left."""
+        rows = [p for p in self.uow.participants.for_user(user) if p.status != Status.LEFT]
+        return rows[-1] if rows else None
+
+    def cohort_for_coordinator(self, user: UserRef, name: str | None) -> Cohort:
+        if name:
+            cohort = self.uow.cohorts.by_name(name)
+            if cohort is None:
+                raise Refusal(f"There is no cohort called “{name}”. Try `cohort list`.")
+            if not self.is_coordinator(user, cohort):
+                raise Refusal(f"Sorry, only the coordinators of {cohort.name} can do that.")
+            return cohort
+        cohorts = self.uow.cohorts.all() if self.is_admin(user) else self.uow.cohorts.coordinated_by(user)
+        cohorts = [
+            c for c in cohorts if c.platform == user.platform and c.workspace == user.workspace
+        ] or cohorts
+        if not cohorts:
+            raise Refusal(
+                "Sorry, that command is for scheme coordinators, and you don't coordinate a cohort here."
+            )
+        if len(cohorts) > 1:
+            names = ", ".join(c.name for c in cohorts)
+            raise Refusal(f"You coordinate several cohorts ({names}): add `cohort=NAME` to say which.")
+        return cohorts[0]
+
+    def open_cohort(self, user: UserRef, name: str | None) -> Cohort:
+        if name:
+            cohort = self.uow.cohorts.by_name(name)
+            if cohort is None:
+                raise Refusal(f"There is no cohort called “{name}”.")
+        else:
+            here = [
+                c
+                for c in self.uow.cohorts.all()
+                if c.platform == user.platform and c.workspace == user.workspace and c.registration_open
+            ]
+            if not here:
+                raise Refusal("Registration isn't open for any buddy scheme here at the moment.")
+            if len(here) > 1:
+                names = ", ".join(c.name for c in here)
+                raise Refusal(f"Several schemes are open ({names}): say which, e.g. `join {here[0].name}`.")
+            cohort = here[0]
+        if not cohort.registration_open:
+            raise Refusal(f"Registration for {cohort.name} is closed. Ask a coordinator to add you.")
+        return cohort
+
+    def audit(self, cohort: Cohort | None, actor: UserRef, action: str, **detail: object) -> None:
+        self.uow.audit.add(
+            AuditEntry(
+                cohort_id=cohort.id if cohort else None,
+                actor=actor.key,
+                action=action,
+                detail=dict(detail),
+                at=self.now,
+            )
+        )

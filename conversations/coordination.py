@@ -1,0 +1,181 @@
+"""Coordinators' commands: cohorts, figures, export and digests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from conversations import vocabulary as v
+from conversations.assignments import is_complete
+from conversations.context import Ctx, Refusal
+from conversations.markup import escape
+from conversations.model import Cohort, Coordinator, Status
+from conversations.outbox import queue, to_user
+from conversations.refs import UserRef
+from conversations.views import Block, Context, Header, Message, Section
+
+COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.'&()\-]{1,79}$")
+
+
+def create_cohort(ctx: Ctx, actor: UserRef, args: Sequence[str], options: dict[str, str]) -> Message:
+    if not ctx.is_admin(actor):
+        raise Refusal("Sorry, only Buddy's administrators can create cohorts (see BUDDY_ADMINS).")
+    name = " ".join(args).strip()
+    if not COHORT_NAME.match(name):
+        raise Refusal(
+            "Give the cohort a name of 2 to 80 letters, digits or spaces, e.g. `cohort create Yorkshire 2026`."
+        )
+    if ctx.uow.cohorts.by_name(name):
+        raise Refusal(f"A cohort called “{escape(name)}” already exists.")
+    region = options.get("region", "")
+    if region and v.lookup(v.REGIONS, region) is None:
+        raise Refusal(f"“{escape(region)}” isn't a region I know. Regions: {', '.join(v.REGIONS)}.")
+    cohort = ctx.uow.cohorts.add(Cohort(name=name, platform=actor.platform, workspace=actor.workspace,
+                                        region=v.lookup(v.REGIONS, region) or "", created_at=ctx.now))  # fmt: skip
+    ctx.uow.cohorts.add_coordinator(Coordinator(cohort.id, actor.platform, actor.workspace, actor.user_id))
+    ctx.audit(cohort, actor, "cohort_create", name=name)
+    return Message.simple(f"Created **{escape(name)}**; registration is open and you coordinate it. "
+                          "People join with `join`.")  # fmt: skip
+
+
+def list_cohorts(ctx: Ctx) -> Message:
+    cohorts = ctx.uow.cohorts.all()
+    if not cohorts:
+        return Message.simple("There are no cohorts yet: `cohort create NAME` makes one.")
+    lines = []
+    for c in cohorts:
+        counts = Counter(p.status for p in ctx.uow.participants.in_cohort(c.id))
+        state = "open" if c.registration_open else "closed"
+        lines.append(f"- **{escape(c.name)}** ({state}{', paused' if c.paused else ''}): "
+                     f"{sum(counts.values()) - counts[Status.LEFT]} people, round {c.current_round}")  # fmt: skip
+    return Message("Cohorts", (Section("\n".join(lines)),))
+
+
+def set_registration(ctx: Ctx, actor: UserRef, cohort: Cohort, is_open: bool) -> Message:
+    cohort.registration_open = is_open
+    ctx.audit(cohort, actor, "registration_open" if is_open else "registration_close")
+    return Message.simple(
+        f"Registration for **{escape(cohort.name)}** is now {'open' if is_open else 'closed'}."
+    )
+
+
+def add_coordinator(ctx: Ctx, actor: UserRef, cohort: Cohort, user_ids: Sequence[str]) -> Message:
+    if len(user_ids) != 1:
+        raise Refusal("Mention one person: `coordinator add @name`.")
+    ctx.uow.cohorts.add_coordinator(Coordinator(cohort.id, actor.platform, actor.workspace, user_ids[0]))
+    ctx.audit(cohort, actor, "coordinator_add", user_id=user_ids[0])
+    return Message.simple(f"{{@{escape(user_ids[0])}}} now coordinates **{escape(cohort.name)}**.")
+
+
+def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
+    people = ctx.uow.participants.in_cohort(cohort.id)
+    counts = Counter(p.status for p in people)
+    matches = ctx.uow.matches.active_in(cohort.id)
+    complete = posted = 0
+    for match in matches:
+        latest = ctx.uow.assignments.latest(match.id)
+        task = ctx.uow.tasks.get(latest.task_key) if latest else None
+        if latest is None or task is None:
+            continue
+        posted += 1
+        members = ctx.uow.matches.members(match.id)
+        complete += is_complete(task, ctx.uow.responses.for_assignment(latest.id), members)
+    return [
+        ("Registered, not yet matched", str(counts[Status.REGISTERED])),
+        ("Waiting list", str(counts[Status.WAITING])),
+        ("Matched", f"{counts[Status.MATCHED]} people in {len(matches)} groups"),
+        ("Paused / left", f"{counts[Status.PAUSED]} / {counts[Status.LEFT]}"),
+        ("Current task done", f"{complete} of {posted} groups"),
+        ("Round", str(cohort.current_round)),
+    ]
+
+
+def cohort_status(ctx: Ctx, cohort: Cohort) -> Message:
+    return Message(
+        f"Status of {cohort.name}",
+        (Header(f"{cohort.name}"[:150]), Section("", fields=tuple(figures(ctx, cohort)))),
+    )
+
+
+EXPORT_COLUMNS = ["name", "user_id", "email", "role", "grade", "specialty", "employer", "employer_type", "region",
+                  "status", "match_id", "buddies", "tasks_posted", "responses"]  # fmt: skip
+
+
+def export_csv(ctx: Ctx, cohort: Cohort) -> str:
+    """Participants and their progress; cells that a spreadsheet would run as formulas are quoted."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    people = ctx.uow.participants.in_cohort(cohort.id)
+    for p in people:
+        match = ctx.uow.matches.active_for(p.id)
+        buddies = [m.display_name for m in ctx.uow.matches.members(match.id) if m.id != p.id] if match else []
+        assignments = ctx.uow.assignments.for_match(match.id) if match else []
+        responses = sum(
+            1 for a in assignments for r in ctx.uow.responses.for_assignment(a.id) if r.author_id == p.id
+        )
+        row = [p.display_name, p.user_id, p.email, p.role, p.grade, p.specialty, p.employer, p.employer_type, p.region,
+               p.status, match.id if match else "", "; ".join(buddies), len(assignments), responses]  # fmt: skip
+        writer.writerow([_safe_cell(c) for c in row])
+    return out.getvalue()
+
+
+def _safe_cell(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def export_message(ctx: Ctx, cohort: Cohort) -> Message:
+    text = export_csv(ctx, cohort)
+    rows = text.count("\n") - 1
+    body = escape(text) if len(text) < 2800 else escape(text[:2800]) + "\n…"
+    return Message(
+        f"Export of {cohort.name}: {rows} people",
+        (
+            Section(
+                f"**{escape(cohort.name)}**: {rows} people. For the full file run "
+                f'`buddybot export --cohort "{escape(cohort.name)}"`.'
+            ),
+            Section(body),
+        ),  # fmt: skip
+        carries_user_text=True,
+    )
+
+
+def digest(ctx: Ctx, actor: UserRef, cohort: Cohort) -> Message:
+    """Share the latest task's learning points (anonymised, from people who agreed) with the cohort."""
+    responses = [r for r in ctx.uow.responses.for_cohort(cohort.id)]
+    if not responses:
+        raise Refusal("Nobody has answered a task yet, so there's nothing to share.")
+    latest_assignment = ctx.uow.assignments.get(responses[-1].assignment_id)
+    assert latest_assignment is not None
+    task = ctx.uow.tasks.get(latest_assignment.task_key)
+    title = task.title if task else latest_assignment.task_key
+    same_task = []
+    for r in responses:
+        a = ctx.uow.assignments.get(r.assignment_id)
+        if a is not None and a.task_key == latest_assignment.task_key:
+            same_task.append(r)
+    authors = {p.id: p for p in ctx.uow.participants.many({r.author_id for r in same_task})}
+    quotes = [r for r in same_task if authors.get(r.author_id) and authors[r.author_id].consent_share
+              and len(r.text) > 20][-3:]  # fmt: skip
+    groups = len({r.assignment_id for r in same_task})
+    blocks: list[Block] = [Header(f"Learning points: {title}"[:150]),
+              Section(f"{groups} buddy groups have answered _{escape(title)}_ so far. A few of their points, "
+                      "shared with permission and without names:")]  # fmt: skip
+    for r in quotes:
+        snippet = r.text if len(r.text) <= 280 else r.text[:279] + "…"
+        blocks.append(Section(f"“{escape(snippet)}”"))
+    if not quotes:
+        blocks.append(Context("Nobody who answered has agreed to be quoted yet."))
+    message = Message(f"Learning points from {title}", tuple(blocks), carries_user_text=True)
+    sent = 0
+    for p in ctx.uow.participants.in_cohort(cohort.id, (Status.MATCHED, Status.WAITING)):
+        sent += queue(ctx.uow, f"digest:{cohort.id}:{latest_assignment.task_key}:{p.id}", to_user(p.ref),
+                      message, ctx.now)  # fmt: skip
+    ctx.audit(cohort, actor, "digest", task=latest_assignment.task_key, recipients=sent)
+    return Message.simple(f"Sent the learning points from _{escape(title)}_ to {sent} people.")

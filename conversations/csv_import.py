@@ -1,0 +1,186 @@
+"""Importing a survey export (CSV): map its columns, validate every row, import all or nothing.
+
+Survey tools name columns as they like, so each field accepts several headings (see
+``COLUMNS``). Identity is the platform user id column (Slack member ID or Teams user ID):
+a display name is never an identity, and re-importing updates people instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from conversations.context import Ctx
+from conversations.model import Cohort, Participant
+from conversations.profiles import Profile, apply, validate
+from conversations.refs import UserRef
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "user_id": (
+        "user id",
+        "slack id",
+        "slack member id",
+        "member id",
+        "teams id",
+        "teams user id",
+        "platform id",
+    ),
+    "display_name": ("name", "full name", "display name", "your name"),
+    "email": ("email", "email address", "e-mail", "work email"),
+    "role": ("role", "your role", "i am a"),
+    "specialist_area": ("specialist area", "specialism", "management area"),
+    "profession": ("profession",),
+    "grade": ("grade", "your grade", "training grade", "band"),
+    "specialty": ("specialty", "speciality", "clinical specialty"),
+    "employer": ("employer", "organisation", "organization", "trust", "employing organisation"),
+    "employer_type": ("employer type", "organisation type", "type of employer", "type of organisation"),
+    "region": ("region", "nhs region"),
+    "interests": ("interests", "areas of interest"),
+    "consent_data": ("consent", "consent to take part", "i agree to take part", "data consent"),
+    "consent_share": ("consent to share", "share learning", "may be quoted", "quote consent"),
+}
+REQUIRED = ("user_id", "display_name", "role", "grade", "employer", "employer_type", "region", "consent_data")
+MAX_ROWS = 20000
+
+
+@dataclass
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    imported: bool = False
+
+    def summary(self) -> str:
+        if not self.imported:
+            return f"Nothing imported: {len(self.errors)} rows have problems (use --skip-invalid to import the rest)."
+        skipped = f", skipped {self.skipped} invalid rows" if self.skipped else ""
+        return f"Imported: {self.created} new, {self.updated} updated{skipped}."
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    user_id: str
+    email: str
+    profile: Profile
+
+
+def parse(text: str) -> tuple[list[ParsedRow], list[RowError]]:
+    text = text.lstrip("\ufeff")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [RowError(1, "the file is empty")]
+    mapping, errors = _map_header(header)
+    if errors:
+        return [], errors
+    rows: list[ParsedRow] = []
+    seen: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(rows) + len(errors) >= MAX_ROWS:
+            errors.append(RowError(line, f"more than {MAX_ROWS} rows; split the file"))
+            break
+        if len(record) > len(header):
+            errors.append(RowError(line, f"{len(record)} cells but the header has {len(header)} columns"))
+            continue
+        raw = {name: record[i].strip() if i < len(record) else "" for name, i in mapping.items()}
+        user_id = raw.pop("user_id", "")
+        email = raw.pop("email", "")
+        profile, problems = validate(raw)
+        if not user_id:
+            problems["user_id"] = "the user id is empty (export the Slack member ID or Teams user ID)"
+        elif not user_id.replace("-", "").replace(":", "").replace("_", "").isalnum() or len(user_id) > 64:
+            problems["user_id"] = f"“{user_id[:70]}” doesn't look like a platform user id"
+        elif user_id in seen:
+            problems["user_id"] = f"{user_id} already appears on line {seen[user_id]}"
+        if email and ("@" not in email or len(email) > 254):
+            problems["email"] = f"“{email[:60]}” isn't an email address"
+        if problems:
+            detail = "; ".join(f"{_heading(header, mapping, k)}: {msg}" for k, msg in problems.items())
+            errors.append(RowError(line, detail))
+            continue
+        seen[user_id] = line
+        rows.append(ParsedRow(line, user_id, email, profile))
+    return rows, errors
+
+
+def _map_header(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
+    mapping: dict[str, int] = {}
+    for index, heading in enumerate(header):
+        norm = " ".join(heading.strip().lower().replace("_", " ").split()).rstrip("?:")
+        for name, aliases in COLUMNS.items():
+            if name not in mapping and (norm == name.replace("_", " ") or norm in aliases):
+                mapping[name] = index
+                break
+    missing = [n for n in REQUIRED if n not in mapping]
+    if missing:
+        wanted = "; ".join(f"{n} (e.g. “{COLUMNS[n][0]}”)" for n in missing)
+        return mapping, [RowError(1, f"missing columns: {wanted}")]
+    return mapping, []
+
+
+def _heading(header: list[str], mapping: dict[str, int], name: str) -> str:
+    return f"column “{header[mapping[name]]}”" if name in mapping else name
+
+
+def import_rows(ctx: Ctx, cohort: Cohort, rows: list[ParsedRow]) -> tuple[int, int]:
+    created = updated = 0
+    for row in rows:
+        ref_platform, ref_workspace = cohort.platform, cohort.workspace
+        existing = ctx.uow.participants.find(cohort.id, UserRef(ref_platform, ref_workspace, row.user_id))
+        if existing is None:
+            participant = Participant(
+                cohort_id=cohort.id,
+                platform=ref_platform,
+                workspace=ref_workspace,
+                user_id=row.user_id,
+                display_name=row.profile.display_name,
+                role=row.profile.role,
+                email=row.email,
+                registered_at=ctx.now,
+            )
+            apply(participant, row.profile)
+            ctx.uow.participants.add(participant)
+            created += 1
+        else:
+            apply(existing, row.profile)
+            existing.email = row.email or existing.email
+            updated += 1
+    return created, updated
+
+
+def run_import(ctx: Ctx, cohort: Cohort, text: str, skip_invalid: bool) -> ImportReport:
+    rows, errors = parse(text)
+    report = ImportReport(errors=errors)
+    header_broken = errors and errors[0].line == 1
+    if (errors and not skip_invalid) or header_broken:
+        return report
+    report.created, report.updated = import_rows(ctx, cohort, rows)
+    report.skipped = len(errors)
+    report.imported = True
+    ctx.audit(
+        cohort, OPERATOR, "import", created=report.created, updated=report.updated, skipped=report.skipped
+    )
+    return report
+
+
+OPERATOR = UserRef("cli", "local", "operator")

@@ -1,0 +1,351 @@
+"""The conversation engine: one entry point for every interaction, from any platform.
+
+``handle`` runs one interaction in one unit of work: the change and the messages it causes (in
+the outbox) commit together, or not at all. A :class:`Refusal` becomes a polite reply and rolls
+back. Nothing here awaits the network; the :class:`~conversations.delivery.Sender` does that.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
+
+from conversations import assignments, coordination, csv_import, matchmaking, nudging, overview, registration
+from conversations.clock import Clock
+from conversations.commands import Command, UnknownCommand, parse
+from conversations.context import Ctx, Refusal
+from conversations.interactions import (
+    Actor,
+    ButtonPressed,
+    CommandInvoked,
+    FormErrors,
+    FormSubmitted,
+    HomeOpened,
+    Installed,
+    Interaction,
+    MemberJoined,
+    NoReply,
+    Outcome,
+    Reply,
+    ShowHome,
+)
+from conversations.markup import escape
+from conversations.messenger import Capabilities, DeliveryError
+from conversations.model import Cohort, OutboxItem
+from conversations.outbox import queue, to_user
+from conversations.refs import UserRef
+from conversations.store import UnitOfWorkFactory
+from conversations.views import Actions, Button, Message, Section
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Engine:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        *,
+        clock: Clock,
+        seed: int = 0,
+        capabilities: Mapping[str, Capabilities] | None = None,
+        admins: Iterable[str] = (),
+        on_queued: Callable[[], None] | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.seed = seed
+        self.capabilities = dict(capabilities or {})
+        self.admins = frozenset(admins)
+        self.on_queued = on_queued  # wakes the sender after a commit
+
+    # ---- the one entry point for people ---------------------------------------------------
+
+    def handle(self, interaction: Interaction) -> Outcome:
+        def run(ctx: Ctx) -> Outcome:
+            return self._dispatch(ctx, interaction)
+
+        try:
+            return self.run(run)
+        except Refusal as refusal:
+            if isinstance(interaction, FormSubmitted):
+                return FormErrors({"_form": str(refusal)})
+            return Reply(Message.simple(str(refusal)))
+
+    def run(self, work: Callable[[Ctx], T]) -> T:
+        """Run ``work`` in one unit of work and commit it; used by handle, the CLI and scheduled jobs."""
+        with self.uow_factory() as uow:
+            ctx = Ctx(uow, self.clock.now(), self.seed, self.capabilities, self.admins)
+            result = work(ctx)
+            if isinstance(result, FormErrors):
+                uow.rollback()  # a rejected form changes nothing
+            else:
+                uow.commit()
+        if self.on_queued is not None:
+            self.on_queued()
+        return result
+
+    def _dispatch(self, ctx: Ctx, interaction: Interaction) -> Outcome:
+        actor = interaction.actor
+        match interaction:
+            case CommandInvoked(text=text):
+                return self._command(ctx, actor, parse(text))
+            case ButtonPressed(action_id=action_id, value=value):
+                return self._button(ctx, actor, action_id, value)
+            case FormSubmitted(form_id=form_id, state=state, values=values):
+                return self._form(ctx, actor, form_id, state, dict(values))
+            case HomeOpened():
+                return ShowHome(overview.home(ctx, actor.ref))
+            case MemberJoined(channel=channel):
+                return self._welcome(ctx, actor, channel.conversation_id)
+            case Installed():
+                return NoReply()
+        return NoReply()
+
+    # ---- commands -------------------------------------------------------------------------
+
+    def _command(self, ctx: Ctx, actor: Actor, command: Command | UnknownCommand) -> Outcome:
+        user = actor.ref
+        if isinstance(command, UnknownCommand):
+            return Reply(
+                overview.help_message(ctx, user, intro=f"{escape(command.reason)} Here's what I understand:")
+            )
+        name, args, options = command.name, command.args, command.options
+        if command.spec.coordinator and name != "cohort create":
+            cohort = ctx.cohort_for_coordinator(user, options.get("cohort"))
+            return Reply(self._coordinator_command(ctx, user, cohort, command))
+        match name:
+            case "help":
+                return Reply(overview.help_message(ctx, user))
+            case "join":
+                return registration.start_join(ctx, actor, " ".join(args) or options.get("cohort"))
+            case "profile":
+                return registration.start_profile(ctx, actor)
+            case "pause":
+                return registration.pause(ctx, actor)
+            case "resume":
+                return registration.resume(ctx, actor)
+            case "leave":
+                return registration.leave(ctx, actor)
+            case "status":
+                return Reply(overview.status_message(ctx, user))
+            case "community":
+                return Reply(overview.community(ctx, user))
+            case "task":
+                return self._current_task(ctx, actor)
+            case "rematch":
+                return Reply(self._self_rematch(ctx, actor))
+            case "cohort create":
+                return Reply(coordination.create_cohort(ctx, user, args, options))
+        raise Refusal(f"`{name}` isn't available yet.")
+
+    def _coordinator_command(self, ctx: Ctx, user: UserRef, cohort: Cohort, command: Command) -> Message:
+        args, mentions = command.args, command.mentions
+        match command.name:
+            case "cohort list":
+                return coordination.list_cohorts(ctx)
+            case "cohort open" | "cohort close":
+                return coordination.set_registration(ctx, user, cohort, command.name == "cohort open")
+            case "coordinator add":
+                return coordination.add_coordinator(ctx, user, cohort, mentions)
+            case "match preview":
+                return matchmaking.preview(ctx, cohort, user.key)
+            case "match swap":
+                return matchmaking.swap(ctx, cohort, mentions)
+            case "match lock":
+                return matchmaking.lock(ctx, cohort, args)
+            case "match exclude":
+                return matchmaking.exclude(ctx, cohort, mentions, user.key)
+            case "match confirm":
+                return matchmaking.confirm(ctx, cohort, user)
+            case "task send":
+                posted = assignments.send_tasks(ctx, cohort, args[0] if args else None)
+                ctx.audit(cohort, user, "task_send", task=args[0] if args else "next", groups=len(posted))
+                if not posted:
+                    return Message.simple(
+                        "Every active group already has that task (or has done every task)."
+                    )
+                return Message.simple(f"Posted the task to {len(posted)} groups.")
+            case "task list":
+                tasks = ctx.uow.tasks.all()
+                lines = [
+                    f"- `{t.key}`: **{escape(t.title)}** ({t.minutes} min, due in {t.due_days} days)"
+                    for t in tasks
+                ]
+                return Message("Task bank", (Section("**Task bank**\n" + "\n".join(lines)),))
+            case "nudge":
+                report = nudging.sweep(ctx, cohort)
+                ctx.audit(cohort, user, "nudge", pair=report.pair, individual=report.individual,
+                          coordinator=report.coordinator)  # fmt: skip
+                return Message.simple(
+                    f"Nudged {report.pair} quiet groups and {report.individual} quiet people; "
+                    f"{report.coordinator} alerts to coordinators."
+                )
+            case "export":
+                ctx.audit(cohort, user, "export")
+                return coordination.export_message(ctx, cohort)
+            case "digest":
+                return coordination.digest(ctx, user, cohort)
+            case "status":
+                return coordination.cohort_status(ctx, cohort)
+        raise Refusal(f"`{command.name}` isn't available yet.")
+
+    def _current_task(self, ctx: Ctx, actor: Actor) -> Outcome:
+        participant = ctx.participant(actor.ref)
+        if participant is None:
+            raise Refusal("You're not registered yet: use `join` to sign up.")
+        assignment = assignments.current_assignment(ctx, participant)
+        if assignment is None:
+            raise Refusal("You don't have a task yet: it arrives once you've been matched.")
+        return assignments.open_form(ctx, participant, str(assignment.id))
+
+    def _self_rematch(self, ctx: Ctx, actor: Actor) -> Message:
+        participant = ctx.participant(actor.ref)
+        match = ctx.uow.matches.active_for(participant.id) if participant and participant.id else None
+        if participant is None or match is None:
+            raise Refusal("You don't have a buddy at the moment, so there's no one to re-match.")
+        assignment = ctx.uow.assignments.latest(match.id)
+        alerted = {n.participant_id for n in ctx.uow.nudges.for_assignment(assignment.id) if n.level == "coordinator"} \
+            if assignment else set()  # fmt: skip
+        quiet = [m for m in ctx.uow.matches.members(match.id) if m.id in alerted and m.id != participant.id]
+        if not quiet:
+            raise Refusal("You can ask for a new buddy once yours has been quiet long enough for me to alert the "
+                          "coordinators. If something else is wrong, please talk to a coordinator.")  # fmt: skip
+        outcomes = matchmaking.rematch(ctx, match, quiet)
+        ctx.audit(
+            ctx.uow.cohorts.get(match.cohort_id), actor.ref, "rematch_self", match=match.id, outcomes=outcomes
+        )
+        return Message.simple("Done: " + "; ".join(escape(o) for o in outcomes) + ".")
+
+    # ---- buttons and forms ------------------------------------------------------------------
+
+    def _button(self, ctx: Ctx, actor: Actor, action_id: str, value: str) -> Outcome:
+        user = actor.ref
+        if action_id in ("join", "profile", "pause", "community", "status", "help"):
+            return self._command(ctx, actor, parse(action_id))
+        if action_id == "respond":
+            participant = ctx.participant(user)
+            if participant is None:
+                raise Refusal("You're not registered in this scheme any more.")
+            return assignments.open_form(ctx, participant, value)
+        if action_id == "match_confirm":
+            proposal_cohort = self._cohort_of_proposal(ctx, value)
+            cohort = ctx.cohort_for_coordinator(user, proposal_cohort.name)
+            return Reply(matchmaking.confirm(ctx, cohort, user, int(value)))
+        if action_id == "match_preview":
+            found = ctx.uow.cohorts.get(int(value)) if value.isdigit() else None
+            if found is None:
+                raise Refusal("That cohort no longer exists.")
+            cohort = ctx.cohort_for_coordinator(user, found.name)
+            return Reply(matchmaking.preview(ctx, cohort, user.key))
+        if action_id == "rematch":
+            return Reply(self._coordinator_rematch(ctx, user, value))
+        return NoReply()
+
+    def _cohort_of_proposal(self, ctx: Ctx, value: str) -> Cohort:
+        for cohort in ctx.uow.cohorts.all():
+            proposal = ctx.uow.matches.open_proposal(cohort.id)
+            if proposal is not None and str(proposal.id) == value:
+                return cohort
+        raise Refusal("That preview has already been confirmed or replaced: run `match preview` again.")
+
+    def _coordinator_rematch(self, ctx: Ctx, user: UserRef, value: str) -> Message:
+        match_id, _, quiet_id = value.partition(":")
+        match = ctx.uow.matches.get(int(match_id)) if match_id.isdigit() else None
+        cohort = ctx.uow.cohorts.get(match.cohort_id) if match else None
+        if match is None or cohort is None or not quiet_id.isdigit():
+            raise Refusal("That group no longer exists.")
+        cohort = ctx.cohort_for_coordinator(user, cohort.name)
+        if match.status != "active":
+            raise Refusal("That group has already been re-matched or ended.")
+        quiet = ctx.uow.participants.get(int(quiet_id))
+        if quiet is None:
+            raise Refusal("That person is no longer registered.")
+        outcomes = matchmaking.rematch(ctx, match, [quiet])
+        ctx.audit(cohort, user, "rematch", match=match.id, quiet=quiet.id, outcomes=outcomes)
+        return Message.simple("Re-matched: " + "; ".join(escape(o) for o in outcomes) + ".")
+
+    def _form(self, ctx: Ctx, actor: Actor, form_id: str, state: str, values: dict[str, object]) -> Outcome:
+        if form_id == registration.FORM_ID:
+            return registration.submit(ctx, actor, state, values)
+        if form_id == assignments.FORM_ID:
+            participant = ctx.participant(actor.ref)
+            if participant is None:
+                return FormErrors({"answer": "You're not registered in this scheme any more."})
+            return assignments.submit(ctx, participant, state, values)
+        return FormErrors({"_form": "This form is out of date; please start again."})
+
+    def _welcome(self, ctx: Ctx, actor: Actor, channel_id: str) -> Outcome:
+        user = actor.ref
+        if ctx.participant(user) is not None:
+            return NoReply()
+        open_here = [c for c in ctx.uow.cohorts.all()
+                     if c.platform == user.platform and c.workspace == user.workspace and c.registration_open]  # fmt: skip
+        if not open_here:
+            return NoReply()
+        text = ("Welcome to the network! We run a buddy scheme that pairs clinicians with managers so each "
+                "learns how the other side works: a short virtual task a week, in your own time.")  # fmt: skip
+        message = Message(text, (Section(text), Actions((Button("Join the buddy scheme", "join", "", style="primary"),
+                                                         Button("Community", "community", "")))))  # fmt: skip
+        queue(ctx.uow, f"welcome:{user.key}", to_user(user), message, ctx.now)
+        return NoReply()
+
+    # ---- delivery failures -------------------------------------------------------------------
+
+    def delivery_failed(self, item: OutboxItem, error: DeliveryError) -> None:
+        """A post could not be delivered for good: mark unreachable people and tell coordinators."""
+
+        def work(ctx: Ctx) -> None:
+            recipient = item.recipient
+            if item.key.startswith("failed:"):
+                return  # never alert about a failed alert
+            user_ids = recipient.get("user_ids") or ([recipient["user_id"]] if "user_id" in recipient else [])
+            people = [
+                p
+                for uid in user_ids
+                for p in ctx.uow.participants.for_user(
+                    UserRef(recipient["platform"], recipient["workspace"], uid)
+                )
+            ]
+            if error.unreachable:
+                for p in people:
+                    p.unreachable = True
+            for cohort_id in sorted({p.cohort_id for p in people}):
+                names = ", ".join(escape(p.display_name) for p in people if p.cohort_id == cohort_id)
+                text = (f"I couldn't deliver a message to {names} ({escape(error.code)}). "
+                        + ("They may have blocked me or left the workspace; I've stopped sending to them. "
+                           if error.unreachable else "")
+                        + "Please get in touch with them another way.")  # fmt: skip
+                for c in ctx.uow.cohorts.coordinators(cohort_id):
+                    queue(ctx.uow, f"failed:{item.key}:{c.user_id}", to_user(UserRef(c.platform, c.workspace, c.user_id)),
+                          Message.simple(text), ctx.now)  # fmt: skip
+
+        self.run(work)
+
+    # ---- scheduled and operator work -------------------------------------------------------
+
+    def import_csv(self, cohort_name: str, text: str, skip_invalid: bool = False) -> csv_import.ImportReport:
+        def work(ctx: Ctx) -> csv_import.ImportReport:
+            cohort = ctx.uow.cohorts.by_name(cohort_name)
+            if cohort is None:
+                raise Refusal(f"There is no cohort called “{cohort_name}”.")
+            return csv_import.run_import(ctx, cohort, text, skip_invalid)
+
+        return self.run(work)
+
+    def post_due_tasks(self, cohort_id: int) -> int:
+        def work(ctx: Ctx) -> int:
+            cohort = ctx.uow.cohorts.get(cohort_id)
+            if cohort is None or cohort.paused:
+                return 0
+            return len(assignments.send_tasks(ctx, cohort))
+
+        return self.run(work)
+
+    def sweep(self, cohort_id: int) -> nudging.SweepReport:
+        def work(ctx: Ctx) -> nudging.SweepReport:
+            cohort = ctx.uow.cohorts.get(cohort_id)
+            return nudging.sweep(ctx, cohort) if cohort else nudging.SweepReport()
+
+        return self.run(work)

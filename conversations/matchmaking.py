@@ -1,0 +1,408 @@
+"""Matching rounds as coordinators run them: preview, steer (swap, lock, exclude), confirm,
+introduce; and re-matching a buddy whose partner went quiet or left."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote
+
+from conversations import vocabulary as v
+from conversations.assignments import post_task
+from conversations.context import Ctx, Refusal
+from conversations.markup import escape
+from conversations.matching import Candidate, MatchRules, Weights, best_partners, explain_group, plan_matches
+from conversations.model import Cohort, Match, MatchProposal, MatchStatus, Participant, Status
+from conversations.outbox import queue, to_group, to_user
+from conversations.profiles import describe
+from conversations.refs import UserRef
+from conversations.views import Actions, Block, Button, Context, Header, Message, Section
+
+MATCHABLE = (Status.REGISTERED, Status.WAITING)
+PREVIEW_GROUPS_SHOWN = 40
+
+
+def candidate(p: Participant) -> Candidate:
+    assert p.id is not None and p.registered_at is not None
+    return Candidate(
+        id=p.id,
+        role=p.role,
+        order=int(p.registered_at.timestamp() * 1000) * 1000 + p.id % 1000,
+        specialty=p.specialty,
+        employer=p.employer,
+        employer_type=p.employer_type,
+        region=p.region,
+        grade=p.grade,
+        interests=frozenset(p.interests),
+        specialist_area=p.specialist_area,
+    )
+
+
+def rules_for(
+    ctx: Ctx, cohort: Cohort, people: Sequence[Participant], locked: Sequence[Sequence[int]] = ()
+) -> MatchRules:
+    by_key = {p.ref.key: p.id for p in people}
+    past = set()
+    for pair in ctx.uow.matches.past_pairs(p.ref for p in people):
+        a, b = tuple(pair)
+        if a in by_key and b in by_key:
+            past.add(frozenset((by_key[a], by_key[b])))
+    settings = cohort.settings or {}
+    grades = settings.get("eligible_grades")
+    return MatchRules(
+        weights=Weights(**settings.get("weights", {})),
+        past_buddies=frozenset(past),
+        exclusions=frozenset(frozenset(pair) for pair in settings.get("exclusions", [])),
+        eligible_grades=frozenset(g.lower() for g in grades) if grades else None,
+        allow_uneven_trios=cohort.allow_trios,
+        locked=tuple(tuple(g) for g in locked),
+    )
+
+
+def _matchable(ctx: Ctx, cohort: Cohort) -> list[Participant]:
+    return [
+        p
+        for p in ctx.uow.participants.in_cohort(cohort.id, MATCHABLE)
+        if p.consent_data and not p.unreachable
+    ]
+
+
+# ---- preview and steering ---------------------------------------------------------------------
+
+
+def preview(ctx: Ctx, cohort: Cohort, created_by: str) -> Message:
+    people = _matchable(ctx, cohort)
+    previous = ctx.uow.matches.open_proposal(cohort.id)
+    ids = {p.id for p in people}
+    locked = [g["members"] for g in (previous.plan["groups"] if previous else []) if g.get("locked")]
+    locked = [g for g in locked if set(g) <= ids]
+    rules = rules_for(ctx, cohort, people, locked)
+    plan = plan_matches([candidate(p) for p in people], rules, seed=ctx.seed + cohort.current_round)
+    locked_sets = {frozenset(g) for g in locked}
+    proposal = MatchProposal(
+        cohort_id=cohort.id,
+        created_by=created_by,
+        seed=ctx.seed + cohort.current_round,
+        created_at=ctx.now,
+        plan={
+            "groups": [
+                {
+                    "members": list(g.members),
+                    "score": g.score,
+                    "reasons": list(g.reasons),
+                    "locked": frozenset(g.members) in locked_sets,
+                }  # fmt: skip
+                for g in plan.groups
+            ],
+            "waiting": list(plan.waiting),
+            "ineligible": list(plan.ineligible),
+        },
+    )
+    ctx.uow.matches.add_proposal(proposal)
+    return render_preview(ctx, cohort, proposal)
+
+
+def _proposal(ctx: Ctx, cohort: Cohort) -> MatchProposal:
+    proposal = ctx.uow.matches.open_proposal(cohort.id)
+    if proposal is None:
+        raise Refusal("There's no match preview to change: run `match preview` first.")
+    return proposal
+
+
+def _by_user(ctx: Ctx, cohort: Cohort, user_ids: Sequence[str], count: int) -> list[Participant]:
+    if len(user_ids) != count:
+        raise Refusal(f"Please mention {count} people, e.g. `match swap @asha @ben`.")
+    found = []
+    for uid in user_ids:
+        people = [p for p in ctx.uow.participants.in_cohort(cohort.id) if p.user_id == uid]
+        if not people:
+            raise Refusal(f"{{@{escape(uid)}}} isn't registered in {escape(cohort.name)}.")
+        found.append(people[0])
+    return found
+
+
+def swap(ctx: Ctx, cohort: Cohort, user_ids: Sequence[str]) -> Message:
+    proposal = _proposal(ctx, cohort)
+    a, b = _by_user(ctx, cohort, user_ids, 2)
+    plan: dict[str, Any] = {**proposal.plan, "groups": [dict(g) for g in proposal.plan["groups"]]}
+    slots: list[list[int]] = [list(g["members"]) for g in plan["groups"]] + [list(plan["waiting"])]
+
+    def where(pid: int) -> int:
+        for i, members in enumerate(slots):
+            if pid in members:
+                return i
+        raise Refusal(f"{escape(_name(ctx, pid))} isn't in this preview (their status may have changed).")
+
+    ia, ib = where(a.id), where(b.id)
+    if ia == ib:
+        raise Refusal("Those two are already in the same group.")
+    for i, (old, new) in ((ia, (a.id, b.id)), (ib, (b.id, a.id))):
+        slots[i] = [new if m == old else m for m in slots[i]]
+    people = {p.id: p for p in _matchable(ctx, cohort)}
+    rules = rules_for(ctx, cohort, list(people.values()))
+    for i in {ia, ib}:
+        if i == len(slots) - 1:
+            continue
+        try:
+            group = explain_group([candidate(people[m]) for m in slots[i]], rules)
+        except ValueError as exc:
+            raise Refusal(f"I can't make that swap: {_named(ctx, str(exc))}") from exc
+        plan["groups"][i] = {"members": list(group.members), "score": group.score, "reasons": list(group.reasons),
+                             "locked": True}  # fmt: skip
+    waiting = slots[-1]
+    plan["waiting"] = sorted(waiting, key=lambda pid: candidate(people[pid]).order)
+    proposal.plan = plan
+    return render_preview(ctx, cohort, proposal, note="Swapped; the changed groups are locked.")
+
+
+def lock(ctx: Ctx, cohort: Cohort, args: Sequence[str]) -> Message:
+    proposal = _proposal(ctx, cohort)
+    groups = [dict(g) for g in proposal.plan["groups"]]
+    if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= len(groups):
+        raise Refusal(f"Say which group to lock by its number, from 1 to {len(groups)}: e.g. `match lock 3`.")
+    groups[int(args[0]) - 1]["locked"] = True
+    proposal.plan = {**proposal.plan, "groups": groups}
+    return render_preview(
+        ctx, cohort, proposal, note=f"Group {args[0]} is locked: previews keep it as it is."
+    )
+
+
+def exclude(ctx: Ctx, cohort: Cohort, user_ids: Sequence[str], actor_key: str) -> Message:
+    a, b = _by_user(ctx, cohort, user_ids, 2)
+    pairs = [list(p) for p in (cohort.settings or {}).get("exclusions", [])]
+    pair = sorted((a.id, b.id))
+    if pair not in pairs:
+        pairs.append(pair)
+    cohort.settings = {**(cohort.settings or {}), "exclusions": pairs}
+    proposal = ctx.uow.matches.open_proposal(cohort.id)
+    if proposal is not None:
+        groups = [dict(g) for g in proposal.plan["groups"]]
+        for g in groups:
+            if a.id in g["members"] and b.id in g["members"]:
+                g["locked"] = False
+        proposal.plan = {**proposal.plan, "groups": groups}
+        proposal.confirmed_at = None
+    note = f"{escape(a.display_name)} and {escape(b.display_name)} will never be matched together."
+    if proposal is None:
+        return Message.simple(note)
+    message = preview(ctx, cohort, actor_key)
+    return Message(message.text, (Section(note), *message.blocks))
+
+
+def render_preview(ctx: Ctx, cohort: Cohort, proposal: MatchProposal, note: str = "") -> Message:
+    plan = proposal.plan
+    ids = [m for g in plan["groups"] for m in g["members"]] + plan["waiting"] + plan["ineligible"]
+    people = {p.id: p for p in ctx.uow.participants.many(ids)}
+    blocks: list[Block] = [Header(f"Match preview: {cohort.name}"[:150])]
+    if note:
+        blocks.append(Section(note))
+    total = sum(g["score"] for g in plan["groups"])
+    blocks.append(Section(f"**{len(plan['groups'])} groups**, total score {total:.1f}; "
+                          f"**{len(plan['waiting'])} waiting**."))  # fmt: skip
+    for number, g in enumerate(plan["groups"][:PREVIEW_GROUPS_SHOWN], start=1):
+        names = " + ".join(f"**{escape(people[m].display_name)}**" for m in g["members"])
+        reasons = "; ".join(g["reasons"]) or "no shared features: a good stretch"
+        lock_mark = " (locked)" if g.get("locked") else ""
+        blocks.append(Section(f"{number}. {names}{lock_mark}\nscore {g['score']:.1f}: {escape(reasons)}"))
+    hidden = len(plan["groups"]) - PREVIEW_GROUPS_SHOWN
+    if hidden > 0:
+        blocks.append(Context(f"…and {hidden} more groups (use `export` for the full list)."))
+    if plan["waiting"]:
+        names = ", ".join(escape(people[m].display_name) for m in plan["waiting"][:50])
+        blocks.append(Section(f"**Waiting list** (in registration order): {names}"))
+    if plan["ineligible"]:
+        names = ", ".join(escape(people[m].display_name) for m in plan["ineligible"][:50])
+        blocks.append(Section(f"**Not eligible** (grade): {names}"))
+    blocks.append(
+        Context("Steer it: `match swap @a @b`, `match lock N`, `match exclude @a @b`; then confirm.")
+    )
+    blocks.append(Actions((
+        Button("Confirm and introduce", "match_confirm", str(proposal.id), style="primary"),
+        Button("Preview again", "match_preview", str(cohort.id)),
+    )))  # fmt: skip
+    return Message(f"Match preview for {cohort.name}: {len(plan['groups'])} groups", tuple(blocks))
+
+
+# ---- confirm and introduce --------------------------------------------------------------------
+
+
+def confirm(ctx: Ctx, cohort: Cohort, actor: UserRef, proposal_id: int | None = None) -> Message:
+    proposal = _proposal(ctx, cohort)
+    if proposal_id is not None and proposal.id != proposal_id:
+        raise Refusal("That preview has been replaced by a newer one: confirm the latest preview.")
+    plan = proposal.plan
+    ids = [m for g in plan["groups"] for m in g["members"]] + plan["waiting"]
+    people = {p.id: p for p in ctx.uow.participants.many(ids)}
+    stale = [people[i].display_name if i in people else str(i) for i in ids
+             if i not in people or people[i].status not in MATCHABLE]  # fmt: skip
+    if stale:
+        raise Refusal(f"The preview is out of date ({escape(', '.join(stale[:5]))} changed status): "
+                      "run `match preview` again.")  # fmt: skip
+    cohort.current_round += 1
+    for g in plan["groups"]:
+        match = ctx.uow.matches.add(
+            Match(
+                cohort_id=cohort.id,
+                round=cohort.current_round,
+                score=g["score"],
+                reasons=list(g["reasons"]),
+                created_at=ctx.now,
+            ),  # fmt: skip
+            g["members"],
+        )
+        members = [people[m] for m in g["members"]]
+        for p in members:
+            p.status = Status.MATCHED
+        introduce(ctx, cohort, match, members)
+    for position, pid in enumerate(plan["waiting"], start=1):
+        p = people[pid]
+        p.status = Status.WAITING
+        queue(ctx.uow, f"waiting:{cohort.id}:{cohort.current_round}:{pid}", to_user(p.ref), Message.simple(
+            f"Hello {escape(p.display_name)}: this round of **{escape(cohort.name)}** had more "
+            f"{_role_plural(p.role)} than partners, so you're number {position} on the waiting list. "
+            "I'll introduce you as soon as someone joins who fits."), ctx.now)  # fmt: skip
+    proposal.confirmed_at = ctx.now
+    ctx.audit(cohort, actor, "match_confirm", proposal=proposal.id, groups=len(plan["groups"]),
+              waiting=len(plan["waiting"]))  # fmt: skip
+    return Message.simple(
+        f"Confirmed round {cohort.current_round} of **{escape(cohort.name)}**: {len(plan['groups'])} groups "
+        f"introduced, {len(plan['waiting'])} on the waiting list."
+    )
+
+
+def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Participant], note: str = "") -> None:
+    caps = ctx.caps(members[0].platform)
+    reasons = "; ".join(escape(r) for r in match.reasons) or "you bring different views of the same system"
+    who = tuple((escape(p.display_name), describe(p)) for p in members)
+    cadence = "every week" if cohort.cadence_every_weeks == 1 else f"every {cohort.cadence_every_weeks} weeks"
+    body: list[Block] = [
+        Header("Meet your buddy"),
+        Section(f"You're buddies in **{escape(cohort.name)}**.{(' ' + note) if note else ''}", fields=who),
+        Section(f"**Why we matched you:** {reasons}."),
+        Section(
+            f"**What happens next:** {cadence} I'll post a short task that takes about half an hour, "
+            "which you can do in your own time; answer it with the Respond button. Start by saying hello "
+            "and finding 15 minutes for a call."
+        ),  # fmt: skip
+    ]
+    if caps.group_dm and 2 <= len(members) <= caps.max_group_size:
+        recipient = to_group([p.ref for p in members], topic=f"{cohort.name} buddies")
+        text = "Meet your buddy: " + " and ".join(p.display_name for p in members)
+        queue(ctx.uow, f"intro:{match.id}", recipient, Message(text, tuple(body)), ctx.now, match_id=match.id)
+        return
+    for p in members:
+        others = [o for o in members if o.id != p.id]
+        link = _group_link(caps.group_link_template, members, cohort.name)
+        extra: tuple[Any, ...] = (
+            (Actions((Button("Open a group chat", "open_group_chat", url=link),)),) if link else ()
+        )
+        text = "Meet your buddy: " + " and ".join(o.display_name for o in others)
+        queue(ctx.uow, f"intro:{match.id}:{p.id}", to_user(p.ref), Message(text, (*body, *extra)), ctx.now)
+
+
+def _group_link(template: str, members: Sequence[Participant], topic: str) -> str:
+    emails = [p.email for p in members]
+    if not template or not all(emails):
+        return ""
+    return template.format(emails=",".join(quote(e) for e in emails), topic=quote(f"{topic} buddies"))
+
+
+# ---- re-matching ------------------------------------------------------------------------------
+
+
+def rematch(ctx: Ctx, match: Match, quiet: Sequence[Participant], *, leaving: bool = False) -> list[str]:
+    """End ``match`` without ``quiet``; keep the rest together if they still make a valid group,
+    otherwise find each a new buddy (or put them on the waiting list). Returns what happened."""
+    cohort = ctx.uow.cohorts.get(match.cohort_id)
+    assert cohort is not None
+    match.status, match.ended_at = MatchStatus.ENDED, ctx.now
+    quiet_ids = {q.id for q in quiet}
+    remaining = [p for p in ctx.uow.matches.members(match.id) if p.id not in quiet_ids]
+    for q in quiet:
+        if not leaving:
+            q.status = Status.PAUSED
+            queue(ctx.uow, f"paused:{match.id}:{q.id}", to_user(q.ref), Message.simple(
+                f"Hello {escape(q.display_name)}: we haven't heard from you for a while, so I've paused your "
+                f"place in **{escape(cohort.name)}** and found your buddy someone new. Use `resume` when you're "
+                "ready and I'll match you again."), ctx.now)  # fmt: skip
+    outcomes: list[str] = []
+    people = [p for p in remaining if p.status != Status.LEFT]
+    rules = rules_for(ctx, cohort, people + _matchable(ctx, cohort))
+    if len(people) >= 2:
+        # they are each other's buddies already: the never-again rule is about new groups
+        together = {frozenset((a.id, b.id)) for a in people for b in people if a.id != b.id}
+        rules = replace(rules, past_buddies=rules.past_buddies - together)
+        try:
+            group = explain_group([candidate(p) for p in people], rules)
+        except ValueError:
+            group = None
+        if group is not None:
+            kept = _new_match(ctx, cohort, people, group.score, list(group.reasons),
+                              note="Your group continues without a member who had to step away.")  # fmt: skip
+            _carry_over_task(ctx, match, kept)
+            return [f"{', '.join(p.display_name for p in people)} continue together (match {kept.id})"]
+    for person in people:
+        person.status = Status.WAITING
+        available = [p for p in _matchable(ctx, cohort) if p.id != person.id]
+        rules = rules_for(ctx, cohort, [person, *available])
+        group = best_partners(candidate(person), [candidate(p) for p in available], rules, seed=ctx.seed)
+        if group is None:
+            queue(ctx.uow, f"rematch-waiting:{match.id}:{person.id}", to_user(person.ref), Message.simple(
+                f"Hello {escape(person.display_name)}: your buddy has stepped away. You're at the top of the "
+                "waiting list and I'll introduce you to someone new as soon as I can."), ctx.now)  # fmt: skip
+            outcomes.append(f"{person.display_name} is on the waiting list")
+            continue
+        members = ctx.uow.participants.many(group.members)
+        new = _new_match(ctx, cohort, members, group.score, list(group.reasons),
+                         note="Your previous buddy had to step away, so here's someone new.")  # fmt: skip
+        _carry_over_task(ctx, match, new)
+        outcomes.append(f"{person.display_name} has a new buddy (match {new.id})")
+    return outcomes
+
+
+def _carry_over_task(ctx: Ctx, old: Match, new: Match) -> None:
+    """A new group picks up the task the old one was on, so nobody loses a week."""
+    latest = ctx.uow.assignments.latest(old.id)
+    task = ctx.uow.tasks.get(latest.task_key) if latest else None
+    if task is not None:
+        post_task(ctx, new, task, sequence=1)
+
+
+def _new_match(ctx: Ctx, cohort: Cohort, members: Sequence[Participant], score: float, reasons: list[str],
+               note: str) -> Match:  # fmt: skip
+    match = ctx.uow.matches.add(
+        Match(
+            cohort_id=cohort.id,
+            round=max(cohort.current_round, 1),
+            score=score,
+            reasons=reasons,
+            created_at=ctx.now,
+        ),  # fmt: skip
+        [p.id for p in members],
+    )
+    for p in members:
+        p.status = Status.MATCHED
+    introduce(ctx, cohort, match, members, note=note)
+    return match
+
+
+def end_match_for_departure(ctx: Ctx, match: Match, leaver: Participant) -> None:
+    rematch(ctx, match, [leaver], leaving=True)
+
+
+def _name(ctx: Ctx, pid: int) -> str:
+    p = ctx.uow.participants.get(pid)
+    return p.display_name if p else f"participant {pid}"
+
+
+def _named(ctx: Ctx, text: str) -> str:
+    """Replace ``#<id>`` participant ids in a matcher message with escaped names."""
+    return re.sub(r"#(\d+)", lambda m: escape(_name(ctx, int(m.group(1)))), escape(text))
+
+
+def _role_plural(role: str) -> str:
+    return {v.Role.CLINICIAN: "clinicians", v.Role.GENERAL_MANAGER: "general managers"}.get(
+        v.Role(role), "specialist managers"
+    )

@@ -1,0 +1,107 @@
+"""Inactivity nudges: the group first, then each quiet member, then the coordinators.
+
+Each step happens at most once per assignment (and person), whatever the number of sweeps:
+a ``Nudge`` row records it and the outbox key makes the message unique.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from conversations.assignments import is_complete, quiet_members, to_members
+from conversations.context import Ctx
+from conversations.markup import escape
+from conversations.model import Cohort, Nudge, Status
+from conversations.outbox import queue, to_user
+from conversations.refs import UserRef
+from conversations.views import Actions, Button, Message, Section
+
+
+@dataclass
+class SweepReport:
+    pair: int = 0
+    individual: int = 0
+    coordinator: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+def sweep(ctx: Ctx, cohort: Cohort) -> SweepReport:
+    report = SweepReport()
+    if cohort.paused:
+        return report
+    earliest = min(cohort.nudge_pair_days, cohort.nudge_individual_days, cohort.alert_coordinator_days)
+    for assignment in ctx.uow.assignments.open_since(cohort.id, ctx.now - timedelta(days=earliest)):
+        match = ctx.uow.matches.get(assignment.match_id)
+        task = ctx.uow.tasks.get(assignment.task_key)
+        if match is None or task is None:
+            continue
+        members = ctx.uow.matches.members(match.id)
+        responses = ctx.uow.responses.for_assignment(assignment.id)
+        if is_complete(task, responses, members):
+            continue
+        age = ctx.now - assignment.posted_at
+        done = {(n.level, n.participant_id) for n in ctx.uow.nudges.for_assignment(assignment.id)}
+        active = [m for m in members if m.status == Status.MATCHED]
+        title = escape(task.title)
+        respond = Actions((Button("Respond", "respond", str(assignment.id), style="primary"),))
+
+        if (
+            not responses
+            and active
+            and age >= timedelta(days=cohort.nudge_pair_days)
+            and ("pair", 0) not in done
+        ):
+            text = (f"Hello both: how's _{title}_ going? It's due {assignment.due_at:%a %-d %b}. "
+                    "Even ten minutes together this week counts.")  # fmt: skip
+            to_members(
+                ctx, match, members, f"nudge:pair:{assignment.id}", Message(text, (Section(text), respond))
+            )
+            _record(ctx, assignment.id, "pair", 0)
+            report.pair += 1
+        for quiet in quiet_members(responses, active):
+            assert quiet.id is not None
+            buddies = [escape(m.display_name) for m in members if m.id != quiet.id]
+            others = " and ".join(buddies)
+            if age >= timedelta(days=cohort.nudge_individual_days) and ("individual", quiet.id) not in done:
+                text = (f"Hello {escape(quiet.display_name)}: {others} would love to hear from you about "
+                        f"_{title}_. If now's a bad time, use `pause` and I'll hold your place.")  # fmt: skip
+                queue(ctx.uow, f"nudge:individual:{assignment.id}:{quiet.id}", to_user(quiet.ref),
+                      Message(text, (Section(text), respond)), ctx.now)  # fmt: skip
+                _record(ctx, assignment.id, "individual", quiet.id)
+                report.individual += 1
+            if age >= timedelta(days=cohort.alert_coordinator_days) and ("coordinator", quiet.id) not in done:
+                _alert(ctx, cohort, match.id, quiet.display_name, quiet.id, buddies, title, age.days)
+                _record(ctx, assignment.id, "coordinator", quiet.id)
+                report.coordinator += 1
+                report.details.append(f"{quiet.display_name} quiet for {age.days} days")
+    return report
+
+
+def _record(ctx: Ctx, assignment_id: int, level: str, participant_id: int) -> None:
+    ctx.uow.nudges.add(
+        Nudge(assignment_id=assignment_id, level=level, participant_id=participant_id, sent_at=ctx.now)
+    )
+
+
+def _alert(ctx: Ctx, cohort: Cohort, match_id: int, name: str, quiet_id: int, buddies: list[str], title: str,
+           days: int) -> None:  # fmt: skip
+    text = (f"**{escape(name)}** ({escape(cohort.name)}) has been quiet for {days} days on _{title}_; "
+            f"{'their buddy' if len(buddies) == 1 else 'their buddies'} {' and '.join(buddies)} "
+        f"{'is' if len(buddies) == 1 else 'are'} waiting. Re-match the buddy, or check in with {escape(name)} first.")  # fmt: skip
+    message = Message(
+        f"{name} has gone quiet",
+        (
+            Section(text),
+            Actions((Button("Re-match their buddy", "rematch", f"{match_id}:{quiet_id}", style="danger"),)),
+        ),
+    )
+    for coordinator in ctx.uow.cohorts.coordinators(cohort.id):
+        ref = UserRef(coordinator.platform, coordinator.workspace, coordinator.user_id)
+        queue(
+            ctx.uow,
+            f"nudge:coordinator:{match_id}:{quiet_id}:{coordinator.user_id}",
+            to_user(ref),
+            message,
+            ctx.now,
+        )

@@ -1,0 +1,59 @@
+"""Queueing messages: every post the engine makes is an outbox row, written in the same
+transaction as the change that caused it, under a unique key so that it is queued only once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from conversations.model import OutboxItem
+from conversations.refs import ConversationRef, UserRef
+from conversations.store import UnitOfWork
+from conversations.views import Message
+from conversations.views_codec import message_to_dict
+
+
+def to_user(user: UserRef) -> dict[str, Any]:
+    return {"kind": "user", "platform": user.platform, "workspace": user.workspace, "user_id": user.user_id}
+
+
+def to_group(users: Sequence[UserRef], topic: str = "") -> dict[str, Any]:
+    first = users[0]
+    return {
+        "kind": "group",
+        "platform": first.platform,
+        "workspace": first.workspace,
+        "user_ids": [u.user_id for u in users],
+        "topic": topic,
+    }
+
+
+def to_conversation(conversation: ConversationRef) -> dict[str, Any]:
+    return {
+        "kind": "conversation",
+        "platform": conversation.platform,
+        "workspace": conversation.workspace,
+        "conversation_id": conversation.conversation_id,
+        "extra": conversation.extra,
+    }
+
+
+def queue(
+    uow: UnitOfWork,
+    key: str,
+    recipient: dict[str, Any],
+    message: Message,
+    now: datetime,
+    *,
+    match_id: int | None = None,
+) -> bool:
+    """Queue ``message``; False (and nothing queued) if ``key`` was queued before."""
+    item = OutboxItem(
+        key=key[:255],
+        recipient=recipient,
+        message=message_to_dict(message),
+        created_at=now,
+        match_id=match_id,
+    )
+    return uow.outbox.add(item)
