@@ -111,7 +111,7 @@ class SlackSettings:
                     raise SlackSettingsError(
                         f"{name} is required for OAuth installs (SLACK_CLIENT_ID is set)"
                     )
-            _check_fernet_key(key)
+            _check_fernet_keys(key)
             return cls(
                 Mode.OAUTH,
                 signing_secret=secret,
@@ -137,11 +137,12 @@ class SlackSettings:
         return cls(Mode.HTTP, bot_token=bot, signing_secret=secret, **common)
 
 
-def _check_fernet_key(key: str) -> None:
+def _check_fernet_keys(keys: str) -> None:
     from cryptography.fernet import Fernet
 
     try:
-        Fernet(key.encode())
+        for key in [k.strip() for k in keys.split(",")]:
+            Fernet(key.encode())
     except (ValueError, TypeError):
         raise SlackSettingsError(
             "SLACK_TOKEN_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64-encoded bytes; make one with "
