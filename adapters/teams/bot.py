@@ -1,0 +1,326 @@
+"""The Teams bot: one turn = save the reference, act once, call the engine, answer.
+
+Activities are read as JSON dicts and translated by :mod:`adapters.teams.activities`; outcomes
+become chat replies or dialog (task module) answers. ``_create_invoke_response`` is overridden:
+in botbuilder 4.17.1 the stock one serialises the body, and ``CloudAdapter.process`` then
+serialises it again and fails with HTTP 500 on every invoke with a body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
+from botbuilder.schema.teams import (
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleRequest,
+    TaskModuleResponse,
+    TaskModuleTaskInfo,
+)
+
+from adapters.teams.activities import actor_of, conversation_of, interactions_of, user_id_of
+from adapters.teams.dedupe import Deduper, activity_key
+from adapters.teams.form_codec import decode_form, submitted_values
+from adapters.teams.messenger import mentioned_ids, message_activity
+from adapters.teams.references import ReferenceStore, TeamsUser, reference_from_activity, tenant_of
+from adapters.teams.render_cards import (
+    CARD_CONTENT_TYPE,
+    FORM_KEY,
+    OPEN_FORM_KEY,
+    form_card,
+    home_card,
+    open_form_card,
+)
+from adapters.teams.render_markup import to_plain
+from adapters.teams.retry import Pacer
+from conversations.interactions import (
+    ButtonPressed,
+    CloseForm,
+    FormErrors,
+    FormSubmitted,
+    Interaction,
+    NoReply,
+    Outcome,
+    Reply,
+    ShowForm,
+    ShowHome,
+)
+from conversations.views import Form, Message
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[Interaction], Outcome]
+REPLAY_KEY = "buddy.replayed_invoke"
+RAW_ACTIVITY_KEY = "buddy.raw_activity"  # the activity JSON as received: botbuilder's models drop
+# fields it does not know (mention entities' ``mentioned``, ``conversation.tenantId``)
+
+
+def raw_activity(turn_context: TurnContext) -> dict[str, Any]:
+    raw = turn_context.turn_state.get(RAW_ACTIVITY_KEY)
+    return dict(raw) if isinstance(raw, dict) else turn_context.activity.serialize()
+
+
+class BuddyTeamsBot(TeamsActivityHandler):
+    def __init__(
+        self,
+        handle: Handle,
+        references: ReferenceStore,
+        deduper: Deduper,
+        *,
+        pacer: Pacer | None = None,
+        after_handle: Callable[[], Awaitable[None] | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.handle = handle
+        self.references = references
+        self.deduper = deduper
+        self.pacer = pacer
+        self.after_handle = after_handle
+
+    @staticmethod
+    def _create_invoke_response(body: object = None) -> InvokeResponse:
+        return InvokeResponse(status=int(HTTPStatus.OK), body=body)
+
+    # ---- the turn --------------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        data = raw_activity(turn_context)
+        await self._remember(turn_context, data)
+        key = activity_key(data) if data.get("type") in ("message", "invoke", "conversationUpdate") else None
+        if key:
+            first, answer = await asyncio.to_thread(self.deduper.claim, key)
+            if not first:
+                log.info("activity delivered again; acting once")
+                turn_context.turn_state[REPLAY_KEY] = answer
+                if data.get("type") == "invoke":
+                    await turn_context.send_activity(
+                        Activity(
+                            type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=answer)
+                        )
+                    )
+                return
+        try:
+            await super().on_turn(turn_context)
+        except Exception:
+            if key:
+                await asyncio.to_thread(self.deduper.release, key)
+            raise
+        if key and data.get("type") == "invoke":
+            await asyncio.to_thread(self.deduper.record_answer, key, _invoke_body(turn_context))
+
+    async def _remember(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
+        """Save the conversation reference and what we know of the sender, for later sends."""
+        tenant = tenant_of(data)
+        if not tenant:
+            return
+        await asyncio.to_thread(self.references.save, reference_from_activity(data), tenant)
+        sender = data.get("from") or {}
+        aad_id = sender.get("aadObjectId")
+        if not aad_id:
+            return
+        known = await asyncio.to_thread(self.references.user, tenant, aad_id)
+        upn = known.upn if known else ""
+        if not upn and data.get("type") in ("message", "invoke"):
+            upn = await _fetch_upn(turn_context, sender.get("id", ""))
+        user = TeamsUser(tenant, aad_id, sender.get("id", ""), sender.get("name") or "", upn)
+        if known != user:
+            await asyncio.to_thread(self.references.save_user, user)
+
+    async def _known(self, data: dict[str, Any]) -> TeamsUser | None:
+        aad = (data.get("from") or {}).get("aadObjectId")
+        return await asyncio.to_thread(self.references.user, tenant_of(data), aad) if aad else None
+
+    async def _run(self, interaction: Interaction) -> Outcome:
+        outcome = await asyncio.to_thread(self.handle, interaction)
+        if self.after_handle is not None:
+            result = self.after_handle()
+            if asyncio.iscoroutine(result):
+                await result
+        return outcome
+
+    # ---- messages and conversation updates -------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self._interactions(turn_context)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        await self._interactions(turn_context)
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        """The reference is saved already; the welcome comes from the conversationUpdate that
+        accompanies every install, so that an install is acted on once."""
+
+    async def _interactions(self, turn_context: TurnContext) -> None:
+        data = raw_activity(turn_context)
+        known = await self._known(data)
+        tenant = tenant_of(data)
+
+        def resolve(bot_user_id: str) -> str | None:
+            found = self.references.user_by_bot_id(tenant, bot_user_id)
+            return found.user_id if found else None
+
+        interactions = await asyncio.to_thread(interactions_of, data, known, resolve)
+        for interaction in interactions:
+            outcome = await self._run(interaction)
+            await self._answer_in_chat(turn_context, outcome)
+
+    async def _answer_in_chat(self, turn_context: TurnContext, outcome: Outcome) -> None:
+        if isinstance(outcome, Reply):
+            await self._reply(turn_context, outcome.message)
+        elif isinstance(outcome, ShowForm):
+            await self._reply_card(turn_context, open_form_card(outcome.form), outcome.form.title)
+        elif isinstance(outcome, CloseForm) and outcome.message is not None:
+            await self._reply(turn_context, outcome.message)
+        elif isinstance(outcome, ShowHome):
+            await self._reply_card(turn_context, home_card(outcome.home), "Your buddy scheme")
+        elif isinstance(outcome, FormErrors):
+            await self._reply(turn_context, Message.simple(" ".join(outcome.errors.values())))
+
+    async def _reply(self, turn_context: TurnContext, message: Message) -> None:
+        tenant = tenant_of(raw_activity(turn_context))
+        names = await asyncio.to_thread(self.references.display_names, tenant, mentioned_ids(message))
+        await self._send(turn_context, message_activity(message, names))
+
+    async def _reply_card(self, turn_context: TurnContext, card: dict[str, Any], summary: str) -> None:
+        activity = Activity(
+            type=ActivityTypes.message,
+            attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+            summary=summary,
+        )
+        await self._send(turn_context, activity)
+
+    async def _send(self, turn_context: TurnContext, activity: Activity) -> None:
+        if self.pacer is not None and turn_context.activity.conversation is not None:
+            await self.pacer.acquire(turn_context.activity.conversation.id)
+        await turn_context.send_activity(activity)
+
+    # ---- dialogs ---------------------------------------------------------------------------
+
+    async def on_teams_task_module_fetch(
+        self, turn_context: TurnContext, task_module_request: TaskModuleRequest
+    ) -> TaskModuleResponse:
+        data = _invoke_data(turn_context.activity.value)
+        if OPEN_FORM_KEY in data:
+            try:
+                form = decode_form(data[OPEN_FORM_KEY])
+            except ValueError:
+                return _message("That form could not be opened. Please try the command again.")
+            return _dialog(form, form_card(form))
+        if "action_id" in data:
+            outcome = await self._run(await self._button(turn_context, data))
+            return await self._answer_fetch(turn_context, outcome)
+        return _message("Nothing to open here.")
+
+    async def _button(self, turn_context: TurnContext, data: dict[str, Any]) -> ButtonPressed:
+        activity = raw_activity(turn_context)
+        return ButtonPressed(
+            actor_of(activity, await self._known(activity)),
+            str(data["action_id"]),
+            str(data.get("value", "")),
+            conversation_of(activity),
+        )
+
+    async def _answer_fetch(self, turn_context: TurnContext, outcome: Outcome) -> TaskModuleResponse:
+        if isinstance(outcome, ShowForm):
+            return _dialog(outcome.form, form_card(outcome.form))
+        if isinstance(outcome, Reply):
+            await self._reply(turn_context, outcome.message)
+            return _message(to_plain(outcome.message.text))
+        await self._answer_in_chat(turn_context, outcome)
+        return _message("Done.")
+
+    async def on_teams_task_module_submit(
+        self, turn_context: TurnContext, task_module_request: TaskModuleRequest
+    ) -> TaskModuleResponse | None:
+        data = _invoke_data(turn_context.activity.value)
+        if FORM_KEY not in data:
+            if "action_id" in data:
+                return await self._answer_fetch(
+                    turn_context, await self._run(await self._button(turn_context, data))
+                )
+            return _message("That dialog has expired. Please try again.")
+        try:
+            form = decode_form(data[FORM_KEY])
+        except ValueError:
+            return _message("That form could not be read. Please try the command again.")
+        activity = raw_activity(turn_context)
+        values = submitted_values(form, data)
+        interaction = FormSubmitted(
+            actor_of(activity, await self._known(activity)), form.form_id, form.state, values
+        )
+        outcome = await self._run(interaction)
+        if isinstance(outcome, FormErrors):
+            return _dialog(form, form_card(form, values, outcome.errors))
+        if isinstance(outcome, ShowForm):
+            return _dialog(outcome.form, form_card(outcome.form))
+        if isinstance(outcome, CloseForm | Reply) and outcome.message is not None:
+            await self._reply(turn_context, outcome.message)
+        elif isinstance(outcome, ShowHome):
+            await self._answer_in_chat(turn_context, outcome)
+        elif not isinstance(outcome, CloseForm | NoReply):
+            log.warning("unexpected outcome to a form: %s", type(outcome).__name__)
+        return None  # an empty answer closes the dialog
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: Any
+    ) -> AdaptiveCardInvokeResponse:
+        """``Action.Execute`` (Buddy's cards use Action.Submit, but a client may send these)."""
+        action = (turn_context.activity.value or {}).get("action") or {}
+        data = action.get("data") or {}
+        if "action_id" not in data:
+            return AdaptiveCardInvokeResponse(
+                status_code=400, type="application/vnd.microsoft.error", value={}
+            )
+        outcome = await self._run(await self._button(turn_context, data))
+        await self._answer_in_chat(turn_context, outcome)
+        return AdaptiveCardInvokeResponse(
+            status_code=200, type="application/vnd.microsoft.activity.message", value="Done."
+        )
+
+
+def _invoke_data(value: Any) -> dict[str, Any]:
+    data = (value or {}).get("data") if isinstance(value, dict) else None
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def _dialog(form: Form, card: dict[str, Any]) -> TaskModuleResponse:
+    info = TaskModuleTaskInfo(
+        title=form.title,
+        card=Attachment(content_type=CARD_CONTENT_TYPE, content=card),
+        width="medium",
+        height="large",
+    )
+    return TaskModuleResponse(task=TaskModuleContinueResponse(value=info))
+
+
+def _message(text: str) -> TaskModuleResponse:
+    return TaskModuleResponse(task=TaskModuleMessageResponse(value=text))
+
+
+def _invoke_body(turn_context: TurnContext) -> Any:
+    from adapters.teams.handler import invoke_body  # the HTTP layer owns serialisation
+
+    response = turn_context.turn_state.get(turn_context.adapter._INVOKE_RESPONSE_KEY)  # noqa: SLF001
+    return invoke_body(response.value) if response is not None and response.value is not None else None
+
+
+async def _fetch_upn(turn_context: TurnContext, bot_user_id: str) -> str:
+    """The sender's UPN from the roster (one connector call per new person; best effort)."""
+    if not bot_user_id:
+        return ""
+    try:
+        member = await TeamsInfo.get_member(turn_context, bot_user_id)
+    except Exception as error:  # noqa: BLE001 - a missing UPN only disables deep links for them
+        log.info("cannot read the roster entry of a sender: %s", type(error).__name__)
+        return ""
+    return str(getattr(member, "user_principal_name", "") or getattr(member, "email", "") or "")
+
+
+__all__ = ["BuddyTeamsBot", "user_id_of"]

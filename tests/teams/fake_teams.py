@@ -1,0 +1,218 @@
+"""Fakes on loopback for the Teams tests: a Bot Connector service, Microsoft Graph with its token
+endpoint, and Activity builders. They speak HTTP and JSON only, so the tests hold whatever SDK
+the adapter uses."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+TENANT = "tenant-1"
+BOT_ID = "28:bot-app-id"
+BOT_NAME = "Buddy"
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    body: Any
+    headers: dict[str, str]
+
+    @property
+    def conversation_id(self) -> str:
+        parts = self.path.split("/")
+        return unquote(parts[3]) if len(parts) > 3 else ""
+
+
+@dataclass
+class Scripted:
+    status: int
+    code: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection without answering (outcome unknown)
+
+
+class FakeConnector:
+    """The Bot Connector at an activity's ``serviceUrl``: records what the bot sends."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.failures: list[Scripted] = []
+        self.members: dict[str, dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_post("/v3/conversations/{cid}/activities", self._send)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._send)
+        app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("/"))
+
+    def fail_next(self, status: int, times: int = 1, code: str = "", **headers: str) -> None:
+        self.failures.extend(Scripted(status, code, dict(headers)) for _ in range(times))
+
+    def drop_next(self) -> None:
+        self.failures.append(Scripted(0, drop=True))
+
+    def sent(self, conversation_id: str | None = None) -> list[Call]:
+        """Activities the bot posted or updated (optionally in one conversation)."""
+        return [
+            c
+            for c in self.calls
+            if "/activities" in c.path and (conversation_id is None or c.conversation_id == conversation_id)
+        ]
+
+    def cards(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
+        return [
+            a["content"] for c in self.sent(conversation_id) for a in (c.body or {}).get("attachments") or []
+        ]
+
+    async def _record(self, request: web.Request) -> Call:
+        body = await request.json() if request.can_read_body else None
+        call = Call(request.method, request.path, body, dict(request.headers))
+        self.calls.append(call)
+        return call
+
+    async def _scripted(self, request: web.Request) -> web.StreamResponse | None:
+        if not self.failures:
+            return None
+        failure = self.failures.pop(0)
+        if failure.drop:
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=500)
+        body = {"error": {"code": failure.code or "Failure", "message": "scripted"}}
+        return web.json_response(body, status=failure.status, headers=failure.headers)
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        return await self._scripted(request) or web.json_response({"id": f"a:created-{next(self._ids)}"})
+
+    async def _send(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        scripted = await self._scripted(request)
+        if scripted is not None:
+            return scripted
+        return web.json_response({"id": request.match_info.get("aid") or f"activity-{next(self._ids)}"})
+
+    async def _member(self, request: web.Request) -> web.StreamResponse:
+        await self._record(request)
+        member = self.members.get(unquote(request.match_info["mid"]))
+        if member is None:
+            return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
+        return web.json_response(member)
+
+
+class FakeGraph:
+    """Microsoft Graph and its token endpoint, recording chats created and apps installed."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.tokens_issued = 0
+        self.failures: list[Scripted] = []
+        self._ids = itertools.count(1)
+        app = web.Application()
+        app.router.add_post("/login/{tenant}/oauth2/v2.0/token", self._token)
+        app.router.add_post("/graph/chats", self._chats)
+        app.router.add_post("/graph/chats/{chat}/installedApps", self._install)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    @property
+    def base_url(self) -> str:
+        return str(self.server.make_url("/graph"))
+
+    @property
+    def login_url(self) -> str:
+        return str(self.server.make_url("/login"))
+
+    async def _token(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        self.calls.append(Call("POST", request.path, dict(form), dict(request.headers)))
+        if form.get("client_secret") != "graph-secret" or form.get("grant_type") != "client_credentials":
+            return web.json_response({"error": "invalid_client"}, status=401)
+        self.tokens_issued += 1
+        return web.json_response({"access_token": f"graph-token-{self.tokens_issued}", "expires_in": 3600})
+
+    async def _authorised(self, request: web.Request) -> Call:
+        call = Call(request.method, request.path, await request.json(), dict(request.headers))
+        self.calls.append(call)
+        return call
+
+    async def _chats(self, request: web.Request) -> web.StreamResponse:
+        call = await self._authorised(request)
+        if not call.headers.get("Authorization", "").startswith("Bearer graph-token-"):
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
+        if self.failures:
+            f = self.failures.pop(0)
+            return web.json_response(
+                {"error": {"code": f.code or "Failure"}}, status=f.status, headers=f.headers
+            )
+        return web.json_response(
+            {"id": f"19:chat-{next(self._ids)}@thread.v2", "chatType": "group"}, status=201
+        )
+
+    async def _install(self, request: web.Request) -> web.StreamResponse:
+        await self._authorised(request)
+        return web.Response(status=201)
+
+
+# ---- activities -----------------------------------------------------------------------------
+
+_activity_ids = itertools.count(1)
+
+
+def account(user: str, name: str = "") -> dict[str, Any]:
+    """A person: Bot Framework id ``29:<user>`` and AAD object id ``<user>``."""
+    return {"id": f"29:{user}", "name": name or user.title(), "aadObjectId": user}
+
+
+def personal_conversation(user: str) -> dict[str, Any]:
+    return {"id": f"a:personal-{user}", "conversationType": "personal", "tenantId": TENANT}
+
+
+def activity(
+    kind: str,
+    service_url: str,
+    user: str = "alice",
+    *,
+    conversation: dict[str, Any] | None = None,
+    activity_id: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "id": activity_id or f"f:{next(_activity_ids)}",
+        "timestamp": "2025-01-06T09:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": account(user),
+        "conversation": conversation or personal_conversation(user),
+        "recipient": {"id": BOT_ID, "name": BOT_NAME},
+        "channelData": {"tenant": {"id": TENANT}},
+        "locale": "en-GB",
+        **fields,
+    }
+
+
+def message(service_url: str, text: str, user: str = "alice", **fields: Any) -> dict[str, Any]:
+    return activity("message", service_url, user, text=text, textFormat="plain", **fields)
+
+
+def invoke(service_url: str, name: str, value: Any, user: str = "alice", **fields: Any) -> dict[str, Any]:
+    return activity("invoke", service_url, user, name=name, value=value, **fields)
+
+
+def bot_added(service_url: str, user: str = "alice", **fields: Any) -> dict[str, Any]:
+    return activity(
+        "conversationUpdate", service_url, user, membersAdded=[{"id": BOT_ID}, account(user)], **fields
+    )
