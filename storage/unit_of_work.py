@@ -39,7 +39,7 @@ class SqlUnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.session.rollback()
+        # close() rolls back anything uncommitted; records stay readable (detached, not expired)
         self.session.close()
 
     def commit(self) -> None:
