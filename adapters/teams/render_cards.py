@@ -56,18 +56,13 @@ def _text_block(text: str, **props: Any) -> dict[str, Any]:
 
 
 class _Mentions:
-    """Collects the mention entities the rendered text refers to (Teams needs them on the card)."""
+    """Renders markup with the display names of the people it mentions."""
 
     def __init__(self, names: Mapping[str, str] | None) -> None:
         self.names = names or {}
-        self.entities: list[dict[str, Any]] = []
 
     def md(self, markup: str) -> str:
-        rendered = to_teams(markup, self.names)
-        for entity in rendered.mentions:
-            if entity not in self.entities:
-                self.entities.append(entity)
-        return rendered.text
+        return to_teams(markup, self.names)
 
 
 def _button(button: Any) -> dict[str, Any]:
@@ -116,25 +111,18 @@ def _blocks(blocks: tuple[Block, ...], mentions: _Mentions) -> list[dict[str, An
     return body
 
 
-def _msteams(mentions: _Mentions) -> dict[str, Any]:
-    extra: dict[str, Any] = {"msteams": {"width": "Full"}}
-    if mentions.entities:
-        extra["msteams"]["entities"] = mentions.entities
-    return extra
-
-
 def message_card(message: Message, names: Mapping[str, str] | None = None) -> dict[str, Any]:
     mentions = _Mentions(names)
     body = _blocks(message.blocks, mentions)
     if not body:
         body = [_text_block(mentions.md(message.text))]
-    return _card(body, fallbackText=to_plain(message.text), **_msteams(mentions))
+    return _card(body, fallbackText=to_plain(message.text))
 
 
 def home_card(home: Home, names: Mapping[str, str] | None = None) -> dict[str, Any]:
     mentions = _Mentions(names)
     body = _blocks(home.blocks, mentions) or [_text_block("Nothing to show yet.")]
-    return _card(body, **_msteams(mentions))
+    return _card(body)
 
 
 def open_form_card(form: Form, prompt: str = "") -> dict[str, Any]:
@@ -232,7 +220,7 @@ def form_card(
         body.append(_text_block("\n\n".join(lines), color="Attention", weight="Bolder"))
     for field in form.fields:
         if isinstance(field, Note):
-            body.append(_text_block(to_teams(field.text).text))
+            body.append(_text_block(to_teams(field.text)))
             continue
         error = errors.get(field.id, "")
         body.append(_input(field, values.get(field.id), error))

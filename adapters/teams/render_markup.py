@@ -2,16 +2,17 @@
 
 Literal runs are escaped so they show as typed: markdown punctuation gets a backslash (Teams'
 markdown honours CommonMark backslash escapes) and ``& < >`` become entities, so nobody can inject
-``<at>`` mentions or HTML-ish tags. Mentions render as ``<at>Name</at>`` plus a mention entity when
-the person's display name is known, and as plain ``@Name``/``@id`` text otherwise.
+``<at>`` mentions or HTML-ish tags.
+
+Mentions render as plain ``@Name`` (or ``@<id>`` when the name is unknown). A real Teams mention
+inside a card needs ``msteams.entities`` on the card, which the official Adaptive Card 1.5 schema
+forbids (``additionalProperties: false``); every card Buddy sends must validate, so it does without.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from conversations.markup import parse
 
@@ -28,18 +29,9 @@ def escape_url(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
-@dataclass
-class Rendered:
-    """Teams markdown and the mention entities it refers to."""
-
-    text: str
-    mentions: list[dict[str, Any]] = field(default_factory=list)
-
-
-def to_teams(markup: str, names: Mapping[str, str] | None = None) -> Rendered:
+def to_teams(markup: str, names: Mapping[str, str] | None = None) -> str:
     names = names or {}
     out: list[str] = []
-    mentions: list[dict[str, Any]] = []
     for span in parse(markup):
         if span.kind == "text":
             out.append(escape_text(span.text))
@@ -50,16 +42,19 @@ def to_teams(markup: str, names: Mapping[str, str] | None = None) -> Rendered:
         elif span.kind == "link":
             out.append(f"[{escape_text(span.text)}]({escape_url(span.target)})")
         elif span.kind == "mention":
-            name = names.get(span.target, "")
-            if name:
-                tag = f"<at>{escape_text(name)}</at>"
-                out.append(tag)
-                mentions.append(
-                    {"type": "mention", "text": tag, "mentioned": {"id": span.target, "name": name}}
-                )
-            else:
-                out.append("@" + escape_text(span.target))
-    return Rendered("".join(out), mentions)
+            out.append("@" + escape_text(names.get(span.target) or span.target))
+    return keep_line_breaks("".join(out))
+
+
+def keep_line_breaks(text: str) -> str:
+    """Teams' card markdown joins single newlines (a CommonMark soft break): make each line break
+    a paragraph break, except between bullets, which a single newline keeps as one list."""
+    lines = text.split("\n")
+    out = lines[:1]
+    for previous, line in zip(lines, lines[1:], strict=False):
+        bullets = previous.lstrip().startswith("- ") and line.lstrip().startswith("- ")
+        out.append(("\n" if bullets or not previous.strip() or not line.strip() else "\n\n") + line)
+    return "".join(out)
 
 
 def to_plain(markup: str) -> str:
