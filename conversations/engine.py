@@ -309,10 +309,13 @@ class Engine:
                 )
             ]
             if error.unreachable:
+                # a group post names the member it failed for; a 1:1 post can only mean its recipient
+                blocked = error.user_id or (user_ids[0] if len(user_ids) == 1 else "")
                 for p in people:
-                    p.unreachable = True
+                    p.unreachable = p.unreachable or p.user_id == blocked
             for cohort_id in sorted({p.cohort_id for p in people}):
-                names = ", ".join(escape(p.display_name) for p in people if p.cohort_id == cohort_id)
+                names = ", ".join(escape(p.display_name) for p in people if p.cohort_id == cohort_id
+                                  and (not error.user_id or p.user_id == error.user_id))  # fmt: skip
                 text = (f"I couldn't deliver a message to {names} ({escape(error.code)}). "
                         + ("They may have blocked me or left the workspace; I've stopped sending to them. "
                            if error.unreachable else "")

@@ -37,6 +37,7 @@ class DeliveryError(Exception):
         unknown: bool = False,
         retry_after: float | None = None,
         unreachable: bool = False,
+        user_id: str = "",
     ) -> None:
         super().__init__(code)
         self.code = code
@@ -44,6 +45,7 @@ class DeliveryError(Exception):
         self.unknown = unknown
         self.retry_after = retry_after
         self.unreachable = unreachable  # the person blocked the bot or left the workspace
+        self.user_id = user_id  # who, when the messenger can tell (a group post fails for one member)
 
 
 class Messenger(Protocol):

@@ -132,6 +132,11 @@ class Chat:
     def last(self, user_id: str) -> str:
         return self.log[user_id][-1] if self.log[user_id] else ""
 
+    def last_reply(self, user_id: str) -> str:
+        """The newest answer only this person saw (not posts delivered after it)."""
+        replies = self.person(user_id).replies
+        return replies[-1] if replies else ""
+
     def transcript(self, user_id: str) -> str:
         return "\n---\n".join(self.log[user_id])
 

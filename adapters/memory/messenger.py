@@ -80,7 +80,9 @@ class MemoryMessenger:
 
     def _check(self, user_id: str) -> None:
         if user_id in self.fail:
-            raise self.fail[user_id]
+            error = self.fail[user_id]
+            error.user_id = error.user_id or user_id
+            raise error
 
     async def post(self, conversation: ConversationRef, message: Message, *, tag: str = "") -> MessageRef:
         members = self.members.get(conversation.conversation_id)

@@ -26,18 +26,32 @@ def candidate_edges(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unique (left position, right position) candidate pairs between two sets of cohort indices."""
     found_left, found_right = [], []
+    # Each side draws about as many edges in total: when trios are formed, the many pairs draw one
+    # specialist each per bucket while each specialist draws PER_KEY pairs.
+    smaller = min(len(left), len(right))
+    per_left = max(1, round(PER_KEY * smaller / max(len(left), 1)))
+    per_right = max(1, round(PER_KEY * smaller / max(len(right), 1)))
     for family in _FAMILIES:
         left_keys, right_keys = family(cohort, left), family(cohort, right)
-        for (a, b), flip in (((left_keys, right_keys), False), ((right_keys, left_keys), True)):
-            src, dst = _draw(a, b, rng)
+        for a, b, per, flip in (
+            (left_keys, right_keys, per_left, False),
+            (right_keys, left_keys, per_right, True),
+        ):
+            src, dst = _draw(a, b, per, rng)
             found_left.append(dst if flip else src)
             found_right.append(src if flip else dst)
-    edge = np.unique(np.concatenate(found_left) * len(right) + np.concatenate(found_right))
+    edge = unique(np.concatenate(found_left) * len(right) + np.concatenate(found_right))
     return edge // len(right), edge % len(right)
 
 
-def _draw(source: Keys, target: Keys, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """For every (person, key) in `source`, up to PER_KEY random people holding that key in `target`."""
+def unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; for large int arrays sorting beats numpy's hash-based np.unique."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def _draw(source: Keys, target: Keys, per: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """For every (person, key) in `source`, up to `per` random people holding that key in `target`."""
     owner, key = source
     target_owner, target_key = target
     if not len(owner) or not len(target_owner):
@@ -47,7 +61,7 @@ def _draw(source: Keys, target: Keys, rng: np.random.Generator) -> tuple[np.ndar
     lo = np.searchsorted(sorted_keys, key, side="left")
     size = np.searchsorted(sorted_keys, key, side="right") - lo
     start = (rng.random(len(owner)) * np.maximum(size, 1)).astype(np.int64)
-    step = np.arange(PER_KEY)
+    step = np.arange(per)
     position = lo[:, None] + (start[:, None] + step) % np.maximum(size, 1)[:, None]
     valid = step < size[:, None]
     return np.broadcast_to(owner[:, None], valid.shape)[valid], sorted_owner[position[valid]]

@@ -6,7 +6,7 @@ of "other"); interests become bitmasks. Codes are only meaningful within one :cl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +38,16 @@ def role_code(candidate: Candidate) -> int:
         raise ValueError(f"participant {candidate.id} has unknown role {candidate.role!r}") from None
 
 
+@dataclass(frozen=True)
+class Names:
+    """The normalised value behind each code, per field."""
+
+    specialty: list[str]
+    employer_type: list[str]
+    region: list[str]
+    interest: list[str]  # by bit
+
+
 @dataclass(frozen=True, eq=False)
 class Cohort:
     candidates: tuple[Candidate, ...]
@@ -50,6 +60,7 @@ class Cohort:
     region: np.ndarray
     interests: np.ndarray  # (n, words) uint16 bitmasks
     affinity: np.ndarray  # (specialty codes + 1, employer-type codes + 1); code -1 hits the zero last row/col
+    names: Names
 
     def __len__(self) -> int:
         return len(self.candidates)
@@ -66,26 +77,44 @@ class Cohort:
         return rank
 
 
-def _codes(values: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Integer codes for non-empty values (-1 for empty), and the distinct values in code order."""
-    distinct = sorted({v for v in values if v})
-    index = {v: i for i, v in enumerate(distinct)}
-    return np.array([index.get(v, -1) for v in values], dtype=np.int32), distinct
+def _codes(raw: list[str], normalize: Callable[[str], str]) -> tuple[np.ndarray, list[str]]:
+    """Integer codes (-1 where the normalised value is empty) and the distinct values in code order.
+
+    Normalises each distinct raw value once: cohorts repeat the same few strings many times.
+    """
+    normalized = {value: normalize(value) for value in set(raw)}
+    distinct = sorted(set(normalized.values()) - {""})
+    index = {value: i for i, value in enumerate(distinct)}
+    code = {value: index.get(norm, -1) for value, norm in normalized.items()}
+    return np.fromiter((code[v] for v in raw), dtype=np.int32, count=len(raw)), distinct
+
+
+def _specialty_key(value: str) -> str:
+    key = norm_key(value)
+    return "" if key == "other" else key  # "other" says nothing two people have in common
+
+
+def _interest_masks(people: tuple[Candidate, ...]) -> tuple[np.ndarray, list[str]]:
+    sets = {c.interests for c in people}
+    normalized = {s: {norm_key(i) for i in s} - {""} for s in sets}
+    names = sorted(set().union(*normalized.values()))
+    bit = {name: i for i, name in enumerate(names)}
+    words = max(1, -(-len(names) // 16))
+    row_of = {s: row for row, s in enumerate(sets)}
+    distinct = np.zeros((len(sets), words), dtype=np.uint16)
+    for s, row in row_of.items():
+        for name in normalized[s]:
+            distinct[row, bit[name] // 16] |= np.uint16(1 << (bit[name] % 16))
+    rows = np.fromiter((row_of[c.interests] for c in people), dtype=np.int64, count=len(people))
+    return distinct[rows], names
 
 
 def encode(candidates: Sequence[Candidate]) -> Cohort:
     people = tuple(candidates)
-    specialties = [norm_key(c.specialty) for c in people]
-    specialty, specialty_names = _codes([s if s != "other" else "" for s in specialties])
-    employer_type, type_names = _codes([norm_key(c.employer_type) for c in people])
-    interest_sets = [{norm_key(i) for i in c.interests} - {""} for c in people]
-    interest_names = sorted(set().union(*interest_sets)) if people else []
-    bit = {name: i for i, name in enumerate(interest_names)}
-    words = max(1, -(-len(interest_names) // 16))
-    masks = np.zeros((len(people), words), dtype=np.uint16)
-    for row, names in enumerate(interest_sets):
-        for name in names:
-            masks[row, bit[name] // 16] |= np.uint16(1 << (bit[name] % 16))
+    specialty, specialty_names = _codes([c.specialty for c in people], _specialty_key)
+    employer_type, type_names = _codes([c.employer_type for c in people], norm_key)
+    region, region_names = _codes([c.region for c in people], norm_key)
+    interests, interest_names = _interest_masks(people)
     table = affinity_table()
     affinity = np.zeros((len(specialty_names) + 1, len(type_names) + 1))
     for i, s in enumerate(specialty_names):
@@ -93,13 +122,14 @@ def encode(candidates: Sequence[Candidate]) -> Cohort:
             affinity[i, j] = table.of(s, t)
     return Cohort(
         candidates=people,
-        ids=np.array([c.id for c in people], dtype=np.int64),
-        order=np.array([c.order for c in people], dtype=np.int64),
-        role=np.array([role_code(c) for c in people], dtype=np.int8),
+        ids=np.fromiter((c.id for c in people), dtype=np.int64, count=len(people)),
+        order=np.fromiter((c.order for c in people), dtype=np.int64, count=len(people)),
+        role=np.fromiter((role_code(c) for c in people), dtype=np.int8, count=len(people)),
         specialty=specialty,
-        employer=_codes([norm_employer(c.employer) for c in people])[0],
+        employer=_codes([c.employer for c in people], norm_employer)[0],
         employer_type=employer_type,
-        region=_codes([norm_key(c.region) for c in people])[0],
-        interests=masks,
+        region=region,
+        interests=interests,
         affinity=affinity,
+        names=Names(specialty_names, type_names, region_names, interest_names),
     )

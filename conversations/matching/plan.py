@@ -6,12 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from conversations.matching.assign import assign
 from conversations.matching.explain import build_groups
 from conversations.matching.features import CLINICIAN, GENERAL_MANAGER, SPECIALIST_MANAGER, Cohort, encode
-from conversations.matching.pairs import match_pairs
 from conversations.matching.rules import Forbidden, is_eligible
 from conversations.matching.scoring import group_scores, in_member_order
-from conversations.matching.trios import join_pairs
 from conversations.matching.types import Candidate, Group, MatchPlan, MatchRules
 
 
@@ -42,18 +41,27 @@ def plan_with(
     forbidden = Forbidden(cohort.ids, rules)
     role = cohort.role[free]
     clinicians, managers = free[role == CLINICIAN], free[role == GENERAL_MANAGER]
-    pairs = match_pairs(cohort, clinicians, managers, forbidden, rules.weights, rng, exact)
-    unpaired = np.setdiff1d(free, pairs.ravel())
+    # Pairs: clinicians assigned to general managers.
+    c, m = assign(cohort, clinicians, managers[:, None], forbidden, rules.weights, rng, exact)
+    pairs = np.column_stack([clinicians[c], managers[m]])
+    # Trios: specialist managers (and, if allowed, surplus clinicians or managers) assigned to pairs.
+    grouped = np.zeros(len(cohort), dtype=bool)
+    grouped[pairs.ravel()] = True
+    unpaired = free[~grouped[free]]
     joiners = unpaired if rules.allow_uneven_trios else unpaired[cohort.role[unpaired] == SPECIALIST_MANAGER]
-    joined = join_pairs(cohort, pairs, joiners, forbidden, rules.weights, rng, exact)
-    trio = joined >= 0
+    j, p = assign(cohort, joiners, pairs, forbidden, rules.weights, rng, exact)
+    grouped[joiners[j]] = True
+    trio = np.zeros(len(pairs), dtype=bool)
+    trio[p] = True
+    joined = np.full(len(pairs), -1, dtype=np.int64)
+    joined[p] = joiners[j]
     new_rows = [pairs[~trio], np.column_stack([pairs[trio], joined[trio]])]
     groups = [g for rows in locked for g in build_groups(cohort, rows, rules.weights)]
     for rows in new_rows:
         rows = in_member_order(cohort, rows)
         rows = rows[np.argsort(cohort.order[rows[:, 0]], kind="stable")]
         groups.extend(build_groups(cohort, rows, rules.weights))
-    waiting = np.setdiff1d(unpaired, joined)
+    waiting = unpaired[~grouped[unpaired]]
     return MatchPlan(
         groups=tuple(groups),
         waiting=_by_registration(cohort, waiting),

@@ -1,4 +1,4 @@
-"""Maximum-cardinality, maximum-weight bipartite matching on an edge list.
+"""The solver: maximum-cardinality, maximum-weight bipartite matching on an edge list.
 
 "Match everyone who can be matched, then maximise the score" becomes a plain assignment problem by adding
 a bonus per matched edge larger than any score difference an extra match could cost. Small problems go to

@@ -11,7 +11,9 @@ def rows(chat):
     with chat.engine.uow_factory() as uow:
         people = {p.id: p for p in uow.participants.in_cohort(1)}
         matches = uow.matches.active_in(1)
-        groups = [sorted(people[m.participant_id].user_id for m in uow.matches.member_rows([x.id])) for x in matches]
+        groups = [
+            sorted(people[m.participant_id].user_id for m in uow.matches.member_rows([x.id])) for x in matches
+        ]
         return people, matches, groups
 
 
@@ -147,7 +149,9 @@ def _values(name):
 
 
 def test_without_group_conversations_each_buddy_gets_a_one_to_one_introduction_with_a_link(db, clock):
-    caps = Capabilities(group_dm=False, group_link_template="https://chat.example/new?users={emails}&topic={topic}")
+    caps = Capabilities(
+        group_dm=False, group_link_template="https://chat.example/new?users={emails}&topic={topic}"
+    )
     chat = make_chat(db, clock, caps)
     cohort(chat)
     register(chat, "U1", "Asha Patel")

@@ -49,7 +49,11 @@ def test_a_valid_registration_is_saved_and_confirmed(chat):
     [
         ({"display_name": "  "}, "display_name", "Please give your name"),
         ({"role": "astronaut"}, "role", "isn't a role I know"),
-        ({"role": "specialist_manager", "specialist_area": ""}, "specialist_area", "choose your specialist area"),
+        (
+            {"role": "specialist_manager", "specialist_area": ""},
+            "specialist_area",
+            "choose your specialist area",
+        ),
         ({"specialty": ""}, "specialty", "choose your specialty"),
         ({"grade": ""}, "grade", "Please give your grade"),
         ({"grade": "<script>"}, "grade", "A grade is up to 40"),
@@ -57,8 +61,11 @@ def test_a_valid_registration_is_saved_and_confirmed(chat):
         ({"employer": "x" * 121}, "employer", "limit is 120"),
         ({"employer_type": "spaceport"}, "employer_type", "isn't a employer type I know"),
         ({"region": ""}, "region", "choose your region"),
-        ({"interests": ("digital", "research", "finance", "workforce", "leadership", "sustainability")},
-         "interests", "at most 5"),  # fmt: skip
+        (
+            {"interests": ("digital", "research", "finance", "workforce", "leadership", "sustainability")},
+            "interests",
+            "at most 5",
+        ),  # fmt: skip
         ({"interests": ("knitting",)}, "interests", "isn't an interest I know"),
         ({"consent_data": False}, "consent_data", "agree to take part"),
     ],

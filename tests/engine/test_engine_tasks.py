@@ -74,7 +74,12 @@ def test_letters_then_replies_the_reply_form_shows_the_partners_letter(chat):
     chat.press_in_last("U2", "Respond")
     chat.submit("U2", {"answer": "Dear Asha, try that."})
     assert "you've completed Problem page" in chat.transcript("U1")
-    assert {(r.phase, r.owner_id) for r in responses(chat)} == {("letter", 1), ("letter", 2), ("reply", 1), ("reply", 2)}
+    assert {(r.phase, r.owner_id) for r in responses(chat)} == {
+        ("letter", 1),
+        ("letter", 2),
+        ("reply", 1),
+        ("reply", 2),
+    }
 
 
 def test_editing_a_response_keeps_one_row_and_records_the_edit(chat, clock):
@@ -119,7 +124,10 @@ def test_virtual_shadowing_date_must_fall_in_the_task_week(chat):
     chat.say(ADMIN, "task send virtual_shadowing")
     outcome = chat.press_in_last("U1", "Respond")
     assert any(isinstance(f, DateField) for f in outcome.form.fields)
-    for bad, says in (("next tuesday", "Please pick a date"), ("2026-12-25", "between Mon 7 Sep and Mon 14 Sep")):
+    for bad, says in (
+        ("next tuesday", "Please pick a date"),
+        ("2026-12-25", "between Mon 7 Sep and Mon 14 Sep"),
+    ):
         result = chat.submit("U1", {"answer": bad})
         assert isinstance(result, FormErrors) and says in result.errors["answer"]
     assert isinstance(chat.submit("U1", {"answer": "2026-09-09"}), CloseForm)

@@ -1,0 +1,92 @@
+"""Assigning people to groups: the one optimisation behind both pairs and trios.
+
+Pairs are clinicians assigned to (one-member groups of) general managers; trios are extra people assigned
+to pairs. Each person joins at most one group and each group takes at most one person; a person's gain on
+a group is the sum of their pair scores with its members, which does not depend on anyone else's
+assignment, so this is exactly a maximum-cardinality, maximum-weight assignment.
+
+Small problems are solved exactly over every (person, group) edge. Large ones are solved on sparse
+candidate edges (see :mod:`candidates`), region by region, then once more over everyone left unassigned
+across regions: the assignment solver's cost grows much faster than linearly, and a partner in the same
+region is nearly always worth more than one elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from conversations.matching.candidates import candidate_edges, unique
+from conversations.matching.features import Cohort
+from conversations.matching.rules import Forbidden
+from conversations.matching.scoring import pair_scores
+from conversations.matching.solver import DENSE_CELLS, max_weight_matching
+from conversations.matching.types import Weights
+
+Solve = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def assign(
+    cohort: Cohort,
+    people: np.ndarray,
+    groups: np.ndarray,
+    forbidden: Forbidden,
+    weights: Weights,
+    rng: np.random.Generator,
+    exact: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Matched (position in `people`, row in `groups`); `groups` holds cohort indices, one row a group.
+
+    `exact` considers every edge (None: only when the problem is small).
+    """
+    if not len(people) or not len(groups):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+    def solve(who: np.ndarray, where: np.ndarray, sparse: bool) -> tuple[np.ndarray, np.ndarray]:
+        if not len(who) or not len(where):
+            return who[:0], where[:0]
+        if sparse:
+            found = [
+                candidate_edges(cohort, people[who], groups[where, k], rng) for k in range(groups.shape[1])
+            ]
+            edge = unique(np.concatenate([p * len(where) + g for p, g in found]))
+            p, g = edge // len(where), edge % len(where)
+        else:
+            p, g = np.repeat(np.arange(len(who)), len(where)), np.tile(np.arange(len(where)), len(who))
+        person, members = people[who][p], groups[where][g]
+        allowed = np.ones(len(p), dtype=bool)
+        for k in range(members.shape[1]):
+            allowed &= ~forbidden.contains(person, members[:, k])
+        p, g, person, members = p[allowed], g[allowed], person[allowed], members[allowed]
+        gain = pair_scores(cohort, person, members[:, 0], weights)
+        for k in range(1, members.shape[1]):
+            gain = gain + pair_scores(cohort, person, members[:, k], weights)
+        rows, cols = max_weight_matching(
+            len(who), len(where), p, g, gain, rng, dense=None if sparse else True
+        )
+        return who[rows], where[cols]
+
+    everyone, every_group = np.arange(len(people)), np.arange(len(groups))
+    if (len(people) * len(groups) <= DENSE_CELLS) if exact is None else exact:
+        return solve(everyone, every_group, sparse=False)
+    return _by_region(
+        cohort.region[people], cohort.region[groups[:, 0]], lambda who, where: solve(who, where, sparse=True)
+    )
+
+
+def _by_region(
+    person_region: np.ndarray, group_region: np.ndarray, solve: Solve
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve each region on its own, then everyone still unassigned together."""
+    rows, cols = [], []
+    for region in np.unique(person_region):
+        r, c = solve(np.flatnonzero(person_region == region), np.flatnonzero(group_region == region))
+        rows.append(r)
+        cols.append(c)
+    free_people = np.ones(len(person_region), dtype=bool)
+    free_groups = np.ones(len(group_region), dtype=bool)
+    free_people[np.concatenate(rows)] = False
+    free_groups[np.concatenate(cols)] = False
+    r, c = solve(np.flatnonzero(free_people), np.flatnonzero(free_groups))
+    return np.concatenate([*rows, r]), np.concatenate([*cols, c])
