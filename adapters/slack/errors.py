@@ -58,10 +58,14 @@ RETRYABLE = frozenset(
 )
 
 
+def api_error_code(error: SlackApiError) -> str:
+    data = getattr(error.response, "data", None)
+    return str(data.get("error") or "unknown_error") if isinstance(data, dict) else "unknown_error"
+
+
 def from_api_error(error: SlackApiError, *, idempotent: bool) -> DeliveryError:
     response = error.response
-    data = getattr(response, "data", None)
-    code = str(data.get("error") or "unknown_error") if isinstance(data, dict) else "unknown_error"
+    code = api_error_code(error)
     status = getattr(response, "status_code", 200)
     if status == 429 or code == "ratelimited":
         return DeliveryError(
