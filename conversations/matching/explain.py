@@ -1,23 +1,29 @@
-"""Groups with their score and the few reasons a coordinator would give for them."""
+"""Groups with their score and the few reasons a coordinator would give for them.
+
+Reasons mirror the score: each one is a term of it (an affinity, a shared employer, region, specialty or
+interest) and they rank by how much they add, ties in that order. They are computed for all groups at
+once, so a national cohort's plan does not spend its time writing sentences.
+"""
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import combinations
-from math import comb
 
 import numpy as np
 
 from conversations.matching.affinity import affinity_table
-from conversations.matching.features import CLINICIAN, Cohort, encode, norm_employer, norm_key, role_code
+from conversations.matching.features import CLINICIAN, Cohort, encode
 from conversations.matching.rules import group_violations
 from conversations.matching.scoring import group_scores, in_member_order
 from conversations.matching.types import Candidate, Group, MatchRules, Weights
 from conversations.vocabulary import INTERESTS, REGIONS, SPECIALTIES
 
 MAX_REASONS = 3
+
+Phrase = Callable[[int], str]  # group row -> reason
 
 
 def explain_group(members: Sequence[Candidate], rules: MatchRules) -> Group:
@@ -33,67 +39,120 @@ def explain_group(members: Sequence[Candidate], rules: MatchRules) -> Group:
 
 
 def build_groups(cohort: Cohort, members: np.ndarray, weights: Weights) -> list[Group]:
-    """Groups from rows of cohort indices already in member order."""
-    scores = group_scores(cohort, members, weights)
+    """Groups from rows of cohort indices (all rows the same size) already in member order."""
+    scores = group_scores(cohort, members, weights).tolist()
+    ids = cohort.ids[members].tolist()
     return [
-        Group(
-            members=tuple(int(cohort.ids[i]) for i in row),
-            score=float(score),
-            reasons=reasons([cohort.candidates[i] for i in row], weights),
-        )
-        for row, score in zip(members, scores, strict=True)
+        Group(members=tuple(row), score=score, reasons=why)
+        for row, score, why in zip(ids, scores, group_reasons(cohort, members, weights), strict=True)
     ]
 
 
-def reasons(members: Sequence[Candidate], weights: Weights) -> tuple[str, ...]:
-    """The strongest reasons, best first: each phrase ranks by the score it brings to the group."""
-    found: defaultdict[str, float] = defaultdict(float)
-    table = affinity_table()
-    for x, y in combinations(members, 2):
-        clinician, manager = sorted((x, y), key=lambda m: role_code(m) != CLINICIAN)
-        if role_code(clinician) == CLINICIAN and role_code(manager) != CLINICIAN:
-            employer_type = norm_key(manager.employer_type)
-            strength = table.of(norm_key(clinician.specialty), employer_type)
-            if strength > 0:
-                phrase = (
-                    f"{_specialty(clinician.specialty)} trainee with {table.manager_phrase[employer_type]}"
-                )
-                found[phrase] += weights.affinity * strength
-    size = len(members)
-    for holders in _sharing(members, lambda m: [norm_employer(m.employer)]):
-        found[f"same employer ({holders[0].employer.strip()})"] += weights.same_employer * comb(
-            len(holders), 2
+def group_reasons(cohort: Cohort, members: np.ndarray, weights: Weights) -> list[tuple[str, ...]]:
+    """For each group row, its strongest reasons, best first."""
+    values: list[np.ndarray] = []
+    phrases: list[Phrase] = []
+    _affinity(cohort, members, weights, values, phrases)
+    _shared_fields(cohort, members, weights, values, phrases)
+    _shared_interests(cohort, members, weights, values, phrases)
+    value = np.column_stack(values)
+    slot = np.broadcast_to(np.arange(value.shape[1]), value.shape)
+    best = np.lexsort((slot, -value))[:, :MAX_REASONS]
+    kept = np.take_along_axis(value, best, axis=1) > 0
+    return [
+        tuple(phrases[s](row) for s, keep in zip(slots, keeps, strict=True) if keep)
+        for row, (slots, keeps) in enumerate(zip(best.tolist(), kept.tolist(), strict=True))
+    ]
+
+
+def _affinity(
+    cohort: Cohort, members: np.ndarray, weights: Weights, values: list[np.ndarray], phrases: list[Phrase]
+) -> None:
+    """One slot per clinician-manager member pair; a pair repeating an earlier pair's phrase adds to it."""
+    n_types = cohort.affinity.shape[1]
+    size = members.shape[1]
+    slot_values: list[np.ndarray] = []
+    slot_keys: list[np.ndarray] = []
+    for i, j in combinations(range(size), 2):
+        a, b = members[:, i], members[:, j]
+        clinician_first = (cohort.role[a] == CLINICIAN) & (cohort.role[b] != CLINICIAN)
+        clinician_second = (cohort.role[b] == CLINICIAN) & (cohort.role[a] != CLINICIAN)
+        specialty = cohort.specialty[np.where(clinician_first, a, b)]
+        kind = cohort.employer_type[np.where(clinician_first, b, a)]
+        value = np.where(
+            clinician_first | clinician_second, weights.affinity * cohort.affinity[specialty, kind], 0.0
         )
-    for holders in _sharing(members, lambda m: [norm_key(m.region)]):
-        region = REGIONS.get(norm_key(holders[0].region), holders[0].region.strip())
-        found[f"{_together(len(holders), size)} in {region}"] += weights.same_region * comb(len(holders), 2)
-    for holders in _sharing(
-        members, lambda m: [norm_key(m.specialty)] if norm_key(m.specialty) != "other" else []
-    ):
-        phrase = f"{_together(len(holders), size)} in {_specialty(holders[0].specialty)}"
-        found[phrase] += weights.same_specialty * comb(len(holders), 2)
-    for interest, holders in _sharing_by_value(members, lambda m: [norm_key(i) for i in m.interests]).items():
-        phrase = f"{_together(len(holders), size)} interested in {INTERESTS.get(interest, interest)}"
-        found[phrase] += weights.shared_interest * comb(len(holders), 2)
-    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(phrase for phrase, value in ranked if value > 0)[:MAX_REASONS]
+        key = np.where(value > 0, specialty.astype(np.int64) * n_types + kind, -1)
+        for earlier, earlier_key in zip(slot_values, slot_keys, strict=True):
+            repeat = (key == earlier_key) & (key >= 0)
+            earlier[repeat] += value[repeat]
+            value = np.where(repeat, 0.0, value)
+        slot_values.append(value)
+        slot_keys.append(key)
+        phrases.append(partial(_affinity_phrase, cohort, specialty, kind))
+    values.extend(slot_values)
 
 
-def _sharing_by_value(
-    members: Sequence[Candidate], values: Callable[[Candidate], Iterable[str]]
-) -> dict[str, list[Candidate]]:
-    """Each non-empty value held by two or more members, with its holders."""
-    holders: defaultdict[str, list[Candidate]] = defaultdict(list)
-    for member in members:
-        for value in set(values(member)) - {""}:
-            holders[value].append(member)
-    return {value: group for value, group in sorted(holders.items()) if len(group) >= 2}
+def _shared_fields(
+    cohort: Cohort, members: np.ndarray, weights: Weights, values: list[np.ndarray], phrases: list[Phrase]
+) -> None:
+    """Same employer, region and specialty: worth the weight once per pair of members sharing it."""
+    size = members.shape[1]
+    fields: list[tuple[np.ndarray, float, Callable[[int, int, int], str]]] = [
+        (cohort.employer, weights.same_employer, lambda person, code, n: _same_employer(cohort, person)),
+        (
+            cohort.region,
+            weights.same_region,
+            lambda person, code, n: f"{_together(n, size)} in {_region(cohort, code)}",
+        ),
+        (
+            cohort.specialty,
+            weights.same_specialty,
+            lambda person, code, n: f"{_together(n, size)} in {_specialty(cohort.names.specialty[code])}",
+        ),
+    ]
+    for codes, weight, phrase in fields:
+        equal_pairs = np.zeros(len(members), dtype=np.int64)
+        holder = np.full(len(members), -1, dtype=np.int64)  # the first member holding the shared value
+        for i, j in combinations(range(size), 2):
+            same = (codes[members[:, i]] == codes[members[:, j]]) & (codes[members[:, i]] >= 0)
+            equal_pairs += same
+            holder = np.where(same & (holder < 0), members[:, i], holder)
+        values.append(weight * equal_pairs)
+        holders = np.where(equal_pairs == 3, 3, 2)  # one equal pair: two holders; three: all three
+        phrases.append(partial(_field_phrase, phrase, holder, codes, holders))
 
 
-def _sharing(
-    members: Sequence[Candidate], values: Callable[[Candidate], Iterable[str]]
-) -> list[list[Candidate]]:
-    return list(_sharing_by_value(members, values).values())
+def _shared_interests(
+    cohort: Cohort, members: np.ndarray, weights: Weights, values: list[np.ndarray], phrases: list[Phrase]
+) -> None:
+    """One slot per interest, in name order: worth the weight once per pair of members sharing it."""
+    size = members.shape[1]
+    for bit, name in enumerate(cohort.names.interest):
+        word, mask = bit // 16, np.uint16(1 << (bit % 16))
+        holders = ((cohort.interests[members, word] & mask) > 0).sum(axis=1)
+        values.append(weights.shared_interest * (holders * (holders - 1) // 2))
+        label = INTERESTS.get(name, name)
+        phrases.append(partial(_interest_phrase, holders, size, label))
+
+
+def _affinity_phrase(cohort: Cohort, specialty: np.ndarray, kind: np.ndarray, row: int) -> str:
+    manager = affinity_table().manager_phrase[cohort.names.employer_type[kind[row]]]
+    return f"{_specialty(cohort.names.specialty[specialty[row]])} trainee with {manager}"
+
+
+def _field_phrase(
+    phrase: Callable[[int, int, int], str],
+    holder: np.ndarray,
+    codes: np.ndarray,
+    holders: np.ndarray,
+    row: int,
+) -> str:
+    return phrase(int(holder[row]), int(codes[holder[row]]), int(holders[row]))
+
+
+def _interest_phrase(holders: np.ndarray, size: int, label: str, row: int) -> str:
+    return f"{_together(int(holders[row]), size)} interested in {label}"
 
 
 def _together(holders: int, size: int) -> str:
@@ -102,7 +161,16 @@ def _together(holders: int, size: int) -> str:
     return "two of the three"
 
 
-def _specialty(value: str) -> str:
-    """ "Foundation (not yet specialised)" -> "foundation"; unknown specialties as written."""
-    label = SPECIALTIES.get(norm_key(value), value.strip())
+def _same_employer(cohort: Cohort, person: int) -> str:
+    return f"same employer ({' '.join(cohort.candidates[person].employer.split())})"
+
+
+def _region(cohort: Cohort, code: int) -> str:
+    name = cohort.names.region[code]
+    return REGIONS.get(name, name)
+
+
+def _specialty(name: str) -> str:
+    """ "foundation" -> "foundation" (not "foundation (not yet specialised)"); unknown names as written."""
+    label = SPECIALTIES.get(name, name)
     return re.sub(r"\s*\(.*\)", "", label).lower()
