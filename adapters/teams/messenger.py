@@ -243,6 +243,9 @@ class TeamsMessenger:
 
         async def callback(turn_context: TurnContext) -> None:
             disable_sdk_retries(turn_context)
+            # botbuilder gives the continuation a random activity id and would send a "reply" to it;
+            # without one it posts to the conversation (POST .../activities)
+            turn_context.activity.id = None
             await logic(turn_context)
 
         async def call() -> None:
@@ -279,8 +282,11 @@ def disable_sdk_retries(turn_context: TurnContext) -> None:
     """msrest retries POSTs on 5xx and read errors by default: a lost answer would post twice."""
     client = turn_context.turn_state.get(turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY)
     config = getattr(client, "config", None)
-    if config is not None and hasattr(config, "retry_policy"):
-        config.retry_policy.retries = 0
+    policy = getattr(getattr(config, "retry_policy", None), "policy", None)
+    if policy is not None:  # a urllib3 Retry, shared with the session: change it in place
+        policy.total = policy.connect = policy.read = policy.status = 0
+        policy.status_forcelist = frozenset()
+        policy.raise_on_status = False
 
 
 def _conversation_ref(tenant: str, reference: dict[str, Any]) -> ConversationRef:
