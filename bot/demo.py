@@ -35,7 +35,8 @@ def demo_csv() -> str:
     return (resources.files("bot") / "data" / "demo_registrations.csv").read_text(encoding="utf-8")
 
 
-def run_demo(database: Path, out: TextIO = sys.stdout) -> int:
+def run_demo(database: Path, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)  # a fresh file every run
     clock = FakeClock(START)

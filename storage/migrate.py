@@ -28,6 +28,15 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(_config(connection), revision)
 
 
+def head() -> str:
+    """The newest revision the code knows."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return str(ScriptDirectory.from_config(config).get_current_head())
+
+
 def current(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

@@ -1,0 +1,86 @@
+"""The buddybot command line, run in-process on a SQLite file in a temporary directory."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import main
+from storage.migrate import head
+
+HEADER = "Slack member ID,Full name,I am a,Profession,Grade,Speciality,Trust,Type of organisation,Region,Consent"
+ROW = "U1,Asha Patel,Clinician,Doctor,CT2,Psychiatry,Northshire,Mental health trust,North West,Yes"
+BAD = "U2,Ben,Clinician,Doctor,,Psychiatry,Northshire,Mental health trust,Mars,Yes"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'buddy.db'}")
+    monkeypatch.delenv("BUDDY_ADMINS", raising=False)
+    return tmp_path
+
+
+def test_demo_runs_twice_on_a_fresh_file_and_shows_the_whole_round(workdir, capsys):
+    assert main(["demo"]) == 0
+    first = capsys.readouterr().out
+    assert main(["demo"]) == 0
+    second = capsys.readouterr().out
+    assert first == second  # a fresh file each time, same seed: the same story
+    for expected in ("Imported: 30 new, 0 updated.", "Match preview: Yorkshire & Humber 2026", "Meet your buddy",
+                     "Why we matched you", "Task 1: Problem page", "Too long: [form errors] answer: Your reply is 130 words",
+                     "Nudged 2 quiet groups", "has been quiet for 10 days", "Re-matched:", "Final status"):  # fmt: skip
+        assert expected in first, expected
+    assert (workdir / "buddy-demo.db").exists()
+
+
+def test_db_upgrade_reports_the_revision(workdir, capsys):
+    assert main(["db", "upgrade"]) == 0
+    assert capsys.readouterr().out == f"database at revision {head()}\n"
+
+
+def test_import_reports_bad_rows_with_file_and_line_and_imports_nothing(workdir, capsys):
+    assert main(["cohort", "create", "North", "--workspace", "T1", "--coordinator", "U9"]) == 0
+    csv = workdir / "survey.csv"
+    csv.write_text("\n".join([HEADER, ROW, BAD]) + "\n")
+    assert main(["import", str(csv), "--cohort", "North"]) == 1
+    out = capsys.readouterr()
+    assert f"{csv}, line 3: column “Grade”: Please give your grade" in out.err
+    assert "“Mars” isn't a region I know" in out.err
+    assert "Nothing imported" in out.out
+    assert main(["import", str(csv), "--cohort", "North", "--skip-invalid"]) == 0
+    assert "Imported: 1 new, 0 updated, skipped 1 invalid rows." in capsys.readouterr().out
+    assert main(["import", str(csv), "--cohort", "North", "--skip-invalid"]) == 0
+    assert "Imported: 0 new, 1 updated" in capsys.readouterr().out
+    assert main(["export", "--cohort", "North"]) == 0
+    exported = capsys.readouterr().out.splitlines()
+    assert exported[0].startswith("name,user_id,email,role") and len(exported) == 2 and "Asha Patel,U1" in exported[1]
+
+
+def test_import_of_a_missing_file_or_cohort_is_a_clear_error(workdir, capsys):
+    assert main(["import", "nope.csv", "--cohort", "North"]) == 2
+    assert "cannot read nope.csv" in capsys.readouterr().err
+    (workdir / "s.csv").write_text(HEADER + "\n" + ROW + "\n")
+    assert main(["import", "s.csv", "--cohort", "Nowhere"]) == 2
+    assert "no cohort called “Nowhere”" in capsys.readouterr().err
+
+
+def test_loading_a_malformed_task_file_leaves_the_bank_as_it_was(workdir, capsys):
+    (workdir / "bad.yaml").write_text("tasks:\n  - key: x\n    title: X\n")
+    assert main(["tasks", "load", "bad.yaml"]) == 2
+    assert "bad.yaml, line 2: task needs a non-empty text 'summary'" in capsys.readouterr().err
+    assert main(["tasks", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert listed.count("\n") == 4 and "problem_page" in listed
+    (workdir / "good.yaml").write_text(
+        "tasks:\n  - key: pitch\n    title: Pitch\n    summary: s\n    instructions: i\n    minutes: 10\n"
+        "    due_days: 7\n    phases: [{key: p}]\n    competencies: [{framework: LQF, domain: Personal qualities}]\n"
+    )
+    assert main(["tasks", "load", "good.yaml"]) == 0
+    assert main(["tasks", "list"]) == 0
+    assert capsys.readouterr().out.count("\n") == 6  # "loaded ..." + five tasks
+
+
+def test_bad_settings_name_the_setting(workdir, monkeypatch, capsys):
+    monkeypatch.setenv("PORT", "eighty")
+    assert main(["tasks", "list"]) == 2
+    assert "PORT must be a port number" in capsys.readouterr().err

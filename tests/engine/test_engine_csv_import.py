@@ -1,0 +1,89 @@
+"""Importing a survey export: every bad row reported by line and column; all or nothing."""
+
+from __future__ import annotations
+
+from bot.demo import demo_csv
+from conversations.csv_import import parse
+from tests.engine.helpers import cohort
+
+HEADER = "Slack member ID,Full name,Email address,I am a,Profession,Grade,Speciality,Trust,Type of organisation,Region,Interests,Consent to take part"
+GOOD = "U1,Asha Patel,asha@example.nhs.uk,Clinician,Doctor,CT2,Psychiatry,Northshire MH,Mental health trust,North West,Digital and data;Research,Yes"
+GOOD2 = "U2,Ben Okafor,ben@example.nhs.uk,General manager,Manager,GMTS year 1,,Northshire MH,mental_health,north_west,,yes"
+
+
+def people(chat):
+    with chat.engine.uow_factory() as uow:
+        return {p.user_id: p for p in uow.participants.in_cohort(1)}
+
+
+def test_the_shipped_survey_export_imports_cleanly(chat):
+    cohort(chat)
+    report = chat.engine.import_csv("Test Cohort", demo_csv())
+    assert (report.created, report.updated, report.errors) == (30, 0, [])
+    roles = [p.role for p in people(chat).values()]
+    assert roles.count("clinician") == 16 and roles.count("general_manager") == 10
+    assert people(chat)["U012"].specialist_area == "it"
+
+
+def test_columns_are_mapped_by_their_usual_headings(chat):
+    cohort(chat)
+    report = chat.engine.import_csv("Test Cohort", "\n".join([HEADER, GOOD, GOOD2]))
+    assert report.imported and report.created == 2
+    asha = people(chat)["U1"]
+    assert (asha.display_name, asha.email, asha.specialty, asha.employer_type, asha.region) == (
+        "Asha Patel", "asha@example.nhs.uk", "psychiatry", "mental_health", "north_west")  # fmt: skip
+    assert asha.interests == ["digital", "research"] and asha.consent_data and not asha.consent_share
+
+
+def test_bad_rows_are_reported_with_line_and_column_and_nothing_is_imported(chat):
+    cohort(chat)
+    bad_role = GOOD2.replace("General manager", "Wizard")
+    no_consent = GOOD.replace("U1,", "U3,").replace(",Yes", ",No")
+    duplicate = GOOD.replace("Asha Patel", "Asha Again")
+    text = "\n".join([HEADER, GOOD, bad_role, no_consent, duplicate, ",Nobody,,Clinician,Doctor,ST1,Surgery,A,acute,london,,yes"])
+    report = chat.engine.import_csv("Test Cohort", text)
+    assert not report.imported and people(chat) == {}
+    messages = [str(e) for e in report.errors]
+    assert messages[0].startswith("line 3: column “I am a”: “Wizard” isn't a role I know")
+    assert messages[1].startswith("line 4: column “Consent to take part”: You need to agree")
+    assert messages[2] == "line 5: column “Slack member ID”: U1 already appears on line 2"
+    assert messages[3].startswith("line 6: column “Slack member ID”: the user id is empty")
+    assert "Nothing imported: 4 rows have problems" in report.summary()
+
+
+def test_skip_invalid_imports_the_good_rows(chat):
+    cohort(chat)
+    text = "\n".join([HEADER, GOOD, GOOD2.replace("GMTS year 1", ""), GOOD2.replace("U2", "U4")])
+    report = chat.engine.import_csv("Test Cohort", text, skip_invalid=True)
+    assert report.imported and (report.created, report.skipped) == (2, 1)
+    assert "line 3: column “Grade”: Please give your grade" in str(report.errors[0])
+    assert set(people(chat)) == {"U1", "U4"}
+
+
+def test_reimport_updates_people_instead_of_duplicating_them(chat):
+    cohort(chat)
+    chat.engine.import_csv("Test Cohort", "\n".join([HEADER, GOOD, GOOD2]))
+    report = chat.engine.import_csv("Test Cohort", "\n".join([HEADER, GOOD.replace("CT2", "CT3"), GOOD2]))
+    assert (report.created, report.updated) == (0, 2)
+    assert len(people(chat)) == 2 and people(chat)["U1"].grade == "CT3"
+
+
+def test_missing_columns_and_other_broken_files():
+    rows, errors = parse("Name,Email\nAsha,a@b.c\n")
+    assert rows == [] and errors[0].line == 1 and "missing columns: user_id" in errors[0].message
+    assert parse("")[1][0].message == "the file is empty"
+    rows, errors = parse(HEADER + "\n" + GOOD + ",extra,cells\n")
+    assert "cells but the header has" in errors[0].message
+    rows, errors = parse(HEADER.replace(",", ";") + "\n" + GOOD2.replace(",", ";") + "\n")
+    assert len(rows) == 1 and errors == []  # semicolon exports (Excel in many locales)
+    rows, errors = parse("\ufeff" + HEADER + "\n" + GOOD + "\n")
+    assert len(rows) == 1  # a byte-order mark from Excel
+
+
+def test_import_into_an_unknown_cohort_is_refused(chat):
+    import pytest
+
+    from conversations.context import Refusal
+
+    with pytest.raises(Refusal, match="no cohort called “Nowhere”"):
+        chat.engine.import_csv("Nowhere", HEADER + "\n" + GOOD)
