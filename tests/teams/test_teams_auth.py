@@ -33,7 +33,9 @@ def openid_url():
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
             host = f"http://127.0.0.1:{self.server.server_address[1]}"
-            body = {"issuer": ISSUER, "jwks_uri": f"{host}/keys"} if self.path == "/openid" else {"keys": [jwk]}
+            body = (
+                {"issuer": ISSUER, "jwks_uri": f"{host}/keys"} if self.path == "/openid" else {"keys": [jwk]}
+            )
             data = json.dumps(body).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -66,7 +68,13 @@ async def secured(db, connector, openid_url):
 
 def token(service_url: str, *, key=KEY, **claims: object) -> str:
     now = int(time.time())
-    body = {"iss": ISSUER, "aud": APP_ID, "serviceurl": service_url, "nbf": now - 10, "exp": now + 600} | claims
+    body = {
+        "iss": ISSUER,
+        "aud": APP_ID,
+        "serviceurl": service_url,
+        "nbf": now - 10,
+        "exp": now + 600,
+    } | claims
     return "Bearer " + jwt.encode(body, key, algorithm="RS256", headers={"kid": "test-key"})
 
 
