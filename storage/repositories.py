@@ -319,9 +319,13 @@ class SqlOutbox(_Repo):
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         values = {col.name: getattr(item, col.name) for col in tables.outbox.columns if col.name != "id"}
-        stmt = insert(tables.outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        result = self.session.execute(stmt)
-        return bool(result.rowcount)
+        stmt = (
+            insert(tables.outbox)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(tables.outbox.c.id)  # rowcount is not reliable here on every driver
+        )
+        return self.session.execute(stmt).first() is not None
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)

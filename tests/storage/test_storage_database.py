@@ -1,0 +1,164 @@
+"""Storage on both databases: the migrated schema, records round-trip, constraints hold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.exc import IntegrityError
+
+from conversations.model import (
+    Assignment,
+    Cohort,
+    Coordinator,
+    Match,
+    OutboxItem,
+    Participant,
+    Response,
+)
+from conversations.refs import UserRef
+from storage.database import make_engine, normalise_url
+from storage.migrate import current, downgrade, head, upgrade
+from storage.tables import metadata
+from storage.unit_of_work import SqlUnitOfWorkFactory
+
+NOW = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def uow(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield SqlUnitOfWorkFactory(engine)
+    engine.dispose()
+
+
+def person(cohort_id: int, user_id: str, **kw) -> Participant:
+    return Participant(cohort_id=cohort_id, platform="slack", workspace="T1", user_id=user_id,
+                       display_name=kw.pop("name", user_id), role=kw.pop("role", "clinician"),
+                       registered_at=NOW, **kw)  # fmt: skip
+
+
+def test_migrations_create_exactly_the_models_schema_and_downgrade_cleanly(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine)
+    assert current(engine) == head()
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []
+    downgrade(engine, "base")
+    assert current(engine) is None
+    upgrade(engine)  # and back up again
+    assert current(engine) == head()
+    engine.dispose()
+
+
+def test_records_round_trip_with_aware_utc_times_and_json(uow):
+    with uow() as u:
+        cohort = u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1", created_at=NOW,
+                                      settings={"weights": {"same_region": 2.5}, "exclusions": [[1, 2]]}))  # fmt: skip
+        u.participants.add(person(cohort.id, "U1", interests=["digital", "research"], name="Zoë O'Brien"))
+        u.commit()
+    with uow() as u:
+        cohort = u.cohorts.by_name("north")  # names are case-insensitive
+        [p] = u.participants.in_cohort(cohort.id)
+        assert cohort.settings == {"weights": {"same_region": 2.5}, "exclusions": [[1, 2]]}
+        assert p.interests == ["digital", "research"] and p.display_name == "Zoë O'Brien"
+        assert p.registered_at == NOW and p.registered_at.tzinfo is not None
+        assert u.participants.find(cohort.id, UserRef("slack", "T1", "U1")) is p
+        assert u.participants.find(cohort.id, UserRef("slack", "T2", "U1")) is None  # workspace is identity
+
+
+def test_a_person_is_registered_once_per_cohort(uow):
+    with uow() as u:
+        cohort = u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1"))
+        u.participants.add(person(cohort.id, "U1"))
+        with pytest.raises(IntegrityError):
+            u.participants.add(person(cohort.id, "U1"))
+
+
+def test_naive_datetimes_are_refused(uow):
+    with uow() as u:
+        with pytest.raises(Exception, match="naive datetime"):
+            u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1", created_at=datetime(2026, 1, 1)))
+
+
+def test_matches_members_and_past_pairs_by_identity(uow):
+    with uow() as u:
+        a = u.cohorts.add(Cohort(name="2025", platform="slack", workspace="T1"))
+        b = u.cohorts.add(Cohort(name="2026", platform="slack", workspace="T1"))
+        old1, old2 = u.participants.add(person(a.id, "U1")), u.participants.add(person(a.id, "U2", role="general_manager"))
+        new1 = u.participants.add(person(b.id, "U1"))
+        match = u.matches.add(Match(cohort_id=a.id, round=1, score=3.0, reasons=["same trust"]), [old1.id, old2.id])
+        u.commit()
+        assert [p.user_id for p in u.matches.members(match.id)] == ["U1", "U2"]
+        assert u.matches.active_for(old1.id) is match
+        assert u.matches.past_pairs([new1.ref]) == {frozenset({"slack:T1:U1", "slack:T1:U2"})}
+
+
+def test_assignments_and_responses_are_unique_where_the_scheme_needs_it(uow):
+    with uow() as u:
+        cohort = u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1"))
+        p1 = u.participants.add(person(cohort.id, "U1"))
+        match = u.matches.add(Match(cohort_id=cohort.id, round=1, score=1.0), [p1.id])
+        a = u.assignments.add(Assignment(match_id=match.id, task_key="problem_page", sequence=1, posted_at=NOW,
+                                         due_at=NOW + timedelta(days=7)))  # fmt: skip
+        u.responses.add(Response(assignment_id=a.id, phase="letter", owner_id=p1.id, author_id=p1.id, text="x",
+                                 submitted_at=NOW))  # fmt: skip
+        u.commit()
+        with pytest.raises(IntegrityError):
+            u.responses.add(Response(assignment_id=a.id, phase="letter", owner_id=p1.id, author_id=p1.id,
+                                     text="again", submitted_at=NOW))  # fmt: skip
+        u.rollback()
+        with pytest.raises(IntegrityError):
+            u.assignments.add(Assignment(match_id=match.id, task_key="problem_page", sequence=2, posted_at=NOW,
+                                         due_at=NOW))  # fmt: skip
+
+
+def test_open_since_returns_the_latest_assignment_of_each_active_match(uow):
+    with uow() as u:
+        cohort = u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1"))
+        p = u.participants.add(person(cohort.id, "U1"))
+        m = u.matches.add(Match(cohort_id=cohort.id, round=1, score=1.0), [p.id])
+        for seq, key in enumerate(["a", "b"], start=1):
+            u.assignments.add(Assignment(match_id=m.id, task_key=key, sequence=seq,
+                                         posted_at=NOW + timedelta(days=7 * seq), due_at=NOW))  # fmt: skip
+        u.commit()
+        assert [a.task_key for a in u.assignments.open_since(cohort.id, NOW + timedelta(days=30))] == ["b"]
+        assert u.assignments.open_since(cohort.id, NOW + timedelta(days=8)) == []
+
+
+def test_outbox_keys_are_unique_and_claims_do_not_overlap(uow):
+    item = lambda key: OutboxItem(key=key, recipient={"kind": "user"}, message={"text": key}, created_at=NOW)  # noqa: E731
+    with uow() as u:
+        assert u.outbox.add(item("a")) is True
+        assert u.outbox.add(item("a")) is False
+        assert u.outbox.add(item("b")) is True
+        u.commit()
+    with uow() as first, uow() as second:
+        mine = first.outbox.claim(NOW, 1)
+        first.commit()
+        theirs = second.outbox.claim(NOW, 10)
+        second.commit()
+        assert [i.key for i in mine] == ["a"] and [i.key for i in theirs] == ["b"]
+        assert second.outbox.claim(NOW, 10) == []
+        assert first.outbox.count("sending") == 2
+
+
+def test_coordinators_are_found_by_platform_identity(uow):
+    with uow() as u:
+        cohort = u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1"))
+        u.cohorts.add_coordinator(Coordinator(cohort.id, "slack", "T1", "UC"))
+        u.cohorts.add_coordinator(Coordinator(cohort.id, "slack", "T1", "UC"))  # idempotent
+        u.commit()
+        assert len(u.cohorts.coordinators(cohort.id)) == 1
+        assert u.cohorts.coordinated_by(UserRef("slack", "T1", "UC")) == [cohort]
+        assert u.cohorts.coordinated_by(UserRef("teams", "T1", "UC")) == []
+
+
+def test_database_urls_are_normalised_for_psycopg():
+    assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
