@@ -1,0 +1,330 @@
+"""Inbound Slack benchmark: signed slash commands and button presses over loopback HTTP.
+
+Two servers, each in its own process, measured in the same run:
+
+- **buddy**: the real adapter (``adapters.slack``) around the real engine on a SQLite file, people
+  registered beforehand; commands ``/buddy resume`` and ``pause`` buttons, so requests write to
+  the database (buttons do their engine work just after the ack).
+- **bare**: a Bolt ``AsyncApp`` whose listeners only ``ack()`` (default settings), the floor.
+
+Phases: open-loop 50 and 200 requests/s (ack latency p50/p99), then a closed-loop burst per
+server for throughput (for buddy it includes waiting until every post-ack engine call is done).
+Bounded: a few thousand requests, well under a minute. Loopback only.
+
+    .venv/bin/python bench/inbound.py [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "slack")]
+
+SECRET = "bench-signing-secret"
+TEAM = "T0TEAM01"
+PEOPLE = 40
+COORDINATOR = "U0COORD1"
+
+
+# ---- servers (child processes) ---------------------------------------------------------------
+
+
+def _fake_slack(ports: Any) -> None:
+    """The fake Slack Web API in a process of its own, so its work is not billed to the app."""
+
+    async def run() -> None:
+        from fake_slack import FakeSlack, default_users
+
+        users = default_users()
+        for i in range(PEOPLE):
+            uid = f"U0P{i:05d}"
+            users[uid] = {"id": uid, "team_id": TEAM, "name": f"p{i}", "deleted": False,
+                          "profile": {"real_name": f"Person {i}", "email": f"p{i}@nhs.net"}}  # fmt: skip
+        fake = await FakeSlack(users=users).start()
+        ports.put(fake.base)
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+def _serve(kind: str, fake_base: str, ports: Any, db_dir: str) -> None:
+    asyncio.run(_serve_async(kind, fake_base, ports, db_dir))
+
+
+async def _serve_async(kind: str, fake_base: str, ports: Any, db_dir: str) -> None:
+    from aiohttp import web
+    from fake_slack import BOT_TOKEN
+
+    session = aiohttp.ClientSession()
+    from adapters.slack.client import make_web_client
+
+    client = make_web_client(BOT_TOKEN, base_url=fake_base + "/api/", session=session)
+    web_app = web.Application()
+    if kind == "bare":
+        from slack_bolt.async_app import AsyncApp
+
+        bolt = AsyncApp(signing_secret=SECRET, client=client)
+
+        @bolt.command("/buddy")
+        async def command(ack: Any) -> None:
+            await ack("ok")
+
+        @bolt.action("pause")
+        async def action(ack: Any) -> None:
+            await ack()
+
+        from adapters.slack.http import add_routes
+
+        add_routes(web_app, bolt)
+
+        async def idle(_r: web.Request) -> web.Response:
+            return web.Response(text="0")
+    elif kind == "adapter":
+        from adapters.slack.app import build_app
+        from adapters.slack.background import Background
+        from adapters.slack.http import add_routes
+        from conversations.interactions import CommandInvoked, NoReply, Reply
+        from conversations.views import Message
+
+        def nothing(interaction: Any) -> Any:
+            return Reply(Message.simple("ok")) if isinstance(interaction, CommandInvoked) else NoReply()
+
+        background = Background()
+        add_routes(web_app, build_app(nothing, signing_secret=SECRET, client=client, background=background))
+
+        async def idle(_r: web.Request) -> web.Response:
+            await background.drain(timeout=60)
+            return web.Response(text="0")
+    else:
+        from adapters.slack.app import build_app
+        from adapters.slack.background import Background
+        from adapters.slack.http import add_routes
+        from adapters.slack.messenger import SlackMessenger, static_token
+        from bot.bootstrap import bootstrap
+
+        buddy = bootstrap(f"sqlite:///{db_dir}/bench.db", {"slack": SlackMessenger(client, static_token(BOT_TOKEN))},
+                          admins=(COORDINATOR,))  # fmt: skip
+        _register_people(buddy.engine)
+        background = Background()
+        bolt = build_app(buddy.engine.handle, signing_secret=SECRET, client=client, background=background)
+        add_routes(web_app, bolt, background=background)
+
+        async def idle(_r: web.Request) -> web.Response:
+            await background.drain(timeout=60)
+            return web.Response(text="0")
+
+    web_app.router.add_get("/bench/idle", idle)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    ports.put(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+    await asyncio.Event().wait()  # until the parent terminates this process
+
+
+def _register_people(engine: Any) -> None:
+    """Register PEOPLE participants through the engine, filling the real registration form."""
+    from conversations.interactions import Actor, CloseForm, CommandInvoked, FormSubmitted, ShowForm
+    from conversations.refs import UserRef
+    from conversations.views import Checkbox, DateField, MultiSelect, Note, Select
+
+    coordinator = Actor(UserRef("slack", TEAM, COORDINATOR), "Carol", "carol@nhs.net")
+    engine.handle(CommandInvoked(coordinator, "cohort create Bench"))
+    for i in range(PEOPLE):
+        actor = Actor(UserRef("slack", TEAM, f"U0P{i:05d}"), f"Person {i}", f"p{i}@nhs.net")
+        shown = engine.handle(CommandInvoked(actor, "join"))
+        assert isinstance(shown, ShowForm), shown
+        values: dict[str, Any] = {}
+        for f in shown.form.fields:
+            if isinstance(f, Note):
+                continue
+            if isinstance(f, Select):
+                values[f.id] = next(
+                    (o.value for o in f.options if o.value == "general_manager"), f.options[0].value
+                )
+            elif isinstance(f, MultiSelect):
+                values[f.id] = (f.options[0].value,)
+            elif isinstance(f, Checkbox):
+                values[f.id] = True
+            elif isinstance(f, DateField):
+                values[f.id] = "2026-01-05"
+            else:
+                values[f.id] = f"Person {i}"
+        done = engine.handle(FormSubmitted(actor, shown.form.form_id, shown.form.state, values))
+        assert isinstance(done, CloseForm), done
+
+
+# ---- load (this process) ---------------------------------------------------------------------
+
+
+def _signed(body: str, content_type: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    sig = "v0=" + hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
+
+
+def _request(i: int, fake_base: str) -> tuple[str, dict[str, str]]:
+    base = fake_base
+    user = f"U0P{i % PEOPLE:05d}"
+    trigger = f"trig.{int(time.time() * 1000)}.{i}"
+    if i % 2 == 0:
+        body = urlencode({"team_id": TEAM, "user_id": user, "user_name": "p", "command": "/buddy", "text": "resume",
+                          "channel_id": "D0BENCH", "response_url": f"{base}/respond/{i}", "trigger_id": trigger})  # fmt: skip
+    else:
+        payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user, "name": "p", "team_id": TEAM},
+                   "trigger_id": trigger, "response_url": f"{base}/respond/{i}",
+                   "actions": [{"type": "button", "action_id": "pause", "value": "", "block_id": "b"}],
+                   "container": {"type": "message", "channel_id": "D0BENCH", "message_ts": "1.1"},
+                   "channel": {"id": "D0BENCH"}, "message": {"ts": "1.1"}}  # fmt: skip
+        body = urlencode({"payload": json.dumps(payload)})
+    return body, _signed(body, "application/x-www-form-urlencoded")
+
+
+FAKE_BASE = ""  # set in _measure: response_urls point at the fake Slack
+
+
+async def _one(session: aiohttp.ClientSession, url: str, i: int) -> float:
+    body, headers = _request(i, FAKE_BASE)
+    start = time.perf_counter()
+    async with session.post(url, data=body, headers=headers) as resp:
+        await resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"HTTP {resp.status}")
+    return time.perf_counter() - start
+
+
+async def open_loop(
+    session: aiohttp.ClientSession, base: str, rate: float, seconds: float
+) -> tuple[list[float], float]:
+    """``rate`` requests/s on a fixed schedule (latency includes any queueing: no coordinated omission)."""
+    url = base + "/slack/events"
+    count = int(rate * seconds)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time() + 0.05
+    latencies: list[float] = []
+
+    async def at(i: int) -> None:
+        await asyncio.sleep(max(0.0, t0 + i / rate - loop.time()))
+        scheduled = t0 + i / rate
+        await _one(session, url, i)
+        latencies.append(loop.time() - scheduled)
+
+    await asyncio.gather(*(at(i) for i in range(count)))
+    async with session.get(base + "/bench/idle") as resp:
+        await resp.read()
+    return latencies, loop.time() - t0
+
+
+async def closed_loop(session: aiohttp.ClientSession, base: str, total: int, workers: int) -> float:
+    """As fast as ``workers`` concurrent clients go; requests/s including post-ack work."""
+    url = base + "/slack/events"
+    counter = iter(range(total))
+    start = time.perf_counter()
+
+    async def worker() -> None:
+        for i in counter:
+            await _one(session, url, i)
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    async with session.get(base + "/bench/idle") as resp:
+        await resp.read()
+    return total / (time.perf_counter() - start)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def _latency(base: str, seconds: float) -> dict[int, dict[str, float]]:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
+        await closed_loop(session, base, 200, 8)  # warm up: connections, caches, auth.test
+        out = {}
+        for rate in (50, 200):
+            lat, elapsed = await open_loop(session, base, rate, seconds)
+            out[rate] = {"p50": _pct(lat, 0.5), "p99": _pct(lat, 0.99), "rps": len(lat) / elapsed}
+        return out
+
+
+async def _burst(base: str, total: int) -> float:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
+        return await closed_loop(session, base, total, 32)
+
+
+KINDS = ("bare", "adapter", "buddy")
+
+
+def main() -> None:
+    global FAKE_BASE
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of each open-loop phase")
+    parser.add_argument("--burst", type=int, default=1000, help="requests per closed-loop round")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="closed-loop rounds per server (median is kept)"
+    )
+    args = parser.parse_args()
+
+    ctx = mp.get_context("spawn")
+    ports = ctx.Queue()
+    procs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            fake = ctx.Process(target=_fake_slack, args=(ports,), daemon=True)
+            fake.start()
+            procs.append(fake)
+            FAKE_BASE = ports.get(timeout=60)
+            bases = {}
+            for kind in KINDS:  # one at a time, so each reports its own port
+                server = ctx.Process(target=_serve, args=(kind, FAKE_BASE, ports, tmp), daemon=True)
+                server.start()
+                procs.append(server)
+                bases[kind] = f"http://127.0.0.1:{ports.get(timeout=120)}"
+            latency = {kind: asyncio.run(_latency(bases[kind], args.seconds)) for kind in KINDS}
+            bursts: dict[str, list[float]] = {kind: [] for kind in KINDS}
+            for _ in range(args.rounds):  # interleaved: a busy neighbour slows every server alike
+                for kind in KINDS:
+                    bursts[kind].append(asyncio.run(_burst(bases[kind], args.burst)))
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.join(10)
+
+    throughput = {kind: statistics.median(v) for kind, v in bursts.items()}
+    for kind in KINDS:
+        for rate in (50, 200):
+            f = latency[kind][rate]
+            print(
+                f"{kind:7} {rate:3} req/s offered: achieved {f['rps']:6.1f} rps  ack p50 {f['p50']:6.2f} ms  p99 {f['p99']:6.2f} ms"
+            )
+        print(f"{kind:7} closed loop, 32 clients: {throughput[kind]:7.1f} rps (median of {args.rounds})")
+    print(
+        "bare: Bolt AsyncApp, listeners only ack; adapter: Buddy's Slack adapter, engine that does nothing;"
+    )
+    print("buddy: Buddy's Slack adapter and engine on SQLite (every request writes).")
+    ours = latency["buddy"][200]
+    ratio = throughput["buddy"] / throughput["bare"]
+    print(f"adapter alone vs bare Bolt: {throughput['adapter'] / throughput['bare']:.2f}")
+    goal = ours["p99"] <= 25 and ratio >= 0.7
+    print(f"goal p99<=25ms at 200 req/s and >=0.7x bare Bolt throughput: {'met' if goal else 'NOT met'}")
+    print(
+        f"inbound rps={ours['rps']:.1f} p50_ms={ours['p50']:.2f} p99_ms={ours['p99']:.2f} vs_bare_bolt={ratio:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
