@@ -1,0 +1,99 @@
+"""What people see about themselves and their cohort: status, home, export, digest, community."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from conversations.views import Actions
+from tests.engine.helpers import ADMIN, cohort, matched_pair, register
+
+
+def test_status_shows_the_buddy_and_current_task(chat):
+    matched_pair(chat)
+    chat.say("U1", "status")
+    assert "you're matched" in chat.last("U1") and "Your buddy: Ben Okafor" in chat.last("U1")
+    chat.say(ADMIN, "task send")
+    chat.say("U1", "status")
+    assert "Current task: Problem page, due Mon 14 Sep (not started)" in chat.last_reply("U1")
+    chat.say("U9", "status")
+    assert "not in a buddy scheme yet" in chat.last("U9")
+
+
+def test_coordinators_see_their_cohorts_figures(chat):
+    matched_pair(chat)
+    register(chat, "U3", "Cara", "general_manager")
+    chat.say(ADMIN, "status")
+    text = chat.last(ADMIN)
+    assert "Test Cohort (you coordinate)" in text
+    assert "Matched: 2 people in 1 groups" in text and "Registered, not yet matched: 1" in text
+
+
+def test_home_view_for_members_and_newcomers(chat):
+    matched_pair(chat)
+    home = chat.open_home("U1")
+    labels = [b.label for block in home.blocks if isinstance(block, Actions) for b in block.buttons]
+    assert "Edit profile" in labels and "Pause" in labels
+    newcomer = chat.open_home("U9")
+    labels = [b.label for block in newcomer.blocks if isinstance(block, Actions) for b in block.buttons]
+    assert labels[0] == "Join the scheme"
+
+
+def test_export_is_csv_and_defuses_spreadsheet_formulas(chat):
+    cohort(chat)
+    register(chat, "U1", "=HYPERLINK(\"http://x\")", employer="+44 Trust")
+    chat.say(ADMIN, "export")
+    from conversations.coordination import export_csv
+
+    text = chat.engine.run(lambda ctx: export_csv(ctx, ctx.uow.cohorts.get(1)))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:4] == ["name", "user_id", "email", "role"]
+    assert rows[1][0].startswith("'=") and rows[1][6].startswith("'+")
+    assert "1 people" in chat.last(ADMIN)
+
+
+def test_digest_shares_quotes_only_from_people_who_agreed(chat):
+    cohort(chat)
+    register(chat, "U1", "Asha Patel", consent_share=True)
+    register(chat, "U2", "Ben Okafor", "general_manager", consent_share=False)
+    chat.say(ADMIN, "digest")
+    assert "Nobody has answered a task yet" in chat.last(ADMIN)
+    chat.say(ADMIN, "match preview")
+    chat.say(ADMIN, "match confirm")
+    chat.say(ADMIN, "task send")
+    chat.press_in_last("U1", "Respond")
+    chat.submit("U1", {"answer": "Shared: clinicians and managers want the same thing for patients."})
+    chat.press_in_last("U2", "Respond")
+    chat.submit("U2", {"answer": "Private: this should never be quoted to the cohort at all."})
+    chat.say(ADMIN, "digest")
+    assert "Sent the learning points from Problem page to 2 people" in chat.last_reply(ADMIN)
+    digest = [p.text for p in chat.messenger.seen("U2") if "Learning points" in p.text][0]
+    assert "want the same thing for patients" in digest and "Private" not in digest
+    assert "Asha" not in digest  # without names
+    chat.say(ADMIN, "digest")
+    assert sum("Learning points" in p.text for p in chat.messenger.seen("U2")) == 1  # once per task
+
+
+def test_community_lists_channels_and_events(chat):
+    cohort(chat)
+    chat.say("U1", "community")
+    assert "No community channels" in chat.last("U1")
+    with chat.engine.uow_factory() as uow:
+        c = uow.cohorts.get(1)
+        c.settings = {"community": [{"name": "#ops-network", "description": "Proud2bOps chat",
+                                     "url": "https://slack.example/ops"}],
+                      "events": [{"title": "Winter meetup", "when": "3 Dec, 6pm", "description": "Leeds"}]}  # fmt: skip
+        uow.commit()
+    chat.say("U1", "community")
+    assert "#ops-network: Proud2bOps chat" in chat.last("U1") and "Winter meetup, 3 Dec, 6pm" in chat.last("U1")
+
+
+def test_joining_a_channel_brings_one_welcome_with_a_join_button(chat):
+    cohort(chat)
+    chat.join_channel("U7", "C-OPS")
+    chat.join_channel("U7", "C-OTHER")
+    welcomes = [p for p in chat.messenger.seen("U7") if "Welcome to the network" in p.text]
+    assert len(welcomes) == 1 and welcomes[0].buttons()[0].action_id == "join"
+    register(chat, "U8", "Already In")
+    chat.join_channel("U8", "C-OPS")
+    assert not [p for p in chat.messenger.seen("U8") if "Welcome" in p.text]
