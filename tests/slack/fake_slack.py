@@ -163,6 +163,8 @@ class FakeSlack:
             await self._notify()
 
     def _call(self, method: str, args: JSON, token: str | None) -> web.Response:
+        if method == "oauth.v2.access":
+            return self._oauth_access(args)
         if not token:
             return _error("not_authed")
         if token not in self.tokens:
@@ -177,6 +179,21 @@ class FakeSlack:
         return web.json_response({"ok": True, **result})
 
     # ---- methods -------------------------------------------------------------------------
+
+    oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (team id, installer); set by tests
+
+    def _oauth_access(self, args: JSON) -> web.Response:
+        code = args.get("code", "")
+        if code not in self.oauth_codes:
+            return _error("invalid_code")
+        team, installer = self.oauth_codes.pop(code)
+        bot_token = f"xoxb-{team.lower()}-installed"
+        self.tokens[bot_token] = team
+        return web.json_response({
+            "ok": True, "access_token": bot_token, "token_type": "bot", "scope": "commands,chat:write",
+            "bot_user_id": BOT_USER, "app_id": "A0BUDDY1", "team": {"id": team, "name": "New Trust"},
+            "enterprise": None, "authed_user": {"id": installer}, "is_enterprise_install": False,
+        })  # fmt: skip
 
     def _m_auth_test(self, args: JSON, team: str) -> JSON:
         return {
