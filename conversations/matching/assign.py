@@ -48,7 +48,8 @@ def assign(
             return who[:0], where[:0]
         if sparse:
             found = [
-                candidate_edges(cohort, people[who], groups[where, k], rng) for k in range(groups.shape[1])
+                candidate_edges(cohort, people[who], groups[where, k], weights, rng)
+                for k in range(groups.shape[1])
             ]
             edge = unique(np.concatenate([p * len(where) + g for p, g in found]))
             p, g = edge // len(where), edge % len(where)

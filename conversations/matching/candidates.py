@@ -15,16 +15,27 @@ from collections.abc import Callable
 import numpy as np
 
 from conversations.matching.features import CLINICIAN, Cohort
+from conversations.matching.scoring import pair_scores
+from conversations.matching.types import Weights
 
-PER_KEY = 4  # partners drawn per person per bucket and direction
+PER_KEY = 4  # partners kept per person per bucket and direction
+POOL = 4  # ... out of POOL times as many drawn at random
 
+Score = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (source positions, target positions) -> scores
 Keys = tuple[np.ndarray, np.ndarray]  # (position in the side, key): a person may hold several keys
 
 
 def candidate_edges(
-    cohort: Cohort, left: np.ndarray, right: np.ndarray, rng: np.random.Generator
+    cohort: Cohort, left: np.ndarray, right: np.ndarray, weights: Weights, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Unique (left position, right position) candidate pairs between two sets of cohort indices."""
+
+    def left_right(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        return pair_scores(cohort, left[src], right[dst], weights)
+
+    def right_left(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        return pair_scores(cohort, right[src], left[dst], weights)
+
     found_left, found_right = [], []
     # Each side draws about as many edges in total: when trios are formed, the many pairs draw one
     # specialist each per bucket while each specialist draws PER_KEY pairs.
@@ -33,11 +44,11 @@ def candidate_edges(
     per_right = max(1, round(PER_KEY * smaller / max(len(right), 1)))
     for family in _FAMILIES:
         left_keys, right_keys = family(cohort, left), family(cohort, right)
-        for a, b, per, flip in (
-            (left_keys, right_keys, per_left, False),
-            (right_keys, left_keys, per_right, True),
+        for a, b, per, score, flip in (
+            (left_keys, right_keys, per_left, left_right, False),
+            (right_keys, left_keys, per_right, right_left, True),
         ):
-            src, dst = _draw(a, b, per, rng)
+            src, dst = _draw(a, b, per, score, rng)
             found_left.append(dst if flip else src)
             found_right.append(src if flip else dst)
     edge = unique(np.concatenate(found_left) * len(right) + np.concatenate(found_right))
@@ -50,8 +61,11 @@ def unique(values: np.ndarray) -> np.ndarray:
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
-def _draw(source: Keys, target: Keys, per: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """For every (person, key) in `source`, up to `per` random people holding that key in `target`."""
+def _draw(
+    source: Keys, target: Keys, per: int, score: Score, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every (person, key) in `source`, the best `per` of POOL * `per` random holders of the key in
+    `target`: a random pool finds variety, keeping its best makes each edge count."""
     owner, key = source
     target_owner, target_key = target
     if not len(owner) or not len(target_owner):
@@ -61,10 +75,15 @@ def _draw(source: Keys, target: Keys, per: int, rng: np.random.Generator) -> tup
     lo = np.searchsorted(sorted_keys, key, side="left")
     size = np.searchsorted(sorted_keys, key, side="right") - lo
     start = (rng.random(len(owner)) * np.maximum(size, 1)).astype(np.int64)
-    step = np.arange(per)
-    position = lo[:, None] + (start[:, None] + step) % np.maximum(size, 1)[:, None]
+    step = np.arange(POOL * per)
     valid = step < size[:, None]
-    return np.broadcast_to(owner[:, None], valid.shape)[valid], sorted_owner[position[valid]]
+    drawn = np.zeros(valid.shape, dtype=np.int64)
+    drawn[valid] = sorted_owner[(lo[:, None] + (start[:, None] + step) % np.maximum(size, 1)[:, None])[valid]]
+    value = np.full(valid.shape, -np.inf)
+    value[valid] = score(np.broadcast_to(owner[:, None], valid.shape)[valid], drawn[valid])
+    best = np.argsort(-value, axis=1, kind="stable")[:, :per]
+    kept = np.take_along_axis(valid, best, axis=1)
+    return np.broadcast_to(owner[:, None], kept.shape)[kept], np.take_along_axis(drawn, best, axis=1)[kept]
 
 
 def _single(values: np.ndarray) -> Keys:
