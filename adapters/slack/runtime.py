@@ -1,0 +1,121 @@
+"""Everything Slack needs at run time, from :class:`SlackSettings`, in the order ``bot/`` needs it.
+
+::
+
+    slack = SlackRuntime.create(settings, db=db_engine)          # before the engine: the messenger
+    buddy = bootstrap(url, {"slack": slack.messenger, ...})
+    slack.attach(buddy.engine.handle)                            # the Bolt app around the engine
+    slack.add_routes(web_app)                                    # POST /slack/events (+ OAuth pages)
+    await slack.start()                                          # shared HTTP session; Socket Mode
+    ...
+    await slack.close()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiohttp
+import sqlalchemy as sa
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.app import build_app, oauth_settings_for
+from adapters.slack.background import Background
+from adapters.slack.client import make_web_client
+from adapters.slack.dedupe import EventDedupe, MemoryDedupe, SqlDedupe
+from adapters.slack.http import add_routes
+from adapters.slack.installation import EncryptedInstallationStore, ThreadedStateStore, build_oauth_stores
+from adapters.slack.installation import installation_tokens as tokens_from_installs
+from adapters.slack.listeners import EngineHandle
+from adapters.slack.messenger import SlackMessenger, static_token
+from adapters.slack.settings import Mode, SlackSettings
+from adapters.slack.socket_mode import start_socket_mode
+
+
+@dataclass
+class SlackRuntime:
+    settings: SlackSettings
+    client: AsyncWebClient
+    messenger: SlackMessenger
+    dedupe: EventDedupe
+    background: Background = field(default_factory=Background)
+    installation_store: EncryptedInstallationStore | None = None
+    state_store: ThreadedStateStore | None = None
+    app: AsyncApp | None = None
+    _session: aiohttp.ClientSession | None = None
+    _socket: AsyncSocketModeHandler | None = None
+
+    @classmethod
+    def create(
+        cls, settings: SlackSettings, *, db: sa.Engine | None = None, create_tables: bool = True
+    ) -> SlackRuntime:
+        """``db`` (Buddy's SQLAlchemy engine) holds the event-dedupe table and, for OAuth, the
+        installations; without it dedupe is per process and OAuth is refused."""
+        client = make_web_client(settings.bot_token or None, base_url=settings.api_base_url or None)
+        dedupe: EventDedupe = MemoryDedupe()
+        if db is not None:
+            sql_dedupe = SqlDedupe(db)
+            if create_tables:
+                sql_dedupe.create_table()
+            dedupe = sql_dedupe
+        if settings.mode is Mode.OAUTH:
+            if db is None:
+                raise ValueError("OAuth installs need a database for their tokens: pass db=")
+            store, states = build_oauth_stores(
+                db,
+                client_id=settings.client_id,
+                encryption_keys=settings.token_encryption_key,
+                create_tables=create_tables,
+            )
+            messenger = SlackMessenger(client, tokens_from_installs(store))
+            return cls(settings, client, messenger, dedupe, installation_store=store, state_store=states)
+        return cls(settings, client, SlackMessenger(client, static_token(settings.bot_token)), dedupe)
+
+    def attach(self, engine_handle: EngineHandle) -> AsyncApp:
+        oauth = None
+        if self.installation_store is not None and self.state_store is not None:
+            oauth = oauth_settings_for(
+                self.settings, self.installation_store, self.state_store, engine_handle
+            )
+        self.app = build_app(
+            engine_handle,
+            signing_secret=self.settings.signing_secret,
+            token=self.settings.bot_token or None,
+            client=self.client,
+            oauth_settings=oauth,
+            dedupe=self.dedupe,
+            background=self.background,
+        )
+        return self.app
+
+    def add_routes(self, web_app: web.Application) -> None:
+        """HTTP modes only; in Socket Mode Slack reaches us over the socket instead."""
+        if self.app is None:
+            raise RuntimeError("call attach(engine.handle) first")
+        if self.settings.mode is not Mode.SOCKET:
+            add_routes(web_app, self.app, background=self.background)
+
+    async def start(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+            self.client.session = self._session  # Bolt's per-request clients reuse it too
+        if self.settings.mode is Mode.SOCKET and self._socket is None:
+            if self.app is None:
+                raise RuntimeError("call attach(engine.handle) first")
+            self._socket = await start_socket_mode(self.app, self.settings.app_token)
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        try:
+            await self.background.drain(timeout=10)
+        except TimeoutError:
+            pass
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+            self.client.session = None
