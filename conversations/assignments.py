@@ -80,7 +80,7 @@ def post_task(ctx: Ctx, match: Match, task: TaskDefinition, sequence: int) -> As
             ),
             Section(escape(task.instructions)),
             Context(f"For your portfolio: {escape(frameworks)}"),
-            Actions((Button("Respond", "respond", str(assignment.id), style="primary"),)),
+            Actions((Button("Respond", "respond", str(assignment.id), style="primary", opens_form=True),)),
         ),
     )
     to_members(ctx, match, members, f"task:{assignment.id}", message)
@@ -273,7 +273,7 @@ def _tell_partners(ctx: Ctx, author: Participant, assignment: Assignment, match:
             continue
         pending = any(_done(responses, p, m.id) is None for p in task.phases)
         button = (
-            (Actions((Button("Respond", "respond", str(assignment.id), style="primary"),)),)
+            (Actions((Button("Respond", "respond", str(assignment.id), style="primary", opens_form=True),)),)
             if pending
             else ()
         )

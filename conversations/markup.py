@@ -1,7 +1,8 @@
 """The small markdown subset that neutral views use, and its parser.
 
-Syntax: ``**bold**``, ``_italic_``, ``[label](https://url)``, ``{@user_id}`` (a mention), and a
-backslash before any of ``\\ * _ [ ] ( ) { }`` for the literal character. Lines starting with
+Syntax: ``**bold**``, ``_italic_``, ``[label](https://url)``, ``{@user_id}`` (a mention),
+```code``` (a command to type, shown literally), and a backslash before any of
+``\\ * _ [ ] ( ) { } ` `` for the literal character. Lines starting with
 ``- `` are bullets; renderers keep line breaks.
 
 Anything a person typed must pass through :func:`escape` before it is placed in view text, so
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_SPECIAL = set("\\*_[](){}")
+_SPECIAL = set("\\*_[](){}`")
 
 
 def escape(user_text: str) -> str:
@@ -24,7 +25,7 @@ def escape(user_text: str) -> str:
 
 @dataclass(frozen=True)
 class Span:
-    kind: str  # "text", "bold", "italic", "link", "mention"
+    kind: str  # "text", "bold", "italic", "link", "mention", "code"
     text: str
     target: str = ""  # url for links, user id for mentions
 
@@ -75,6 +76,13 @@ def parse(markup: str) -> list[Span]:
                 spans.append(Span("link", _unescape(m.group(1)), m.group(2)))
                 i = m.end()
                 continue
+        if ch == "`":
+            end = markup.find("`", i + 1)
+            if end > i + 1 and "\n" not in markup[i:end]:
+                flush()
+                spans.append(Span("code", markup[i + 1 : end]))
+                i = end + 1
+                continue
         if ch == "{":
             m = _MENTION.match(markup, i)
             if m:
@@ -112,6 +120,8 @@ def plain(markup: str) -> str:
             out.append(f"{span.text} ({span.target})")
         elif span.kind == "mention":
             out.append(f"@{span.target}")
+        elif span.kind == "code":
+            out.append(f"`{span.text}`")
         else:
             out.append(span.text)
     return "".join(out)

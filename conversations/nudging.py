@@ -44,7 +44,7 @@ def sweep(ctx: Ctx, cohort: Cohort) -> SweepReport:
         done = {(n.level, n.participant_id) for n in ctx.uow.nudges.for_assignment(assignment.id)}
         active = [m for m in members if m.status == Status.MATCHED]
         title = escape(task.title)
-        respond = Actions((Button("Respond", "respond", str(assignment.id), style="primary"),))
+        respond = Actions((Button("Respond", "respond", str(assignment.id), style="primary", opens_form=True),))
 
         if (
             not responses

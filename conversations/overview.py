@@ -31,7 +31,7 @@ def participant_blocks(ctx: Ctx, p: Participant) -> list[Block]:
             blocks.append(
                 Section(f"Current task: _{escape(task.title)}_, due {assignment.due_at:%a %-d %b} ({state}).")
             )
-            blocks.append(Actions((Button("Respond", "respond", str(assignment.id), style="primary"),)))
+            blocks.append(Actions((Button("Respond", "respond", str(assignment.id), style="primary", opens_form=True),)))
     elif p.status == "waiting":
         blocks.append(Section("You're on the waiting list: I'll introduce you as soon as someone fits."))
     return blocks
@@ -52,13 +52,13 @@ def status_message(ctx: Ctx, user: UserRef) -> Message:
 def home(ctx: Ctx, user: UserRef) -> Home:
     message = status_message(ctx, user)
     buttons: tuple[Any, ...] = (
-        Button("Edit profile", "profile", ""),
+        Button("Edit profile", "profile", "", opens_form=True),
         Button("Pause", "pause", ""),
         Button("Community", "community", ""),
     )
     if ctx.participant(user) is None:
         buttons = (
-            Button("Join the scheme", "join", "", style="primary"),
+            Button("Join the scheme", "join", "", style="primary", opens_form=True),
             Button("Community", "community", ""),
         )
     return Home((Header("Buddy"), *message.blocks, Divider(), Actions(buttons)))

@@ -124,7 +124,8 @@ def start_profile(ctx: Ctx, actor: Actor) -> Outcome:
 
 def submit(ctx: Ctx, actor: Actor, state: str, values: dict[str, object]) -> Outcome:
     cohort = ctx.uow.cohorts.get(int(state)) if state.isdigit() else None
-    if cohort is None:
+    here = (actor.ref.platform, actor.ref.workspace)
+    if cohort is None or (cohort.platform, cohort.workspace) != here:  # the state came back from the client
         return FormErrors({"display_name": "This form is out of date: please start again with `join`."})
     profile, errors = validate(values)
     if errors:

@@ -31,6 +31,7 @@ class Button:
     value: str = ""
     style: Literal["default", "primary", "danger"] = "default"
     url: str = ""  # a link button opens this instead of sending an action
+    opens_form: bool = False  # pressing it answers with a form: adapters open the dialog directly
 
 
 @dataclass(frozen=True)

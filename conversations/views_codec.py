@@ -26,7 +26,14 @@ def block_to_dict(block: Block) -> dict[str, Any]:
         return {
             "type": kind,
             "buttons": [
-                {"label": b.label, "action_id": b.action_id, "value": b.value, "style": b.style, "url": b.url}
+                {
+                    "label": b.label,
+                    "action_id": b.action_id,
+                    "value": b.value,
+                    "style": b.style,
+                    "url": b.url,
+                    "opens_form": b.opens_form,
+                }
                 for b in block.buttons
             ],
         }

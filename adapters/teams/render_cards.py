@@ -74,6 +74,8 @@ def _button(button: Any) -> dict[str, Any]:
             "title": button.label,
             "data": {"action_id": button.action_id, "value": button.value},
         }
+        if button.opens_form:  # one click: Teams sends task/fetch and the answer is the dialog
+            action["data"]["msteams"] = {"type": "task/fetch"}
     if button.style in _STYLES:
         action["style"] = _STYLES[button.style]
     return action

@@ -43,6 +43,8 @@ def to_teams(markup: str, names: Mapping[str, str] | None = None) -> str:
             out.append(f"[{escape_text(span.text)}]({escape_url(span.target)})")
         elif span.kind == "mention":
             out.append("@" + escape_text(names.get(span.target) or span.target))
+        elif span.kind == "code":
+            out.append(f"`{span.text.replace('`', '')}`")
     return keep_line_breaks("".join(out))
 
 
@@ -65,6 +67,8 @@ def to_plain(markup: str) -> str:
             parts.append(f"{span.text} ({span.target})")
         elif span.kind == "mention":
             parts.append("@" + span.target)
+        elif span.kind == "code":
+            parts.append(f"`{span.text}`")
         else:
             parts.append(span.text)
     return "".join(parts)
