@@ -154,3 +154,16 @@ def test_leaving_tells_the_buddy_and_puts_them_back_on_the_list(chat):
     assert statuses == {"U1": "left", "U2": "waiting"}
     chat.say("U1", "pause")
     assert "use `join`" in chat.last("U1")
+
+
+def test_a_form_state_pointing_at_another_workspaces_cohort_is_refused(chat):
+    from conversations.model import Cohort
+
+    cohort(chat)
+    chat.engine.run(lambda ctx: ctx.uow.cohorts.add(Cohort(name="Elsewhere", platform="memory", workspace="T2")))
+    chat.say("U1", "join")
+    form = chat.person("U1").open_form
+    chat.person("U1").open_form = type(form)(form.form_id, form.title, form.fields, state="2")
+    outcome = chat.submit("U1", registration("Asha"))
+    assert isinstance(outcome, FormErrors) and "out of date" in outcome.errors["display_name"]
+    assert participants(chat) == []

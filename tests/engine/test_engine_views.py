@@ -34,3 +34,9 @@ def test_messages_survive_the_outbox_round_trip():
         carries_user_text=True,
     )
     assert message_from_dict(message_to_dict(message)) == message
+
+
+def test_code_spans_show_commands_literally():
+    assert parse("type `join` now") == [Span("text", "type "), Span("code", "join"), Span("text", " now")]
+    assert parse(escape("`x`")) == [Span("text", "`x`")]
+    assert plain("use `match preview`") == "use `match preview`"
