@@ -46,6 +46,11 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(("nudge",), "nudge", "nudge quiet groups now", True),
     CommandSpec(("export",), "export", "export participants and progress as CSV", True),
     CommandSpec(("digest",), "digest", "share learning points with the cohort", True),
+    CommandSpec(("cadence",), "cadence [weekly|fortnightly DAY HH:MM [ZONE]]",
+                "show or change when tasks go out", True),  # fmt: skip
+    CommandSpec(("cadence", "skip"), "cadence skip [YYYY-MM-DD]", "skip the next task (or a later one)", True),
+    CommandSpec(("cohort", "pause"), "cohort pause", "pause tasks, reminders and nudges for the cohort", True),
+    CommandSpec(("cohort", "resume"), "cohort resume", "resume the cohort's tasks", True),
 )
 
 

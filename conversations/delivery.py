@@ -1,31 +1,185 @@
-"""The sender: drains the outbox through the messengers, one platform each.
+"""The sender: drains the outbox through the messengers, paced to each platform's limits.
 
-A row is claimed (status ``sending``) in its own transaction before the network call, and marked
-``sent`` after it. A crash in between leaves it ``sending``; :meth:`Sender.recover` later asks the
-messenger whether the tagged post landed, and only re-queues it if it did not, so a post whose
-outcome is unknown is never blindly sent twice.
+A row is claimed (status ``sending``, with this sender's token and the time) in its own
+transaction before the network call, and marked ``sent`` after it. Several senders can share one
+outbox: claims skip rows another sender has locked (PostgreSQL) or taken (the token, on SQLite).
+
+A crash between the post and its ``sent`` leaves the row ``sending``. A post that failed in a way
+that may have reached the platform (a reset connection, a 5xx) leaves it ``unknown``. Neither is
+ever sent again blindly: :meth:`Sender.recover` takes rows whose claim has outlived its *lease*
+(their sender is gone) and ``unknown`` ones, asks the messenger whether the tagged post landed
+(:meth:`~conversations.messenger.Messenger.find_tagged`), and marks them ``sent`` if it did and
+``pending`` if it did not. A platform that cannot tell leaves the row ``held`` for a person.
+
+Pacing: each platform has limits per conversation and per workspace (:class:`Pace`), enforced as
+sliding windows in this process. A send that would wait longer than ``max_hold`` for its
+conversation goes back to the queue with ``not_before`` instead of holding a claimed row, so no
+claim lives anywhere near its lease. ``Retry-After`` pauses the conversation and the row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from conversations.clock import Clock
 from conversations.messenger import DeliveryError, Messenger
 from conversations.model import OutboxItem
 from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.store import UnitOfWorkFactory
+from conversations.store import UnitOfWork, UnitOfWorkFactory
 from conversations.views import Message
 from conversations.views_codec import message_from_dict
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+UNKNOWN_CHECK_DELAY = timedelta(seconds=30)  # let a post that did land show up in history first
+RECHECK_DELAY = timedelta(minutes=1)  # when the platform could not be asked just now
+
+
+# ---- pacing ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` sends in any ``seconds``."""
+
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Pace:
+    per_conversation: tuple[Limit, ...] = ()
+    per_workspace: tuple[Limit, ...] = ()
+
+
+def slack_pace(workspace_per_second: float = 5.0) -> Pace:
+    """chat.postMessage: about one message per second per channel, plus a workspace-wide cap that
+    Slack does not publish ("several hundred a minute"); 5/s is a safe default, tune it per install."""
+    return Pace((Limit(1, 1.0),), (Limit(1, 1.0 / workspace_per_second),))
+
+
+# Teams, per bot per conversation: 7 in 1 s, 8 in 2 s, 60 in 30 s, 1800 in an hour; ~50/s per tenant.
+TEAMS_PACE = Pace((Limit(7, 1), Limit(8, 2), Limit(60, 30), Limit(1800, 3600)), (Limit(50, 1),))
+DEFAULT_PACING: Mapping[str, Pace] = {"slack": slack_pace(), "teams": TEAMS_PACE}
+
+
+class _Gate:
+    """The recent send times for one key, one window per limit."""
+
+    def __init__(self, limits: Iterable[Limit]) -> None:
+        self.windows = [(limit, deque[float](maxlen=limit.count)) for limit in limits]
+        # the sustained spacing between sends: what a deferred send is told to allow per place in line
+        self.interval = max((limit.seconds / limit.count for limit, _ in self.windows), default=0.0)
+        self.blocked_until = 0.0
+        self.promised = 0.0  # deferred sends have been told to come back no earlier than this
+        self.busy = False
+        self.lock = asyncio.Lock()
+
+    def earliest(self, now: float) -> float:
+        when = max(now, self.blocked_until)
+        for limit, times in self.windows:
+            if len(times) == limit.count:
+                when = max(when, times[0] + limit.seconds)
+        return when
+
+    def record(self, at: float) -> None:
+        for _, times in self.windows:
+            times.append(at)
+
+    def idle(self, now: float) -> bool:
+        return not self.busy and all(not t or t[-1] + lim.seconds < now for lim, t in self.windows)
+
+
+class Pacer:
+    """Per-conversation and per-workspace sliding windows, shared by one sender's sends."""
+
+    def __init__(
+        self,
+        pacing: Mapping[str, Pace],
+        *,
+        max_hold: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.pacing = dict(pacing)
+        self.max_hold = max_hold
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._gates: dict[tuple[str, ...], _Gate] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def acquire(self, platform: str, workspace: str, conversation: str) -> float:
+        """Wait for a turn to send and take it (0.0), or, when the conversation is busy for longer
+        than ``max_hold``, return at once with the seconds after which to try again."""
+        pace = self.pacing.get(platform)
+        if pace is None:
+            return 0.0
+        self._same_loop()
+        conv = self._gate(("conversation", platform, workspace, conversation), pace.per_conversation)
+        now = self.monotonic()
+        if conv.busy or conv.earliest(now) - now > self.max_hold:
+            come_back = max(conv.promised, conv.earliest(now) + (conv.interval if conv.busy else 0.0))
+            conv.promised = come_back + conv.interval
+            return max(come_back - now, 0.001)
+        conv.busy = True
+        try:
+            await self._wait(conv)
+            space = self._gate(("workspace", platform, workspace), pace.per_workspace)
+            async with space.lock:  # FIFO: one waiter wakes per turn, not all of them
+                await self._wait(space)
+                space.record(self.monotonic())
+            conv.record(self.monotonic())
+        finally:
+            conv.busy = False
+        return 0.0
+
+    def penalise(self, platform: str, workspace: str, conversation: str, seconds: float) -> None:
+        """The platform said Retry-After: nothing more to this conversation until then."""
+        pace = self.pacing.get(platform)
+        if pace is not None:
+            gate = self._gate(("conversation", platform, workspace, conversation), pace.per_conversation)
+            gate.blocked_until = max(gate.blocked_until, self.monotonic() + seconds)
+
+    async def _wait(self, gate: _Gate) -> None:
+        while (delay := gate.earliest(self.monotonic()) - self.monotonic()) > 0:
+            await self.sleep(delay)
+
+    def _gate(self, key: tuple[str, ...], limits: Iterable[Limit]) -> _Gate:
+        gate = self._gates.get(key)
+        if gate is None:
+            if len(self._gates) > 50_000:
+                now = self.monotonic()
+                self._gates = {k: g for k, g in self._gates.items() if not g.idle(now)}
+            gate = self._gates[key] = _Gate(limits)
+        return gate
+
+    def _same_loop(self) -> None:
+        # asyncio locks belong to one event loop; a sender reused under a new loop starts afresh.
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._gates = loop, {}
+
+
+def conversation_key(recipient: Mapping[str, Any]) -> str:
+    """Who a row goes to, known before any network call: the pacing key."""
+    kind = recipient.get("kind")
+    if kind == "user":
+        return f"user:{recipient.get('user_id')}"
+    if kind == "group":
+        return "group:" + ",".join(sorted(recipient.get("user_ids", [])))
+    return f"conversation:{recipient.get('conversation_id')}"
+
+
+# ---- sending -----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -34,7 +188,16 @@ class DrainReport:
     retried: int = 0
     failed: int = 0
     unknown: int = 0
+    deferred: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Outcome:
+    item: OutboxItem
+    ref: MessageRef | None = None
+    error: DeliveryError | None = None
+    defer: float = 0.0  # seconds: not sent; back to the queue
 
 
 class Sender:
@@ -45,113 +208,202 @@ class Sender:
         clock: Clock,
         *,
         on_failure: Callable[[OutboxItem, DeliveryError], None] | None = None,
+        pacing: Mapping[str, Pace] | None = None,
+        concurrency: int = 16,
+        lease: timedelta = timedelta(minutes=5),
+        max_hold: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        name: str = "",
     ) -> None:
         self.uow_factory = uow_factory
         self.messengers = dict(messengers)
         self.clock = clock
         self.on_failure = on_failure  # e.g. tell the coordinator
+        self.concurrency = max(1, concurrency)
+        self.lease = lease  # a claim older than this belongs to a sender that died
+        self.pacer = Pacer(DEFAULT_PACING if pacing is None else pacing, max_hold=max_hold,
+                           monotonic=monotonic, sleep=sleep)  # fmt: skip
+        self.owner = name or f"sender-{uuid.uuid4().hex[:16]}"  # the token on this sender's claims
 
-    async def drain(self, batch: int = 50, max_rounds: int = 1000) -> DrainReport:
-        """Send everything due now; returns when the outbox has nothing due."""
+    async def drain(self, batch: int = 50, max_rounds: int = 100_000) -> DrainReport:
+        """Send everything due now, ``concurrency`` at a time; returns when nothing more is due."""
         report = DrainReport()
-        for _ in range(max_rounds):
-            with self.uow_factory() as uow:
-                items = uow.outbox.claim(self.clock.now(), batch)
-                uow.commit()
-            if not items:
-                break
-            for item in items:
-                await self.send_one(item, report)
+        running: set[asyncio.Task[_Outcome]] = set()
+        refill = max(1, self.concurrency // 4)  # claim in handfuls, not one query per send
+        exhausted = False
+        try:
+            for _ in range(max_rounds):
+                room = self.concurrency - len(running)
+                if room > 0 and (not running or (not exhausted and room >= refill)):
+                    wanted = min(room, batch)
+                    items = self._claim(wanted)
+                    exhausted = len(items) < wanted
+                    running |= {asyncio.create_task(self._attempt(item)) for item in items}
+                if not running:
+                    break
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                self._settle([task.result() for task in done], report)
+        finally:
+            if running:  # cancelled: keep what finished; the rest stay claimed and are recovered later
+                for task in running:
+                    task.cancel()
+                finished = [t.result() for t in running if t.done() and not t.cancelled()]
+                self._settle(finished, report)
         return report
 
-    async def send_one(self, item: OutboxItem, report: DrainReport) -> None:
-        assert item.id is not None
-        try:
-            ref = await self._deliver(item)
-        except DeliveryError as error:
-            self._record_failure(item.id, error, report)
-            return
+    def next_due(self) -> datetime | None:
         with self.uow_factory() as uow:
-            row = uow.outbox.get(item.id)
-            assert row is not None
-            row.status = "sent"
-            row.sent_at = self.clock.now()
-            row.result = {"conversation_id": ref.conversation.conversation_id, "message_id": ref.message_id}
-            if row.match_id is not None and row.recipient.get("kind") == "group":
-                match = uow.matches.get(row.match_id)
-                if match is not None and not match.conversation:
-                    conv = ref.conversation
-                    match.conversation = {
-                        "platform": conv.platform,
-                        "workspace": conv.workspace,
-                        "conversation_id": conv.conversation_id,
-                        "extra": conv.extra,
-                    }
-            uow.commit()
-        report.sent += 1
+            return uow.outbox.next_due(self.clock.now())
 
-    async def _deliver(self, item: OutboxItem) -> MessageRef:
+    def _claim(self, limit: int) -> list[OutboxItem]:
+        with self.uow_factory() as uow:
+            items = uow.outbox.claim(self.clock.now(), limit, self.owner)
+            uow.commit()
+        return items
+
+    async def _attempt(self, item: OutboxItem) -> _Outcome:
         recipient = item.recipient
-        messenger = self.messengers.get(recipient["platform"])
+        platform, workspace = recipient.get("platform", ""), recipient.get("workspace", "")
+        messenger = self.messengers.get(platform)
         if messenger is None:
-            raise DeliveryError(f"no messenger for platform {recipient['platform']!r}")
-        conversation = await resolve(messenger, recipient)
-        message: Message = message_from_dict(item.message)
-        return await messenger.post(conversation, message, tag=item.key)
+            return _Outcome(item, error=DeliveryError(f"no messenger for platform {platform!r}"))
+        try:
+            message: Message = message_from_dict(item.message)
+        except Exception as error:  # noqa: BLE001 - a malformed row must not stop the queue
+            return _Outcome(item, error=DeliveryError(f"unreadable message: {error}"))
+        key = conversation_key(recipient)
+        wait = await self.pacer.acquire(platform, workspace, key)
+        if wait > 0:
+            return _Outcome(item, defer=wait)
+        try:
+            conversation = await resolve(messenger, recipient)
+        except DeliveryError as error:
+            return _Outcome(item, error=error)
+        except Exception as error:  # noqa: BLE001 - nothing was posted yet: safe to retry
+            log.exception("opening a conversation for outbox item %s failed", item.id)
+            return _Outcome(item, error=DeliveryError(f"unexpected {type(error).__name__}", retryable=True))
+        try:
+            return _Outcome(item, ref=await messenger.post(conversation, message, tag=item.key))
+        except DeliveryError as error:
+            if error.retry_after:
+                self.pacer.penalise(platform, workspace, key, error.retry_after)
+            return _Outcome(item, error=error)
+        except Exception as error:  # noqa: BLE001 - the post may have landed: check before any resend
+            log.exception("posting outbox item %s failed", item.id)
+            return _Outcome(item, error=DeliveryError(f"unexpected {type(error).__name__}", unknown=True))
 
-    def _record_failure(self, item_id: int, error: DeliveryError, report: DrainReport) -> None:
+    def _settle(self, outcomes: list[_Outcome], report: DrainReport) -> None:
+        """Record what happened to each send, all in one transaction."""
+        if not outcomes:
+            return
+        failed: list[tuple[OutboxItem, DeliveryError]] = []
+        now = self.clock.now()
         with self.uow_factory() as uow:
-            row = uow.outbox.get(item_id)
-            assert row is not None
-            row.error = error.code
-            if error.retryable and row.attempts < MAX_ATTEMPTS:
-                delay = error.retry_after if error.retry_after is not None else 2**row.attempts
-                row.status = "pending"
-                row.not_before = self.clock.now() + timedelta(seconds=delay)
-                report.retried += 1
-            elif error.unknown:
-                row.status = "unknown"
-                report.unknown += 1
-            else:
-                row.status = "failed"
-                report.failed += 1
-                report.errors.append(f"{row.key}: {error.code}")
-            uow.commit()
-            failed = row if row.status == "failed" else None
-        if failed is not None and self.on_failure is not None:
-            self.on_failure(failed, error)
-
-    async def recover(self) -> int:
-        """Settle rows left ``sending`` or ``unknown`` by a crash: sent if the tagged post is found,
-        otherwise back to pending. Run once at start-up, before :meth:`drain`."""
-        settled = 0
-        with self.uow_factory() as uow:
-            stuck = uow.outbox.by_status("sending") + uow.outbox.by_status("unknown")
-        for item in stuck:
-            messenger = self.messengers.get(item.recipient["platform"])
-            if messenger is None:
-                continue
-            found: MessageRef | None = None
-            try:
-                conversation = await resolve(messenger, item.recipient)
-                found = await messenger.find_tagged(conversation, item.key)
-            except DeliveryError as error:
-                log.warning("cannot check outbox item %s: %s", item.id, error.code)
-                continue
-            with self.uow_factory() as uow:
-                row = uow.outbox.get(item.id)
-                assert row is not None
-                if found is not None:
-                    row.status, row.sent_at = "sent", self.clock.now()
-                    row.result = {
-                        "conversation_id": found.conversation.conversation_id,
-                        "message_id": found.message_id,
-                    }
+            for outcome in outcomes:
+                row = uow.outbox.get(outcome.item.id)
+                if row is None:
+                    continue
+                if outcome.ref is not None:  # sent, whoever holds the row now: never send it again
+                    _mark_sent(uow, row, outcome.ref, now)
+                    report.sent += 1
+                    continue
+                if row.status != "sending" or _claimant(row) != self.owner:
+                    continue  # recovered by someone else meanwhile: theirs now
+                if outcome.error is None:
+                    row.status, row.attempts = "pending", max(0, row.attempts - 1)  # a deferral is no attempt
+                    row.not_before = now + timedelta(seconds=outcome.defer)
+                    report.deferred += 1
+                    continue
+                error = outcome.error
+                row.error = error.code
+                if error.unknown:
+                    row.status, row.not_before = "unknown", now + UNKNOWN_CHECK_DELAY
+                    report.unknown += 1
+                elif error.retryable and row.attempts < MAX_ATTEMPTS:
+                    delay = error.retry_after if error.retry_after is not None else 2**row.attempts
+                    row.status, row.not_before = "pending", now + timedelta(seconds=delay)
+                    report.retried += 1
                 else:
-                    row.status = "pending"
+                    row.status = "failed"
+                    report.failed += 1
+                    report.errors.append(f"{row.key}: {error.code}")
+                    failed.append((row, error))
+            uow.commit()
+        if self.on_failure is not None:
+            for row, error in failed:
+                self.on_failure(row, error)
+
+    async def recover(self, limit: int = 100) -> int:
+        """Settle rows a dead sender left ``sending`` (past the lease, or claimed without an owner)
+        and ``unknown`` ones that are due: ``sent`` if the messenger finds the tagged post, otherwise
+        ``pending``. Safe to run at any time, from any sender: it takes rows with a claim of its own."""
+        settled = 0
+        while True:
+            now = self.clock.now()
+            with self.uow_factory() as uow:
+                rows = uow.outbox.claim_stale(now, now - self.lease, limit, self.owner)
                 uow.commit()
-            settled += 1
-        return settled
+            if not rows:
+                return settled
+            found = await asyncio.gather(*(self._find(row) for row in rows))
+            now = self.clock.now()
+            with self.uow_factory() as uow:
+                for row, result in zip(rows, found, strict=True):
+                    current = uow.outbox.get(row.id)
+                    if current is None or current.status != "checking" or _claimant(current) != self.owner:
+                        continue
+                    if isinstance(result, MessageRef):
+                        _mark_sent(uow, current, result, now)
+                        settled += 1
+                    elif result is None:
+                        current.status, current.not_before = "pending", None
+                        settled += 1
+                    elif result.unknown:  # the platform cannot tell: a person must settle it
+                        current.status, current.error = "held", f"outcome unknown: {result.code}"
+                        log.warning(
+                            "outbox item %s (%s) held: cannot check delivery", current.id, current.key
+                        )
+                    else:
+                        current.status, current.not_before = "unknown", now + RECHECK_DELAY
+                        current.error = f"check failed: {result.code}"
+                uow.commit()
+            if len(rows) < limit:
+                return settled
+
+    async def _find(self, row: OutboxItem) -> MessageRef | DeliveryError | None:
+        messenger = self.messengers.get(row.recipient.get("platform", ""))
+        if messenger is None:
+            return DeliveryError("no messenger for platform", retryable=True)
+        try:
+            conversation = await resolve(messenger, row.recipient)
+            return await messenger.find_tagged(conversation, row.key)
+        except DeliveryError as error:
+            log.warning("cannot check outbox item %s: %s", row.id, error.code)
+            return error
+        except Exception as error:  # noqa: BLE001 - try again later
+            log.exception("checking outbox item %s failed", row.id)
+            return DeliveryError(f"unexpected {type(error).__name__}", retryable=True)
+
+
+def _claimant(row: OutboxItem) -> str:
+    # ``claimed_by`` is a storage column (migration 0002) that the record does not declare.
+    return str(getattr(row, "claimed_by", "") or "")
+
+
+def _mark_sent(uow: UnitOfWork, row: OutboxItem, ref: MessageRef, now: datetime) -> None:
+    row.status, row.sent_at, row.error, row.not_before = "sent", now, "", None
+    row.result = {"conversation_id": ref.conversation.conversation_id, "message_id": ref.message_id}
+    if row.match_id is not None and row.recipient.get("kind") == "group":
+        match = uow.matches.get(row.match_id)
+        if match is not None and not match.conversation:
+            conv = ref.conversation
+            match.conversation = {
+                "platform": conv.platform,
+                "workspace": conv.workspace,
+                "conversation_id": conv.conversation_id,
+                "extra": conv.extra,
+            }
 
 
 async def resolve(messenger: Messenger, recipient: dict[str, Any]) -> ConversationRef:
@@ -167,16 +419,27 @@ async def resolve(messenger: Messenger, recipient: dict[str, Any]) -> Conversati
     raise DeliveryError(f"unknown recipient kind {kind!r}")
 
 
-async def drain_forever(sender: Sender, wake: asyncio.Event, idle_seconds: float = 5.0) -> None:
-    """Drain whenever woken (after a request queued something) or every ``idle_seconds``."""
-    await sender.recover()
+async def drain_forever(
+    sender: Sender, wake: asyncio.Event, idle_seconds: float = 5.0, recover_seconds: float = 60.0
+) -> None:
+    """Drain whenever woken (something was queued), when a deferred row falls due, or every
+    ``idle_seconds``; recover abandoned and unknown rows at start and every ``recover_seconds``."""
+    last_recovery = -float("inf")
     while True:
         try:
+            if time.monotonic() - last_recovery >= recover_seconds:
+                await sender.recover()
+                last_recovery = time.monotonic()
             await sender.drain()
-        except Exception:  # keep the loop alive; the row stays claimed and is recovered later
+            soonest = sender.next_due()
+        except Exception:  # keep the loop alive; claimed rows are recovered after their lease
             log.exception("outbox drain failed")
+            soonest = None
+        delay = idle_seconds
+        if soonest is not None:
+            delay = min(delay, max(0.05, (soonest - sender.clock.now()).total_seconds()))
         try:
-            await asyncio.wait_for(wake.wait(), timeout=idle_seconds)
+            await asyncio.wait_for(wake.wait(), timeout=delay)
         except TimeoutError:
             pass
         wake.clear()

@@ -11,7 +11,16 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
-from conversations import assignments, coordination, csv_import, matchmaking, nudging, overview, registration
+from conversations import (
+    assignments,
+    cadence,
+    coordination,
+    csv_import,
+    matchmaking,
+    nudging,
+    overview,
+    registration,
+)
 from conversations.clock import Clock
 from conversations.commands import Command, UnknownCommand, parse
 from conversations.context import Ctx, Refusal
@@ -189,6 +198,12 @@ class Engine:
                 return coordination.digest(ctx, user, cohort)
             case "status":
                 return coordination.cohort_status(ctx, cohort)
+            case "cadence":
+                return cadence.command(ctx, user, cohort, args)
+            case "cadence skip":
+                return cadence.skip(ctx, user, cohort, args)
+            case "cohort pause" | "cohort resume":
+                return cadence.set_paused(ctx, user, cohort, command.name == "cohort pause")
         raise Refusal(f"`{command.name}` isn't available yet.")
 
     def _current_task(self, ctx: Ctx, actor: Actor) -> Outcome:

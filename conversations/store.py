@@ -101,9 +101,18 @@ class Outbox(Protocol):
         ...
 
     def get(self, item_id: int) -> OutboxItem | None: ...
-    def claim(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """Mark up to ``limit`` due pending items as sending and return them (skip-locked where the
-        database supports it, so several senders never take the same row)."""
+    def claim(self, now: datetime, limit: int, owner: str = "") -> list[OutboxItem]:
+        """Mark up to ``limit`` due pending items as sending under ``owner`` at ``now`` and return
+        them (skip-locked where the database supports it, so several senders never take the same row)."""
+        ...
+
+    def claim_stale(self, now: datetime, stale_before: datetime, limit: int, owner: str) -> list[OutboxItem]:
+        """Take rows to check: ``sending``/``checking`` ones whose claim is older than ``stale_before``
+        (their sender died) or has no owner, and due ``unknown`` ones; they become ``checking``."""
+        ...
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """When the next pending item becomes due (``now`` if one is due already; None if none)."""
         ...
 
     def count(self, status: str) -> int: ...

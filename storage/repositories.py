@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from itertools import combinations
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -315,10 +315,16 @@ class SqlAudit(_Repo):
 
 
 class SqlOutbox(_Repo):
+    _CLAIM_COLUMNS = ("claimed_at", "claimed_by")  # set by claims only, never by ``add``
+
     def add(self, item: OutboxItem) -> bool:
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        values = {col.name: getattr(item, col.name) for col in tables.outbox.columns if col.name != "id"}
+        values = {
+            col.name: getattr(item, col.name)
+            for col in tables.outbox.columns
+            if col.name != "id" and col.name not in self._CLAIM_COLUMNS
+        }
         stmt = (
             insert(tables.outbox)
             .values(**values)
@@ -330,25 +336,56 @@ class SqlOutbox(_Repo):
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
 
-    def claim(self, now: datetime, limit: int) -> list[OutboxItem]:
+    def claim(self, now: datetime, limit: int, owner: str = "") -> list[OutboxItem]:
         o = tables.outbox.c
+        due = and_(o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now))
+        return self._take(due, now, limit, owner, "sending", attempt=True)
+
+    def claim_stale(self, now: datetime, stale_before: datetime, limit: int, owner: str) -> list[OutboxItem]:
+        o = tables.outbox.c
+        abandoned = and_(
+            o.status.in_(["sending", "checking"]),
+            or_(o.claimed_at.is_(None), o.claimed_at < stale_before, o.claimed_by == ""),
+        )
+        unknown = and_(o.status == "unknown", or_(o.not_before.is_(None), o.not_before <= now))
+        return self._take(or_(abandoned, unknown), now, limit, owner, "checking", attempt=False)
+
+    def _take(
+        self, where: ColumnElement[bool], now: datetime, limit: int, owner: str, status: str, *, attempt: bool
+    ) -> list[OutboxItem]:
+        """Mark up to ``limit`` rows matching ``where`` as ``status`` under ``owner``'s token.
+
+        On PostgreSQL the rows are locked with SKIP LOCKED, so concurrent claims take disjoint rows;
+        on SQLite (no row locks) the guarded UPDATE runs under the database's single writer lock,
+        and only the rows that now carry this owner's token are returned.
+        """
+        o = tables.outbox.c
+        ids = list(
+            self.session.scalars(
+                select(o.id).where(where).order_by(o.id).limit(limit).with_for_update(skip_locked=True)
+            )
+        )
+        if not ids:
+            return []
+        values: dict[str, object] = {"status": status, "claimed_at": now, "claimed_by": owner}
+        if attempt:
+            values["attempts"] = o.attempts + 1
+        self.session.execute(update(tables.outbox).where(o.id.in_(ids), where).values(**values))
         stmt = (
             select(OutboxItem)
-            .where(o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now))
+            .where(o.id.in_(ids), o.status == status, o.claimed_by == owner, o.claimed_at == now)
             .order_by(o.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
-        items = list(self.session.scalars(stmt))
-        if items:
-            self.session.execute(
-                update(tables.outbox)
-                .where(o.id.in_([i.id for i in items]), o.status == "pending")
-                .values(status="sending", attempts=o.attempts + 1)
-            )
-            for item in items:
-                self.session.refresh(item)
-        return [i for i in items if i.status == "sending"]
+        return list(self.session.scalars(stmt))
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """When the next pending row becomes due (``now`` if one is due already)."""
+        o = tables.outbox.c
+        if self.session.scalar(select(o.id).where(o.status == "pending", o.not_before.is_(None)).limit(1)):
+            return now
+        soonest = self.session.scalar(select(func.min(o.not_before)).where(o.status == "pending"))
+        return None if soonest is None else max(soonest, now)
 
     def count(self, status: str) -> int:
         o = tables.outbox.c

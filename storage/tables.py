@@ -10,10 +10,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    Unicode,
     UniqueConstraint,
 )
 
@@ -207,5 +209,17 @@ outbox = Table(
     Column("error", Text, nullable=False, default=""),
     Column("result", JSON, nullable=False, default=dict),
     Column("match_id", Integer, nullable=True),
+    Column("claimed_at", UTCDateTime),  # when a sender took the row; a lease for recovery (0002)
+    Column("claimed_by", String(64), nullable=False, default=""),  # which sender took it (0002)
     Index("ix_outbox_status_not_before", "status", "not_before"),
+)
+
+# APScheduler 3's SQLAlchemyJobStore table, declared here (same shape, 0002) so that migrations own
+# it and autogenerate does not propose dropping it.
+scheduler_jobs = Table(
+    "apscheduler_jobs",
+    metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
 )

@@ -1,0 +1,430 @@
+"""Cadence: when a cohort's tasks, reminders and nudges are due, worked out from the clock.
+
+A cohort posts a task on a weekday at a local time, every week or every few weeks. Each such
+moment is a *slot*; the time from one slot to the next is a *period*. The scheduler's jobs call
+:func:`post_due` (at slot time) and :func:`tick` (every few minutes). Both are reconcilers: they
+look at what is due now and what already exists, so running them late, twice, or again after a
+crash posts each period's task once, and a catch-up after two weeks down posts the current
+period's task, not the two it missed.
+
+Why the period is read from the assignments rather than from a "last posted" counter: an
+assignment posted at or after the current slot *is* the record that the period was served, in the
+same row whose unique (match, task) key stops a second post; there is no second record to drift.
+
+What commands change lives in ``cohort.settings["cadence"]``: ``anchor`` (a slot date, which fixes
+the weeks of a fortnightly cadence), ``from`` (slots before it never post: set when the cadence
+changes or the cohort resumes, so neither causes a surprise post) and ``skip`` (slot dates that
+post nothing). Times are DST-correct: a slot is a local wall-clock time in the cohort's zone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from conversations import nudging
+from conversations.assignments import post_task
+from conversations.context import Ctx, Refusal
+from conversations.markup import escape
+from conversations.model import Cohort, Participant, Response, Status, TaskDefinition
+from conversations.outbox import queue, to_user
+from conversations.refs import UserRef
+from conversations.views import Actions, Button, Message, Section
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FREQUENCIES = {"weekly": 1, "fortnightly": 2}
+EPOCH = date(2024, 1, 1)  # a Monday: slots count from here when no anchor has been set
+DEFAULT_REMIND_HOURS = 24
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+USAGE = "`cadence weekly monday 09:00` or `cadence fortnightly tuesday 10:30 Europe/London`"
+
+
+# ---- period arithmetic (pure) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cadence:
+    weekday: int  # 0 = Monday
+    at: time
+    zone: ZoneInfo
+    every_weeks: int = 1
+    anchor: date | None = None  # a slot's local date; slots fall every ``every_weeks`` from it
+    start: datetime | None = None  # slots before this never post
+    skipped: frozenset[date] = frozenset()
+
+    @classmethod
+    def of(cls, cohort: Cohort) -> Cadence:
+        state = _state(cohort)
+        return cls(
+            weekday=cohort.cadence_weekday % 7,
+            at=parse_time(cohort.cadence_time) or time(9, 0),
+            zone=_zone(cohort.cadence_timezone) or ZoneInfo("Europe/London"),
+            every_weeks=max(1, cohort.cadence_every_weeks),
+            anchor=_date(state.get("anchor")),
+            start=_datetime(state.get("from")),
+            skipped=frozenset(d for d in map(_date, state.get("skip", [])) if d is not None),
+        )
+
+    @property
+    def _step(self) -> int:
+        return 7 * self.every_weeks
+
+    @property
+    def _first(self) -> date:
+        anchor = self.anchor or EPOCH
+        return anchor + timedelta(days=(self.weekday - anchor.weekday()) % 7)
+
+    def slot_on(self, day: date) -> datetime:
+        """The slot on local ``day``, in UTC. A wall time that a spring-forward skips resolves to
+        the offset before the change (zoneinfo's fold=0), so the post is an hour later that day."""
+        return datetime.combine(day, self.at, tzinfo=self.zone).astimezone(UTC)
+
+    def _slot(self, index: int) -> datetime:
+        return self.slot_on(self._first + timedelta(days=index * self._step))
+
+    def _index(self, now: datetime) -> int:
+        return (now.astimezone(self.zone).date() - self._first).days // self._step
+
+    def current(self, now: datetime) -> datetime | None:
+        """The latest slot at or before ``now``: the start of the current period (None before the first)."""
+        index = self._index(now)
+        slot = self._slot(index)
+        if slot > now:
+            index -= 1
+            slot = self._slot(index)
+        if index < 0 or (self.start is not None and slot < self.start):
+            return None
+        return slot
+
+    def upcoming(self, now: datetime, count: int = 1) -> list[datetime]:
+        """The next ``count`` slots after ``now`` (skipped ones included: see :meth:`is_skipped`)."""
+        index = max(0, self._index(now) - 1)
+        slots: list[datetime] = []
+        while len(slots) < count:
+            slot = self._slot(index)
+            if slot > now and (self.start is None or slot >= self.start):
+                slots.append(slot)
+            index += 1
+        return slots
+
+    def next_post(self, now: datetime) -> datetime:
+        return next(s for s in self.upcoming(now, len(self.skipped) + 1) if not self.is_skipped(s))
+
+    def local_day(self, slot: datetime) -> date:
+        return slot.astimezone(self.zone).date()
+
+    def is_skipped(self, slot: datetime) -> bool:
+        return self.local_day(slot) in self.skipped
+
+    def period(self, slot: datetime) -> str:
+        """The period's key: its slot's local date."""
+        return self.local_day(slot).isoformat()
+
+    def describe(self) -> str:
+        often = "every week" if self.every_weeks == 1 else f"every {self.every_weeks} weeks"
+        return f"{often} on {WEEKDAYS[self.weekday].title()} at {self.at:%H:%M} ({self.zone.key})"
+
+    def when(self, slot: datetime) -> str:
+        local = slot.astimezone(self.zone)
+        return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+
+
+def parse_time(text: str) -> time | None:
+    found = _TIME.match(text.strip())
+    return time(int(found.group(1)), int(found.group(2))) if found else None
+
+
+def parse_weekday(text: str) -> int | None:
+    word = text.strip().lower()
+    for number, name in enumerate(WEEKDAYS):
+        if len(word) >= 3 and name.startswith(word):
+            return number
+    return None
+
+
+def parse_zone(text: str) -> ZoneInfo | None:
+    """A time zone by its IANA name, in any letter case (``europe/london``)."""
+    zone = _zone(text)
+    if zone is not None:
+        return zone
+    by_lower = {name.lower(): name for name in available_timezones()}
+    name = by_lower.get(text.strip().lower())
+    return ZoneInfo(name) if name else None
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _datetime(value: Any) -> datetime | None:
+    try:
+        found = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return found if found is None or found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _state(cohort: Cohort) -> dict[str, Any]:
+    state = (cohort.settings or {}).get("cadence")
+    return dict(state) if isinstance(state, dict) else {}
+
+
+def _save_state(cohort: Cohort, **changes: Any) -> None:
+    # Replace the dict rather than mutate it, so the store sees the change.
+    cohort.settings = {**(cohort.settings or {}), "cadence": {**_state(cohort), **changes}}
+
+
+# ---- the reconcilers the scheduler runs ------------------------------------------------------
+
+
+@dataclass
+class PostReport:
+    period: str = ""  # the current period's key, if there is one
+    posted: int = 0
+    reason: str = ""  # why nothing was due, when nothing was
+
+
+@dataclass
+class TickReport:
+    posts: PostReport = field(default_factory=PostReport)
+    reminders: int = 0
+    nudges: nudging.SweepReport = field(default_factory=nudging.SweepReport)
+
+
+def post_due(ctx: Ctx, cohort: Cohort) -> PostReport:
+    """Post the current period's task to every active group that lacks one.
+
+    A group formed after the period began starts with the next period (a re-matched group has
+    already been given its old group's task). A group that has done every task gets nothing.
+    """
+    if cohort.paused:
+        return PostReport(reason="paused")
+    cadence = Cadence.of(cohort)
+    slot = cadence.current(ctx.now)
+    if slot is None:
+        return PostReport(reason="no post is due yet")
+    report = PostReport(period=cadence.period(slot))
+    if cadence.is_skipped(slot):
+        report.reason = "skipped"
+        return report
+    bank = ctx.uow.tasks.all()
+    for match in ctx.uow.matches.active_in(cohort.id):
+        if match.created_at is not None and match.created_at > slot:
+            continue
+        history = ctx.uow.assignments.for_match(match.id)
+        if any(a.posted_at >= slot for a in history):
+            continue
+        done = {a.task_key for a in history}
+        task = next((t for t in bank if t.key not in done), None)
+        if task is not None:
+            post_task(ctx, match, task, sequence=len(history) + 1)
+            report.posted += 1
+    return report
+
+
+def remind(ctx: Ctx, cohort: Cohort) -> int:
+    """Remind each member who hasn't finished their latest task, once, shortly before it is due."""
+    if cohort.paused:
+        return 0
+    lead = timedelta(hours=remind_hours(cohort))
+    cadence = Cadence.of(cohort)
+    sent = 0
+    for assignment in ctx.uow.assignments.open_since(cohort.id, ctx.now):
+        if not assignment.due_at - lead <= ctx.now < assignment.due_at:
+            continue
+        task = ctx.uow.tasks.get(assignment.task_key)
+        if task is None:
+            continue
+        responses = ctx.uow.responses.for_assignment(assignment.id)
+        due = cadence.when(assignment.due_at)
+        respond = Actions((Button("Respond", "respond", str(assignment.id), style="primary"),))
+        for member in ctx.uow.matches.members(assignment.match_id):
+            if member.status != Status.MATCHED or member.unreachable or finished(task, responses, member):
+                continue
+            text = (
+                f"A reminder, {escape(member.display_name)}: _{escape(task.title)}_ is due {due}. "
+                "A few lines are enough; if now's a bad time, use `pause`."
+            )
+            key = f"reminder:{assignment.id}:{member.id}"
+            sent += queue(ctx.uow, key, to_user(member.ref), Message(text, (Section(text), respond)), ctx.now)
+    return sent
+
+
+def finished(task: TaskDefinition, responses: Sequence[Response], member: Participant) -> bool:
+    """Has ``member`` answered every phase (a joint phase counts once anyone has)?"""
+    answered = {(r.phase, r.owner_id) for r in responses}
+    return all(
+        (phase["key"], 0 if phase["mode"] == "joint" else member.id) in answered for phase in task.phases
+    )
+
+
+def remind_hours(cohort: Cohort) -> int:
+    hours = _state(cohort).get("remind_hours", DEFAULT_REMIND_HOURS)
+    return hours if isinstance(hours, int) and hours >= 0 else DEFAULT_REMIND_HOURS
+
+
+def tick(ctx: Ctx, cohort: Cohort) -> TickReport:
+    """Everything that is due for the cohort now: the period's task, reminders and nudges."""
+    return TickReport(post_due(ctx, cohort), remind(ctx, cohort), nudging.sweep(ctx, cohort))
+
+
+# ---- coordinator commands ---------------------------------------------------------------------
+
+
+def command(ctx: Ctx, user: UserRef, cohort: Cohort, args: Sequence[str]) -> Message:
+    """``cadence`` shows it; ``cadence weekly monday 09:00 [ZONE]`` changes it; ``cadence unskip``."""
+    if not args:
+        return show(ctx, cohort)
+    if args[0].lower() == "unskip":
+        return unskip(ctx, user, cohort, args[1:])
+    return change(ctx, user, cohort, args)
+
+
+def show(ctx: Ctx, cohort: Cohort) -> Message:
+    cadence = Cadence.of(cohort)
+    lines = [f"**{escape(cohort.name)}** gets a task {cadence.describe()}."]
+    if cohort.paused:
+        lines.append("The cohort is **paused**: no tasks, reminders or nudges until `cohort resume`.")
+    else:
+        lines.append(f"Next task: {cadence.when(cadence.next_post(ctx.now))}.")
+    skipped = [s for s in cadence.upcoming(ctx.now, len(cadence.skipped) + 1) if cadence.is_skipped(s)]
+    if skipped:
+        lines.append(
+            "Skipping: " + ", ".join(_day(cadence, s) for s in skipped) + " (`cadence unskip` to undo)."
+        )
+    lines.append(f"Reminders go {remind_hours(cohort)} hours before a task is due.")
+    return Message.simple("\n".join(lines))
+
+
+def change(ctx: Ctx, user: UserRef, cohort: Cohort, args: Sequence[str]) -> Message:
+    every_weeks, weekday, at, zone = _parse_change(args)
+    cohort.cadence_every_weeks, cohort.cadence_weekday = every_weeks, weekday
+    cohort.cadence_time, cohort.cadence_timezone = f"{at:%H:%M}", zone.key
+    first = Cadence(weekday, at, zone).upcoming(ctx.now)[0]  # the next such day, whatever the frequency
+    fresh = Cadence(weekday, at, zone, every_weeks, anchor=first.astimezone(zone).date())
+    had_skips = bool(_state(cohort).get("skip"))
+    _save_state(cohort, anchor=fresh.period(first), **{"from": ctx.now.isoformat()}, skip=[])
+    ctx.audit(cohort, user, "cadence_change", cadence=fresh.describe())
+    text = (
+        f"From now on, **{escape(cohort.name)}** gets a task {fresh.describe()}. "
+        f"The first goes out on {fresh.when(first)}."
+    )
+    if had_skips:
+        text += " I've cleared the skipped dates, which belonged to the old cadence."
+    if cohort.paused:
+        text += " The cohort is paused, so nothing goes out until `cohort resume`."
+    return Message.simple(text)
+
+
+def _parse_change(args: Sequence[str]) -> tuple[int, int, time, ZoneInfo]:
+    words = list(args)
+    if len(words) < 3:
+        raise Refusal(f"To change the cadence, say how often, the day and the time, e.g. {USAGE}.")
+    often, day, at_text, *rest = words
+    every_weeks = FREQUENCIES.get(often.lower())
+    if every_weeks is None:
+        raise Refusal(f"“{escape(often)}” (the 1st word after `cadence`) isn't a frequency: say `weekly` or "
+                      f"`fortnightly`, e.g. {USAGE}.")  # fmt: skip
+    weekday = parse_weekday(day)
+    if weekday is None:
+        raise Refusal(f"“{escape(day)}” (the 2nd word after `cadence`) isn't a day of the week: say monday to "
+                      "sunday (or mon to sun).")  # fmt: skip
+    at = parse_time(at_text)
+    if at is None:
+        raise Refusal(f"“{escape(at_text)}” (the 3rd word after `cadence`) isn't a time: use the 24-hour "
+                      "clock, HH:MM, e.g. 09:00 or 14:30.")  # fmt: skip
+    zone = ZoneInfo("Europe/London")
+    if rest:
+        found = parse_zone(rest[0])
+        if found is None:
+            raise Refusal(f"“{escape(rest[0])}” (the 4th word after `cadence`) isn't a time zone I know: use "
+                          "a name like Europe/London.")  # fmt: skip
+        zone = found
+    if len(rest) > 1:
+        raise Refusal(f"I didn't expect “{escape(rest[1])}” after the time zone. Say it like {USAGE}.")
+    return every_weeks, weekday, at, zone
+
+
+def skip(ctx: Ctx, user: UserRef, cohort: Cohort, args: Sequence[str]) -> Message:
+    """``cadence skip`` skips the next post; ``cadence skip YYYY-MM-DD`` a later one."""
+    cadence = Cadence.of(cohort)
+    ahead = cadence.upcoming(ctx.now, len(cadence.skipped) + 12)
+    open_slots = [s for s in ahead if not cadence.is_skipped(s)]
+    if len(args) > 1:
+        raise Refusal(
+            "Say `cadence skip` to skip the next task, or `cadence skip YYYY-MM-DD` for a later one."
+        )
+    if args:
+        wanted = _date(args[0])
+        if wanted is None:
+            raise Refusal(f"“{escape(args[0])}” (after `cadence skip`) isn't a date: use YYYY-MM-DD, "
+                          f"e.g. {cadence.period(open_slots[0])}.")  # fmt: skip
+        target = next((s for s in open_slots if cadence.local_day(s) == wanted), None)
+        if target is None:
+            days = ", ".join(f"{_day(cadence, s)} ({cadence.period(s)})" for s in open_slots[:3])
+            raise Refusal(f"{wanted:%a} {wanted.day} {wanted:%b} {wanted.year} isn't one of "
+                          f"{escape(cohort.name)}'s task days still to come. The next ones are {days}.")  # fmt: skip
+    else:
+        target = open_slots[0]
+    keep = sorted({cadence.period(s) for s in ahead if cadence.is_skipped(s)} | {cadence.period(target)})
+    _save_state(cohort, skip=keep)
+    ctx.audit(cohort, user, "cadence_skip", period=cadence.period(target))
+    after = Cadence.of(cohort).next_post(ctx.now)
+    return Message.simple(
+        f"Skipping the task on {_day(cadence, target)} for **{escape(cohort.name)}**. "
+        f"The next one goes out on {cadence.when(after)}."
+    )
+
+
+def unskip(ctx: Ctx, user: UserRef, cohort: Cohort, args: Sequence[str]) -> Message:
+    if args:
+        raise Refusal(f"`cadence unskip` takes no more words (I got “{escape(' '.join(args))}”).")
+    cadence = Cadence.of(cohort)
+    ahead = [s for s in cadence.upcoming(ctx.now, len(cadence.skipped) + 1) if cadence.is_skipped(s)]
+    if not ahead:
+        raise Refusal(f"No task days are being skipped for **{escape(cohort.name)}**.")
+    _save_state(cohort, skip=[])
+    ctx.audit(cohort, user, "cadence_unskip", periods=[cadence.period(s) for s in ahead])
+    after = replace(cadence, skipped=frozenset()).next_post(ctx.now)
+    return Message.simple(
+        f"Un-skipped {', '.join(_day(cadence, s) for s in ahead)}. The next task goes out on {cadence.when(after)}."
+    )
+
+
+def set_paused(ctx: Ctx, user: UserRef, cohort: Cohort, paused: bool) -> Message:
+    """Pause or resume the cohort. Posts missed while paused are not sent on resume."""
+    name = escape(cohort.name)
+    if cohort.paused == paused:
+        raise Refusal(f"**{name}** is {'already paused' if paused else 'not paused'}.")
+    cohort.paused = paused
+    ctx.audit(cohort, user, "cohort_pause" if paused else "cohort_resume")
+    if paused:
+        return Message.simple(
+            f"Paused **{name}**: no tasks, reminders or nudges until `cohort resume`. "
+            "People can still answer the tasks they have."
+        )
+    _save_state(cohort, **{"from": ctx.now.isoformat()})
+    cadence = Cadence.of(cohort)
+    return Message.simple(
+        f"Resumed **{name}**. The next task goes out on {cadence.when(cadence.next_post(ctx.now))}; "
+        "tasks missed while paused are not sent."
+    )
+
+
+def _day(cadence: Cadence, slot: datetime) -> str:
+    day = cadence.local_day(slot)
+    return f"{day:%a} {day.day} {day:%b}"

@@ -1,0 +1,149 @@
+"""The cadence reconciler: each period's task once, whatever the downtime; reminders once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from conversations import cadence
+from conversations.model import Response
+from tests.delivery.builders import COORDINATOR, scheme
+
+MONDAY_SLOT = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)  # Monday 09:00 in London
+CREATED = MONDAY_SLOT - timedelta(days=3)
+
+
+def run(chat, fn, cohort_id):  # type: ignore[no-untyped-def]
+    return chat.engine.run(lambda ctx: fn(ctx, ctx.uow.cohorts.get(cohort_id)))
+
+
+def assignments(chat) -> dict[int, list[str]]:  # type: ignore[no-untyped-def]
+    def work(ctx):  # type: ignore[no-untyped-def]
+        return {m.id: [a.task_key for a in ctx.uow.assignments.for_match(m.id)] for m in ctx.uow.matches.active_in(1)}
+
+    return chat.engine.run(work)
+
+
+def task_posts(chat, user_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [t for t in chat.messenger.transcript(user_id) if t.startswith("Task ")]
+
+
+def test_down_for_two_hours_across_post_time_posts_once(chat, clock):
+    cohort_id = scheme(chat.engine, 3, CREATED)
+    clock.set(MONDAY_SLOT - timedelta(hours=1))
+    assert run(chat, cadence.post_due, cohort_id).posted == 0  # last week's slot predates the groups
+    clock.set(MONDAY_SLOT + timedelta(hours=2))  # the bot was down at 09:00
+    report = run(chat, cadence.post_due, cohort_id)
+    assert (report.period, report.posted) == ("2026-09-07", 3)
+    assert run(chat, cadence.post_due, cohort_id).posted == 0
+    chat.deliver()
+    for i in range(3):
+        assert len(task_posts(chat, f"UA{i}")) == 1 and len(task_posts(chat, f"UB{i}")) == 1
+
+
+def test_down_for_two_weeks_makes_one_catch_up_post(chat, clock):
+    cohort_id = scheme(chat.engine, 2, CREATED)
+    clock.set(MONDAY_SLOT)
+    assert run(chat, cadence.post_due, cohort_id).posted == 2
+    clock.set(MONDAY_SLOT + timedelta(days=17))  # Thursday 24 Sep: missed 14 and 21 Sep
+    report = run(chat, cadence.post_due, cohort_id)
+    assert (report.period, report.posted) == ("2026-09-21", 2)
+    assert run(chat, cadence.post_due, cohort_id).posted == 0
+    assert all(len(keys) == 2 and len(set(keys)) == 2 for keys in assignments(chat).values())
+    chat.deliver()
+    assert len(task_posts(chat, "UA0")) == 2
+
+
+def test_a_group_formed_mid_period_starts_next_period(chat, clock):
+    cohort_id = scheme(chat.engine, 1, MONDAY_SLOT + timedelta(days=2))
+    clock.set(MONDAY_SLOT + timedelta(days=3))
+    assert run(chat, cadence.post_due, cohort_id).posted == 0
+    clock.set(MONDAY_SLOT + timedelta(days=7))
+    assert run(chat, cadence.post_due, cohort_id).posted == 1
+
+
+def test_a_task_sent_by_hand_this_period_counts(chat, clock):
+    scheme(chat.engine, 2, CREATED)
+    clock.set(MONDAY_SLOT + timedelta(minutes=5))
+    chat.say(COORDINATOR, "task send")
+    assert run(chat, cadence.post_due, 1).posted == 0
+
+
+def test_skipped_weeks_post_nothing(chat, clock):
+    scheme(chat.engine, 2, CREATED)
+    clock.set(MONDAY_SLOT + timedelta(days=1))
+    chat.say(COORDINATOR, "cadence skip")
+    assert "Skipping the task on Mon 14 Sep" in chat.last(COORDINATOR)
+    assert "next one goes out on Mon 21 Sep at 09:00" in chat.last(COORDINATOR)
+    clock.set(MONDAY_SLOT + timedelta(days=7, hours=1))
+    report = run(chat, cadence.post_due, 1)
+    assert (report.period, report.posted, report.reason) == ("2026-09-14", 0, "skipped")
+    clock.set(MONDAY_SLOT + timedelta(days=14, hours=1))
+    assert run(chat, cadence.post_due, 1).posted == 2
+
+
+def test_a_paused_cohort_posts_nothing_and_resuming_does_not_catch_up(chat, clock):
+    scheme(chat.engine, 2, CREATED)
+    clock.set(MONDAY_SLOT + timedelta(days=1))
+    chat.say(COORDINATOR, "cohort pause")
+    assert "Paused **North**" in chat.transcript(COORDINATOR) or "Paused North" in chat.last(COORDINATOR)
+    clock.set(MONDAY_SLOT + timedelta(days=7, hours=1))
+    assert run(chat, cadence.tick, 1).posts.reason == "paused"
+    clock.set(MONDAY_SLOT + timedelta(days=8))
+    chat.say(COORDINATOR, "cohort resume")
+    assert "next task goes out on Mon 21 Sep at 09:00" in chat.last(COORDINATOR)
+    assert run(chat, cadence.post_due, 1).posted == 0  # 14 Sep fell in the pause
+    clock.set(MONDAY_SLOT + timedelta(days=14))
+    assert run(chat, cadence.post_due, 1).posted == 2
+
+
+def test_changing_the_cadence_never_posts_at_once(chat, clock):
+    scheme(chat.engine, 1, CREATED)
+    clock.set(MONDAY_SLOT)
+    assert run(chat, cadence.post_due, 1).posted == 1
+    clock.set(MONDAY_SLOT + timedelta(days=2))  # Wednesday
+    chat.say(COORDINATOR, "cadence fortnightly tuesday 10:30")
+    assert "every 2 weeks on Tuesday at 10:30 (Europe/London)" in chat.last(COORDINATOR)
+    assert "first goes out on Tue 15 Sep at 10:30" in chat.last(COORDINATOR)
+    assert run(chat, cadence.post_due, 1).posted == 0
+    posted = []
+    for day in range(6, 24):  # every morning and evening to 30 Sep
+        for hour in (9, 20):
+            clock.set(MONDAY_SLOT.replace(hour=hour) + timedelta(days=day))
+            if run(chat, cadence.post_due, 1).posted:
+                posted.append(clock.now().date().isoformat())
+    assert posted == ["2026-09-15", "2026-09-29"]
+
+
+def test_reminders_go_once_to_members_who_have_not_finished(chat, clock):
+    scheme(chat.engine, 1, CREATED)
+    clock.set(MONDAY_SLOT)
+    run(chat, cadence.post_due, 1)
+    [assignment] = chat.engine.run(lambda ctx: ctx.uow.assignments.for_match(1))
+    task = chat.engine.run(lambda ctx: ctx.uow.tasks.get(assignment.task_key))
+
+    def finish(ctx):  # type: ignore[no-untyped-def]
+        ua0 = next(p for p in ctx.uow.participants.in_cohort(1) if p.user_id == "UA0")
+        for phase in task.phases:
+            owner = 0 if phase["mode"] == "joint" else ua0.id
+            ctx.uow.responses.add(Response(assignment.id, phase["key"], owner, ua0.id, "done", ctx.now))
+
+    clock.set(assignment.due_at - timedelta(hours=25))
+    assert run(chat, cadence.remind, 1) == 0  # too early
+    clock.set(assignment.due_at - timedelta(hours=23))
+    chat.engine.run(finish)
+    assert run(chat, cadence.remind, 1) == 1
+    assert run(chat, cadence.remind, 1) == 0
+    clock.set(assignment.due_at - timedelta(hours=1))
+    assert run(chat, cadence.remind, 1) == 0
+    chat.deliver()
+    assert [t for t in chat.messenger.transcript("UB0") if t.startswith("A reminder")]
+    assert not [t for t in chat.messenger.transcript("UA0") if t.startswith("A reminder")]
+
+
+def test_tick_runs_posts_reminders_and_the_sweep(chat, clock):
+    scheme(chat.engine, 1, CREATED)
+    clock.set(MONDAY_SLOT)
+    report = run(chat, cadence.tick, 1)
+    assert report.posts.posted == 1 and report.reminders == 0
+    clock.set(MONDAY_SLOT + timedelta(days=4))
+    assert run(chat, cadence.tick, 1).nudges.pair == 1
