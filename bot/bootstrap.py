@@ -26,7 +26,7 @@ class Buddy:
 
 
 def bootstrap(
-    database_url: str,
+    database: str | DbEngine,
     messengers: Mapping[str, Messenger],
     *,
     clock: Clock | None = None,
@@ -34,7 +34,8 @@ def bootstrap(
     admins: tuple[str, ...] = (),
     migrate: bool = True,
 ) -> Buddy:
-    db = make_engine(database_url)
+    """``database`` is a URL or an engine the platform adapters already share."""
+    db = make_engine(database) if isinstance(database, str) else database
     if migrate:
         upgrade(db)
     uow = SqlUnitOfWorkFactory(db)

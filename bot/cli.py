@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the web server, scheduler and sender")
     serve.add_argument("--role", choices=["all", "web", "worker"], default="all")
 
+    package = sub.add_parser("teams-package", help="build the Teams app package (zip) to upload")
+    package.add_argument("--app-id", help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
+    package.add_argument("--output", "-o", type=Path, default=Path("buddy-teams.zip"))
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -68,7 +72,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from bot.serve import serve
 
-        return serve(settings, args.role)
+        return serve(settings, args.role, environment())
+    if args.command == "teams-package":
+        from adapters.teams import build_package
+
+        app_id = args.app_id or environment().get("MICROSOFT_APP_ID", "")
+        if not app_id:
+            print("buddybot: teams-package needs --app-id or MICROSOFT_APP_ID", file=sys.stderr)
+            return 2
+        print(f"wrote {build_package(args.output, app_id)}")
+        return 0
     if args.command == "db":
         from storage.database import make_engine
         from storage.migrate import current, upgrade

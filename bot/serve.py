@@ -1,38 +1,109 @@
-"""``buddybot serve``: the web server (health now; Slack and Teams routes as their adapters land)."""
+"""``buddybot serve``: one aiohttp server for Slack and Teams, plus the sender and scheduler.
+
+Roles: ``all`` (default) runs everything in one process; ``web`` only answers Slack and Teams (run
+several behind a load balancer, sharing PostgreSQL); ``worker`` only sends and schedules.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
-from bot.bootstrap import bootstrap
-from bot.settings import Settings
+from bot.bootstrap import Buddy, bootstrap
+from bot.settings import Settings, SettingsError
 from conversations.delivery import drain_forever
+from conversations.messenger import Messenger
+from storage.database import make_engine
+from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
+SENDER = web.AppKey("sender", asyncio.Task)
 
 
-def build_web_app(settings: Settings) -> web.Application:
+@dataclass
+class Platforms:
+    """The messaging platforms configured in the environment, ready to attach to an engine."""
+
+    messengers: dict[str, Messenger] = field(default_factory=dict)
+    slack: Any = None
+    teams: Any = None
+
+
+def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
+    """Build each platform whose settings are present; a missing or contradictory setting stops
+    start-up with a message that names it."""
+    from adapters.slack.runtime import SlackRuntime
+    from adapters.slack.settings import SlackSettings, SlackSettingsError
+    from adapters.teams import TeamsConfigError, TeamsSettings, build_teams
+
+    platforms = Platforms()
+    try:
+        if SlackSettings.is_configured(env):
+            platforms.slack = SlackRuntime.create(SlackSettings.from_env(env), db=db, create_tables=False)
+            platforms.messengers["slack"] = platforms.slack.messenger
+        if env.get("MICROSOFT_APP_ID", "").strip() or env.get("BUDDY_TEAMS_DEV_MODE", "").strip():
+            platforms.teams = build_teams(TeamsSettings.from_env(env), db)
+            platforms.messengers["teams"] = platforms.teams.messenger
+    except (SlackSettingsError, TeamsConfigError) as error:
+        raise SettingsError(str(error)) from error
+    if not platforms.messengers:
+        raise SettingsError(
+            "No platform is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see docs/slack.md) "
+            "or MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (see docs/teams.md)."
+        )
+    return platforms
+
+
+def build_web_app(buddy: Buddy, platforms: Platforms, role: str) -> web.Application:
     app = web.Application()
 
     async def health(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return web.json_response({"status": "ok", "role": role, "platforms": sorted(platforms.messengers)})
 
     app.router.add_get("/healthz", health)
+    wake = asyncio.Event()
+
+    async def on_startup(app: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        buddy.engine.on_queued = lambda: loop.call_soon_threadsafe(wake.set)
+        if platforms.slack is not None:
+            await platforms.slack.start()
+        if role in ("all", "worker"):
+            app[SENDER] = asyncio.create_task(drain_forever(buddy.sender, wake))
+
+    async def on_cleanup(app: web.Application) -> None:
+        task = app.get(SENDER)
+        if task is not None:
+            task.cancel()
+        if platforms.slack is not None:
+            await platforms.slack.close()
+
+    if role in ("all", "web"):
+        if platforms.slack is not None:
+            platforms.slack.attach(buddy.engine.handle)
+            platforms.slack.add_routes(app)
+        if platforms.teams is not None:
+            platforms.teams.add_routes(app, buddy.engine.handle)
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
     return app
 
 
-def serve(settings: Settings, role: str) -> int:
-    buddy = bootstrap(settings.database_url, {}, seed=settings.seed, admins=settings.admins)
-    app = build_web_app(settings)
-    if role in ("all", "worker"):
-        wake = asyncio.Event()
+def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Buddy, web.Application]:
+    db = make_engine(settings.database_url)
+    upgrade(db)
+    platforms = configure_platforms(env, db)
+    buddy = bootstrap(db, platforms.messengers, seed=settings.seed, admins=settings.admins, migrate=False)
+    return buddy, build_web_app(buddy, platforms, role)
 
-        async def start_sender(_app: web.Application) -> None:
-            _app["sender_task"] = asyncio.create_task(drain_forever(buddy.sender, wake))
 
-        app.on_startup.append(start_sender)
+def serve(settings: Settings, role: str, env: Mapping[str, str] | None = None) -> int:
+    _buddy, app = prepare(settings, role, env if env is not None else os.environ)
     web.run_app(app, host=settings.host, port=settings.port, print=log.info)
     return 0

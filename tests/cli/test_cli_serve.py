@@ -1,0 +1,81 @@
+"""``buddybot serve`` wires Slack and Teams onto one aiohttp server with the real engine."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.serve import SENDER, prepare
+from bot.settings import Settings, SettingsError
+from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
+from tests.teams.fake_teams import FakeConnector, message
+
+SECRET = "serve-test-signing-secret"
+
+
+def signed(body: str, secret: str = SECRET) -> dict[str, str]:
+    ts = str(int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}",
+            "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
+
+
+@pytest.fixture
+async def servers(tmp_path):
+    slack = await FakeSlack().start()
+    connector = FakeConnector()
+    await connector.server.start_server()
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "BUDDY_TEAMS_DEV_MODE": "1",
+    }
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'serve.db'}", admins=("U0ADMIN",))
+    yield settings, env, slack, connector
+    await connector.server.close()
+    await slack.close()
+
+
+async def test_one_server_answers_slack_and_teams_and_reports_health(servers):
+    settings, env, slack, connector = servers
+    _buddy, app = prepare(settings, "all", env)
+    async with TestClient(TestServer(app)) as client:
+        health = await client.get("/healthz")
+        assert (await health.json()) == {"status": "ok", "role": "all", "platforms": ["slack", "teams"]}
+
+        body = urlencode({"command": "/buddy", "text": "help", "team_id": TEAM, "user_id": "U0AAA",
+                          "user_name": "asha", "channel_id": "D1", "response_url": slack.response_url(),
+                          "trigger_id": slack.trigger()})  # fmt: skip
+        answer = await client.post("/slack/events", data=body, headers=signed(body))
+        assert answer.status == 200
+        assert "What I can do" in await answer.text()
+
+        forged = await client.post("/slack/events", data=body, headers=signed(body, "wrong-secret"))
+        assert forged.status == 401
+
+        reply = await client.post("/api/messages", json=message(connector.url, "help"))
+        assert reply.status in (200, 201)
+        [sent] = connector.sent()
+        assert "What I can do" in str(sent.body)
+
+
+async def test_a_web_only_process_runs_no_sender(servers):
+    settings, env, _slack, _connector = servers
+    _buddy, app = prepare(settings, "web", env)
+    async with TestClient(TestServer(app)) as client:
+        assert (await (await client.get("/healthz")).json())["role"] == "web"
+        assert SENDER not in client.server.app
+
+
+def test_missing_or_contradictory_settings_name_the_setting(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(SettingsError, match="No platform is configured: set SLACK_BOT_TOKEN"):
+        prepare(settings, "all", {})
+    with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
+        prepare(settings, "all", {"SLACK_BOT_TOKEN": "xoxb-1"})
