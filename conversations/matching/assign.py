@@ -24,6 +24,8 @@ from conversations.matching.scoring import pair_scores
 from conversations.matching.solver import DENSE_CELLS, max_weight_matching
 from conversations.matching.types import Weights
 
+BLOCK = 1_500  # people a side per block: the sparse solver's time grows much faster than linearly
+
 Solve = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
@@ -71,23 +73,35 @@ def assign(
     everyone, every_group = np.arange(len(people)), np.arange(len(groups))
     if (len(people) * len(groups) <= DENSE_CELLS) if exact is None else exact:
         return solve(everyone, every_group, sparse=False)
-    return _by_region(
-        cohort.region[people], cohort.region[groups[:, 0]], lambda who, where: solve(who, where, sparse=True)
-    )
+    region = (cohort.region[people], cohort.region[groups[:, 0]])
+    employer = (cohort.employer[people], cohort.employer[groups[:, 0]])
+    levels = [_split(region, employer), region, (np.zeros(len(people)), np.zeros(len(groups)))]
+    return _in_blocks(levels, lambda who, where: solve(who, where, sparse=True))
 
 
-def _by_region(
-    person_region: np.ndarray, group_region: np.ndarray, solve: Solve
+def _split(
+    region: tuple[np.ndarray, np.ndarray], employer: tuple[np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Solve each region on its own, then everyone still unassigned together."""
+    """Blocks of at most about BLOCK people a side: big regions split, keeping each employer whole."""
+    people_region, group_region = region
+    codes = np.concatenate([people_region, group_region])
+    _, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
+    parts = np.maximum(1, -(-counts // (2 * BLOCK)))[inverse]
+    employer_code = np.concatenate(employer).astype(np.int64)
+    block = codes.astype(np.int64) * 1_000_000 + employer_code % parts
+    return block[: len(people_region)], block[len(people_region) :]
+
+
+def _in_blocks(levels: list[tuple[np.ndarray, np.ndarray]], solve: Solve) -> tuple[np.ndarray, np.ndarray]:
+    """Solve block by block, each level's blocks over whoever the finer levels left unassigned."""
+    n_people, n_groups = len(levels[0][0]), len(levels[0][1])
+    free_people, free_groups = np.ones(n_people, dtype=bool), np.ones(n_groups, dtype=bool)
     rows, cols = [], []
-    for region in np.unique(person_region):
-        r, c = solve(np.flatnonzero(person_region == region), np.flatnonzero(group_region == region))
-        rows.append(r)
-        cols.append(c)
-    free_people = np.ones(len(person_region), dtype=bool)
-    free_groups = np.ones(len(group_region), dtype=bool)
-    free_people[np.concatenate(rows)] = False
-    free_groups[np.concatenate(cols)] = False
-    r, c = solve(np.flatnonzero(free_people), np.flatnonzero(free_groups))
-    return np.concatenate([*rows, r]), np.concatenate([*cols, c])
+    for people_block, group_block in levels:
+        who_all, where_all = np.flatnonzero(free_people), np.flatnonzero(free_groups)
+        for block in np.unique(people_block[who_all]):
+            r, c = solve(who_all[people_block[who_all] == block], where_all[group_block[where_all] == block])
+            free_people[r], free_groups[c] = False, False
+            rows.append(r)
+            cols.append(c)
+    return np.concatenate(rows), np.concatenate(cols)

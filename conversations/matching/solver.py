@@ -2,7 +2,7 @@
 
 "Match everyone who can be matched, then maximise the score" becomes a plain assignment problem by adding
 a bonus per matched edge larger than any score difference an extra match could cost. Small problems go to
-a dense exact solver; large sparse ones to LAPJVsp with a private fallback column per row, so a full
+a dense exact solver; large or sparse ones to LAPJVsp with a private fallback column per row, so a full
 matching always exists and rows that cannot be matched simply take their fallback.
 """
 
@@ -28,14 +28,15 @@ def max_weight_matching(
     """Matched (row, col) index arrays. Edges must be unique; absent edges are forbidden.
 
     Rows and columns are shuffled with `rng` before solving, so ties between equally good matchings are
-    broken by the seed rather than by input order. `dense` forces a solver (None: by problem size).
+    broken by the seed rather than by input order. `dense` forces a solver (None: by size and density;
+    the dense solver slows down badly when most cells are missing edges).
     """
     if not len(rows):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     row_perm, col_perm = rng.permutation(n_rows), rng.permutation(n_cols)
     row_pos, col_pos = np.argsort(row_perm), np.argsort(col_perm)
     if dense is None:
-        dense = n_rows * n_cols <= DENSE_CELLS
+        dense = n_rows * n_cols <= DENSE_CELLS and len(rows) * 2 >= n_rows * n_cols
     solve = _dense if dense else _sparse
     r, c = solve(n_rows, n_cols, row_pos[rows], col_pos[cols], weights)
     return row_perm[r], col_perm[c]
