@@ -89,9 +89,11 @@ class Engine:
             result = work(ctx)
             if isinstance(result, FormErrors):
                 uow.rollback()  # a rejected form changes nothing
+                queued = 0
             else:
                 uow.commit()
-        if self.on_queued is not None:
+                queued = uow.outbox.queued
+        if queued and self.on_queued is not None:
             self.on_queued()
         return result
 

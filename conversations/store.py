@@ -96,6 +96,8 @@ class Audit(Protocol):
 
 
 class Outbox(Protocol):
+    queued: int  # items this unit of work added (the sender is woken only when there are some)
+
     def add(self, item: OutboxItem) -> bool:
         """Queue unless an item with the same key exists; True if queued."""
         ...

@@ -32,6 +32,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # WAL with NORMAL survives any crash of the process; a power cut may lose the last commits, which
+    # the outbox tolerates (an unconfirmed post is checked with find_tagged before any resend)
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

@@ -317,6 +317,10 @@ class SqlAudit(_Repo):
 class SqlOutbox(_Repo):
     _CLAIM_COLUMNS = ("claimed_at", "claimed_by")  # set by claims only, never by ``add``
 
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.queued = 0
+
     def add(self, item: OutboxItem) -> bool:
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -331,7 +335,9 @@ class SqlOutbox(_Repo):
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(tables.outbox.c.id)  # rowcount is not reliable here on every driver
         )
-        return self.session.execute(stmt).first() is not None
+        added = self.session.execute(stmt).first() is not None
+        self.queued += added
+        return added
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
