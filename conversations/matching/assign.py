@@ -21,9 +21,10 @@ from conversations.matching.candidates import candidate_edges, unique
 from conversations.matching.features import Cohort
 from conversations.matching.rules import Forbidden
 from conversations.matching.scoring import pair_scores
-from conversations.matching.solver import DENSE_CELLS, max_weight_matching
+from conversations.matching.solver import max_weight_matching
 from conversations.matching.types import Weights
 
+EXACT_EDGES = 1_000_000  # automatic choice: consider every edge up to this many (about 0.2 s)
 BLOCK = 1_500  # people a side per block: the sparse solver's time grows much faster than linearly
 
 Solve = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -71,7 +72,7 @@ def assign(
         return who[rows], where[cols]
 
     everyone, every_group = np.arange(len(people)), np.arange(len(groups))
-    if (len(people) * len(groups) <= DENSE_CELLS) if exact is None else exact:
+    if (len(people) * len(groups) <= EXACT_EDGES) if exact is None else exact:
         return solve(everyone, every_group, sparse=False)
     region = (cohort.region[people], cohort.region[groups[:, 0]])
     employer = (cohort.employer[people], cohort.employer[groups[:, 0]])

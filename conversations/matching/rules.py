@@ -40,14 +40,21 @@ class Forbidden:
             if a is not None and b is not None:
                 keys.append(min(a, b) * self._n + max(a, b))
         self._keys = np.unique(np.array(keys, dtype=np.int64))
+        self._involved = np.zeros(self._n, dtype=bool)  # has any forbidden partner: most people have none
+        self._involved[self._keys // max(self._n, 1)] = True
+        self._involved[self._keys % max(self._n, 1)] = True
 
     def contains(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Boolean mask: is (a[i], b[i]) forbidden?"""
+        found = np.zeros(len(a), dtype=bool)
         if not len(self._keys):
-            return np.zeros(len(a), dtype=bool)
+            return found
+        check = np.flatnonzero(self._involved[a] & self._involved[b])
+        a, b = a[check], b[check]
         keys = np.minimum(a, b).astype(np.int64) * self._n + np.maximum(a, b)
         at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
-        return self._keys[at] == keys
+        found[check] = self._keys[at] == keys
+        return found
 
 
 def _composition_error(counts: Counter[int], rules: MatchRules) -> str | None:
