@@ -6,9 +6,10 @@ a group is the sum of their pair scores with its members, which does not depend 
 assignment, so this is exactly a maximum-cardinality, maximum-weight assignment.
 
 Small problems are solved exactly over every (person, group) edge. Large ones are solved on sparse
-candidate edges (see :mod:`candidates`), region by region, then once more over everyone left unassigned
-across regions: the assignment solver's cost grows much faster than linearly, and a partner in the same
-region is nearly always worth more than one elsewhere.
+candidate edges (see :mod:`candidates`) in blocks: first blocks of at most about BLOCK a side (a big
+region split by employer, so colleagues stay together), then each region over whoever is left, then
+everyone left nationally. The sparse solver's time grows much faster than linearly with block size, and
+the best partners are nearly always in the same region, mostly at the same employer.
 """
 
 from __future__ import annotations

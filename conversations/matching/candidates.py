@@ -1,11 +1,12 @@
 """A sparse set of promising partners, so large cohorts never need an n x n score matrix.
 
 Scores come from a few categorical features, so the partners worth considering for someone share a
-*key* with them: the same employer, the same region, a region plus the kind of employer their specialty
-fits, a region plus an interest, a region plus a specialty. People are bucketed by key and each person
-draws a few partners from each of their buckets, in both directions, plus a few at random so the graph
-always holds a large matching. The optimiser then runs exactly on this graph; the test suite and the
-benchmark check the result stays within 1% of the exact optimum over all pairs.
+*key* with them: the same employer; the same region and a kind of employer that fits their specialty,
+maybe also an interest or a specialty in common; the same region and one or two interests in common.
+People are bucketed by key; for each of their keys a person draws a small random pool from the other
+side's bucket and keeps the best few, in both directions, plus a few partners at random, which keeps the
+graph flexible enough to hold a near-perfect matching. The optimiser then runs exactly on this graph; the
+test suite and the benchmark check the total stays within 1% of the exact optimum over all pairs.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -69,6 +70,7 @@ class Cohort:
         both = self.interests[a] & self.interests[b]
         return _POPCOUNT16[both].sum(axis=1, dtype=np.int64)
 
+    @cached_property
     def canonical_rank(self) -> np.ndarray:
         """Rank of each person in group-member order: clinicians, general, specialist; then registration."""
         ranked = np.lexsort((self.ids, self.order, self.role))

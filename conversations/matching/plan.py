@@ -21,7 +21,8 @@ def plan_matches(candidates: Sequence[Candidate], rules: MatchRules, seed: int) 
     people (specialist managers, and surplus clinicians or general managers where the coordinator allows
     uneven trios) then join pairs to maximise the total gain. Whoever is left waits, in registration order.
     Candidates whose grade is set but not eligible are listed as ineligible (unless in a locked group).
-    The same inputs and seed always give the same plan.
+    Groups come locked ones first, as given, then by their first member's registration. The same inputs
+    and seed always give the same plan.
     """
     return plan_with(candidates, rules, seed)
 
@@ -56,7 +57,7 @@ def plan_with(
     joined = np.full(len(pairs), -1, dtype=np.int64)
     joined[p] = joiners[j]
     new_rows = [pairs[~trio], np.column_stack([pairs[trio], joined[trio]])]
-    groups = [g for rows in locked for g in build_groups(cohort, rows, rules.weights)]
+    groups = [build_groups(cohort, in_member_order(cohort, row[None, :]), rules.weights)[0] for row in locked]
     for rows in new_rows:
         rows = in_member_order(cohort, rows)
         rows = rows[np.argsort(cohort.order[rows[:, 0]], kind="stable")]
@@ -71,20 +72,24 @@ def plan_with(
 
 
 def _locked_rows(cohort: Cohort, rules: MatchRules) -> tuple[list[np.ndarray], np.ndarray]:
-    """Locked groups as member-ordered index rows (one array per group size), and who they take."""
+    """Locked groups as cohort-index rows, in the order given, and who they take.
+
+    A locked group is the coordinator's decision: it is kept even if it breaks a rule (the engine checks
+    with :func:`explain_group` when the lock is made), only its members are put in the usual order.
+    """
     index = {int(pid): i for i, pid in enumerate(cohort.ids)}
     taken = np.zeros(len(cohort), dtype=bool)
-    by_size: dict[int, list[list[int]]] = {}
+    rows = []
     for group in rules.locked:
         unknown = [pid for pid in group if pid not in index]
         if unknown:
             raise ValueError(f"locked group {group} names participants who are not candidates: {unknown}")
-        rows = [index[pid] for pid in group]
-        if taken[rows].any() or len(set(rows)) != len(rows):
+        row = np.array([index[pid] for pid in group], dtype=np.int64)
+        if taken[row].any() or len(set(group)) != len(group):
             raise ValueError(f"locked group {group} shares a participant with another locked group")
-        taken[rows] = True
-        by_size.setdefault(len(rows), []).append(rows)
-    return [in_member_order(cohort, np.array(rows)) for _, rows in sorted(by_size.items())], taken
+        taken[row] = True
+        rows.append(row)
+    return rows, taken
 
 
 def _by_registration(cohort: Cohort, people: np.ndarray) -> tuple[int, ...]:

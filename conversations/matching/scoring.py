@@ -54,5 +54,5 @@ def group_scores(cohort: Cohort, members: np.ndarray, weights: Weights) -> np.nd
 
 def in_member_order(cohort: Cohort, members: np.ndarray) -> np.ndarray:
     """Rows of `members` reordered clinicians first, then general, then specialist managers."""
-    rank = cohort.canonical_rank()[members]
+    rank = cohort.canonical_rank[members]
     return np.take_along_axis(members, np.argsort(rank, axis=1, kind="stable"), axis=1)
