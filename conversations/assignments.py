@@ -47,7 +47,7 @@ def send_tasks(ctx: Ctx, cohort: Cohort, task_key: str | None = None) -> list[As
     if not bank:
         raise Refusal("The task bank is empty: load tasks with `buddybot tasks load FILE`.")
     if task_key is not None and ctx.uow.tasks.get(task_key) is None:
-        keys = ", ".join(t.key for t in bank)
+        keys = ", ".join(f"`{t.key}`" for t in bank)
         raise Refusal(f"There's no task “{escape(task_key)}” in the bank. Tasks: {keys}.")
     posted = []
     for match in ctx.uow.matches.active_in(cohort.id):

@@ -36,6 +36,18 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(("cohort", "open"), "cohort open", "open registration", True),
     CommandSpec(("cohort", "close"), "cohort close", "close registration", True),
     CommandSpec(("coordinator", "add"), "coordinator add @person", "make someone a coordinator", True),
+    CommandSpec(
+        ("cohort", "settings"), "cohort settings", "show the cohort's nudge, matching and trio settings", True
+    ),
+    CommandSpec(
+        ("cohort", "set"), "cohort set name=value ...", "change settings, e.g. nudge_pair_days=3", True
+    ),
+    CommandSpec(
+        ("community", "add"), 'community add "#name" https://link "description"', "list a channel", True
+    ),
+    CommandSpec(("community", "remove"), "community remove NAME", "unlist a community channel", True),
+    CommandSpec(("event", "add"), 'event add "title" "when" "description"', "announce an event", True),
+    CommandSpec(("event", "remove"), "event remove N", "remove event N", True),
     CommandSpec(("match", "preview"), "match preview", "propose groups and show why", True),
     CommandSpec(("match", "swap"), "match swap @a @b", "swap two people between proposed groups", True),
     CommandSpec(("match", "lock"), "match lock N", "keep proposed group N as it is", True),
@@ -46,10 +58,18 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(("nudge",), "nudge", "nudge quiet groups now", True),
     CommandSpec(("export",), "export", "export participants and progress as CSV", True),
     CommandSpec(("digest",), "digest", "share learning points with the cohort", True),
-    CommandSpec(("cadence",), "cadence [weekly|fortnightly DAY HH:MM [ZONE]]",
-                "show or change when tasks go out", True),  # fmt: skip
-    CommandSpec(("cadence", "skip"), "cadence skip [YYYY-MM-DD]", "skip the next task (or a later one)", True),
-    CommandSpec(("cohort", "pause"), "cohort pause", "pause tasks, reminders and nudges for the cohort", True),
+    CommandSpec(
+        ("cadence",),
+        "cadence [weekly|fortnightly DAY HH:MM [ZONE]]",
+        "show or change when tasks go out",
+        True,
+    ),  # fmt: skip
+    CommandSpec(
+        ("cadence", "skip"), "cadence skip [YYYY-MM-DD]", "skip the next task (or a later one)", True
+    ),
+    CommandSpec(
+        ("cohort", "pause"), "cohort pause", "pause tasks, reminders and nudges for the cohort", True
+    ),
     CommandSpec(("cohort", "resume"), "cohort resume", "resume the cohort's tasks", True),
 )
 
@@ -103,7 +123,7 @@ def _by_words(head: tuple[str, ...], rest: list[str]) -> Command | None:
             options: dict[str, str] = {}
             for word in rest:
                 key, sep, value = word.partition("=")
-                if sep and key.isidentifier():
+                if sep and key.replace(".", "_").isidentifier():
                     options[key.lower()] = value
                 else:
                     args.append(word)

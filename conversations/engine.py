@@ -14,6 +14,7 @@ from typing import TypeVar
 from conversations import (
     assignments,
     cadence,
+    cohort_settings,
     coordination,
     csv_import,
     matchmaking,
@@ -160,6 +161,18 @@ class Engine:
                 return coordination.set_registration(ctx, user, cohort, command.name == "cohort open")
             case "coordinator add":
                 return coordination.add_coordinator(ctx, user, cohort, mentions)
+            case "cohort settings":
+                return cohort_settings.show(cohort)
+            case "cohort set":
+                return cohort_settings.apply(ctx, user, cohort, command.options, args)
+            case "community add":
+                return cohort_settings.add_channel(ctx, user, cohort, args)
+            case "community remove":
+                return cohort_settings.remove_channel(ctx, user, cohort, args)
+            case "event add":
+                return cohort_settings.add_event(ctx, user, cohort, args)
+            case "event remove":
+                return cohort_settings.remove_event(ctx, user, cohort, args)
             case "match preview":
                 return matchmaking.preview(ctx, cohort, user.key)
             case "match swap":

@@ -104,7 +104,7 @@ def community(ctx: Ctx, user: UserRef) -> Message:
             blocks.append(
                 Actions((Button(f"Open {ch.get('name', 'channel')}"[:75], "open_channel", url=ch["url"]),))
             )
-    for ev in events:
-        blocks.append(Section(f"📅 **{escape(ev.get('title', ''))}**, {escape(ev.get('when', ''))}: "
+    for number, ev in enumerate(events, start=1):
+        blocks.append(Section(f"{number}. 📅 **{escape(ev.get('title', ''))}**, {escape(ev.get('when', ''))}: "
                               f"{escape(ev.get('description', ''))}"))  # fmt: skip
     return Message("Community channels and events", tuple(blocks))
