@@ -163,10 +163,13 @@ class Pacer:
         return gate
 
     def _same_loop(self) -> None:
-        # asyncio locks belong to one event loop; a sender reused under a new loop starts afresh.
+        # asyncio locks belong to one event loop: a sender reused under a new loop gets new locks
+        # (and keeps what it knows about recent sends).
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
-            self._loop, self._gates = loop, {}
+            self._loop = loop
+            for gate in self._gates.values():
+                gate.lock, gate.busy = asyncio.Lock(), False
 
 
 def conversation_key(recipient: Mapping[str, Any]) -> str:

@@ -359,30 +359,27 @@ class SqlOutbox(_Repo):
     def _take(
         self, where: ColumnElement[bool], now: datetime, limit: int, owner: str, status: str, *, attempt: bool
     ) -> list[OutboxItem]:
-        """Mark up to ``limit`` rows matching ``where`` as ``status`` under ``owner``'s token.
+        """Mark up to ``limit`` rows matching ``where`` as ``status`` under ``owner``, in one statement.
 
-        On PostgreSQL the rows are locked with SKIP LOCKED, so concurrent claims take disjoint rows;
-        on SQLite (no row locks) the guarded UPDATE runs under the database's single writer lock,
-        and only the rows that now carry this owner's token are returned.
+        ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING id``: on PostgreSQL
+        concurrent claims skip each other's locked rows; on SQLite (no row locks, FOR UPDATE renders
+        nothing) the whole statement runs under the single writer lock. Either way the ids returned
+        are exactly the rows this call took, so a claim that loses a race takes other rows, not none.
         """
         o = tables.outbox.c
-        ids = list(
-            self.session.scalars(
-                select(o.id).where(where).order_by(o.id).limit(limit).with_for_update(skip_locked=True)
-            )
-        )
-        if not ids:
-            return []
+        # A materialised CTE: as a plain IN (subquery), PostgreSQL may rescan the locking subquery
+        # while updating and, skipping the rows it has just changed, take far more than ``limit``.
+        chosen = select(o.id).where(where).order_by(o.id).limit(limit).with_for_update(skip_locked=True)
+        chosen_ids = chosen.cte("chosen").prefix_with("MATERIALIZED")
         values: dict[str, object] = {"status": status, "claimed_at": now, "claimed_by": owner}
         if attempt:
             values["attempts"] = o.attempts + 1
-        self.session.execute(update(tables.outbox).where(o.id.in_(ids), where).values(**values))
-        stmt = (
-            select(OutboxItem)
-            .where(o.id.in_(ids), o.status == status, o.claimed_by == owner, o.claimed_at == now)
-            .order_by(o.id)
-            .execution_options(populate_existing=True)
-        )
+        claim = update(tables.outbox).where(o.id.in_(select(chosen_ids.c.id)), where).values(**values)
+        taken = self.session.execute(claim.returning(o.id))
+        ids = [row[0] for row in taken]
+        if not ids:
+            return []
+        stmt = select(OutboxItem).where(o.id.in_(ids)).order_by(o.id).execution_options(populate_existing=True)
         return list(self.session.scalars(stmt))
 
     def next_due(self, now: datetime) -> datetime | None:

@@ -26,13 +26,24 @@ def scheme(
     """
 
     def work(ctx) -> int:  # type: ignore[no-untyped-def]
-        cohort = ctx.uow.cohorts.add(Cohort(name=name, platform=platform, workspace=workspace, created_at=created_at))
+        cohort = ctx.uow.cohorts.add(
+            Cohort(name=name, platform=platform, workspace=workspace, created_at=created_at)
+        )
         ctx.uow.cohorts.add_coordinator(Coordinator(cohort.id, platform, workspace, COORDINATOR))
         for i in range(pairs):
             people = [
                 ctx.uow.participants.add(
-                    Participant(cohort.id, platform, workspace, f"U{side}{i}", f"Person {side}{i}", role,
-                                status=Status.MATCHED, registered_at=created_at, consent_data=True)  # fmt: skip
+                    Participant(
+                        cohort.id,
+                        platform,
+                        workspace,
+                        f"U{side}{i}",
+                        f"Person {side}{i}",
+                        role,
+                        status=Status.MATCHED,
+                        registered_at=created_at,
+                        consent_data=True,
+                    )  # fmt: skip
                 )
                 for side, role in (("A", "clinician"), ("B", "general_manager"))
             ]
@@ -42,7 +53,8 @@ def scheme(
                 else {}
             )
             ctx.uow.matches.add(
-                Match(cohort.id, 1, 1.0, created_at=created_at, conversation=conversation), [p.id for p in people]
+                Match(cohort.id, 1, 1.0, created_at=created_at, conversation=conversation),
+                [p.id for p in people],
             )
         return cohort.id
 

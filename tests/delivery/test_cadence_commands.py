@@ -68,7 +68,9 @@ def test_skip_a_later_date_and_undo(chat, clock):
     chat.say(COORDINATOR, "cadence")
     assert "Skipping: Mon 14 Sep, Mon 21 Sep" in chat.last(COORDINATOR)
     chat.say(COORDINATOR, "cadence unskip")
-    assert "Un-skipped Mon 14 Sep, Mon 21 Sep. The next task goes out on Mon 14 Sep at 09:00." == chat.last(COORDINATOR)
+    assert "Un-skipped Mon 14 Sep, Mon 21 Sep. The next task goes out on Mon 14 Sep at 09:00." == chat.last(
+        COORDINATOR
+    )
 
 
 def test_pause_and_resume(chat, clock):
@@ -93,5 +95,10 @@ def test_only_coordinators_may_change_the_cadence(chat, clock):
 def test_help_lists_the_cadence_commands(chat, clock):
     setup(chat, clock)
     chat.say(COORDINATOR, "help")
-    for usage in ("cadence [weekly|fortnightly DAY HH:MM [ZONE]]", "cadence skip", "cohort pause", "cohort resume"):
+    for usage in (
+        "cadence [weekly|fortnightly DAY HH:MM [ZONE]]",
+        "cadence skip",
+        "cohort pause",
+        "cohort resume",
+    ):
         assert usage in chat.last(COORDINATOR), usage

@@ -18,7 +18,10 @@ def run(chat, fn, cohort_id):  # type: ignore[no-untyped-def]
 
 def assignments(chat) -> dict[int, list[str]]:  # type: ignore[no-untyped-def]
     def work(ctx):  # type: ignore[no-untyped-def]
-        return {m.id: [a.task_key for a in ctx.uow.assignments.for_match(m.id)] for m in ctx.uow.matches.active_in(1)}
+        return {
+            m.id: [a.task_key for a in ctx.uow.assignments.for_match(m.id)]
+            for m in ctx.uow.matches.active_in(1)
+        }
 
     return chat.engine.run(work)
 
