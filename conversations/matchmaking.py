@@ -398,8 +398,12 @@ def _name(ctx: Ctx, pid: int) -> str:
 
 
 def _named(ctx: Ctx, text: str) -> str:
-    """Replace ``#<id>`` participant ids in a matcher message with escaped names."""
-    return re.sub(r"#(\d+)", lambda m: escape(_name(ctx, int(m.group(1)))), escape(text))
+    """The matcher names people by id ("participants 3 and 7 were buddies before"): use their names."""
+
+    def names(m: re.Match[str]) -> str:
+        return " and ".join(_name(ctx, int(i)) for i in re.findall(r"\d+", m.group(0)))
+
+    return escape(re.sub(r"\bparticipants? \d+(?: and \d+)?", names, text))
 
 
 def _role_plural(role: str) -> str:

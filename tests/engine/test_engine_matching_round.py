@@ -96,6 +96,7 @@ def test_swap_lock_and_exclude_steer_the_preview(chat):
     assert "Asha Patel + Dan Hughes (locked)" in chat.last(ADMIN)
     chat.say(ADMIN, "match swap @U1 @U3")
     assert "I can't make that swap" in chat.last(ADMIN)
+    assert "one clinician and one general manager" in chat.last(ADMIN)
     chat.say(ADMIN, "match swap @U1")
     assert "mention 2 people" in chat.last(ADMIN)
     chat.say(ADMIN, "match lock 9")
@@ -164,3 +165,11 @@ def test_without_group_conversations_each_buddy_gets_a_one_to_one_introduction_w
         assert other in intro.text
         [link] = [b for b in intro.buttons() if b.url]
         assert link.url.startswith("https://chat.example/new?users=u1%40example.nhs.uk,u3%40example.nhs.uk")
+
+
+def test_a_swap_that_breaks_a_rule_names_the_people(chat):
+    small_cohort(chat)
+    chat.say(ADMIN, "match preview")
+    chat.say(ADMIN, "match exclude @U1 @U4")
+    chat.say(ADMIN, "match swap @U3 @U4")
+    assert "I can't make that swap: Asha Patel and Dan Hughes are excluded" in chat.last(ADMIN)
