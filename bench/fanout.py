@@ -1,0 +1,233 @@
+"""Fan-out benchmark: post one task to 10,000 matches through a rate-limited fake Slack on loopback.
+
+Pieces, all real except Slack itself:
+
+- a SQLite file with one cohort of 10,000 introduced pairs (each has its own group conversation);
+- the cadence reconciler (``conversations.cadence.post_due``) queues the period's task: 10,000
+  assignments and outbox rows in one transaction;
+- the real :class:`~conversations.delivery.Sender` drains the outbox through the real
+  ``SlackMessenger`` (slack_sdk's ``AsyncWebClient``) to a fake Slack Web API in its own process.
+
+The fake enforces what Slack enforces on ``chat.postMessage``: about one message per second per
+channel, and a workspace-wide cap. Slack does not publish that cap ("several hundred messages a
+minute" in practice); the fake models **200 messages/s** with a burst of 20, so that 10,000 posts
+take about 50 s rather than half an hour. Over either limit it answers HTTP 429 with Retry-After.
+The sender is configured with the same workspace rate (``slack_pace(200)``), as an operator would
+with ``BUDDY_SLACK_WORKSPACE_RATE``. The floor is the time the workspace limit allows: n / 200 s.
+
+Prints the wall time of the drain against that floor (goal: at most 1.1x), duplicates (a key
+posted more than once; goal 0) and missing posts (goal 0). Loopback only; about a minute and a half.
+
+    .venv/bin/python bench/fanout.py [--matches 10000] [--rate 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TEAM = "T0BENCH1"
+TOKEN = "xoxb-bench"
+BURST = 20  # the fake's workspace bucket: short bursts above the rate are tolerated
+SLOT = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)  # Monday 09:00 in London
+
+
+# ---- the fake Slack Web API (its own process) ------------------------------------------------------
+
+
+def serve_fake_slack(rate: float, ready: Any) -> None:
+    from aiohttp import web
+
+    posts: Counter[str] = Counter()
+    stats = {"accepted": 0, "rejected_workspace": 0, "rejected_channel": 0}
+    bucket = {"tokens": float(BURST), "at": time.monotonic()}
+    last_in_channel: dict[str, float] = {}
+
+    def workspace_allows(now: float) -> bool:
+        bucket["tokens"] = min(BURST, bucket["tokens"] + (now - bucket["at"]) * rate)
+        bucket["at"] = now
+        if bucket["tokens"] >= 1:
+            bucket["tokens"] -= 1
+            return True
+        return False
+
+    def limited() -> web.Response:
+        return web.json_response(
+            {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+        )
+
+    async def post_message(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        body = await request.json()
+        channel = body.get("channel", "")
+        now = time.monotonic()
+        if now - last_in_channel.get(channel, -10.0) < 1.0:
+            stats["rejected_channel"] += 1
+            return limited()
+        if not workspace_allows(now):
+            stats["rejected_workspace"] += 1
+            return limited()
+        last_in_channel[channel] = now
+        key = ((body.get("metadata") or {}).get("event_payload") or {}).get("key", "")
+        posts[key] += 1
+        stats["accepted"] += 1
+        return web.json_response({"ok": True, "channel": channel, "ts": f"{time.time():.6f}"})
+
+    async def history(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "messages": [], "has_more": False})
+
+    async def report(request: web.Request) -> web.Response:
+        return web.json_response({**stats, "posts": dict(posts)})
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/api/chat.postMessage", post_message)
+        app.router.add_post("/api/conversations.history", history)
+        app.router.add_get("/_stats", report)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ready.send(runner.addresses[0][1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# ---- the scheme ------------------------------------------------------------------------------------
+
+
+def build(database: Path, matches: int) -> Any:
+    """A migrated SQLite file with one cohort of ``matches`` introduced pairs; returns the engine."""
+    from sqlalchemy import insert
+
+    from conversations.bank import sync_builtin
+    from conversations.clock import FakeClock
+    from conversations.engine import Engine
+    from storage import tables
+    from storage.database import make_engine
+    from storage.migrate import upgrade
+    from storage.unit_of_work import SqlUnitOfWorkFactory
+
+    db = make_engine(f"sqlite:///{database}")
+    upgrade(db)
+    created = SLOT - timedelta(days=3)
+    with db.begin() as conn:
+        conn.execute(insert(tables.cohorts).values(
+            id=1, name="Bench", platform="slack", workspace=TEAM, region="", registration_open=False, paused=False,
+            cadence_weekday=0, cadence_time="09:00", cadence_timezone="Europe/London", cadence_every_weeks=1,
+            nudge_pair_days=4, nudge_individual_days=7, alert_coordinator_days=10, allow_trios=False, settings={},
+            current_round=1, created_at=created))  # fmt: skip
+        people = [
+            dict(id=2 * i + side + 1, cohort_id=1, platform="slack", workspace=TEAM, user_id=f"U{2 * i + side:06d}",
+                 display_name=f"Person {2 * i + side}", email="", role=("clinician", "general_manager")[side],
+                 specialist_area="", profession="", grade="", specialty="", employer="", employer_type="",
+                 region="", interests=[], consent_data=True, consent_share=False, status="matched",
+                 registered_at=created, last_active_at=None, unreachable=False)
+            for i in range(matches) for side in (0, 1)
+        ]  # fmt: skip
+        conn.execute(insert(tables.participants), people)
+        conn.execute(insert(tables.matches), [
+            dict(id=i + 1, cohort_id=1, round=1, score=1.0, reasons=[], status="active", created_at=created,
+                 ended_at=None, conversation={"platform": "slack", "workspace": TEAM,
+                                              "conversation_id": f"C{i:06d}", "extra": ""})
+            for i in range(matches)
+        ])  # fmt: skip
+        conn.execute(insert(tables.match_members), [
+            dict(match_id=i + 1, participant_id=2 * i + side + 1) for i in range(matches) for side in (0, 1)
+        ])  # fmt: skip
+    engine = Engine(SqlUnitOfWorkFactory(db), clock=FakeClock(SLOT + timedelta(minutes=1)))
+    engine.run(sync_builtin)
+    return engine
+
+
+async def drain(engine: Any, port: int, rate: float, concurrency: int) -> tuple[float, Any]:
+    import aiohttp
+
+    from adapters.slack.client import make_web_client
+    from adapters.slack.messenger import SlackMessenger, static_token
+    from conversations.clock import SystemClock
+    from conversations.delivery import Sender, slack_pace
+
+    connector = aiohttp.TCPConnector(limit=concurrency * 2)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = make_web_client(TOKEN, base_url=f"http://127.0.0.1:{port}/api/", session=session)
+        messenger = SlackMessenger(client, static_token(TOKEN))
+        sender = Sender(engine.uow_factory, {"slack": messenger}, SystemClock(), pacing={"slack": slack_pace(rate)},
+                        concurrency=concurrency)  # fmt: skip
+        started = time.perf_counter()
+        while True:
+            await sender.drain(batch=concurrency)
+            with engine.uow_factory() as uow:
+                left = uow.outbox.count("pending") + uow.outbox.count("sending")
+            if not left:
+                break
+            await asyncio.sleep(0.05)  # rows told to retry later (429) come due
+        return time.perf_counter() - started, sender
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--matches", type=int, default=10_000)
+    parser.add_argument(
+        "--rate", type=float, default=200.0, help="the fake's workspace-wide limit, messages/s"
+    )
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+
+    from conversations import cadence
+
+    receive, send = mp.get_context("spawn").Pipe(duplex=False)
+    fake = mp.get_context("spawn").Process(target=serve_fake_slack, args=(args.rate, send), daemon=True)
+    fake.start()
+    port = receive.recv()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            engine = build(Path(tmp) / "fanout.db", args.matches)
+            t1 = time.perf_counter()
+            report = engine.run(lambda ctx: cadence.post_due(ctx, ctx.uow.cohorts.get(1)))
+            t2 = time.perf_counter()
+            print(f"setup: {args.matches} pairs in {t1 - t0:.1f} s; reconcile queued {report.posted} task posts "
+                  f"for period {report.period} in {t2 - t1:.1f} s")  # fmt: skip
+            seconds, _sender = asyncio.run(drain(engine, port, args.rate, args.concurrency))
+            with engine.uow_factory() as uow:
+                sent, failed = uow.outbox.count("sent"), uow.outbox.count("failed")
+                expected = {row.key for row in uow.outbox.by_status("sent")} | {
+                    row.key for row in uow.outbox.by_status("failed")
+                }
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats") as response:
+            stats = json.load(response)
+    finally:
+        fake.terminate()
+    posts: dict[str, int] = stats["posts"]
+    duplicates = sum(count - 1 for count in posts.values() if count > 1)
+    missing = len(expected - posts.keys()) + (args.matches - len(expected))
+    floor = args.matches / args.rate
+    print(f"drain: {sent} sent, {failed} failed in {seconds:.1f} s; floor {floor:.1f} s at {args.rate:g}/s "
+          f"workspace-wide, 1/s per channel; fake rejected {stats['rejected_workspace']} (workspace) and "
+          f"{stats['rejected_channel']} (channel) with 429")  # fmt: skip
+    print(f"fanout matches={args.matches} seconds={seconds:.1f} vs_floor={seconds / floor:.3f} "
+          f"duplicates={duplicates} missing={missing}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
