@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot.leader import LeadershipRefused
 from bot.settings import Settings, SettingsError, environment
 from conversations.context import Ctx, Refusal
 from conversations.coordination import export_csv
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env(environment())
         return _run(args, settings)
-    except (SettingsError, TaskBankError, Refusal) as error:
+    except (SettingsError, TaskBankError, Refusal, LeadershipRefused) as error:
         print(f"buddybot: {error}", file=sys.stderr)
         return 2
 

@@ -6,7 +6,6 @@ several behind a load balancer, sharing PostgreSQL); ``worker`` only sends and s
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Mapping
@@ -17,13 +16,12 @@ from aiohttp import web
 
 from bot.bootstrap import Buddy, bootstrap
 from bot.settings import Settings, SettingsError
-from conversations.delivery import drain_forever
+from bot.worker import start_worker
 from conversations.messenger import Messenger
 from storage.database import make_engine
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
-SENDER = web.AppKey("sender", asyncio.Task)
 
 
 @dataclass
@@ -60,27 +58,19 @@ def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
     return platforms
 
 
-def build_web_app(buddy: Buddy, platforms: Platforms, role: str) -> web.Application:
+def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Settings) -> web.Application:
     app = web.Application()
 
     async def health(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "role": role, "platforms": sorted(platforms.messengers)})
 
     app.router.add_get("/healthz", health)
-    wake = asyncio.Event()
 
     async def on_startup(app: web.Application) -> None:
-        loop = asyncio.get_running_loop()
-        buddy.engine.on_queued = lambda: loop.call_soon_threadsafe(wake.set)
         if platforms.slack is not None:
             await platforms.slack.start()
-        if role in ("all", "worker"):
-            app[SENDER] = asyncio.create_task(drain_forever(buddy.sender, wake))
 
     async def on_cleanup(app: web.Application) -> None:
-        task = app.get(SENDER)
-        if task is not None:
-            task.cancel()
         if platforms.slack is not None:
             await platforms.slack.close()
 
@@ -92,6 +82,8 @@ def build_web_app(buddy: Buddy, platforms: Platforms, role: str) -> web.Applicat
             platforms.teams.add_routes(app, buddy.engine.handle)
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
+    if role in ("all", "worker"):
+        start_worker(app, buddy, settings)  # the sender, and the scheduler when elected
     return app
 
 
@@ -100,7 +92,7 @@ def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Budd
     upgrade(db)
     platforms = configure_platforms(env, db)
     buddy = bootstrap(db, platforms.messengers, seed=settings.seed, admins=settings.admins, migrate=False)
-    return buddy, build_web_app(buddy, platforms, role)
+    return buddy, build_web_app(buddy, platforms, role, settings)
 
 
 def serve(settings: Settings, role: str, env: Mapping[str, str] | None = None) -> int:

@@ -355,6 +355,7 @@ class Sender:
                 return settled
             found = await asyncio.gather(*(self._find(row) for row in rows))
             now = self.clock.now()
+            held: list[tuple[OutboxItem, DeliveryError]] = []
             with self.uow_factory() as uow:
                 for row, result in zip(rows, found, strict=True):
                     current = uow.outbox.get(row.id)
@@ -368,6 +369,7 @@ class Sender:
                         settled += 1
                     elif result.unknown:  # the platform cannot tell: a person must settle it
                         current.status, current.error = "held", f"outcome unknown: {result.code}"
+                        held.append((current, result))
                         log.warning(
                             "outbox item %s (%s) held: cannot check delivery", current.id, current.key
                         )
@@ -375,6 +377,9 @@ class Sender:
                         current.status, current.not_before = "unknown", now + RECHECK_DELAY
                         current.error = f"check failed: {result.code}"
                 uow.commit()
+            if self.on_failure is not None:
+                for row, error in held:  # never resent blindly: the coordinator is asked to check
+                    self.on_failure(row, error)
             if len(rows) < limit:
                 return settled
 
@@ -394,8 +399,7 @@ class Sender:
 
 
 def _claimant(row: OutboxItem) -> str:
-    # ``claimed_by`` is a storage column (migration 0002) that the record does not declare.
-    return str(getattr(row, "claimed_by", "") or "")
+    return row.claimed_by or ""
 
 
 def _mark_sent(uow: UnitOfWork, row: OutboxItem, ref: MessageRef, now: datetime) -> None:

@@ -346,10 +346,15 @@ class Engine:
             for cohort_id in sorted({p.cohort_id for p in people}):
                 names = ", ".join(escape(p.display_name) for p in people if p.cohort_id == cohort_id
                                   and (not error.user_id or p.user_id == error.user_id))  # fmt: skip
-                text = (f"I couldn't deliver a message to {names} ({escape(error.code)}). "
-                        + ("They may have blocked me or left the workspace; I've stopped sending to them. "
-                           if error.unreachable else "")
-                        + "Please get in touch with them another way.")  # fmt: skip
+                if error.unknown:
+                    text = (f"I can't tell whether a message reached {names}: I was interrupted while sending "
+                            "it and the platform doesn't let me check. I won't send it again, so nobody gets "
+                            "it twice; please check with them.")  # fmt: skip
+                else:
+                    text = (f"I couldn't deliver a message to {names} ({escape(error.code)}). "
+                            + ("They may have blocked me or left the workspace; I've stopped sending to them. "
+                               if error.unreachable else "")
+                            + "Please get in touch with them another way.")  # fmt: skip
                 for c in ctx.uow.cohorts.coordinators(cohort_id):
                     queue(ctx.uow, f"failed:{item.key}:{c.user_id}", to_user(UserRef(c.platform, c.workspace, c.user_id)),
                           Message.simple(text), ctx.now)  # fmt: skip
@@ -364,21 +369,5 @@ class Engine:
             if cohort is None:
                 raise Refusal(f"There is no cohort called “{cohort_name}”.")
             return csv_import.run_import(ctx, cohort, text, skip_invalid)
-
-        return self.run(work)
-
-    def post_due_tasks(self, cohort_id: int) -> int:
-        def work(ctx: Ctx) -> int:
-            cohort = ctx.uow.cohorts.get(cohort_id)
-            if cohort is None or cohort.paused:
-                return 0
-            return len(assignments.send_tasks(ctx, cohort))
-
-        return self.run(work)
-
-    def sweep(self, cohort_id: int) -> nudging.SweepReport:
-        def work(ctx: Ctx) -> nudging.SweepReport:
-            cohort = ctx.uow.cohorts.get(cohort_id)
-            return nudging.sweep(ctx, cohort) if cohort else nudging.SweepReport()
 
         return self.run(work)

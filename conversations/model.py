@@ -192,4 +192,6 @@ class OutboxItem:
     error: str = ""
     result: dict[str, str] = field(default_factory=dict)  # where it landed
     match_id: int | None = None  # an introduction records the group conversation on its match
+    claimed_at: datetime | None = None  # when a sender took it: a lease that recovery respects
+    claimed_by: str = ""  # which sender took it
     id: int = None  # type: ignore[assignment]  # assigned by the store on add

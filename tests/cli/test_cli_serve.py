@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.serve import SENDER, prepare
+from bot.leader import LeadershipRefused
+from bot.serve import prepare
 from bot.settings import Settings, SettingsError
+from bot.worker import WORKER
 from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 from tests.teams.fake_teams import FakeConnector, message
 
@@ -70,7 +72,16 @@ async def test_a_web_only_process_runs_no_sender(servers):
     _buddy, app = prepare(settings, "web", env)
     async with TestClient(TestServer(app)) as client:
         assert (await (await client.get("/healthz")).json())["role"] == "web"
-        assert SENDER not in client.server.app
+        assert WORKER not in client.server.app
+
+
+async def test_the_whole_process_runs_a_worker_and_a_second_one_on_sqlite_is_refused(servers):
+    settings, env, _slack, _connector = servers
+    _buddy, app = prepare(settings, "all", env)
+    assert WORKER in app
+    async with TestClient(TestServer(app)):
+        with pytest.raises(LeadershipRefused, match="scheduler"):
+            prepare(settings, "worker", env)
 
 
 def test_missing_or_contradictory_settings_name_the_setting(tmp_path):

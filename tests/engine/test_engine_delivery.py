@@ -97,3 +97,22 @@ def test_outbox_rows_keep_the_whole_message(chat):
                                "topic": "Test Cohort buddies"}  # fmt: skip
     assert intro.message["blocks"][0] == {"type": "header", "text": "Meet your buddy"}
     assert intro.result["conversation_id"] == "G-U1-U2"
+
+
+def test_when_the_platform_cannot_check_the_post_is_held_and_the_coordinator_asked(chat, clock):
+    matched_pair(chat)
+    chat.engine.run(lambda ctx: queue(ctx.uow, "k-maybe", to_user(UserRef("memory", "T1", "U1")),
+                                      Message.simple("maybe"), ctx.now))  # fmt: skip
+    with chat.engine.uow_factory() as uow:
+        uow.outbox.claim(clock.now(), 10)  # a sender took it and died before marking it
+        uow.commit()
+
+    async def cannot_check(conversation, tag):
+        raise DeliveryError("no history api", unknown=True)
+
+    chat.messenger.find_tagged = cannot_check
+    asyncio.run(chat.sender.recover())
+    chat.deliver()
+    assert [i.key for i in outbox(chat, "held")] == ["k-maybe"]
+    assert "maybe" not in chat.messenger.transcript("U1")  # never resent blindly
+    assert any("can't tell whether a message reached Asha Patel" in t for t in chat.log[ADMIN])
