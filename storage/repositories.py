@@ -26,7 +26,7 @@ from conversations.model import (
     TaskDefinition,
 )
 from conversations.refs import UserRef
-from storage import tables
+from storage import statements, tables
 
 
 class _Repo:
@@ -51,8 +51,7 @@ class SqlCohorts(_Repo):
         return list(self.session.scalars(select(Cohort).order_by(tables.cohorts.c.id)))
 
     def coordinators(self, cohort_id: int) -> list[Coordinator]:
-        stmt = select(Coordinator).where(tables.coordinators.c.cohort_id == cohort_id)
-        return list(self.session.scalars(stmt.order_by(tables.coordinators.c.id)))
+        return list(self.session.scalars(statements.coordinators_of(), {"cohort_id": cohort_id}))
 
     def add_coordinator(self, coordinator: Coordinator) -> None:
         c = tables.coordinators.c
@@ -69,14 +68,7 @@ class SqlCohorts(_Repo):
             self.session.flush()
 
     def coordinated_by(self, user: UserRef) -> list[Cohort]:
-        c = tables.coordinators.c
-        stmt = (
-            select(Cohort)
-            .join(tables.coordinators, c.cohort_id == tables.cohorts.c.id)
-            .where(c.platform == user.platform, c.workspace == user.workspace, c.user_id == user.user_id)
-            .order_by(tables.cohorts.c.id)
-        )
-        return list(self.session.scalars(stmt))
+        return list(self.session.scalars(statements.cohorts_coordinated_by(), _identity(user)))
 
 
 class SqlParticipants(_Repo):
@@ -89,21 +81,11 @@ class SqlParticipants(_Repo):
         return self.session.get(Participant, participant_id)
 
     def find(self, cohort_id: int, user: UserRef) -> Participant | None:
-        p = tables.participants.c
-        stmt = select(Participant).where(
-            p.cohort_id == cohort_id,
-            p.platform == user.platform,
-            p.workspace == user.workspace,
-            p.user_id == user.user_id,
-        )
-        return self.session.scalars(stmt).first()
+        params = {**_identity(user), "cohort_id": cohort_id}
+        return self.session.scalars(statements.participant_in_cohort(), params).first()
 
     def for_user(self, user: UserRef) -> list[Participant]:
-        p = tables.participants.c
-        stmt = select(Participant).where(
-            p.platform == user.platform, p.workspace == user.workspace, p.user_id == user.user_id
-        )
-        return list(self.session.scalars(stmt.order_by(p.id)))
+        return list(self.session.scalars(statements.participants_for_user(), _identity(user)))
 
     def in_cohort(self, cohort_id: int, statuses: Iterable[str] | None = None) -> list[Participant]:
         p = tables.participants.c
@@ -135,14 +117,7 @@ class SqlMatches(_Repo):
         return self.session.get(Match, match_id)
 
     def members(self, match_id: int) -> list[Participant]:
-        mm = tables.match_members.c
-        stmt = (
-            select(Participant)
-            .join(tables.match_members, mm.participant_id == tables.participants.c.id)
-            .where(mm.match_id == match_id)
-            .order_by(mm.id)
-        )
-        return list(self.session.scalars(stmt))
+        return list(self.session.scalars(statements.match_members(), {"match_id": match_id}))
 
     def member_rows(self, match_ids: Iterable[int]) -> list[MatchMember]:
         ids = list(match_ids)
@@ -152,13 +127,7 @@ class SqlMatches(_Repo):
         return list(self.session.scalars(stmt.order_by(tables.match_members.c.id)))
 
     def active_for(self, participant_id: int) -> Match | None:
-        mm = tables.match_members.c
-        stmt = (
-            select(Match)
-            .join(tables.match_members, mm.match_id == tables.matches.c.id)
-            .where(mm.participant_id == participant_id, tables.matches.c.status == MatchStatus.ACTIVE)
-        )
-        return self.session.scalars(stmt).first()
+        return self.session.scalars(statements.active_match_of(), {"participant_id": participant_id}).first()
 
     def active_in(self, cohort_id: int) -> list[Match]:
         m = tables.matches.c
@@ -238,9 +207,7 @@ class SqlAssignments(_Repo):
         )
 
     def latest(self, match_id: int) -> Assignment | None:
-        a = tables.assignments.c
-        stmt = select(Assignment).where(a.match_id == match_id).order_by(a.sequence.desc())
-        return self.session.scalars(stmt).first()
+        return self.session.scalars(statements.latest_assignment(), {"match_id": match_id}).first()
 
     def open_since(self, cohort_id: int, before: datetime) -> list[Assignment]:
         """The latest assignment of each active match in the cohort, posted before ``before``."""
@@ -275,10 +242,7 @@ class SqlResponses(_Repo):
         return self.session.scalars(stmt).first()
 
     def for_assignment(self, assignment_id: int) -> list[Response]:
-        r = tables.responses.c
-        return list(
-            self.session.scalars(select(Response).where(r.assignment_id == assignment_id).order_by(r.id))
-        )
+        return list(self.session.scalars(statements.responses_to(), {"assignment_id": assignment_id}))
 
     def for_cohort(self, cohort_id: int) -> list[Response]:
         r, a, m = tables.responses.c, tables.assignments.c, tables.matches.c
@@ -379,7 +343,9 @@ class SqlOutbox(_Repo):
         ids = [row[0] for row in taken]
         if not ids:
             return []
-        stmt = select(OutboxItem).where(o.id.in_(ids)).order_by(o.id).execution_options(populate_existing=True)
+        stmt = (
+            select(OutboxItem).where(o.id.in_(ids)).order_by(o.id).execution_options(populate_existing=True)
+        )
         return list(self.session.scalars(stmt))
 
     def next_due(self, now: datetime) -> datetime | None:
@@ -397,3 +363,7 @@ class SqlOutbox(_Repo):
     def by_status(self, status: str) -> list[OutboxItem]:
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
+
+
+def _identity(user: UserRef) -> dict[str, str]:
+    return {"platform": user.platform, "workspace": user.workspace, "user_id": user.user_id}

@@ -1,0 +1,86 @@
+"""The hottest queries, built once with bind parameters.
+
+Building a ``select()`` costs more than running it on SQLite (argument coercion and cache-key
+generation, ~100 µs); every interaction runs several of these lookups, so they are built on first
+use (after the records are mapped) and reused with new parameters.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from conversations.model import Assignment, Cohort, Coordinator, Match, MatchStatus, Participant, Response
+from storage import tables
+
+p, c, mm, m = tables.participants.c, tables.coordinators.c, tables.match_members.c, tables.matches.c
+
+
+@cache
+def participants_for_user() -> Any:
+    return (
+        select(Participant)
+        .where(
+            p.platform == bindparam("platform"),
+            p.workspace == bindparam("workspace"),
+            p.user_id == bindparam("user_id"),
+        )  # fmt: skip
+        .order_by(p.id)
+    )
+
+
+@cache
+def participant_in_cohort() -> Any:
+    return participants_for_user().where(p.cohort_id == bindparam("cohort_id"))
+
+
+@cache
+def coordinators_of() -> Any:
+    return select(Coordinator).where(c.cohort_id == bindparam("cohort_id")).order_by(c.id)
+
+
+@cache
+def cohorts_coordinated_by() -> Any:
+    return (
+        select(Cohort)
+        .join(tables.coordinators, c.cohort_id == tables.cohorts.c.id)
+        .where(
+            c.platform == bindparam("platform"),
+            c.workspace == bindparam("workspace"),
+            c.user_id == bindparam("user_id"),
+        )  # fmt: skip
+        .order_by(tables.cohorts.c.id)
+    )
+
+
+@cache
+def match_members() -> Any:
+    return (
+        select(Participant)
+        .join(tables.match_members, mm.participant_id == p.id)
+        .where(mm.match_id == bindparam("match_id"))
+        .order_by(mm.id)
+    )
+
+
+@cache
+def active_match_of() -> Any:
+    return (
+        select(Match)
+        .join(tables.match_members, mm.match_id == m.id)
+        .where(mm.participant_id == bindparam("participant_id"), m.status == MatchStatus.ACTIVE)
+    )
+
+
+@cache
+def latest_assignment() -> Any:
+    a = tables.assignments.c
+    return select(Assignment).where(a.match_id == bindparam("match_id")).order_by(a.sequence.desc()).limit(1)
+
+
+@cache
+def responses_to() -> Any:
+    r = tables.responses.c
+    return select(Response).where(r.assignment_id == bindparam("assignment_id")).order_by(r.id)
