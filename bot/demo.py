@@ -53,7 +53,7 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
     say("The coordinator sets up the cohort and imports the survey export")
 
     chat.say(COORDINATOR, f"cohort create {COHORT} region=north_east_yorkshire")
-    print("Coordinator sees:", chat.last(COORDINATOR), file=out)
+    print("Coordinator sees:", chat.last_reply(COORDINATOR), file=out)
     report = buddy.engine.import_csv(COHORT, demo_csv(), skip_invalid=False)
     print(report.summary(), file=out)
     names = _names(buddy)
@@ -70,17 +70,17 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
 
     say("Match preview (what the coordinator sees)")
     chat.say(COORDINATOR, "match preview")
-    print(chat.last(COORDINATOR), file=out)
+    print(chat.last_reply(COORDINATOR), file=out)
     outcome = chat.say(COORDINATOR, "match confirm")
     assert isinstance(outcome, Reply)
-    print(chat.last(COORDINATOR), file=out)
+    print(chat.last_reply(COORDINATOR), file=out)
 
     say("Asha's introduction, in the group conversation with her buddy")
     print(_post_with(chat, "U001", "Meet your buddy"), file=out)
 
     say("The first task goes out")
     chat.say(COORDINATOR, "task send")
-    print(chat.last(COORDINATOR), file=out)
+    print(chat.last_reply(COORDINATOR), file=out)
     print(_post_with(chat, "U001", "Task 1"), file=out)
 
     say("Some buddies write their letters; others stay quiet")
@@ -107,13 +107,13 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
         clock.set(START.replace(day=START.day + days))
         say(f"Day {days}: the inactivity sweep sends {label}")
         chat.say(COORDINATOR, "nudge")
-        print(chat.last(COORDINATOR), file=out)
+        print(chat.last_reply(COORDINATOR), file=out)
 
     say("The coordinator's alert, and a re-match for the jilted buddy")
     alert = _last_with(chat, COORDINATOR, "has been quiet")
     print(alert, file=out)
     chat.press_in_last(COORDINATOR, "Re-match their buddy")
-    print(chat.last(COORDINATOR), file=out)
+    print(chat.last_reply(COORDINATOR), file=out)
 
     say("Transcripts")
     for uid in ("U001", _buddy_of(buddy, "U001")):
@@ -122,7 +122,7 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
 
     say("Final status")
     chat.say(COORDINATOR, "status")
-    print(chat.last(COORDINATOR), file=out)
+    print(chat.last_reply(COORDINATOR), file=out)
     print(_table(buddy), file=out)
     return 0
 
