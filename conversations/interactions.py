@@ -6,6 +6,7 @@ the outcome into the platform's answer (an ack, an ephemeral reply, a modal, fie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from conversations.refs import ConversationRef, MessageRef, UserRef
@@ -107,3 +108,7 @@ class NoReply:
 
 
 Outcome = Reply | ShowForm | FormErrors | CloseForm | ShowHome | NoReply
+
+
+EngineHandle = Callable[[Interaction], Outcome]
+"""What adapters call: ``Engine.handle`` (synchronous; run it in a worker thread)."""

@@ -17,11 +17,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.background import Background
 from adapters.slack.client import make_web_client
 from adapters.slack.dedupe import EventDedupe, MemoryDedupe
-from adapters.slack.listeners import EngineHandle, SlackInbound
+from adapters.slack.listeners import SlackInbound
 from adapters.slack.payloads import actor
 from adapters.slack.profiles import Profiles
 from adapters.slack.settings import BOT_SCOPES, SlackSettings
-from conversations.interactions import Installed
+from conversations.interactions import EngineHandle, Installed
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from adapters.slack.profiles import EMPTY, Profile, Profiles
 from adapters.slack.render_blocks import RenderError, render_home, render_message, render_modal
 from conversations.interactions import (
     CloseForm,
+    EngineHandle,
     FormErrors,
     Interaction,
     NoReply,
@@ -47,7 +48,6 @@ from conversations.views import Message
 
 log = logging.getLogger(__name__)
 
-EngineHandle = Callable[[Interaction], Outcome]
 JSON = dict[str, Any]
 
 SORRY = "Sorry, something went wrong on our side. Please try again in a minute."

@@ -29,10 +29,10 @@ from adapters.slack.dedupe import EventDedupe, MemoryDedupe, SqlDedupe
 from adapters.slack.http import add_routes
 from adapters.slack.installation import EncryptedInstallationStore, ThreadedStateStore, build_oauth_stores
 from adapters.slack.installation import installation_tokens as tokens_from_installs
-from adapters.slack.listeners import EngineHandle
 from adapters.slack.messenger import SlackMessenger, static_token
 from adapters.slack.settings import Mode, SlackSettings
 from adapters.slack.socket_mode import start_socket_mode
+from conversations.interactions import EngineHandle
 
 
 @dataclass

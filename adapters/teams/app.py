@@ -12,7 +12,7 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy import Engine
 
-from adapters.teams.bot import BuddyTeamsBot, Handle
+from adapters.teams.bot import BuddyTeamsBot
 from adapters.teams.dedupe import Deduper
 from adapters.teams.graph import GraphClient
 from adapters.teams.handler import make_authentication, messages_handler
@@ -21,6 +21,7 @@ from adapters.teams.references import ReferenceStore
 from adapters.teams.retry import DEFAULT_POLICY, TENANT_WINDOWS, Pacer, RetryPolicy, Sleep
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.tables import metadata
+from conversations.interactions import EngineHandle
 
 ROUTE = "/api/messages"
 
@@ -38,7 +39,7 @@ class TeamsApp:
     def add_routes(
         self,
         web_app: web.Application,
-        handle: Handle,
+        handle: EngineHandle,
         *,
         after_handle: Callable[[], Awaitable[None] | None] | None = None,
         path: str = ROUTE,

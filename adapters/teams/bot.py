@@ -43,6 +43,7 @@ from adapters.teams.retry import Pacer
 from conversations.interactions import (
     ButtonPressed,
     CloseForm,
+    EngineHandle,
     FormErrors,
     FormSubmitted,
     Interaction,
@@ -56,7 +57,6 @@ from conversations.views import Form, Message
 
 log = logging.getLogger(__name__)
 
-Handle = Callable[[Interaction], Outcome]
 REPLAY_KEY = "buddy.replayed_invoke"
 RAW_ACTIVITY_KEY = "buddy.raw_activity"  # the activity JSON as received: botbuilder's models drop
 # fields it does not know (mention entities' ``mentioned``, ``conversation.tenantId``)
@@ -70,7 +70,7 @@ def raw_activity(turn_context: TurnContext) -> dict[str, Any]:
 class BuddyTeamsBot(TeamsActivityHandler):
     def __init__(
         self,
-        handle: Handle,
+        handle: EngineHandle,
         references: ReferenceStore,
         deduper: Deduper,
         *,
