@@ -112,7 +112,9 @@ class Engine:
             case MemberJoined(channel=channel):
                 return self._welcome(ctx, actor, channel.conversation_id)
             case Installed():
-                return NoReply()
+                intro = ("Hello! I'm Buddy: I pair clinicians with managers so each learns how the other side "
+                         "works, with a short task each week. Here's what I can do:")  # fmt: skip
+                return Reply(overview.help_message(ctx, actor.ref, intro=intro))
         return NoReply()
 
     # ---- commands -------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_home_view_for_members_and_newcomers(chat):
 
 def test_export_is_csv_and_defuses_spreadsheet_formulas(chat):
     cohort(chat)
-    register(chat, "U1", "=HYPERLINK(\"http://x\")", employer="+44 Trust")
+    register(chat, "U1", '=HYPERLINK("http://x")', employer="+44 Trust")
     chat.say(ADMIN, "export")
     from conversations.coordination import export_csv
 
@@ -85,7 +85,9 @@ def test_community_lists_channels_and_events(chat):
                       "events": [{"title": "Winter meetup", "when": "3 Dec, 6pm", "description": "Leeds"}]}  # fmt: skip
         uow.commit()
     chat.say("U1", "community")
-    assert "#ops-network: Proud2bOps chat" in chat.last("U1") and "Winter meetup, 3 Dec, 6pm" in chat.last("U1")
+    assert "#ops-network: Proud2bOps chat" in chat.last("U1") and "Winter meetup, 3 Dec, 6pm" in chat.last(
+        "U1"
+    )
 
 
 def test_joining_a_channel_brings_one_welcome_with_a_join_button(chat):
@@ -97,3 +99,11 @@ def test_joining_a_channel_brings_one_welcome_with_a_join_button(chat):
     register(chat, "U8", "Already In")
     chat.join_channel("U8", "C-OPS")
     assert not [p for p in chat.messenger.seen("U8") if "Welcome" in p.text]
+
+
+def test_being_installed_says_hello_and_what_buddy_does(chat):
+    from conversations.interactions import Installed, Reply
+
+    outcome = chat._do("U1", Installed(chat.actor("U1")))
+    assert isinstance(outcome, Reply)
+    assert "Hello! I'm Buddy" in chat.last("U1") and "`join [cohort]`" in chat.last("U1")

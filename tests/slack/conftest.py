@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from fake_slack import FakeSlack
+from tests.slack.fake_slack import FakeSlack
 
 from adapters.slack.client import make_web_client
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
-from fake_slack import BOT_TOKEN, TEAM, FakeSlack
+from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 
 from adapters.slack.app import build_app
 from adapters.slack.background import Background

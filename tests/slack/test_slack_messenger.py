@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fake_slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack
+from tests.slack.fake_slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack
 
 from adapters.slack.messenger import SlackMessenger, static_token
 from conversations.messenger import DeliveryError

@@ -8,8 +8,8 @@ import re
 import aiohttp
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from fake_slack import FakeSlack
-from harness import SIGNING_SECRET, ScriptedEngine, SlackHarness
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, SlackHarness
 
 from adapters.slack.app import build_app, oauth_settings_for
 from adapters.slack.client import make_web_client

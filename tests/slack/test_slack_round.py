@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from fake_slack import BOT_TOKEN, BOT_USER, FakeSlack
-from harness import SlackHarness
+from tests.slack.fake_slack import BOT_TOKEN, BOT_USER, FakeSlack
+from tests.slack.harness import SlackHarness
 
 from adapters.slack.messenger import SlackMessenger, static_token
 from conversations.bank import sync_builtin

@@ -7,8 +7,8 @@ import time
 import aiohttp
 import sqlalchemy as sa
 from aiohttp import web
-from fake_slack import BOT_TOKEN, TEAM, FakeSlack
-from harness import SIGNING_SECRET, ScriptedEngine, sign
+from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
+from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, sign
 
 from adapters.slack.dedupe import SqlDedupe
 from adapters.slack.runtime import SlackRuntime

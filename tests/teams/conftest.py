@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from fake_teams import FakeConnector, FakeGraph
+from tests.teams.fake_teams import FakeConnector, FakeGraph
 
 from adapters.teams import TeamsApp, TeamsSettings, build_teams
 from adapters.teams.retry import RetryPolicy

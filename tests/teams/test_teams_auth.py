@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
-from conftest import start_harness
+from tests.teams.conftest import start_harness
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fake_teams import bot_added
+from tests.teams.fake_teams import bot_added
 from jwt.algorithms import RSAAlgorithm
 
 from adapters.teams import TeamsSettings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fake_teams import BOT_ID, TENANT, account, activity, bot_added, invoke, message
+from tests.teams.fake_teams import BOT_ID, TENANT, account, activity, bot_added, invoke, message
 
 from conversations.interactions import (
     ButtonPressed,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import graph_settings, start_harness
-from fake_teams import TENANT, message
+from tests.teams.conftest import graph_settings, start_harness
+from tests.teams.fake_teams import TENANT, message
 
 from adapters.teams import TeamsSettings
 from conversations.messenger import DeliveryError

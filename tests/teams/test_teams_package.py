@@ -6,7 +6,7 @@ import zipfile
 
 import jsonschema
 import pytest
-from conftest import schema_path
+from tests.teams.conftest import schema_path
 
 from adapters.teams import build_package
 from adapters.teams.package import ALL_COMMANDS, manifest

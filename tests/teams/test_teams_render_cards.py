@@ -9,8 +9,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import schema_path
-from views_catalogue import FORMS, HOME, MESSAGES, USER_TEXT
+from tests.teams.conftest import schema_path
+from tests.teams.views_catalogue import FORMS, HOME, MESSAGES, USER_TEXT
 
 from adapters.teams.form_codec import decode_form
 from adapters.teams.render_cards import (

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import graph_settings, start_harness
-from fake_teams import account, invoke, message
+from tests.teams.conftest import graph_settings, start_harness
+from tests.teams.fake_teams import account, invoke, message
 
 from adapters.teams import TeamsSettings
 from conversations.bank import sync_builtin
