@@ -4,9 +4,9 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from tests.slack.fake_slack import FakeSlack
 
 from adapters.slack.client import make_web_client
+from tests.slack.fake_slack import FakeSlack
 
 
 @pytest.fixture

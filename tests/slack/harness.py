@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
-from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 
 from adapters.slack.app import build_app
 from adapters.slack.background import Background
@@ -23,6 +22,7 @@ from adapters.slack.client import make_web_client
 from adapters.slack.dedupe import EventDedupe
 from adapters.slack.http import add_routes
 from conversations.interactions import Interaction, NoReply, Outcome
+from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
-from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, SlackHarness, sign
 
 from adapters.slack.dedupe import SqlDedupe
 from adapters.slack.listeners import SORRY, TOO_SLOW, WORKING
@@ -44,6 +42,8 @@ from conversations.views import (
     Select,
     ShortText,
 )
+from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
+from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, SlackHarness, sign
 
 FORM = Form(
     "register",

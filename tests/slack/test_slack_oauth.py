@@ -8,8 +8,6 @@ import re
 import aiohttp
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from tests.slack.fake_slack import FakeSlack
-from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, SlackHarness
 
 from adapters.slack.app import build_app, oauth_settings_for
 from adapters.slack.client import make_web_client
@@ -17,6 +15,8 @@ from adapters.slack.installation import build_oauth_stores, installation_tokens
 from adapters.slack.settings import SlackSettings
 from conversations.interactions import CommandInvoked, Installed, Reply
 from conversations.views import Message
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, SlackHarness
 
 NEW_TEAM = "T0NEW001"
 

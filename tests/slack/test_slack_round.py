@@ -9,8 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from tests.slack.fake_slack import BOT_TOKEN, BOT_USER, FakeSlack
-from tests.slack.harness import SlackHarness
 
 from adapters.slack.messenger import SlackMessenger, static_token
 from conversations.bank import sync_builtin
@@ -19,6 +17,8 @@ from conversations.delivery import Sender
 from conversations.engine import Engine
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.engine.helpers import registration
+from tests.slack.fake_slack import BOT_TOKEN, BOT_USER, FakeSlack
+from tests.slack.harness import SlackHarness
 
 COORDINATOR, DOCTOR, MANAGER = "U0COORD1", "U0AAA001", "U0BBB002"
 LETTER = "Dear Buddy, " + " ".join(["word"] * 40) + " <!channel> & <@U0CCC003>"

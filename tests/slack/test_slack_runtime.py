@@ -7,8 +7,6 @@ import time
 import aiohttp
 import sqlalchemy as sa
 from aiohttp import web
-from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
-from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, sign
 
 from adapters.slack.dedupe import SqlDedupe
 from adapters.slack.runtime import SlackRuntime
@@ -16,6 +14,8 @@ from adapters.slack.settings import SlackSettings
 from conversations.interactions import Reply
 from conversations.refs import UserRef
 from conversations.views import Message
+from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
+from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, sign
 
 
 async def test_http_mode_wiring(fake: FakeSlack, tmp_path) -> None:

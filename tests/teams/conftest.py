@@ -10,12 +10,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from tests.teams.fake_teams import FakeConnector, FakeGraph
 
 from adapters.teams import TeamsApp, TeamsSettings, build_teams
 from adapters.teams.retry import RetryPolicy
 from adapters.teams.settings import GraphSettings
 from conversations.interactions import Interaction, NoReply, Outcome
+from tests.teams.fake_teams import FakeConnector, FakeGraph
 
 SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"
 

@@ -9,14 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
-from tests.teams.conftest import start_harness
 from cryptography.hazmat.primitives.asymmetric import rsa
-from tests.teams.fake_teams import bot_added
 from jwt.algorithms import RSAAlgorithm
 
 from adapters.teams import TeamsSettings
 from adapters.teams.settings import AuthEndpoints
 from conversations.interactions import Installed
+from tests.teams.conftest import start_harness
+from tests.teams.fake_teams import bot_added
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 ISSUER = "https://api.botframework.com"

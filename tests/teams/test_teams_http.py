@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.teams.fake_teams import BOT_ID, TENANT, account, activity, bot_added, invoke, message
-
 from conversations.interactions import (
     ButtonPressed,
     CloseForm,
@@ -15,6 +13,7 @@ from conversations.interactions import (
     ShowForm,
 )
 from conversations.views import Checkbox, Form, LongText, Message, MultiSelect, Option, ShortText
+from tests.teams.fake_teams import BOT_ID, TENANT, account, activity, bot_added, invoke, message
 
 FORM = Form(
     form_id="register",

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.teams.conftest import graph_settings, start_harness
-from tests.teams.fake_teams import TENANT, message
 
 from adapters.teams import TeamsSettings
 from conversations.messenger import DeliveryError
 from conversations.refs import ConversationRef, MessageRef, UserRef
 from conversations.views import Home, Message
+from tests.teams.conftest import graph_settings, start_harness
+from tests.teams.fake_teams import TENANT, message
 
 ALICE = UserRef("teams", TENANT, "alice")
 

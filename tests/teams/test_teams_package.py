@@ -6,10 +6,10 @@ import zipfile
 
 import jsonschema
 import pytest
-from tests.teams.conftest import schema_path
 
 from adapters.teams import build_package
 from adapters.teams.package import ALL_COMMANDS, manifest
+from tests.teams.conftest import schema_path
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 REQUIRED = {

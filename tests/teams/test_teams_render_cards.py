@@ -9,8 +9,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from tests.teams.conftest import schema_path
-from tests.teams.views_catalogue import FORMS, HOME, MESSAGES, USER_TEXT
 
 from adapters.teams.form_codec import decode_form
 from adapters.teams.render_cards import (
@@ -24,6 +22,8 @@ from adapters.teams.render_cards import (
 )
 from adapters.teams.render_markup import escape_text, to_teams
 from conversations.markup import escape
+from tests.teams.conftest import schema_path
+from tests.teams.views_catalogue import FORMS, HOME, MESSAGES, USER_TEXT
 
 GOLDEN = Path(__file__).parent / "golden"
 NAMES = {"bob": "Bob Jones"}

@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.teams.conftest import graph_settings, start_harness
-from tests.teams.fake_teams import account, invoke, message
 
 from adapters.teams import TeamsSettings
 from conversations.bank import sync_builtin
@@ -18,6 +16,8 @@ from conversations.engine import Engine
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.conftest import START
 from tests.engine.helpers import registration
+from tests.teams.conftest import graph_settings, start_harness
+from tests.teams.fake_teams import account, invoke, message
 
 ADMIN, ALICE, BOB = "rachel", "alice", "bob"
 
