@@ -254,7 +254,7 @@ class Engine:
 
     def _button(self, ctx: Ctx, actor: Actor, action_id: str, value: str) -> Outcome:
         user = actor.ref
-        if action_id in ("join", "profile", "pause", "community", "status", "help"):
+        if action_id in ("join", "profile", "pause", "resume", "community", "status", "help"):
             return self._command(ctx, actor, parse(action_id))
         if action_id == "respond":
             participant = ctx.participant(user)

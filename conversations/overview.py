@@ -9,7 +9,7 @@ from conversations.commands import SPECS
 from conversations.context import Ctx
 from conversations.coordination import figures
 from conversations.markup import escape
-from conversations.model import Participant
+from conversations.model import Participant, Status
 from conversations.refs import UserRef
 from conversations.views import Actions, Block, Button, Context, Divider, Header, Home, Message, Section
 
@@ -51,12 +51,14 @@ def status_message(ctx: Ctx, user: UserRef) -> Message:
 
 def home(ctx: Ctx, user: UserRef) -> Home:
     message = status_message(ctx, user)
+    me = ctx.participant(user)
+    paused = me is not None and me.status == Status.PAUSED
     buttons: tuple[Any, ...] = (
         Button("Edit profile", "profile", "", opens_form=True),
-        Button("Pause", "pause", ""),
+        Button("Resume", "resume", "") if paused else Button("Pause", "pause", ""),
         Button("Community", "community", ""),
     )
-    if ctx.participant(user) is None:
+    if me is None:
         buttons = (
             Button("Join the scheme", "join", "", style="primary", opens_form=True),
             Button("Community", "community", ""),

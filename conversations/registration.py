@@ -9,7 +9,18 @@ from conversations.markup import escape
 from conversations.matchmaking import end_match_for_departure
 from conversations.model import Participant, Status
 from conversations.profiles import Profile, apply, validate
-from conversations.views import Checkbox, Form, Message, MultiSelect, Option, Select, ShortText
+from conversations.views import (
+    Actions,
+    Button,
+    Checkbox,
+    Form,
+    Message,
+    MultiSelect,
+    Option,
+    Section,
+    Select,
+    ShortText,
+)
 
 FORM_ID = "register"
 
@@ -168,9 +179,8 @@ def pause(ctx: Ctx, actor: Actor) -> Outcome:
     if p.status == Status.PAUSED:
         return Reply(Message.simple("You're already paused. Use `resume` when you're ready."))
     p.status = Status.PAUSED
-    return Reply(
-        Message.simple("Paused: no tasks or reminders until you `resume`. Your buddy group stays as it is.")
-    )
+    text = "Paused: no tasks or reminders until you `resume`. Your buddy group stays as it is."
+    return Reply(Message(text, (Section(text), Actions((Button("Resume", "resume", ""),)))))
 
 
 def resume(ctx: Ctx, actor: Actor) -> Outcome:

@@ -55,6 +55,7 @@ class Chat:
         self.workspace = workspace
         self.people: dict[str, Person] = {}
         self.log: dict[str, list[str]] = defaultdict(list)  # everything each person saw, in order
+        self.shown: dict[str, list[Button]] = defaultdict(list)  # every button each person saw, in order
 
     def person(self, user_id: str, name: str = "", email: str = "") -> Person:
         if user_id not in self.people:
@@ -102,6 +103,7 @@ class Chat:
         person = self.person(user_id)
         if isinstance(outcome, Reply):
             self._saw(user_id, render_text(outcome.message))
+            self.shown[user_id] += self.message_buttons(outcome.message)
         elif isinstance(outcome, ShowForm):
             person.open_form = outcome.form
             self._saw(user_id, f"[form: {outcome.form.title}]")
@@ -111,6 +113,7 @@ class Chat:
             person.open_form = None
             if outcome.message is not None:
                 self._saw(user_id, render_text(outcome.message))
+                self.shown[user_id] += self.message_buttons(outcome.message)
         self.deliver()
         return outcome
 
@@ -125,6 +128,7 @@ class Chat:
         for post in self.messenger.posts[before:]:
             for user_id in self.messenger.members[post.conversation.conversation_id]:
                 self.log[user_id].append(post.text)
+                self.shown[user_id] += post.buttons()
         return report
 
     # ---- reading ----------------------------------------------------------------------------
@@ -141,7 +145,8 @@ class Chat:
         return "\n---\n".join(self.log[user_id])
 
     def buttons(self, user_id: str) -> list[Button]:
-        return [b for post in self.messenger.seen(user_id) for b in post.buttons()]
+        """Every button this person saw, in replies and posts, oldest first."""
+        return list(self.shown[user_id])
 
     def last_post(self, user_id: str) -> Message:
         return self.messenger.seen(user_id)[-1].message

@@ -34,6 +34,10 @@ def test_home_view_for_members_and_newcomers(chat):
     home = chat.open_home("U1")
     labels = [b.label for block in home.blocks if isinstance(block, Actions) for b in block.buttons]
     assert "Edit profile" in labels and "Pause" in labels
+    chat.press("U1", "pause")
+    paused = chat.open_home("U1")
+    labels = [b.label for block in paused.blocks if isinstance(block, Actions) for b in block.buttons]
+    assert "Resume" in labels and "Pause" not in labels
     newcomer = chat.open_home("U9")
     labels = [b.label for block in newcomer.blocks if isinstance(block, Actions) for b in block.buttons]
     assert labels[0] == "Join the scheme"

@@ -144,6 +144,15 @@ def test_pause_resume_and_leave(chat):
     assert "not paused" in chat.last("U1")
 
 
+def test_the_pause_reply_has_a_resume_button(chat):
+    matched_pair(chat)
+    chat.press("U1", "pause")
+    assert participants(chat)[0].status == "paused"
+    chat.press_in_last("U1", "Resume")
+    assert "Welcome back" in chat.last("U1")
+    assert participants(chat)[0].status == "matched"
+
+
 def test_leaving_tells_the_buddy_and_puts_them_back_on_the_list(chat):
     matched_pair(chat)
     chat.say("U1", "leave")
