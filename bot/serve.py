@@ -6,6 +6,7 @@ several behind a load balancer, sharing PostgreSQL); ``worker`` only sends and s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.runner import EngineRunner, lane_threads
 from bot.bootstrap import Buddy, bootstrap
 from bot.settings import Settings, SettingsError
 from bot.worker import start_worker
@@ -75,11 +77,19 @@ def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Setti
             await platforms.slack.close()
 
     if role in ("all", "web"):
+        runner = EngineRunner(
+            buddy.engine.handle, lane_of=buddy.engine.lane, threads=lane_threads(settings.database_url)
+        )
         if platforms.slack is not None:
-            platforms.slack.attach(buddy.engine.handle)
+            platforms.slack.attach(buddy.engine.handle, runner)
             platforms.slack.add_routes(app)
         if platforms.teams is not None:
-            platforms.teams.add_routes(app, buddy.engine.handle)
+            platforms.teams.add_routes(app, buddy.engine.handle, runner=runner)
+
+        async def stop_runner(_app: web.Application) -> None:
+            await asyncio.to_thread(runner.close)
+
+        app.on_cleanup.append(stop_runner)
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     if role in ("all", "worker"):

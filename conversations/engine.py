@@ -51,6 +51,10 @@ from conversations.views import Actions, Button, Message, Section
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+MEMBER_LANE = "member"
+COORDINATOR_LANE = "coordinator"
+COORDINATOR_BUTTONS = frozenset({"match_confirm", "match_preview", "rematch"})
+
 
 class Engine:
     def __init__(
@@ -82,6 +86,27 @@ class Engine:
             if isinstance(interaction, FormSubmitted):
                 return FormErrors({"_form": str(refusal)})
             return Reply(Message.simple(str(refusal)))
+
+    def lane(self, interaction: Interaction) -> str:
+        """Which queue an interaction should wait in, so slow work never holds up quick work:
+        ``coordinator`` for coordinator commands and buttons, and for an admin's status and home
+        (they may scan whole cohorts); ``member`` for everything else. Decided without the
+        database, so a cohort coordinator who is not an admin has their status in ``member``."""
+        admin = interaction.actor.ref.key in self.admins or interaction.actor.ref.user_id in self.admins
+        match interaction:
+            case CommandInvoked(text=text):
+                command = parse(text)
+                if isinstance(command, Command) and (
+                    command.spec.coordinator or (admin and command.name == "status")
+                ):
+                    return COORDINATOR_LANE
+            case ButtonPressed(action_id=action_id) if action_id in COORDINATOR_BUTTONS or (
+                admin and action_id == "status"
+            ):
+                return COORDINATOR_LANE
+            case HomeOpened() if admin:
+                return COORDINATOR_LANE
+        return MEMBER_LANE
 
     def run(self, work: Callable[[Ctx], T]) -> T:
         """Run ``work`` in one unit of work and commit it; used by handle, the CLI and scheduled jobs."""

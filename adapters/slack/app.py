@@ -14,6 +14,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.runner import EngineRunner
 from adapters.slack.background import Background
 from adapters.slack.client import make_web_client
 from adapters.slack.dedupe import EventDedupe, MemoryDedupe
@@ -42,11 +43,13 @@ def build_app(
     profiles: Profiles | None = None,
     lookup_profiles: bool = True,
     ack_budget: float = 2.0,
+    runner: EngineRunner | None = None,
 ) -> AsyncApp:
     """One workspace: pass ``token``. OAuth installs: pass ``oauth_settings`` (see
     :func:`oauth_settings_for`) and no token. ``dedupe`` should be a :class:`SqlDedupe` when
     several web processes serve Slack; ``background`` lets the caller drain follow-up work on
-    shutdown (:func:`adapters.slack.http.add_routes` does)."""
+    shutdown (:func:`adapters.slack.http.add_routes` does). ``runner`` runs engine calls off the
+    event loop; by default one thread for all of them."""
     if token and oauth_settings:
         raise ValueError("pass either token (one workspace) or oauth_settings (OAuth installs), not both")
     if client is None:
@@ -68,6 +71,7 @@ def build_app(
         dedupe=dedupe or MemoryDedupe(),
         profiles=(profiles or Profiles()) if lookup_profiles else None,
         ack_budget=ack_budget,
+        runner=runner,
     )
     inbound.register(app)
     return app

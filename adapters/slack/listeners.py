@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.runner import EngineRunner
 from adapters.slack import payloads
 from adapters.slack.background import Background
 from adapters.slack.dedupe import EventDedupe
@@ -66,8 +67,10 @@ class SlackInbound:
         profiles: Profiles | None = None,
         ack_budget: float = 2.0,
         profile_wait: float = 0.3,
+        runner: EngineRunner | None = None,
     ) -> None:
         self.engine_handle = engine_handle
+        self.runner = runner or EngineRunner(engine_handle)  # the engine runs off the event loop
         self.background = background
         self.dedupe = dedupe
         self.profiles = profiles
@@ -85,7 +88,7 @@ class SlackInbound:
 
     async def _engine(self, interaction: Interaction, fallback: Outcome) -> Outcome:
         try:
-            return await asyncio.to_thread(self.engine_handle, interaction)
+            return await self.runner(interaction)
         except Exception:
             log.exception("engine failed on %s", type(interaction).__name__)
             return fallback

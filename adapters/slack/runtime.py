@@ -22,6 +22,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.runner import EngineRunner
 from adapters.slack.app import build_app, oauth_settings_for
 from adapters.slack.background import Background
 from adapters.slack.client import make_web_client
@@ -74,7 +75,7 @@ class SlackRuntime:
             return cls(settings, client, messenger, dedupe, installation_store=store, state_store=states)
         return cls(settings, client, SlackMessenger(client, static_token(settings.bot_token)), dedupe)
 
-    def attach(self, engine_handle: EngineHandle) -> AsyncApp:
+    def attach(self, engine_handle: EngineHandle, runner: EngineRunner | None = None) -> AsyncApp:
         oauth = None
         if self.installation_store is not None and self.state_store is not None:
             oauth = oauth_settings_for(
@@ -88,6 +89,7 @@ class SlackRuntime:
             oauth_settings=oauth,
             dedupe=self.dedupe,
             background=self.background,
+            runner=runner,
         )
         return self.app
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy import Engine
 
+from adapters.runner import EngineRunner
 from adapters.teams.bot import BuddyTeamsBot
 from adapters.teams.dedupe import Deduper
 from adapters.teams.graph import GraphClient
@@ -43,10 +44,12 @@ class TeamsApp:
         *,
         after_handle: Callable[[], Awaitable[None] | None] | None = None,
         path: str = ROUTE,
+        runner: EngineRunner | None = None,
     ) -> BuddyTeamsBot:
-        """Serve Teams at ``path``; ``handle`` is ``Engine.handle`` (run in a worker thread)."""
+        """Serve Teams at ``path``; ``handle`` is ``Engine.handle``, run off the event loop by
+        ``runner`` (by default one thread for all calls)."""
         bot = BuddyTeamsBot(
-            handle, self.references, self.deduper, pacer=self.pacer, after_handle=after_handle
+            handle, self.references, self.deduper, pacer=self.pacer, after_handle=after_handle, runner=runner
         )
         web_app.router.add_post(path, messages_handler(self.adapter, self.authentication, bot))  # type: ignore[arg-type]
         return bot

@@ -25,6 +25,7 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
+from adapters.runner import EngineRunner
 from adapters.teams.activities import actor_of, conversation_of, interactions_of, user_id_of
 from adapters.teams.dedupe import Deduper, activity_key
 from adapters.teams.form_codec import decode_form, submitted_values
@@ -76,9 +77,11 @@ class BuddyTeamsBot(TeamsActivityHandler):
         *,
         pacer: Pacer | None = None,
         after_handle: Callable[[], Awaitable[None] | None] | None = None,
+        runner: EngineRunner | None = None,
     ) -> None:
         super().__init__()
         self.handle = handle
+        self.runner = runner or EngineRunner(handle)  # the engine runs off the event loop
         self.references = references
         self.deduper = deduper
         self.pacer = pacer
@@ -138,7 +141,7 @@ class BuddyTeamsBot(TeamsActivityHandler):
         return await asyncio.to_thread(self.references.user, tenant_of(data), aad) if aad else None
 
     async def _run(self, interaction: Interaction) -> Outcome:
-        outcome = await asyncio.to_thread(self.handle, interaction)
+        outcome = await self.runner(interaction)
         if self.after_handle is not None:
             result = self.after_handle()
             if asyncio.iscoroutine(result):

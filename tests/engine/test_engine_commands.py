@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conversations.commands import Command, UnknownCommand, parse
-from conversations.interactions import Reply
+from conversations.interactions import ButtonPressed, CommandInvoked, FormSubmitted, HomeOpened, Reply
 from tests.engine.helpers import ADMIN, cohort, register
 
 
@@ -92,3 +92,22 @@ def test_user_text_is_escaped_before_it_is_echoed(chat):
                        "employer_type": "acute", "region": "london", "consent_data": True})  # fmt: skip
     # the neutral markup keeps the person's characters literal
     assert "**Bold** [x](https://evil.example) _i_" in chat.last("U1")
+
+
+def test_coordinator_work_has_its_own_lane(chat):
+    """Adapters queue work by lane, so a cohort-wide command never holds up a member's click."""
+    actor = chat.actor("U1")
+    lane = chat.engine.lane
+    assert lane(CommandInvoked(actor, "match preview cohort=North")) == "coordinator"
+    assert lane(CommandInvoked(actor, "/buddy export cohort=North")) == "coordinator"
+    assert lane(CommandInvoked(actor, "cohort create North")) == "coordinator"
+    assert lane(CommandInvoked(actor, "pause")) == "member"
+    assert lane(CommandInvoked(actor, "status")) == "member"
+    assert lane(CommandInvoked(actor, "frobnicate")) == "member"
+    assert lane(ButtonPressed(actor, "match_confirm", "7")) == "coordinator"
+    assert lane(ButtonPressed(actor, "pause", "")) == "member"
+    assert lane(FormSubmitted(actor, "register", "1", {})) == "member"
+    assert lane(HomeOpened(actor)) == "member"
+    admin = chat.actor(ADMIN)  # an admin's status and home count every cohort's figures
+    assert lane(CommandInvoked(admin, "status")) == lane(HomeOpened(admin)) == "coordinator"
+    assert lane(CommandInvoked(admin, "help")) == "member"

@@ -1,0 +1,164 @@
+"""Engine calls off the event loop: ``outcome = await runner(interaction)``.
+
+The engine is synchronous (one SQLAlchemy unit of work per call), so the adapters must not call it
+on the event loop. ``asyncio.to_thread`` per call costs a hand-off and a loop wake-up for every
+call and, on SQLite, lets several threads fight over its single write lock (SQLite's busy handler
+sleeps between tries). The runner keeps long-lived threads per *lane* instead, and hands finished
+answers back to the event loop in batches: one wake-up for all the answers that are ready.
+
+Lanes keep slow work from queueing in front of quick work: the engine says which lane an
+interaction belongs in (``Engine.lane``: coordinator commands that may scan a whole cohort run in
+their own lane; members' commands, clicks and forms in another). On SQLite one thread per lane
+is right (one writer); on PostgreSQL give lanes more threads (:func:`lane_threads`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from conversations.engine import COORDINATOR_LANE, MEMBER_LANE
+from conversations.interactions import EngineHandle, Interaction, Outcome
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LANE = MEMBER_LANE
+HAND_BACK_EVERY = 16  # answers held back at most while more work is queued
+
+
+@dataclass(slots=True)
+class _Job:
+    interaction: Interaction
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Outcome]
+
+
+_Done = tuple[_Job, Outcome | None, BaseException | None]
+
+
+def lane_threads(database_url: str) -> dict[str, int]:
+    """Threads per lane: one on SQLite (a single writer; more threads only wait for its lock),
+    a few on PostgreSQL (each holds a pooled connection while it works)."""
+    per_lane = 1 if database_url.startswith("sqlite") else 4
+    return {MEMBER_LANE: per_lane, COORDINATOR_LANE: per_lane}
+
+
+class EngineRunner:
+    def __init__(
+        self,
+        handle: EngineHandle,
+        *,
+        lane_of: Callable[[Interaction], str] | None = None,
+        threads: Mapping[str, int] | None = None,
+    ) -> None:
+        self.handle = handle
+        self.lane_of = lane_of
+        self.threads = dict(threads or {})
+        self._lanes: dict[str, _Lane] = {}
+        self._guard = threading.Lock()
+
+    async def __call__(self, interaction: Interaction) -> Outcome:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self._lane(self._lane_name(interaction)).put(_Job(interaction, loop, future))
+        return await future
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish queued work, then stop the threads (a later call starts them again)."""
+        with self._guard:
+            lanes, self._lanes = list(self._lanes.values()), {}
+        for lane in lanes:
+            lane.stop(timeout)
+
+    def _lane_name(self, interaction: Interaction) -> str:
+        if self.lane_of is None:
+            return DEFAULT_LANE
+        try:
+            return self.lane_of(interaction)
+        except Exception:
+            log.exception("could not choose a lane for %s", type(interaction).__name__)
+            return DEFAULT_LANE
+
+    def _lane(self, name: str) -> _Lane:
+        lane = self._lanes.get(name)
+        if lane is None:
+            with self._guard:
+                lane = self._lanes.get(name)
+                if lane is None:
+                    lane = self._lanes[name] = _Lane(name, self.handle, max(1, self.threads.get(name, 1)))
+        return lane
+
+
+class _Lane:
+    def __init__(self, name: str, handle: EngineHandle, threads: int) -> None:
+        self.handle = handle
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.workers = [
+            threading.Thread(target=self._work, name=f"engine-{name}-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for worker in self.workers:
+            worker.start()
+
+    def put(self, job: _Job) -> None:
+        self.jobs.put(job)
+
+    def stop(self, timeout: float) -> None:
+        for _ in self.workers:
+            self.jobs.put(None)
+        for worker in self.workers:
+            worker.join(timeout)
+        left: list[_Done] = []
+        while True:  # put after the stop signs: answer rather than leave anyone waiting
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                left.append((job, None, RuntimeError("the engine runner has stopped")))
+        _hand_back(left)
+
+    def _work(self) -> None:
+        done: list[_Done] = []
+        while True:
+            try:
+                job = self.jobs.get(block=not done)  # wait only when nothing is waiting to go back
+            except queue.Empty:
+                _hand_back(done)
+                done = []
+                continue
+            if job is None:
+                _hand_back(done)
+                return
+            try:
+                done.append((job, self.handle(job.interaction), None))
+            except BaseException as error:  # the caller gets it; the thread lives on
+                done.append((job, None, error))
+            if len(done) >= HAND_BACK_EVERY:
+                _hand_back(done)
+                done = []
+
+
+def _hand_back(done: list[_Done]) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Done]] = {}
+    for item in done:
+        by_loop.setdefault(item[0].loop, []).append(item)
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, items)
+        except RuntimeError:  # that event loop has closed: nobody is waiting any more
+            log.warning("%d engine answers dropped: their event loop has closed", len(items))
+
+
+def _settle(items: list[_Done]) -> None:
+    for job, outcome, error in items:
+        if job.future.done():  # the caller gave up (e.g. the client hung up); the work still happened
+            continue
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(outcome)  # type: ignore[arg-type]

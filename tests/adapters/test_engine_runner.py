@@ -1,0 +1,160 @@
+"""The engine runner: engine calls off the event loop, by lane, answers back to their callers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from adapters.runner import EngineRunner, lane_threads
+from conversations.interactions import Actor, CommandInvoked, Interaction, Outcome, Reply
+from conversations.refs import UserRef
+from conversations.views import Message
+
+
+def say(text: str, user: str = "U1") -> CommandInvoked:
+    return CommandInvoked(Actor(UserRef("slack", "T1", user), user), text)
+
+
+def echo(interaction: Interaction) -> Outcome:
+    assert isinstance(interaction, CommandInvoked)
+    return Reply(Message.simple(f"{interaction.actor.ref.user_id}: {interaction.text.upper()}"))
+
+
+def text_of(outcome: Outcome) -> str:
+    assert isinstance(outcome, Reply)
+    return outcome.message.text
+
+
+def test_every_caller_gets_its_own_answer_and_the_loop_never_runs_the_engine():
+    loop_thread: list[int] = []
+    engine_threads: set[int] = set()
+
+    def handle(interaction: Interaction) -> Outcome:
+        engine_threads.add(threading.get_ident())
+        return echo(interaction)
+
+    async def main() -> list[str]:
+        loop_thread.append(threading.get_ident())
+        runner = EngineRunner(handle)
+        outcomes = await asyncio.gather(*(runner(say(f"pause {i}", f"U{i}")) for i in range(300)))
+        runner.close()
+        return [text_of(o) for o in outcomes]
+
+    answers = asyncio.run(main())
+    assert answers == [f"U{i}: PAUSE {i}" for i in range(300)]
+    assert loop_thread[0] not in engine_threads and len(engine_threads) == 1
+
+
+def test_an_engine_failure_reaches_its_caller_and_the_lane_goes_on():
+    def handle(interaction: Interaction) -> Outcome:
+        if "boom" in getattr(interaction, "text", ""):
+            raise ValueError("the database is on fire")
+        return echo(interaction)
+
+    async def main() -> None:
+        runner = EngineRunner(handle)
+        results = await asyncio.gather(runner(say("ok")), runner(say("boom")), runner(say("still ok")),
+                                       return_exceptions=True)  # fmt: skip
+        assert text_of(results[0]) == "U1: OK"  # type: ignore[arg-type]
+        assert isinstance(results[1], ValueError) and "on fire" in str(results[1])
+        assert text_of(results[2]) == "U1: STILL OK"  # type: ignore[arg-type]
+        runner.close()
+
+    asyncio.run(main())
+
+
+def test_slow_coordinator_work_does_not_hold_up_members():
+    release = threading.Event()
+
+    def handle(interaction: Interaction) -> Outcome:
+        if "match" in getattr(interaction, "text", ""):
+            assert release.wait(10)
+        return echo(interaction)
+
+    def lane_of(interaction: Interaction) -> str:
+        return "coordinator" if "match" in getattr(interaction, "text", "") else "member"
+
+    async def main() -> None:
+        runner = EngineRunner(handle, lane_of=lane_of, threads={"member": 1, "coordinator": 1})
+        slow = asyncio.ensure_future(runner(say("match preview", "UADMIN")))
+        quick = await asyncio.wait_for(runner(say("pause")), timeout=5)
+        assert text_of(quick) == "U1: PAUSE" and not slow.done()
+        release.set()
+        assert text_of(await asyncio.wait_for(slow, timeout=5)) == "UADMIN: MATCH PREVIEW"
+        runner.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_lane_runs_as_many_calls_at_once_as_it_has_threads(threads):
+    running = 0
+    most = 0
+    guard = threading.Lock()
+
+    def handle(interaction: Interaction) -> Outcome:
+        nonlocal running, most
+        with guard:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.01)
+        with guard:
+            running -= 1
+        return echo(interaction)
+
+    async def main() -> None:
+        runner = EngineRunner(handle, threads={"member": threads})
+        await asyncio.gather(*(runner(say(str(i))) for i in range(30)))
+        runner.close()
+
+    asyncio.run(main())
+    assert most == threads
+
+
+def test_a_caller_that_gives_up_leaves_the_work_done_and_nothing_broken():
+    started = threading.Event()
+    release = threading.Event()
+    done: list[str] = []
+
+    def handle(interaction: Interaction) -> Outcome:
+        started.set()
+        assert release.wait(10)
+        done.append(getattr(interaction, "text", ""))
+        return echo(interaction)
+
+    async def main() -> None:
+        runner = EngineRunner(handle)
+        call = asyncio.ensure_future(runner(say("pause")))
+        await asyncio.to_thread(started.wait, 5)
+        call.cancel()  # e.g. the platform hung up
+        release.set()
+        assert text_of(await asyncio.wait_for(runner(say("resume")), timeout=5)) == "U1: RESUME"
+        runner.close()
+
+    asyncio.run(main())
+    assert done == ["pause", "resume"]
+
+
+def test_closing_finishes_queued_work_and_a_later_call_starts_again():
+    def handle(interaction: Interaction) -> Outcome:
+        time.sleep(0.005)
+        return echo(interaction)
+
+    async def main() -> None:
+        runner = EngineRunner(handle)
+        calls = [asyncio.ensure_future(runner(say(f"n{i}"))) for i in range(20)]
+        await asyncio.sleep(0)  # all queued
+        await asyncio.to_thread(runner.close)
+        assert [text_of(c.result()) for c in calls] == [f"U1: N{i}" for i in range(20)]
+        assert text_of(await runner(say("again"))) == "U1: AGAIN"
+        runner.close()
+
+    asyncio.run(main())
+
+
+def test_threads_per_lane_follow_the_database():
+    assert lane_threads("sqlite:///buddy.db") == {"member": 1, "coordinator": 1}
+    assert lane_threads("postgresql+psycopg://db/buddy")["member"] > 1
