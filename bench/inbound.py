@@ -367,9 +367,14 @@ def main() -> None:
     print(f"buddy vs bare Bolt at 32 clients only (bare bound by its 10 ms ack polling): {at32:.2f}")
     ours = latency["buddy"][200]
     ratio = throughput["buddy"] / throughput["bare"]
-    print(f"adapter alone vs bare Bolt: {throughput['adapter'] / throughput['bare']:.2f}")
+    at_load = ours["rps"] / latency["bare"][200]["rps"]
+    print(f"at 200 req/s offered, buddy's achieved throughput vs bare Bolt's: {at_load:.2f}")
+    print(f"adapter alone vs bare Bolt (best closed loop): {throughput['adapter'] / throughput['bare']:.2f}")
     goal = ours["p99"] <= 25 and ratio >= 0.7
-    print(f"goal p99<=25ms at 200 req/s and >=0.7x bare Bolt throughput: {'met' if goal else 'NOT met'}")
+    print(
+        f"goal p99<=25ms at 200 req/s and >=0.7x bare Bolt throughput (best closed loop each): "
+        f"{'met' if goal else 'NOT met'}"
+    )
     print(
         f"inbound rps={ours['rps']:.1f} p50_ms={ours['p50']:.2f} p99_ms={ours['p99']:.2f} vs_bare_bolt={ratio:.2f}"
     )
