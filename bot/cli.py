@@ -45,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     cohort.add_argument("--coordinator", action="append", default=[], help="platform user id (repeatable)")
     cohort.add_argument("--region", default="")
 
+    outbox = sub.add_parser("outbox", help="posts whose delivery is unknown (held): list them, or settle one")
+    outbox.add_argument("action", choices=["held", "settle"])
+    outbox.add_argument("id", nargs="?", type=int, help="the held post's id (settle)")
+    how = outbox.add_mutually_exclusive_group()
+    how.add_argument("--arrived", action="store_true", help="record it as delivered")
+    how.add_argument("--resend", action="store_true", help="send it again")
+
     serve = sub.add_parser("serve", help="run the web server, scheduler and sender")
     serve.add_argument("--role", choices=["all", "web", "worker"], default="all")
 
@@ -123,7 +130,30 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _tasks(buddy, args)
     if args.command == "cohort":
         return _cohort(buddy, args)
+    if args.command == "outbox":
+        return _outbox(buddy, args)
     raise AssertionError(args.command)
+
+
+def _outbox(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from conversations import failures
+
+    if args.action == "held":
+        rows = buddy.engine.run(failures.held)
+        for item, names in rows:
+            print(f"{item.id:6}  {item.created_at:%Y-%m-%d %H:%M}  {item.key}  to {names or item.recipient.get('kind')}"
+                  f"  ({item.error})")  # fmt: skip
+        print(
+            f"{len(rows)} held"
+            + (": settle each with `buddybot outbox settle ID --arrived|--resend`" if rows else "")
+        )
+        return 0
+    if args.id is None or not (args.arrived or args.resend):
+        print("buddybot: outbox settle needs an ID and --arrived or --resend", file=sys.stderr)
+        return 2
+    message = buddy.engine.run(lambda ctx: failures.settle(ctx, None, str(args.id), resend=args.resend))
+    print(message.text + (" The running worker sends it." if args.resend else ""))
+    return 0
 
 
 def _tasks(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]

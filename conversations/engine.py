@@ -17,6 +17,7 @@ from conversations import (
     cohort_settings,
     coordination,
     csv_import,
+    failures,
     matchmaking,
     nudging,
     overview,
@@ -53,7 +54,7 @@ T = TypeVar("T")
 
 MEMBER_LANE = "member"
 COORDINATOR_LANE = "coordinator"
-COORDINATOR_BUTTONS = frozenset({"match_confirm", "match_preview", "rematch"})
+COORDINATOR_BUTTONS = frozenset({"match_confirm", "match_preview", "rematch", *failures.SETTLE_ACTIONS})
 
 
 class Engine:
@@ -298,6 +299,8 @@ class Engine:
             return Reply(matchmaking.preview(ctx, cohort, user.key))
         if action_id == "rematch":
             return Reply(self._coordinator_rematch(ctx, user, value))
+        if action_id in failures.SETTLE_ACTIONS:
+            return Reply(failures.settle(ctx, user, value, resend=action_id == failures.RESEND))
         return NoReply()
 
     def _cohort_of_proposal(self, ctx: Ctx, value: str) -> Cohort:
@@ -352,41 +355,7 @@ class Engine:
 
     def delivery_failed(self, item: OutboxItem, error: DeliveryError) -> None:
         """A post could not be delivered for good: mark unreachable people and tell coordinators."""
-
-        def work(ctx: Ctx) -> None:
-            recipient = item.recipient
-            if item.key.startswith("failed:"):
-                return  # never alert about a failed alert
-            user_ids = recipient.get("user_ids") or ([recipient["user_id"]] if "user_id" in recipient else [])
-            people = [
-                p
-                for uid in user_ids
-                for p in ctx.uow.participants.for_user(
-                    UserRef(recipient["platform"], recipient["workspace"], uid)
-                )
-            ]
-            if error.unreachable:
-                # a group post names the member it failed for; a 1:1 post can only mean its recipient
-                blocked = error.user_id or (user_ids[0] if len(user_ids) == 1 else "")
-                for p in people:
-                    p.unreachable = p.unreachable or p.user_id == blocked
-            for cohort_id in sorted({p.cohort_id for p in people}):
-                names = ", ".join(escape(p.display_name) for p in people if p.cohort_id == cohort_id
-                                  and (not error.user_id or p.user_id == error.user_id))  # fmt: skip
-                if error.unknown:
-                    text = (f"I can't tell whether a message reached {names}: I was interrupted while sending "
-                            "it and the platform doesn't let me check. I won't send it again, so nobody gets "
-                            "it twice; please check with them.")  # fmt: skip
-                else:
-                    text = (f"I couldn't deliver a message to {names} ({escape(error.code)}). "
-                            + ("They may have blocked me or left the workspace; I've stopped sending to them. "
-                               if error.unreachable else "")
-                            + "Please get in touch with them another way.")  # fmt: skip
-                for c in ctx.uow.cohorts.coordinators(cohort_id):
-                    queue(ctx.uow, f"failed:{item.key}:{c.user_id}", to_user(UserRef(c.platform, c.workspace, c.user_id)),
-                          Message.simple(text), ctx.now)  # fmt: skip
-
-        self.run(work)
+        self.run(lambda ctx: failures.delivery_failed(ctx, item, error))
 
     # ---- scheduled and operator work -------------------------------------------------------
 

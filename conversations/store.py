@@ -103,6 +103,10 @@ class Outbox(Protocol):
         ...
 
     def get(self, item_id: int) -> OutboxItem | None: ...
+    def requeue(self, item: OutboxItem, now: datetime) -> None:
+        """Send ``item`` again from ``now`` as if newly queued (it counts in ``queued``)."""
+        ...
+
     def claim(self, now: datetime, limit: int, owner: str = "") -> list[OutboxItem]:
         """Mark up to ``limit`` due pending items as sending under ``owner`` at ``now`` and return
         them (skip-locked where the database supports it, so several senders never take the same row)."""

@@ -306,6 +306,11 @@ class SqlOutbox(_Repo):
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
 
+    def requeue(self, item: OutboxItem, now: datetime) -> None:
+        item.status, item.not_before, item.error, item.attempts = "pending", now, "", 0
+        item.claimed_at, item.claimed_by = None, ""
+        self.queued += 1
+
     def claim(self, now: datetime, limit: int, owner: str = "") -> list[OutboxItem]:
         o = tables.outbox.c
         due = and_(o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now))

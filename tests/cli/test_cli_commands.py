@@ -84,3 +84,38 @@ def test_bad_settings_name_the_setting(workdir, monkeypatch, capsys):
     monkeypatch.setenv("PORT", "eighty")
     assert main(["tasks", "list"]) == 2
     assert "PORT must be a port number" in capsys.readouterr().err
+
+
+def test_operators_list_and_settle_held_posts(workdir, capsys):
+    from bot.bootstrap import bootstrap
+    from conversations.outbox import queue, to_user
+    from conversations.refs import UserRef
+    from conversations.views import Message
+
+    assert main(["cohort", "create", "North", "--workspace", "T1", "--coordinator", "U9"]) == 0
+    csv = workdir / "survey.csv"
+    csv.write_text("\n".join([HEADER, ROW]) + "\n")
+    assert main(["import", str(csv), "--cohort", "North"]) == 0
+    buddy = bootstrap(f"sqlite:///{workdir / 'buddy.db'}", {})
+
+    def hold(ctx):
+        queue(ctx.uow, "task:1:U1", to_user(UserRef("slack", "T1", "U1")), Message.simple("Task 1"), ctx.now)
+        for item in ctx.uow.outbox.by_status("pending"):
+            item.status, item.error = "held", "outcome unknown: no history api"
+
+    buddy.engine.run(hold)
+    capsys.readouterr()
+    assert main(["outbox", "held"]) == 0
+    listed = capsys.readouterr().out
+    assert "task:1:U1  to Asha Patel  (outcome unknown: no history api)" in listed and "1 held" in listed
+    item_id = listed.split()[0]
+    assert main(["outbox", "settle", item_id]) == 2
+    assert "needs an ID and --arrived or --resend" in capsys.readouterr().err
+    assert main(["outbox", "settle", item_id, "--resend"]) == 0
+    assert "send that message to Asha Patel again" in capsys.readouterr().out
+    assert main(["outbox", "settle", item_id, "--arrived"]) == 0
+    assert "already settled: it is waiting to be sent again" in capsys.readouterr().out
+    assert main(["outbox", "held"]) == 0
+    assert capsys.readouterr().out == "0 held\n"
+    assert main(["outbox", "settle", "4242", "--arrived"]) == 2
+    assert "no longer in my outbox" in capsys.readouterr().err

@@ -116,3 +116,56 @@ def test_when_the_platform_cannot_check_the_post_is_held_and_the_coordinator_ask
     assert [i.key for i in outbox(chat, "held")] == ["k-maybe"]
     assert "maybe" not in chat.messenger.transcript("U1")  # never resent blindly
     assert any("can't tell whether a message reached Asha Patel" in t for t in chat.log[ADMIN])
+
+
+def held_post(chat, clock):
+    """A post to Asha whose fate is unknown, and the coordinator's alert about it."""
+    matched_pair(chat)
+    chat.engine.run(lambda ctx: queue(ctx.uow, "k-maybe", to_user(UserRef("memory", "T1", "U1")),
+                                      Message.simple("maybe"), ctx.now))  # fmt: skip
+    with chat.engine.uow_factory() as uow:
+        uow.outbox.claim(clock.now(), 10)
+        uow.commit()
+    real_find = chat.messenger.find_tagged
+
+    async def cannot_check(conversation, tag):
+        raise DeliveryError("no history api", unknown=True)
+
+    chat.messenger.find_tagged = cannot_check
+    asyncio.run(chat.sender.recover())
+    chat.messenger.find_tagged = real_find
+    chat.deliver()
+    assert [i.key for i in outbox(chat, "held")] == ["k-maybe"]
+
+
+def test_a_coordinator_has_a_held_post_sent_again_once(chat, clock):
+    held_post(chat, clock)
+    chat.press_in_last(ADMIN, "Send it again")
+    assert "I'll send that message to Asha Patel again now" in chat.last_reply(ADMIN)
+    assert chat.messenger.transcript("U1").count("maybe") == 1
+    assert [i.key for i in outbox(chat, "sent") if i.key == "k-maybe"] == ["k-maybe"]
+    chat.press_in_last(ADMIN, "Send it again")  # a second click, or a second coordinator
+    assert "already settled: it has been sent" in chat.last_reply(ADMIN)
+    assert chat.messenger.transcript("U1").count("maybe") == 1
+
+
+def test_a_coordinator_records_that_a_held_post_arrived(chat, clock):
+    held_post(chat, clock)
+    chat.press_in_last(ADMIN, "It arrived")
+    assert "recorded that message to Asha Patel as delivered" in chat.last_reply(ADMIN)
+    assert "maybe" not in chat.messenger.transcript("U1")
+    assert [i.key for i in outbox(chat, "held")] == []
+    with chat.engine.uow_factory() as uow:
+        entry = [a for a in uow.audit.for_cohort(1) if a.action == "outbox_settle"]
+    assert [e.detail["outcome"] for e in entry] == ["arrived"]
+
+
+def test_only_a_coordinator_of_its_recipients_can_settle_a_held_post(chat, clock):
+    held_post(chat, clock)
+    item_id = outbox(chat, "held")[0].id
+    chat.press("U2", "outbox_resend", str(item_id))
+    assert "Only a coordinator" in chat.last_reply("U2")
+    chat.press(ADMIN, "outbox_resend", "999")
+    assert "no longer in my outbox" in chat.last_reply(ADMIN)
+    assert [i.key for i in outbox(chat, "held")] == ["k-maybe"]
+    assert "maybe" not in chat.messenger.transcript("U1")

@@ -1,0 +1,99 @@
+"""When a post cannot be delivered: mark unreachable people, tell their coordinators, and let a
+coordinator settle a post whose fate is unknown (``held``): it arrived, or send it again."""
+
+from __future__ import annotations
+
+from conversations.context import Ctx, Refusal
+from conversations.markup import escape
+from conversations.messenger import DeliveryError
+from conversations.model import Cohort, OutboxItem, Participant
+from conversations.outbox import queue, to_user
+from conversations.refs import UserRef
+from conversations.views import Actions, Button, Message, Section
+
+ARRIVED = "outbox_arrived"
+RESEND = "outbox_resend"
+SETTLE_ACTIONS = frozenset({ARRIVED, RESEND})
+
+
+def recipients(ctx: Ctx, item: OutboxItem) -> tuple[list[str], list[Participant]]:
+    """The user ids a post was for, and the participants they are."""
+    recipient = item.recipient
+    user_ids = recipient.get("user_ids") or ([recipient["user_id"]] if "user_id" in recipient else [])
+    people = [
+        p
+        for uid in user_ids
+        for p in ctx.uow.participants.for_user(UserRef(recipient["platform"], recipient["workspace"], uid))
+    ]
+    return list(user_ids), people
+
+
+def delivery_failed(ctx: Ctx, item: OutboxItem, error: DeliveryError) -> None:
+    if item.key.startswith("failed:"):
+        return  # never alert about a failed alert
+    user_ids, people = recipients(ctx, item)
+    if error.unreachable:
+        # a group post names the member it failed for; a 1:1 post can only mean its recipient
+        blocked = error.user_id or (user_ids[0] if len(user_ids) == 1 else "")
+        for p in people:
+            p.unreachable = p.unreachable or p.user_id == blocked
+    for cohort_id in sorted({p.cohort_id for p in people}):
+        names = ", ".join(escape(p.display_name) for p in people if p.cohort_id == cohort_id
+                          and (not error.user_id or p.user_id == error.user_id))  # fmt: skip
+        if error.unknown:
+            text = (f"I can't tell whether a message reached {names}: I was interrupted while sending it and "
+                    "the platform doesn't let me check. I won't send it again unless you say so, so nobody "
+                    "gets it twice. Please check with them, then tell me.")  # fmt: skip
+            buttons = (Button("It arrived", ARRIVED, str(item.id)), Button("Send it again", RESEND, str(item.id)))
+            message = Message(text, (Section(text), Actions(buttons)))
+        else:
+            text = (f"I couldn't deliver a message to {names} ({escape(error.code)}). "
+                    + ("They may have blocked me or left the workspace; I've stopped sending to them. "
+                       if error.unreachable else "")
+                    + "Please get in touch with them another way.")  # fmt: skip
+            message = Message.simple(text)
+        for c in ctx.uow.cohorts.coordinators(cohort_id):
+            coordinator = UserRef(c.platform, c.workspace, c.user_id)
+            queue(ctx.uow, f"failed:{item.key}:{c.user_id}", to_user(coordinator), message, ctx.now)
+
+
+def settle(ctx: Ctx, user: UserRef | None, value: str, resend: bool) -> Message:
+    """Settle a held post: ``resend`` puts it back in the queue, otherwise it is recorded as sent.
+    ``user`` must coordinate a cohort of one of its recipients (None: an operator at the CLI)."""
+    item = ctx.uow.outbox.get(int(value)) if value.isdigit() else None
+    if item is None:
+        raise Refusal("That message is no longer in my outbox.")
+    _, people = recipients(ctx, item)
+    cohorts = [c for c in (ctx.uow.cohorts.get(i) for i in sorted({p.cohort_id for p in people})) if c]
+    if user is not None and not any(ctx.is_coordinator(user, c) for c in cohorts):
+        raise Refusal("Only a coordinator of the people it was for can settle that message.")
+    names = ", ".join(escape(p.display_name) for p in people) or "its recipients"
+    if item.status != "held":
+        done = {"sent": "it has been sent", "pending": "it is waiting to be sent again"}
+        return Message.simple(f"That message to {names} is already settled: {done.get(item.status, item.status)}.")
+    if resend:
+        ctx.uow.outbox.requeue(item, ctx.now)
+        text = f"I'll send that message to {names} again now."
+    else:
+        item.status, item.sent_at, item.error, item.not_before = "sent", ctx.now, "", None
+        text = f"Thanks: I've recorded that message to {names} as delivered."
+    actor = user or UserRef("cli", "", "operator")
+    outcome = "resend" if resend else "arrived"
+    for cohort in cohorts:
+        _audit(ctx, cohort, actor, item, outcome)
+    if not cohorts:
+        _audit(ctx, None, actor, item, outcome)
+    return Message.simple(text)
+
+
+def _audit(ctx: Ctx, cohort: Cohort | None, actor: UserRef, item: OutboxItem, outcome: str) -> None:
+    ctx.audit(cohort, actor, "outbox_settle", item=item.id, key=item.key, outcome=outcome)
+
+
+def held(ctx: Ctx) -> list[tuple[OutboxItem, str]]:
+    """Every held post with whom it was for, oldest first (for operators)."""
+    rows = []
+    for item in ctx.uow.outbox.by_status("held"):
+        _, people = recipients(ctx, item)
+        rows.append((item, ", ".join(p.display_name for p in people)))
+    return rows
