@@ -287,7 +287,12 @@ def _tell_partners(ctx: Ctx, author: Participant, assignment: Assignment, match:
 
 
 def is_complete(task: TaskDefinition, responses: Sequence[Response], members: Sequence[Participant]) -> bool:
-    return all(_done(responses, p, m.id) is not None for p in task.phases for m in members)
+    return complete_for(task, responses, [m.id for m in members if m.id is not None])
+
+
+def complete_for(task: TaskDefinition, responses: Sequence[Response], member_ids: Sequence[int]) -> bool:
+    """Every phase answered: by each member, or once by the group for joint phases."""
+    return all(_done(responses, p, member) is not None for p in task.phases for member in member_ids)
 
 
 def quiet_members(responses: Sequence[Response], members: Sequence[Participant]) -> list[Participant]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from conversations import vocabulary as v
-from conversations.assignments import is_complete
+from conversations.assignments import complete_for
 from conversations.context import Ctx, Refusal
 from conversations.markup import escape
-from conversations.model import Cohort, Coordinator, Status
+from conversations.model import Cohort, Coordinator, Response, Status
 from conversations.outbox import queue, to_user
 from conversations.refs import UserRef
 from conversations.views import Block, Context, Header, Message, Section
@@ -71,22 +71,28 @@ def add_coordinator(ctx: Ctx, actor: UserRef, cohort: Cohort, user_ids: Sequence
 
 
 def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
-    people = ctx.uow.participants.in_cohort(cohort.id)
-    counts = Counter(p.status for p in people)
-    matches = ctx.uow.matches.active_in(cohort.id)
+    """The cohort at a glance, in a handful of queries whatever its size."""
+    counts = Counter(ctx.uow.participants.status_counts(cohort.id))
+    groups = ctx.uow.matches.count_active(cohort.id)
+    latest = ctx.uow.assignments.open_since(cohort.id, ctx.now)  # each active group's current task
+    responses: dict[int, list[Response]] = defaultdict(list)
+    for r in ctx.uow.responses.for_assignments(a.id for a in latest):
+        responses[r.assignment_id].append(r)
+    members: dict[int, list[int]] = defaultdict(list)
+    for row in ctx.uow.matches.member_rows(a.match_id for a in latest):
+        members[row.match_id].append(row.participant_id)
+    tasks = {t.key: t for t in ctx.uow.tasks.all()}
     complete = posted = 0
-    for match in matches:
-        latest = ctx.uow.assignments.latest(match.id)
-        task = ctx.uow.tasks.get(latest.task_key) if latest else None
-        if latest is None or task is None:
+    for assignment in latest:
+        task = tasks.get(assignment.task_key)
+        if task is None:
             continue
         posted += 1
-        members = ctx.uow.matches.members(match.id)
-        complete += is_complete(task, ctx.uow.responses.for_assignment(latest.id), members)
+        complete += complete_for(task, responses[assignment.id], members[assignment.match_id])
     return [
         ("Registered, not yet matched", str(counts[Status.REGISTERED])),
         ("Waiting list", str(counts[Status.WAITING])),
-        ("Matched", f"{counts[Status.MATCHED]} people in {len(matches)} groups"),
+        ("Matched", f"{counts[Status.MATCHED]} people in {groups} groups"),
         ("Paused / left", f"{counts[Status.PAUSED]} / {counts[Status.LEFT]}"),
         ("Current task done", f"{complete} of {posted} groups"),
         ("Round", str(cohort.current_round)),

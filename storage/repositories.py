@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import combinations
 
@@ -98,9 +98,17 @@ class SqlParticipants(_Repo):
         wanted = list(ids)
         if not wanted:
             return []
-        stmt = select(Participant).where(tables.participants.c.id.in_(wanted))
-        found = {p.id: p for p in self.session.scalars(stmt)}
+        found = {
+            p.id: p
+            for chunk in _chunks(wanted)
+            for p in self.session.scalars(select(Participant).where(tables.participants.c.id.in_(chunk)))
+        }
         return [found[i] for i in wanted if i in found]
+
+    def status_counts(self, cohort_id: int) -> dict[str, int]:
+        p = tables.participants.c
+        stmt = select(p.status, func.count()).where(p.cohort_id == cohort_id).group_by(p.status)
+        return {status: count for status, count in self.session.execute(stmt)}
 
 
 class SqlMatches(_Repo):
@@ -120,11 +128,13 @@ class SqlMatches(_Repo):
         return list(self.session.scalars(statements.match_members(), {"match_id": match_id}))
 
     def member_rows(self, match_ids: Iterable[int]) -> list[MatchMember]:
-        ids = list(match_ids)
-        if not ids:
-            return []
-        stmt = select(MatchMember).where(tables.match_members.c.match_id.in_(ids))
-        return list(self.session.scalars(stmt.order_by(tables.match_members.c.id)))
+        mm = tables.match_members.c
+        rows = [
+            row
+            for chunk in _chunks(list(match_ids))
+            for row in self.session.scalars(select(MatchMember).where(mm.match_id.in_(chunk)))
+        ]
+        return sorted(rows, key=lambda row: row.id)
 
     def active_for(self, participant_id: int) -> Match | None:
         return self.session.scalars(statements.active_match_of(), {"participant_id": participant_id}).first()
@@ -133,6 +143,11 @@ class SqlMatches(_Repo):
         m = tables.matches.c
         stmt = select(Match).where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE)
         return list(self.session.scalars(stmt.order_by(m.id)))
+
+    def count_active(self, cohort_id: int) -> int:
+        m = tables.matches.c
+        stmt = select(func.count()).where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE)
+        return int(self.session.execute(stmt).scalar_one())
 
     def past_pairs(self, users: Iterable[UserRef]) -> set[frozenset[str]]:
         wanted = {u.key for u in users}
@@ -244,6 +259,15 @@ class SqlResponses(_Repo):
     def for_assignment(self, assignment_id: int) -> list[Response]:
         return list(self.session.scalars(statements.responses_to(), {"assignment_id": assignment_id}))
 
+    def for_assignments(self, assignment_ids: Iterable[int]) -> list[Response]:
+        r = tables.responses.c
+        rows = [
+            row
+            for chunk in _chunks(list(assignment_ids))
+            for row in self.session.scalars(select(Response).where(r.assignment_id.in_(chunk)))
+        ]
+        return sorted(rows, key=lambda row: row.id)
+
     def for_cohort(self, cohort_id: int) -> list[Response]:
         r, a, m = tables.responses.c, tables.assignments.c, tables.matches.c
         stmt = (
@@ -267,6 +291,15 @@ class SqlNudges(_Repo):
         return list(
             self.session.scalars(select(Nudge).where(n.assignment_id == assignment_id).order_by(n.id))
         )
+
+    def for_assignments(self, assignment_ids: Iterable[int]) -> list[Nudge]:
+        n = tables.nudges.c
+        rows = [
+            row
+            for chunk in _chunks(list(assignment_ids))
+            for row in self.session.scalars(select(Nudge).where(n.assignment_id.in_(chunk)))
+        ]
+        return sorted(rows, key=lambda row: row.id)
 
 
 class SqlAudit(_Repo):
@@ -368,6 +401,12 @@ class SqlOutbox(_Repo):
     def by_status(self, status: str) -> list[OutboxItem]:
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
+
+
+def _chunks(ids: list[int], size: int = 900) -> Iterator[list[int]]:
+    """Long ``IN`` lists in pieces, under every database's limit on bound parameters."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _identity(user: UserRef) -> dict[str, str]:

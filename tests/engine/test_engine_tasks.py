@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conversations.interactions import CloseForm, FormErrors, Reply, ShowForm
 from conversations.views import DateField, LongText, Note, Select
-from tests.engine.helpers import ADMIN, matched_pair
+from tests.engine.helpers import ADMIN, matched_pair, register
 
 LETTER = "Dear Buddy, " + " ".join(["word"] * 60)
 
@@ -156,3 +156,21 @@ def test_task_command_opens_the_current_task(chat):
     assert "You don't have a task yet" in chat.last("U1")
     chat.say(ADMIN, "task send")
     assert isinstance(chat.say("U1", "task"), ShowForm)
+
+
+def test_the_coordinators_figures_count_groups_that_finished_the_current_task(chat):
+    matched_pair(chat)
+    register(chat, "U3", "Cara Jones", "clinician")
+    register(chat, "U4", "Dev Shah", "general_manager")
+    chat.say(ADMIN, "match preview")
+    chat.say(ADMIN, "match confirm")
+    chat.say(ADMIN, "task send")
+    chat.say(ADMIN, "status")
+    assert "Current task done: 0 of 2 groups" in chat.last(ADMIN)
+    for user, text in (("U1", LETTER), ("U2", LETTER), ("U1", "Dear Ben"), ("U2", "Dear Asha")):
+        chat.press_in_last(user, "Respond")
+        assert isinstance(chat.submit(user, {"answer": text}), CloseForm)
+    chat.say(ADMIN, "status")
+    figures = chat.last(ADMIN)
+    assert "Current task done: 1 of 2 groups" in figures
+    assert "Matched: 4 people in 2 groups" in figures
