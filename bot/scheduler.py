@@ -37,7 +37,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from conversations import cadence
-from conversations.context import Ctx
 from conversations.engine import Engine
 from storage.database import normalise_url
 from storage.tables import scheduler_jobs
@@ -65,30 +64,26 @@ def _scheduler() -> BuddyScheduler:
 
 
 def post_due(cohort_id: int) -> None:
-    def work(ctx: Ctx) -> cadence.PostReport | None:
-        cohort = ctx.uow.cohorts.get(cohort_id)
-        return cadence.post_due(ctx, cohort) if cohort else None
-
-    report = _scheduler().engine.run(work)
+    report = _scheduler().engine.reconcile(cohort_id, post_only=True)
     if report is not None:
-        log.info(
-            "cohort %s: period %s, posted %s %s",
-            cohort_id,
-            report.period or "-",
-            report.posted,
-            report.reason,
-        )
+        log.info("cohort %s: period %s, posted %s %s", cohort_id, report.posts.period or "-", report.posts.posted,
+                 report.posts.reason)  # fmt: skip
+        _log_failures(cohort_id, report)
 
 
 def tick(cohort_id: int) -> None:
-    def work(ctx: Ctx) -> cadence.TickReport | None:
-        cohort = ctx.uow.cohorts.get(cohort_id)
-        return cadence.tick(ctx, cohort) if cohort else None
-
-    report = _scheduler().engine.run(work)
+    report = _scheduler().engine.reconcile(cohort_id)
     if report is not None and (report.posts.posted or report.reminders or report.nudges.details):
         log.info("cohort %s: posted %s, reminded %s, %s", cohort_id, report.posts.posted, report.reminders,
                  report.nudges)  # fmt: skip
+    if report is not None:
+        _log_failures(cohort_id, report)
+
+
+def _log_failures(cohort_id: int, report: cadence.TickReport) -> None:
+    if report.failed_groups:
+        log.error("cohort %s: %d groups failed and will be retried at the next tick", cohort_id,
+                  len(report.failed_groups))  # fmt: skip
 
 
 def sync_jobs() -> None:

@@ -20,7 +20,7 @@ post nothing). Times are DST-correct: a slot is a local wall-clock time in the c
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -203,10 +203,24 @@ class TickReport:
     posts: PostReport = field(default_factory=PostReport)
     reminders: int = 0
     nudges: nudging.SweepReport = field(default_factory=nudging.SweepReport)
+    failed_groups: list[int] = field(default_factory=list)  # slices that failed, by group id
+
+    def add(self, other: TickReport) -> None:
+        """Fold in the report of another slice of the same cohort."""
+        self.posts.posted += other.posts.posted
+        self.posts.period = self.posts.period or other.posts.period
+        self.posts.reason = self.posts.reason or other.posts.reason
+        self.reminders += other.reminders
+        self.nudges.pair += other.nudges.pair
+        self.nudges.individual += other.nudges.individual
+        self.nudges.coordinator += other.nudges.coordinator
+        self.nudges.details += other.nudges.details
+        self.failed_groups += other.failed_groups
 
 
-def post_due(ctx: Ctx, cohort: Cohort) -> PostReport:
-    """Post the current period's task to every active group that lacks one.
+def post_due(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> PostReport:
+    """Post the current period's task to every active group that lacks one (of ``matches``, when
+    given: :meth:`Engine.reconcile` goes through a big cohort a slice at a time).
 
     A group formed after the period began starts with the next period (a re-matched group has
     already been given its old group's task). A group that has done every task gets nothing.
@@ -222,7 +236,7 @@ def post_due(ctx: Ctx, cohort: Cohort) -> PostReport:
         report.reason = "skipped"
         return report
     bank = ctx.uow.tasks.all()
-    for match in ctx.uow.matches.active_in(cohort.id):
+    for match in ctx.uow.matches.active_in(cohort.id, matches):
         if match.created_at is not None and match.created_at > slot:
             continue
         history = ctx.uow.assignments.for_match(match.id)
@@ -236,14 +250,14 @@ def post_due(ctx: Ctx, cohort: Cohort) -> PostReport:
     return report
 
 
-def remind(ctx: Ctx, cohort: Cohort) -> int:
+def remind(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> int:
     """Remind each member who hasn't finished their latest task, once, shortly before it is due."""
     if cohort.paused:
         return 0
     lead = timedelta(hours=remind_hours(cohort))
     cadence = Cadence.of(cohort)
     sent = 0
-    for assignment in ctx.uow.assignments.open_since(cohort.id, ctx.now):
+    for assignment in ctx.uow.assignments.open_since(cohort.id, ctx.now, matches):
         if not assignment.due_at - lead <= ctx.now < assignment.due_at:
             continue
         task = ctx.uow.tasks.get(assignment.task_key)
@@ -277,9 +291,12 @@ def remind_hours(cohort: Cohort) -> int:
     return hours if isinstance(hours, int) and hours >= 0 else DEFAULT_REMIND_HOURS
 
 
-def tick(ctx: Ctx, cohort: Cohort) -> TickReport:
-    """Everything that is due for the cohort now: the period's task, reminders and nudges."""
-    return TickReport(post_due(ctx, cohort), remind(ctx, cohort), nudging.sweep(ctx, cohort))
+def tick(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> TickReport:
+    """Everything that is due for the cohort now (for ``matches`` only, when given): the
+    period's task, reminders and nudges."""
+    return TickReport(
+        post_due(ctx, cohort, matches), remind(ctx, cohort, matches), nudging.sweep(ctx, cohort, matches)
+    )
 
 
 # ---- coordinator commands ---------------------------------------------------------------------

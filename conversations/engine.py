@@ -52,6 +52,7 @@ from conversations.views import Actions, Button, Message, Section
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+RECONCILE_SLICE = 250  # groups per transaction in scheduled work
 MEMBER_LANE = "member"
 COORDINATOR_LANE = "coordinator"
 COORDINATOR_BUTTONS = frozenset({"match_confirm", "match_preview", "rematch", *failures.SETTLE_ACTIONS})
@@ -358,6 +359,43 @@ class Engine:
         self.run(lambda ctx: failures.delivery_failed(ctx, item, error))
 
     # ---- scheduled and operator work -------------------------------------------------------
+
+    def reconcile(
+        self, cohort_id: int, *, post_only: bool = False, slice_size: int = RECONCILE_SLICE
+    ) -> cadence.TickReport | None:
+        """What is due for a cohort now (:func:`cadence.tick`; only the period's task with
+        ``post_only``), a slice of ``slice_size`` groups per transaction: no write lock is held
+        for long, whatever the cohort's size, and a group that fails holds back no other slice.
+        None if the cohort does not exist."""
+        ids = self.run(
+            lambda ctx: ctx.uow.matches.active_ids(cohort_id) if ctx.uow.cohorts.get(cohort_id) else None
+        )
+        if ids is None:
+            return None
+        total = cadence.TickReport()
+        for start in range(0, len(ids), slice_size):
+            part = ids[start : start + slice_size]
+
+            def work(ctx: Ctx, part: list[int] = part) -> cadence.TickReport | None:
+                cohort = ctx.uow.cohorts.get(cohort_id)
+                if cohort is None:
+                    return None
+                if post_only:
+                    return cadence.TickReport(posts=cadence.post_due(ctx, cohort, part))
+                return cadence.tick(ctx, cohort, part)
+
+            try:
+                report = self.run(work)
+            except Exception:
+                log.exception(
+                    "cohort %s: groups %s to %s failed; the other slices go on", cohort_id, part[0], part[-1]
+                )
+                total.failed_groups += part
+                continue
+            if report is None:
+                return total  # the cohort was deleted meanwhile
+            total.add(report)
+        return total
 
     def import_csv(self, cohort_name: str, text: str, skip_invalid: bool = False) -> csv_import.ImportReport:
         def work(ctx: Ctx) -> csv_import.ImportReport:

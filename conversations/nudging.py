@@ -6,6 +6,7 @@ a ``Nudge`` row records it and the outbox key makes the message unique.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -26,12 +27,12 @@ class SweepReport:
     details: list[str] = field(default_factory=list)
 
 
-def sweep(ctx: Ctx, cohort: Cohort) -> SweepReport:
+def sweep(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> SweepReport:
     report = SweepReport()
     if cohort.paused:
         return report
     earliest = min(cohort.nudge_pair_days, cohort.nudge_individual_days, cohort.alert_coordinator_days)
-    for assignment in ctx.uow.assignments.open_since(cohort.id, ctx.now - timedelta(days=earliest)):
+    for assignment in ctx.uow.assignments.open_since(cohort.id, ctx.now - timedelta(days=earliest), matches):
         match = ctx.uow.matches.get(assignment.match_id)
         task = ctx.uow.tasks.get(assignment.task_key)
         if match is None or task is None:
@@ -44,7 +45,9 @@ def sweep(ctx: Ctx, cohort: Cohort) -> SweepReport:
         done = {(n.level, n.participant_id) for n in ctx.uow.nudges.for_assignment(assignment.id)}
         active = [m for m in members if m.status == Status.MATCHED]
         title = escape(task.title)
-        respond = Actions((Button("Respond", "respond", str(assignment.id), style="primary", opens_form=True),))
+        respond = Actions(
+            (Button("Respond", "respond", str(assignment.id), style="primary", opens_form=True),)
+        )
 
         if (
             not responses

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import combinations
 
@@ -139,10 +139,22 @@ class SqlMatches(_Repo):
     def active_for(self, participant_id: int) -> Match | None:
         return self.session.scalars(statements.active_match_of(), {"participant_id": participant_id}).first()
 
-    def active_in(self, cohort_id: int) -> list[Match]:
+    def active_in(self, cohort_id: int, ids: Collection[int] | None = None) -> list[Match]:
         m = tables.matches.c
         stmt = select(Match).where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE)
-        return list(self.session.scalars(stmt.order_by(m.id)))
+        if ids is None:
+            return list(self.session.scalars(stmt.order_by(m.id)))
+        found = [
+            match
+            for chunk in _chunks(sorted(ids))
+            for match in self.session.scalars(stmt.where(m.id.in_(chunk)))
+        ]
+        return sorted(found, key=lambda match: match.id)
+
+    def active_ids(self, cohort_id: int) -> list[int]:
+        m = tables.matches.c
+        stmt = select(m.id).where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE).order_by(m.id)
+        return list(self.session.scalars(stmt))
 
     def count_active(self, cohort_id: int) -> int:
         m = tables.matches.c
@@ -224,19 +236,29 @@ class SqlAssignments(_Repo):
     def latest(self, match_id: int) -> Assignment | None:
         return self.session.scalars(statements.latest_assignment(), {"match_id": match_id}).first()
 
-    def open_since(self, cohort_id: int, before: datetime) -> list[Assignment]:
-        """The latest assignment of each active match in the cohort, posted before ``before``."""
+    def open_since(
+        self, cohort_id: int, before: datetime, match_ids: Collection[int] | None = None
+    ) -> list[Assignment]:
+        if match_ids is None:
+            return self._open_since(cohort_id, before, None)
+        found = [
+            row for chunk in _chunks(sorted(match_ids)) for row in self._open_since(cohort_id, before, chunk)
+        ]
+        return sorted(found, key=lambda row: row.id)
+
+    def _open_since(self, cohort_id: int, before: datetime, match_ids: list[int] | None) -> list[Assignment]:
         a, m = tables.assignments.c, tables.matches.c
         latest = (
             select(a.match_id, func.max(a.sequence).label("seq"))
             .join(tables.matches, m.id == a.match_id)
             .where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE)
-            .group_by(a.match_id)
-            .subquery()
         )
+        if match_ids is not None:
+            latest = latest.where(m.id.in_(match_ids))
+        newest = latest.group_by(a.match_id).subquery()
         stmt = (
             select(Assignment)
-            .join(latest, and_(a.match_id == latest.c.match_id, a.sequence == latest.c.seq))
+            .join(newest, and_(a.match_id == newest.c.match_id, a.sequence == newest.c.seq))
             .where(a.posted_at <= before)
             .order_by(a.id)
         )

@@ -150,3 +150,49 @@ def test_tick_runs_posts_reminders_and_the_sweep(chat, clock):
     assert report.posts.posted == 1 and report.reminders == 0
     clock.set(MONDAY_SLOT + timedelta(days=4))
     assert run(chat, cadence.tick, 1).nudges.pair == 1
+
+
+def test_reconcile_goes_through_a_cohort_a_slice_at_a_time_with_the_same_result(chat, clock):
+    cohort_id = scheme(chat.engine, 5, CREATED)
+    clock.set(MONDAY_SLOT + timedelta(minutes=5))
+    transactions = count_units_of_work(chat)
+    report = chat.engine.reconcile(cohort_id, slice_size=2)
+    assert report is not None and report.posts.posted == 5 and report.failed_groups == []
+    assert transactions() == 1 + 3  # the list of groups, then slices of 2, 2 and 1
+    assert all(keys == ["problem_page"] for keys in assignments(chat).values())
+    assert chat.engine.reconcile(cohort_id, slice_size=2).posts.posted == 0  # type: ignore[union-attr]
+    assert chat.engine.reconcile(404) is None
+
+
+def test_a_failing_group_holds_back_only_its_own_slice(chat, clock, monkeypatch, caplog):
+    cohort_id = scheme(chat.engine, 5, CREATED)
+    clock.set(MONDAY_SLOT + timedelta(minutes=5))
+    real_post = cadence.post_task
+
+    def post_task(ctx, match, task, sequence):  # type: ignore[no-untyped-def]
+        if match.id == 3:
+            raise RuntimeError("a broken group")
+        return real_post(ctx, match, task, sequence)
+
+    monkeypatch.setattr(cadence, "post_task", post_task)
+    report = chat.engine.reconcile(cohort_id, slice_size=2)
+    assert report is not None and report.posts.posted == 3 and report.failed_groups == [3, 4]
+    assert "groups 3 to 4 failed" in caplog.text
+    posted = {match_id for match_id, keys in assignments(chat).items() if keys}
+    assert posted == {1, 2, 5}  # group 4 shared the failed transaction, so it waits too
+    monkeypatch.setattr(cadence, "post_task", real_post)
+    report = chat.engine.reconcile(cohort_id, slice_size=2)  # the next tick
+    assert report is not None and report.posts.posted == 2
+    assert all(keys == ["problem_page"] for keys in assignments(chat).values())
+
+
+def count_units_of_work(chat):  # type: ignore[no-untyped-def]
+    made = [0]
+    factory = chat.engine.uow_factory
+
+    def counting():  # type: ignore[no-untyped-def]
+        made[0] += 1
+        return factory()
+
+    chat.engine.uow_factory = counting
+    return lambda: made[0]
