@@ -35,6 +35,7 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(("cohort", "list"), "cohort list", "list cohorts", True),
     CommandSpec(("cohort", "open"), "cohort open", "open registration", True),
     CommandSpec(("cohort", "close"), "cohort close", "close registration", True),
+    CommandSpec(("import",), "import", "import registrations from a survey export (CSV file)", True),
     CommandSpec(("coordinator", "add"), "coordinator add @person", "make someone a coordinator", True),
     CommandSpec(
         ("cohort", "settings"), "cohort settings", "show the cohort's nudge, matching and trio settings", True

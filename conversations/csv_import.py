@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from conversations.context import Ctx
+from conversations.interactions import CloseForm, FormErrors, Outcome, ShowForm
+from conversations.markup import escape
 from conversations.model import Cohort, Participant
 from conversations.profiles import Profile, apply, validate
 from conversations.refs import UserRef
+from conversations.views import Checkbox, FileUpload, Form, Message, Note
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "user_id": (
@@ -168,7 +172,9 @@ def import_rows(ctx: Ctx, cohort: Cohort, rows: list[ParsedRow]) -> tuple[int, i
     return created, updated
 
 
-def run_import(ctx: Ctx, cohort: Cohort, text: str, skip_invalid: bool) -> ImportReport:
+def run_import(
+    ctx: Ctx, cohort: Cohort, text: str, skip_invalid: bool, actor: UserRef | None = None
+) -> ImportReport:
     rows, errors = parse(text)
     report = ImportReport(errors=errors)
     header_broken = errors and errors[0].line == 1
@@ -178,9 +184,54 @@ def run_import(ctx: Ctx, cohort: Cohort, text: str, skip_invalid: bool) -> Impor
     report.skipped = len(errors)
     report.imported = True
     ctx.audit(
-        cohort, OPERATOR, "import", created=report.created, updated=report.updated, skipped=report.skipped
+        cohort,
+        actor or OPERATOR,
+        "import",
+        created=report.created,
+        updated=report.updated,
+        skipped=report.skipped,
     )
     return report
+
+
+# ---- importing from chat: a coordinator uploads the export in a form -------------------------------
+
+FORM_ID = "import"
+SHOWN_ERRORS = 8  # row problems listed in a form; the rest are counted
+
+
+def start(cohort: Cohort) -> ShowForm:
+    fields = (
+        Note(f"Import registrations into **{escape(cohort.name)}** from a survey export. I check every row "
+             "first: if any row has a problem I import nothing and tell you which, unless you tick the box."),
+        FileUpload("file", "Survey export (CSV)", hint="One row per person, with a heading row."),
+        Checkbox("skip_invalid", "Import the valid rows even if some rows have problems"),
+    )  # fmt: skip
+    return ShowForm(
+        Form(FORM_ID, "Import registrations", fields, submit_label="Import", state=str(cohort.id))
+    )
+
+
+def submit(ctx: Ctx, actor: UserRef, state: str, values: Mapping[str, object]) -> Outcome:
+    found = ctx.uow.cohorts.get(int(state)) if state.isdigit() else None
+    if found is None:
+        return FormErrors({"_form": "This form is out of date; please start again."})
+    cohort = ctx.cohort_for_coordinator(actor, found.name)  # a Refusal becomes the form's error
+    text = values.get("file")
+    if not isinstance(text, str) or not text.strip():
+        return FormErrors({"file": "Please choose the CSV file to import."})
+    report = run_import(ctx, cohort, text, values.get("skip_invalid") is True, actor)
+    problems = "; ".join(str(e).rstrip(".") for e in report.errors[:SHOWN_ERRORS])
+    more = f" (and {len(report.errors) - SHOWN_ERRORS} more)" if len(report.errors) > SHOWN_ERRORS else ""
+    if not report.imported:
+        advice = "" if report.errors and report.errors[0].line == 1 else \
+            " Fix them and upload again, or tick the box to import the valid rows."  # fmt: skip
+        rows = f"{len(report.errors)} rows have" if len(report.errors) != 1 else "1 row has"
+        return FormErrors({"file": f"Nothing imported: {rows} problems: {problems}{more}.{advice}"})
+    text = f"{report.summary()} Cohort **{escape(cohort.name)}**."
+    if report.errors:
+        text += f"\nSkipped: {escape(problems)}{more}."
+    return CloseForm(Message.simple(text))
 
 
 OPERATOR = UserRef("cli", "local", "operator")

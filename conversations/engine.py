@@ -108,6 +108,8 @@ class Engine:
                 return COORDINATOR_LANE
             case HomeOpened() if admin:
                 return COORDINATOR_LANE
+            case FormSubmitted(form_id=csv_import.FORM_ID):
+                return COORDINATOR_LANE
         return MEMBER_LANE
 
     def run(self, work: Callable[[Ctx], T]) -> T:
@@ -155,6 +157,8 @@ class Engine:
         name, args, options = command.name, command.args, command.options
         if command.spec.coordinator and name != "cohort create":
             cohort = ctx.cohort_for_coordinator(user, options.get("cohort"))
+            if name == "import":
+                return csv_import.start(cohort)
             return Reply(self._coordinator_command(ctx, user, cohort, command))
         match name:
             case "help":
@@ -330,6 +334,8 @@ class Engine:
     def _form(self, ctx: Ctx, actor: Actor, form_id: str, state: str, values: dict[str, object]) -> Outcome:
         if form_id == registration.FORM_ID:
             return registration.submit(ctx, actor, state, values)
+        if form_id == csv_import.FORM_ID:
+            return csv_import.submit(ctx, actor.ref, state, values)
         if form_id == assignments.FORM_ID:
             participant = ctx.participant(actor.ref)
             if participant is None:

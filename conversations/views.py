@@ -139,13 +139,25 @@ class DateField:
 
 
 @dataclass(frozen=True)
+class FileUpload:
+    """A file to upload; its value is the file's text. Where a platform's forms cannot take files,
+    the adapter offers a box to paste the text into instead."""
+
+    id: str
+    label: str
+    required: bool = True
+    file_types: tuple[str, ...] = ("csv",)
+    hint: str = ""
+
+
+@dataclass(frozen=True)
 class Note:
     """Read-only text inside a form (the partner's letter, say)."""
 
     text: str
 
 
-FormField = ShortText | LongText | Select | MultiSelect | Checkbox | DateField | Note
+FormField = ShortText | LongText | Select | MultiSelect | Checkbox | DateField | FileUpload | Note
 
 FormValue = str | bool | tuple[str, ...]
 

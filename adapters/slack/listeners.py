@@ -32,6 +32,7 @@ from adapters.slack import payloads
 from adapters.slack.background import Background
 from adapters.slack.dedupe import EventDedupe
 from adapters.slack.errors import TRANSPORT_ERRORS, api_error_code
+from adapters.slack.files import fetch_uploads
 from adapters.slack.profiles import EMPTY, Profile, Profiles
 from adapters.slack.render_blocks import RenderError, render_home, render_message, render_modal
 from conversations.interactions import (
@@ -94,11 +95,12 @@ class SlackInbound:
             return fallback
 
     async def _engine_within(
-        self, interaction: Interaction, fallback: Outcome
+        self, interaction: Interaction, fallback: Outcome, budget: float | None = None
     ) -> tuple[Outcome | None, asyncio.Future[Outcome]]:
-        """The outcome if the engine answers within the ack budget, else None (it keeps going)."""
+        """The outcome if the engine answers within the ack budget (or ``budget`` seconds), else
+        None (it keeps going)."""
         future = asyncio.ensure_future(self._engine(interaction, fallback))
-        done, _ = await asyncio.wait({future}, timeout=self.ack_budget)
+        done, _ = await asyncio.wait({future}, timeout=self.ack_budget if budget is None else budget)
         return (future.result() if done else None), future
 
     async def _profile(self, client: AsyncWebClient, team: str, user: str, wait: float) -> Profile:
@@ -193,11 +195,17 @@ class SlackInbound:
     # ---- modal submissions -----------------------------------------------------------------
 
     async def on_view_submission(self, ack: AsyncAck, body: JSON, client: AsyncWebClient) -> None:
+        started = asyncio.get_running_loop().time()
         view = body.get("view") or {}
         user = _user_id(body)
         profile = await self._profile(client, payloads.team_of(body), user, self.profile_wait)
-        interaction = payloads.form_submission(body, profile.display_name, profile.email)
-        outcome, pending = await self._engine_within(interaction, FormErrors({FORM_ERROR_KEY: SORRY}))
+        files, problems = await fetch_uploads(client, view)
+        if problems:  # the engine never sees a submission whose file we could not read
+            await ack(response_action="errors", errors=payloads.field_errors(problems, view))
+            return
+        interaction = payloads.form_submission(body, profile.display_name, profile.email, files)
+        budget = max(0.5, self.ack_budget - (asyncio.get_running_loop().time() - started))
+        outcome, pending = await self._engine_within(interaction, FormErrors({FORM_ERROR_KEY: SORRY}), budget)
         if outcome is None:
             await ack()  # the modal closes; the result follows in the app's DM
             self.background.spawn(self._late_submission(pending, body, client), "slack-late-submission")

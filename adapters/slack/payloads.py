@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from adapters.slack.messenger import PLATFORM
@@ -91,8 +92,13 @@ def button(body: JSON, display_name: str = "", email: str = "") -> ButtonPressed
     )
 
 
-def element_value(element: JSON) -> FormValue:
+def element_value(element: JSON, files: Mapping[str, str] | None = None) -> FormValue:
+    """An input's value; for a ``file_input``, the text of its first file as fetched (``files``,
+    by file id: see :mod:`adapters.slack.files`)."""
     kind = element.get("type")
+    if kind == "file_input":
+        ids = [str(f.get("id")) for f in element.get("files") or [] if isinstance(f, dict)]
+        return (files or {}).get(ids[0], "") if ids else ""
     if kind == "checkboxes":
         return any(o.get("value") == CHECKBOX_VALUE for o in element.get("selected_options") or [])
     if kind in ("multi_static_select", "multi_external_select"):
@@ -104,23 +110,25 @@ def element_value(element: JSON) -> FormValue:
     return element.get("value") or ""
 
 
-def form_values(view: JSON) -> dict[str, FormValue]:
+def form_values(view: JSON, files: Mapping[str, str] | None = None) -> dict[str, FormValue]:
     """``view.state.values`` keyed by field id (our block_id)."""
     values: dict[str, FormValue] = {}
     for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
         for element in actions.values():
-            values[block_id] = element_value(element)
+            values[block_id] = element_value(element, files)
     return values
 
 
-def form_submission(body: JSON, display_name: str = "", email: str = "") -> FormSubmitted:
+def form_submission(
+    body: JSON, display_name: str = "", email: str = "", files: Mapping[str, str] | None = None
+) -> FormSubmitted:
     view = body["view"]
     user = body.get("user") or {}
     return FormSubmitted(
         actor(team_of(body), user["id"], display_name or user.get("name") or user.get("username", ""), email),
         view.get("callback_id", ""),
         view.get("private_metadata", ""),
-        form_values(view),
+        form_values(view, files),
     )
 
 

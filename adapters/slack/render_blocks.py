@@ -23,6 +23,7 @@ from conversations.views import (
     Context,
     DateField,
     Divider,
+    FileUpload,
     Form,
     FormField,
     Header,
@@ -262,6 +263,8 @@ def _element(f: FormField) -> JSON:
         if f.initial:
             el["initial_options"] = [yes]
         return el
+    if isinstance(f, FileUpload):
+        return {"type": "file_input", "action_id": f.id, "filetypes": list(f.file_types), "max_files": 1}
     if isinstance(f, DateField):
         el = {"type": "datepicker", "action_id": f.id}
         if f.initial and _is_iso_date(f.initial):

@@ -31,6 +31,7 @@ BOT_SCOPES: tuple[str, ...] = (
     "users:read",
     "users:read.email",
     "channels:read",
+    "files:read",
 )
 
 VARIABLES = (

@@ -16,6 +16,7 @@ from typing import Any
 from conversations.views import (
     Checkbox,
     DateField,
+    FileUpload,
     Form,
     FormField,
     FormValue,
@@ -34,6 +35,7 @@ _KINDS: dict[str, type] = {
     "multi": MultiSelect,
     "check": Checkbox,
     "date": DateField,
+    "file": FileUpload,
     "note": Note,
 }
 _NAMES = {cls: name for name, cls in _KINDS.items()}
@@ -59,8 +61,9 @@ def _field_from_dict(data: Mapping[str, Any]) -> FormField:
     kwargs = {k: v for k, v in data.items() if k != "k"}
     if "options" in kwargs:
         kwargs["options"] = tuple(Option(str(v), str(label)) for v, label in kwargs["options"])
-    if "initial" in kwargs and isinstance(kwargs["initial"], list):
-        kwargs["initial"] = tuple(kwargs["initial"])
+    for key in ("initial", "file_types"):
+        if key in kwargs and isinstance(kwargs[key], list):
+            kwargs[key] = tuple(kwargs[key])
     return cls(**kwargs)  # type: ignore[no-any-return]
 
 

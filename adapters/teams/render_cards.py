@@ -21,6 +21,7 @@ from conversations.views import (
     Context,
     DateField,
     Divider,
+    FileUpload,
     Form,
     FormValue,
     Header,
@@ -186,6 +187,14 @@ def _input(field: Any, value: FormValue | None, error: str) -> dict[str, Any]:
             "valueOff": "false",
             "value": "true" if ticked else "false",
         }
+        return element
+    if isinstance(field, FileUpload):
+        # Teams dialogs cannot take a file: the person pastes its text instead.
+        element = {"type": "Input.Text", **common, "isMultiline": True,
+                   "label": f"{field.label}: paste the file's contents",
+                   "placeholder": "Open the file in a text editor, copy everything and paste it here"}  # fmt: skip
+        if isinstance(value, str) and value:
+            element["value"] = value
         return element
     if isinstance(field, DateField):
         element = {"type": "Input.Date", **common}

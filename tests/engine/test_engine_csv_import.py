@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.demo import demo_csv
 from conversations.csv_import import parse
-from tests.engine.helpers import cohort
+from conversations.interactions import CloseForm, FormErrors, FormSubmitted, Reply, ShowForm
+from conversations.views import FileUpload
+from tests.engine.helpers import ADMIN, cohort
 
 HEADER = "Slack member ID,Full name,Email address,I am a,Profession,Grade,Speciality,Trust,Type of organisation,Region,Interests,Consent to take part"
 GOOD = "U1,Asha Patel,asha@example.nhs.uk,Clinician,Doctor,CT2,Psychiatry,Northshire MH,Mental health trust,North West,Digital and data;Research,Yes"
@@ -87,3 +89,62 @@ def test_import_into_an_unknown_cohort_is_refused(chat):
 
     with pytest.raises(Refusal, match="no cohort called “Nowhere”"):
         chat.engine.import_csv("Nowhere", HEADER + "\n" + GOOD)
+
+
+# ---- from chat: a coordinator uploads the export ----------------------------------------------------
+
+BAD = "U3,Cara Jones,cara@example.nhs.uk,Clinician,Doctor,,Psychiatry,Northshire MH,Mental health trust,Mars,,Yes"
+
+
+def test_a_coordinator_imports_from_chat_with_a_file_form(chat):
+    cohort(chat)
+    outcome = chat.say(ADMIN, "import")
+    assert isinstance(outcome, ShowForm) and outcome.form.title == "Import registrations"
+    [upload] = [f for f in outcome.form.fields if isinstance(f, FileUpload)]
+    assert upload.file_types == ("csv",) and upload.required
+    done = chat.submit(ADMIN, {"file": "\n".join([HEADER, GOOD, GOOD2]), "skip_invalid": False})
+    assert isinstance(done, CloseForm)
+    assert "Imported: 2 new, 0 updated. Cohort Test Cohort." in chat.last(ADMIN)
+    assert set(people(chat)) == {"U1", "U2"}
+    with chat.engine.uow_factory() as uow:
+        [entry] = [a for a in uow.audit.for_cohort(1) if a.action == "import"]
+    assert entry.actor == f"memory:T1:{ADMIN}" and entry.detail["created"] == 2
+
+
+def test_a_bad_upload_is_refused_in_the_form_with_each_problem_and_nothing_imported(chat):
+    cohort(chat)
+    chat.say(ADMIN, "import")
+    outcome = chat.submit(ADMIN, {"file": "\n".join([HEADER, GOOD, BAD]), "skip_invalid": False})
+    assert isinstance(outcome, FormErrors)
+    message = outcome.errors["file"]
+    assert message.startswith("Nothing imported: 1 row has problems: line 3: column “Grade”: Please give your grade")
+    assert ".." not in message
+    assert "“Mars” isn't a region I know" in message and "tick the box" in message
+    assert people(chat) == {}
+    outcome = chat.submit(ADMIN, {"file": "   ", "skip_invalid": False})
+    assert outcome == FormErrors({"file": "Please choose the CSV file to import."})
+    outcome = chat.submit(ADMIN, {"file": "name,email\nAsha,a@x", "skip_invalid": True})
+    assert isinstance(outcome, FormErrors) and "line 1" in outcome.errors["file"]
+    assert "tick the box" not in outcome.errors["file"]  # a broken heading cannot be skipped
+    done = chat.submit(ADMIN, {"file": "\n".join([HEADER, GOOD, BAD]), "skip_invalid": True})
+    assert isinstance(done, CloseForm)
+    assert "Imported: 1 new, 0 updated, skipped 1 invalid rows" in chat.last(ADMIN)
+    assert "Skipped: line 3" in chat.last(ADMIN)
+    assert set(people(chat)) == {"U1"}
+
+
+def test_only_coordinators_may_import_from_chat(chat):
+    cohort(chat)
+    outcome = chat.say("U7", "import")
+    assert isinstance(outcome, Reply) and "coordinator" in chat.last("U7")
+    form = chat.say(ADMIN, "import")
+    assert isinstance(form, ShowForm)
+    forged = chat.engine.handle(FormSubmitted(chat.actor("U7"), form.form.form_id, form.form.state,
+                                              {"file": "\n".join([HEADER, GOOD]), "skip_invalid": False}))  # fmt: skip
+    assert isinstance(forged, FormErrors) and "coordinator" in forged.errors["_form"]
+    assert people(chat) == {}
+    assert chat.engine.lane(forged_submission(chat, form.form)) == "coordinator"
+
+
+def forged_submission(chat, form):  # type: ignore[no-untyped-def]
+    return FormSubmitted(chat.actor("U7"), form.form_id, form.state, {})

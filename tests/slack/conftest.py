@@ -6,7 +6,15 @@ import aiohttp
 import pytest
 
 from adapters.slack.client import make_web_client
-from tests.slack.fake_slack import FakeSlack
+from adapters.slack.messenger import SlackMessenger, static_token
+from conversations.bank import sync_builtin
+from conversations.clock import FakeClock
+from conversations.delivery import Sender
+from conversations.engine import Engine
+from storage.unit_of_work import SqlUnitOfWorkFactory
+from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack.harness import SlackHarness
+from tests.slack.round import COORDINATOR, Round
 
 
 @pytest.fixture
@@ -25,3 +33,17 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 def web_client(fake: FakeSlack, session: aiohttp.ClientSession):
     return make_web_client(base_url=fake.api_url, session=session)
+
+
+@pytest.fixture
+async def round_(fake: FakeSlack, web_client, db, clock: FakeClock) -> AsyncIterator[Round]:
+    uow = SqlUnitOfWorkFactory(db)
+    messenger = SlackMessenger(web_client, static_token(BOT_TOKEN))
+    engine = Engine(
+        uow, clock=clock, seed=7, capabilities={"slack": messenger.capabilities}, admins=(COORDINATOR,)
+    )
+    engine.run(sync_builtin)
+    sender = Sender(uow, {"slack": messenger}, clock, on_failure=engine.delivery_failed)
+    slack = await SlackHarness(fake, engine.handle).start()
+    yield Round(slack, fake, sender, engine)
+    await slack.close()

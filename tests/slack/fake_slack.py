@@ -61,6 +61,8 @@ class FakeSlack:
         self.conversations: dict[str, Conversation] = {}
         self.views: dict[str, JSON] = {}  # view id -> view (modals)
         self.homes: dict[str, JSON] = {}  # user id -> published home view
+        self.files: dict[str, tuple[str, bytes]] = {}  # file id -> (name, content)
+        self.files_readable = True  # False: the app lacks files:read, so downloads get the sign-in page
         self._faults: dict[str, list[Fault]] = {}
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
@@ -74,6 +76,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -111,6 +114,16 @@ class FakeSlack:
         fault = Fault("ratelimited", 429, {"Retry-After": str(retry_after)})
         self._faults.setdefault(method, []).extend([fault] * times)
 
+    def upload(self, name: str, content: bytes, mimetype: str = "text/csv") -> JSON:
+        """A file someone picked in a ``file_input``, as Slack reports it in ``view.state``."""
+        file_id = f"F{next(self._ids):08d}"
+        self.files[file_id] = (name, content)
+        return {
+            "id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rpartition(".")[2],
+            "size": len(content), "url_private": f"{self.base}/files-pri/{TEAM}-{file_id}/{name}",
+            "url_private_download": f"{self.base}/files-pri/{TEAM}-{file_id}/download/{name}",
+        }  # fmt: skip
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -140,6 +153,22 @@ class FakeSlack:
         self.responses.append(await request.json())
         await self._notify()
         return web.Response(text="ok")
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """``url_private_download``: the bytes for a bot token with files:read; otherwise, as Slack
+        does, its sign-in page (HTML) with status 200."""
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
+        file_id = request.match_info["team_file"].rpartition("-")[2]
+        self.calls.append(Call("files.download", {"file": file_id}, token))
+        await self._notify()
+        if token not in self.tokens or not self.files_readable or file_id not in self.files:
+            return web.Response(
+                text="<!DOCTYPE html><html><body>Sign in to Slack</body></html>", content_type="text/html"
+            )
+        name, content = self.files[file_id]
+        return web.Response(body=content, content_type="application/octet-stream",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
@@ -477,6 +506,12 @@ def _check_element(e: JSON, where: str) -> None:
             raise _invalid(f"{where}: checkboxes take 1..10 options")
     elif kind == "datepicker":
         pass
+    elif kind == "file_input":
+        types = e.get("filetypes", [])
+        if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
+            raise _invalid(f"{where}: filetypes must be a list of extensions")
+        if not 1 <= int(e.get("max_files", 10)) <= 10:
+            raise _invalid(f"{where}: max_files must be 1..10")
     else:
         raise _invalid(f"{where}: unknown element {kind!r}")
 

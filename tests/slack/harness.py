@@ -275,6 +275,8 @@ def state_for(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
             state["selected_options"] = el["options"][:1] if answer else []
         elif kind == "datepicker":
             state["selected_date"] = answer
+        elif kind == "file_input":
+            state["files"] = list(answer or [])  # file objects from FakeSlack.upload
         values[block["block_id"]] = {el["action_id"]: state}
     return values
 

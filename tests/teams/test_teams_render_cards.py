@@ -169,5 +169,9 @@ def test_a_button_that_opens_a_form_opens_the_dialog_in_one_click(validator):
 
     card = message_card(Message("t", (Actions((Button("Respond", "respond", "7", opens_form=True),)),)))
     [action_set] = [e for e in card["body"] if e["type"] == "ActionSet"]
-    assert action_set["actions"][0]["data"] == {"action_id": "respond", "value": "7", "msteams": {"type": "task/fetch"}}
+    assert action_set["actions"][0]["data"] == {
+        "action_id": "respond",
+        "value": "7",
+        "msteams": {"type": "task/fetch"},
+    }
     assert not list(validator.iter_errors(card))

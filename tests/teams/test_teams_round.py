@@ -89,7 +89,8 @@ def _button(cards: list[dict], title: str) -> dict:
     raise AssertionError(f"no button {title!r} in {[_texts(c) for c in cards]}")
 
 
-async def test_a_whole_round_through_teams(db, connector, graph):
+async def start_round(db, connector, graph) -> Round:  # type: ignore[no-untyped-def]
+    """The Teams app on loopback around the real engine and storage, Graph group chats on."""
     clock = FakeClock(START)
     settings = TeamsSettings(dev_mode=True, service_url=connector.url, graph=graph_settings(graph))
     h = await start_harness(db, connector, settings)
@@ -100,7 +101,12 @@ async def test_a_whole_round_through_teams(db, connector, graph):
     engine.run(sync_builtin)
     sender = Sender(uow, {"teams": h.teams.messenger}, clock, on_failure=engine.delivery_failed)
     h.engine.answer = engine.handle
-    r = Round(h, engine, sender, clock)
+    return Round(h, engine, sender, clock)
+
+
+async def test_a_whole_round_through_teams(db, connector, graph):
+    r = await start_round(db, connector, graph)
+    h, clock = r.h, r.clock
     for user in (ALICE, BOB):
         connector.members[f"29:{user}"] = {**account(user), "userPrincipalName": f"{user}@nhs.example"}
     try:

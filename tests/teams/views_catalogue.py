@@ -10,6 +10,7 @@ from conversations.views import (
     Context,
     DateField,
     Divider,
+    FileUpload,
     Form,
     Header,
     Home,
@@ -86,6 +87,17 @@ FORMS: dict[str, Form] = {
         ),
         submit_label="Join",
         state="cohort=7;v=1",
+    ),
+    "import_upload": Form(
+        form_id="import",
+        title="Import registrations",
+        fields=(
+            Note("Import registrations into **North 2025** from a survey export."),
+            FileUpload("file", "Survey export (CSV)", hint="One row per person, with a heading row."),
+            Checkbox("skip_invalid", "Import the valid rows even if some rows have problems"),
+        ),
+        submit_label="Import",
+        state="3",
     ),
     "task_answer": Form(
         form_id="task.respond",
