@@ -15,7 +15,7 @@ from conversations.markup import escape
 from conversations.model import Cohort, Coordinator, Response, Status
 from conversations.outbox import queue, to_user
 from conversations.refs import UserRef
-from conversations.views import Block, Context, Header, Message, Section
+from conversations.views import Block, Context, FileAttachment, Header, Message, Section
 
 COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.'&()\-]{1,79}$")
 
@@ -116,15 +116,24 @@ def export_csv(ctx: Ctx, cohort: Cohort) -> str:
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     people = ctx.uow.participants.in_cohort(cohort.id)
+    names = {p.id: p.display_name for p in people}
+    group_of: dict[int, int] = {}  # participant -> active match, in a handful of queries in all
+    members: dict[int, list[int]] = defaultdict(list)
+    for member in ctx.uow.matches.member_rows(m.id for m in ctx.uow.matches.active_in(cohort.id)):
+        group_of[member.participant_id] = member.match_id
+        members[member.match_id].append(member.participant_id)
+    tasks: dict[int, list[int]] = defaultdict(list)
+    for a in ctx.uow.assignments.for_matches(members):
+        tasks[a.match_id].append(a.id)
+    answered = Counter(
+        r.author_id for r in ctx.uow.responses.for_assignments(i for ids in tasks.values() for i in ids)
+    )
     for p in people:
-        match = ctx.uow.matches.active_for(p.id)
-        buddies = [m.display_name for m in ctx.uow.matches.members(match.id) if m.id != p.id] if match else []
-        assignments = ctx.uow.assignments.for_match(match.id) if match else []
-        responses = sum(
-            1 for a in assignments for r in ctx.uow.responses.for_assignment(a.id) if r.author_id == p.id
-        )
+        match_id = group_of.get(p.id) if p.id is not None else None
+        buddies = [names.get(b, "") for b in members.get(match_id, []) if b != p.id] if match_id else []
         row = [p.display_name, p.user_id, p.email, p.role, p.grade, p.specialty, p.employer, p.employer_type, p.region,
-               p.status, match.id if match else "", "; ".join(buddies), len(assignments), responses]  # fmt: skip
+               p.status, match_id or "", "; ".join(buddies), len(tasks.get(match_id, [])) if match_id else 0,
+               answered[p.id] if match_id else 0]  # fmt: skip
         writer.writerow([_safe_cell(c) for c in row])
     return out.getvalue()
 
@@ -135,16 +144,28 @@ def _safe_cell(value: object) -> object:
     return value
 
 
-def export_message(ctx: Ctx, cohort: Cohort) -> Message:
+def export_message(ctx: Ctx, cohort: Cohort, send_files: bool) -> Message:
+    """The export as a CSV file where the platform can send one; otherwise its start, inline."""
     text = export_csv(ctx, cohort)
     rows = text.count("\n") - 1
+    name = escape(cohort.name)
+    if send_files:
+        stamp = ctx.now.strftime("%Y-%m-%d")
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", cohort.name).strip("-").lower() or "cohort"
+        return Message(
+            f"Export of {cohort.name}: {rows} people",
+            (Section(f"**{name}**: {rows} people. The CSV file is in our direct messages."),),
+            file=FileAttachment(
+                f"buddy-{slug}-{stamp}.csv", text, title=f"Buddy export: {cohort.name}, {stamp}"
+            ),
+        )
     body = escape(text) if len(text) < 2800 else escape(text[:2800]) + "\n…"
     return Message(
         f"Export of {cohort.name}: {rows} people",
         (
             Section(
-                f"**{escape(cohort.name)}**: {rows} people. For the full file run "
-                f'`buddybot export --cohort "{escape(cohort.name)}"`.'
+                f"**{name}**: {rows} people. This platform cannot take files from me, so here is the start; "
+                f'an operator can write the full file with `buddybot export --cohort "{name}"`.'
             ),
             Section(body),
         ),  # fmt: skip

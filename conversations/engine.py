@@ -241,7 +241,7 @@ class Engine:
                 )
             case "export":
                 ctx.audit(cohort, user, "export")
-                return coordination.export_message(ctx, cohort)
+                return coordination.export_message(ctx, cohort, ctx.caps(user.platform).send_files)
             case "digest":
                 return coordination.digest(ctx, user, cohort)
             case "status":

@@ -23,6 +23,7 @@ class Capabilities:
     # Without group DMs: a link that opens a chat with every buddy, ``{emails}`` and ``{topic}``
     # filled in (Teams: https://teams.microsoft.com/l/chat/0/0?users={emails}&topicName={topic}).
     group_link_template: str = ""
+    send_files: bool = False  # can send a file (an export) to a person
 
 
 class DeliveryError(Exception):

@@ -53,12 +53,23 @@ Block = Header | Section | Actions | Context | Divider
 
 
 @dataclass(frozen=True)
+class FileAttachment:
+    """A file that goes with a message, such as an export. Only platforms whose messenger says
+    ``Capabilities.send_files`` are given one; the adapter sends it to the person's DM."""
+
+    filename: str
+    content: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Message:
     """A post. ``text`` is the notification/fallback summary; ``blocks`` the body."""
 
     text: str
     blocks: tuple[Block, ...] = ()
     carries_user_text: bool = False  # renderers turn off link unfurling when set
+    file: FileAttachment | None = None
 
     @staticmethod
     def simple(text: str) -> Message:

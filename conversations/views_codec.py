@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.views import Actions, Block, Button, Context, Divider, Header, Message, Section
+from conversations.views import (
+    Actions,
+    Block,
+    Button,
+    Context,
+    Divider,
+    FileAttachment,
+    Header,
+    Message,
+    Section,
+)
 
 _BLOCK_TYPES: dict[str, type] = {
     "header": Header,
@@ -54,16 +64,27 @@ def block_from_dict(data: dict[str, Any]) -> Block:
 
 
 def message_to_dict(message: Message) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "text": message.text,
         "blocks": [block_to_dict(b) for b in message.blocks],
         "carries_user_text": message.carries_user_text,
     }
+    if message.file is not None:
+        data["file"] = {
+            "filename": message.file.filename,
+            "content": message.file.content,
+            "title": message.file.title,
+        }
+    return data
 
 
 def message_from_dict(data: dict[str, Any]) -> Message:
+    file = data.get("file")
     return Message(
         text=data["text"],
         blocks=tuple(block_from_dict(b) for b in data.get("blocks", [])),
         carries_user_text=bool(data.get("carries_user_text", False)),
+        file=FileAttachment(str(file["filename"]), str(file["content"]), str(file.get("title", "")))
+        if isinstance(file, dict)
+        else None,
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from itertools import combinations
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,10 +29,18 @@ from conversations.model import (
 from conversations.refs import UserRef
 from storage import statements, tables
 
+IN_CHUNK = 900  # ids per IN (...) list: under every database's limit on bound parameters
+
 
 class _Repo:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def _where_in(self, stmt: Select[Any], column: Any, ids: Iterable[int]) -> list[Any]:
+        """Rows of ``stmt`` whose ``column`` is one of ``ids``, fetched ``IN_CHUNK`` ids at a time."""
+        wanted = sorted(set(ids))
+        return [row for start in range(0, len(wanted), IN_CHUNK)
+                for row in self.session.scalars(stmt.where(column.in_(wanted[start : start + IN_CHUNK])))]  # fmt: skip
 
 
 class SqlCohorts(_Repo):
@@ -96,13 +105,7 @@ class SqlParticipants(_Repo):
 
     def many(self, ids: Iterable[int]) -> list[Participant]:
         wanted = list(ids)
-        if not wanted:
-            return []
-        found = {
-            p.id: p
-            for chunk in _chunks(wanted)
-            for p in self.session.scalars(select(Participant).where(tables.participants.c.id.in_(chunk)))
-        }
+        found = {p.id: p for p in self._where_in(select(Participant), tables.participants.c.id, wanted)}
         return [found[i] for i in wanted if i in found]
 
     def status_counts(self, cohort_id: int) -> dict[str, int]:
@@ -128,12 +131,7 @@ class SqlMatches(_Repo):
         return list(self.session.scalars(statements.match_members(), {"match_id": match_id}))
 
     def member_rows(self, match_ids: Iterable[int]) -> list[MatchMember]:
-        mm = tables.match_members.c
-        rows = [
-            row
-            for chunk in _chunks(list(match_ids))
-            for row in self.session.scalars(select(MatchMember).where(mm.match_id.in_(chunk)))
-        ]
+        rows = self._where_in(select(MatchMember), tables.match_members.c.match_id, match_ids)
         return sorted(rows, key=lambda row: row.id)
 
     def active_for(self, participant_id: int) -> Match | None:
@@ -144,12 +142,7 @@ class SqlMatches(_Repo):
         stmt = select(Match).where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE)
         if ids is None:
             return list(self.session.scalars(stmt.order_by(m.id)))
-        found = [
-            match
-            for chunk in _chunks(sorted(ids))
-            for match in self.session.scalars(stmt.where(m.id.in_(chunk)))
-        ]
-        return sorted(found, key=lambda match: match.id)
+        return sorted(self._where_in(stmt, m.id, ids), key=lambda match: match.id)
 
     def active_ids(self, cohort_id: int) -> list[int]:
         m = tables.matches.c
@@ -233,6 +226,10 @@ class SqlAssignments(_Repo):
             self.session.scalars(select(Assignment).where(a.match_id == match_id).order_by(a.sequence))
         )
 
+    def for_matches(self, match_ids: Iterable[int]) -> list[Assignment]:
+        rows = self._where_in(select(Assignment), tables.assignments.c.match_id, match_ids)
+        return sorted(rows, key=lambda row: (row.match_id, row.sequence))
+
     def latest(self, match_id: int) -> Assignment | None:
         return self.session.scalars(statements.latest_assignment(), {"match_id": match_id}).first()
 
@@ -241,8 +238,11 @@ class SqlAssignments(_Repo):
     ) -> list[Assignment]:
         if match_ids is None:
             return self._open_since(cohort_id, before, None)
+        wanted = sorted(set(match_ids))
         found = [
-            row for chunk in _chunks(sorted(match_ids)) for row in self._open_since(cohort_id, before, chunk)
+            row
+            for start in range(0, len(wanted), IN_CHUNK)
+            for row in self._open_since(cohort_id, before, wanted[start : start + IN_CHUNK])
         ]
         return sorted(found, key=lambda row: row.id)
 
@@ -282,12 +282,7 @@ class SqlResponses(_Repo):
         return list(self.session.scalars(statements.responses_to(), {"assignment_id": assignment_id}))
 
     def for_assignments(self, assignment_ids: Iterable[int]) -> list[Response]:
-        r = tables.responses.c
-        rows = [
-            row
-            for chunk in _chunks(list(assignment_ids))
-            for row in self.session.scalars(select(Response).where(r.assignment_id.in_(chunk)))
-        ]
+        rows = self._where_in(select(Response), tables.responses.c.assignment_id, assignment_ids)
         return sorted(rows, key=lambda row: row.id)
 
     def for_cohort(self, cohort_id: int) -> list[Response]:
@@ -315,12 +310,7 @@ class SqlNudges(_Repo):
         )
 
     def for_assignments(self, assignment_ids: Iterable[int]) -> list[Nudge]:
-        n = tables.nudges.c
-        rows = [
-            row
-            for chunk in _chunks(list(assignment_ids))
-            for row in self.session.scalars(select(Nudge).where(n.assignment_id.in_(chunk)))
-        ]
+        rows = self._where_in(select(Nudge), tables.nudges.c.assignment_id, assignment_ids)
         return sorted(rows, key=lambda row: row.id)
 
 
@@ -423,12 +413,6 @@ class SqlOutbox(_Repo):
     def by_status(self, status: str) -> list[OutboxItem]:
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
-
-
-def _chunks(ids: list[int], size: int = 900) -> Iterator[list[int]]:
-    """Long ``IN`` lists in pieces, under every database's limit on bound parameters."""
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def _identity(user: UserRef) -> dict[str, str]:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -46,7 +46,7 @@ from conversations.interactions import (
     ShowForm,
     ShowHome,
 )
-from conversations.views import Message
+from conversations.views import FileAttachment, Message
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,8 @@ class SlackInbound:
         message = _message_of(outcome)
         if message is not None:
             await ack(response_type="ephemeral", **render_message(message))
+            if message.file is not None:
+                self.background.spawn(self._send_file(body, client, message.file), "slack-file")
             return
         await ack()
         self._follow_up(outcome, body, client)
@@ -151,6 +153,8 @@ class SlackInbound:
         message = _message_of(outcome)
         if message is not None:
             self.background.spawn(self._reply(body, client, message), "slack-reply")
+            if message.file is not None:
+                self.background.spawn(self._send_file(body, client, message.file), "slack-file")
         elif isinstance(outcome, ShowForm):
             self.background.spawn(self._open_modal(body, client, outcome), "slack-views-open")
         elif isinstance(outcome, ShowHome):
@@ -191,6 +195,29 @@ class SlackInbound:
             await client.chat_postMessage(channel=_user_id(body), **rendered)
         except (SlackApiError, *TRANSPORT_ERRORS) as e:
             log.warning("could not answer %s: %s", _user_id(body), _describe(e))
+
+    async def _send_file(self, body: JSON, client: AsyncWebClient, file: FileAttachment) -> None:
+        """Upload ``file`` to the person's DM with the app (``files:write``)."""
+        user = _user_id(body)
+        try:
+            opened = await client.conversations_open(users=user)
+            await client.files_upload_v2(
+                channel=opened["channel"]["id"],
+                content=file.content,
+                filename=file.filename,
+                title=file.title or file.filename,
+            )
+        except (SlackApiError, SlackRequestError, *TRANSPORT_ERRORS) as e:
+            reason = _describe(e) if not isinstance(e, SlackRequestError) else "the upload failed"
+            log.warning("could not send %s to %s: %s", file.filename, user, reason)
+            hint = (
+                " Whoever installed Buddy may need to reinstall it (files:write)."
+                if "scope" in reason
+                else ""
+            )
+            await self._dm(
+                client, user, Message.simple(f"Sorry, I couldn't send you {file.filename} ({reason}).{hint}")
+            )
 
     # ---- modal submissions -----------------------------------------------------------------
 

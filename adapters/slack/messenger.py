@@ -31,7 +31,9 @@ def static_token(token: str) -> TokenProvider:
 
 
 class SlackMessenger:
-    capabilities = Capabilities(group_dm=True, home_tab=True, message_update=True, max_group_size=8)
+    capabilities = Capabilities(
+        group_dm=True, home_tab=True, message_update=True, max_group_size=8, send_files=True
+    )
 
     def __init__(self, client: AsyncWebClient, tokens: TokenProvider) -> None:
         self.client = client

@@ -32,6 +32,7 @@ BOT_SCOPES: tuple[str, ...] = (
     "users:read.email",
     "channels:read",
     "files:read",
+    "files:write",
 )
 
 VARIABLES = (

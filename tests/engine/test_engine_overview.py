@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from conversations.interactions import Reply
 from conversations.views import Actions
 from tests.engine.helpers import ADMIN, cohort, matched_pair, register
 
@@ -111,3 +112,42 @@ def test_being_installed_says_hello_and_what_buddy_does(chat):
     outcome = chat._do("U1", Installed(chat.actor("U1")))
     assert isinstance(outcome, Reply)
     assert "Hello! I'm Buddy" in chat.last("U1") and "`join [cohort]`" in chat.last("U1")
+
+
+def test_export_comes_as_a_csv_file_where_the_platform_can_send_files(db, clock):
+    from conversations.messenger import Capabilities
+    from tests.conftest import make_chat
+
+    chat = make_chat(db, clock, Capabilities(group_dm=True, send_files=True))
+    cohort(chat)
+    register(chat, "U1", "Asha Patel")
+    outcome = chat.say(ADMIN, "export")
+    assert isinstance(outcome, Reply) and outcome.message.file is not None
+    file = outcome.message.file
+    assert file.filename == f"buddy-test-cohort-{clock.now():%Y-%m-%d}.csv"
+    assert file.content.splitlines()[1].startswith("Asha Patel,U1,")
+    assert "1 people. The CSV file is in our direct messages" in chat.last(ADMIN)
+
+
+def test_without_files_the_export_shows_its_start_and_says_how_to_get_the_rest(chat):
+    cohort(chat)
+    register(chat, "U1", "Asha Patel")
+    outcome = chat.say(ADMIN, "export")
+    assert isinstance(outcome, Reply) and outcome.message.file is None
+    assert "Asha Patel,U1," in chat.last(ADMIN) and "buddybot export --cohort" in chat.last(ADMIN)
+
+
+def test_export_rows_show_each_persons_group_tasks_and_answers(chat):
+    from conversations.coordination import export_csv
+
+    matched_pair(chat)
+    register(chat, "U3", "Cara Jones")  # registered after matching: no group yet
+    chat.say(ADMIN, "task send")
+    chat.press_in_last("U1", "Respond")
+    chat.submit("U1", {"answer": "Dear Ben, a letter."})
+    text = chat.engine.run(lambda ctx: export_csv(ctx, ctx.uow.cohorts.get(1)))
+    rows = {r["user_id"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert (rows["U1"]["match_id"], rows["U1"]["buddies"], rows["U1"]["tasks_posted"], rows["U1"]["responses"]) == (
+        "1", "Ben Okafor", "1", "1")  # fmt: skip
+    assert (rows["U2"]["buddies"], rows["U2"]["responses"]) == ("Asha Patel", "0")
+    assert (rows["U3"]["match_id"], rows["U3"]["buddies"], rows["U3"]["tasks_posted"]) == ("", "", "0")

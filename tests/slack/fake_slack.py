@@ -63,6 +63,9 @@ class FakeSlack:
         self.homes: dict[str, JSON] = {}  # user id -> published home view
         self.files: dict[str, tuple[str, bytes]] = {}  # file id -> (name, content)
         self.files_readable = True  # False: the app lacks files:read, so downloads get the sign-in page
+        self.pending_uploads: dict[
+            str, tuple[str, int, bytes | None]
+        ] = {}  # file id -> (name, length, bytes)
         self._faults: dict[str, list[Fault]] = {}
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
@@ -77,6 +80,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{key}", self._respond)
         app.router.add_get("/files-pri/{team_file}/download/{name}", self._download)
+        app.router.add_post("/upload/v1/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -169,6 +173,45 @@ class FakeSlack:
         name, content = self.files[file_id]
         return web.Response(body=content, content_type="application/octet-stream",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of an external upload: the bytes, to the URL files.getUploadURLExternal gave."""
+        file_id = request.match_info["file_id"]
+        if file_id not in self.pending_uploads:
+            return web.Response(status=404, text="unknown upload")
+        name, length, _ = self.pending_uploads[file_id]
+        content = await request.read()
+        if len(content) != length:
+            return web.Response(status=400, text=f"expected {length} bytes, got {len(content)}")
+        self.pending_uploads[file_id] = (name, length, content)
+        return web.Response(text="OK - " + str(length))
+
+    def _m_files_getUploadURLExternal(self, args: JSON, team: str) -> JSON:
+        name = _required(args, "filename")
+        length = int(_required(args, "length"))
+        if length <= 0:
+            raise SlackError("invalid_arguments")
+        file_id = f"F{next(self._ids):08d}"
+        self.pending_uploads[file_id] = (name, length, None)
+        return {"upload_url": f"{self.base}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, args: JSON, team: str) -> JSON:
+        wanted = _json_arg(_required(args, "files"))
+        conv = self._conversation(_required(args, "channel_id")) if args.get("channel_id") else None
+        shared = []
+        for entry in wanted:
+            name, _, content = self.pending_uploads.get(entry.get("id"), ("", 0, None))
+            if content is None:
+                raise SlackError("file_not_found")
+            self.files[entry["id"]] = (name, content)
+            shared.append(
+                {"id": entry["id"], "name": name, "title": entry.get("title") or name, "size": len(content)}
+            )
+        if conv is not None:
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            conv.messages.append({"ts": ts, "text": args.get("initial_comment", ""), "blocks": [], "user": BOT_USER,
+                                  "files": shared})  # fmt: skip
+        return {"files": shared}
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]

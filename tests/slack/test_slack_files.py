@@ -1,6 +1,7 @@
-"""A coordinator imports a survey export from Slack: ``/buddy import`` opens a modal with a file
-field; the app fetches the file with its bot token inside the 3 s window and imports it, or says
-in the modal what is wrong (nothing is imported then)."""
+"""Files in Slack. A coordinator imports a survey export: ``/buddy import`` opens a modal with a
+file field; the app fetches the file with its bot token inside the 3 s window and imports it, or
+says in the modal what is wrong (nothing is imported then). ``/buddy export`` sends the CSV file
+to the coordinator's DM."""
 
 from __future__ import annotations
 
@@ -85,3 +86,34 @@ async def test_without_files_read_the_modal_says_so_and_the_engine_is_not_asked(
     sent = await r.slack.submit(view, {"file": [upload], "skip_invalid": False}, COORDINATOR)
     assert sent.json() == {"response_action": "errors", "errors": {"file": NOT_ALLOWED}}
     assert registered(r) == set()
+
+
+async def test_export_sends_the_csv_file_to_the_coordinators_dm(round_: Round, fake: FakeSlack) -> None:
+    r = round_
+    view = await import_form(r)
+    upload = fake.upload("survey.csv", "\n".join([HEADER, ASHA, BEN]).encode())
+    await r.slack.submit(view, {"file": [upload], "skip_invalid": False}, COORDINATOR)
+    await r.slack.settle()
+    reply = await r.say(COORDINATOR, "export")
+    assert reply and "2 people. The CSV file is in our direct messages" in str(reply["blocks"])
+    await r.slack.settle()
+    [done] = fake.calls_to("files.completeUploadExternal")
+    dm = done.args["channel_id"]
+    assert fake.conversations[dm].kind == "im" and COORDINATOR in fake.conversations[dm].members
+    [posted] = [m for m in fake.messages_in(dm) if m.get("files")]
+    name, content = fake.files[posted["files"][0]["id"]]
+    assert name.startswith("buddy-north-") and name.endswith(".csv")
+    lines = content.decode().splitlines()
+    assert lines[0].startswith("name,user_id,email,role") and len(lines) == 3
+
+
+async def test_when_the_file_cannot_be_sent_the_coordinator_is_told_why(
+    round_: Round, fake: FakeSlack
+) -> None:
+    r = round_
+    await r.say(COORDINATOR, "cohort create North")
+    fake.fail("files.completeUploadExternal", "missing_scope")
+    await r.say(COORDINATOR, "export")
+    await r.slack.settle()
+    [sorry] = [t for t in r.dm_texts(COORDINATOR) if t.startswith("Sorry, I couldn't send you")]
+    assert "(missing_scope)" in sorry and "files:write" in sorry
