@@ -19,6 +19,7 @@ from adapters.runner import EngineRunner, lane_threads
 from bot.bootstrap import Buddy, bootstrap
 from bot.settings import Settings, SettingsError
 from bot.worker import start_worker
+from conversations.context import Ctx
 from conversations.messenger import Messenger
 from storage.database import make_engine
 from storage.migrate import upgrade
@@ -64,7 +65,17 @@ def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Setti
     app = web.Application()
 
     async def health(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "role": role, "platforms": sorted(platforms.messengers)})
+        """For load balancers and monitoring: 503 when the database cannot be reached; otherwise the
+        outbox's backlog, and posts whose delivery a person has to settle (``held``) or that failed."""
+        about: dict[str, Any] = {"role": role, "platforms": sorted(platforms.messengers)}
+        try:
+            outbox = await asyncio.to_thread(buddy.engine.run, _outbox_figures)
+        except Exception as error:  # the reason may name the database's address: log it, don't serve it
+            log.warning("health check: database unreachable: %s", type(error).__name__)
+            return web.json_response(
+                {"status": "unavailable", **about, "reason": "database unreachable"}, status=503
+            )
+        return web.json_response({"status": "ok", **about, "outbox": outbox})
 
     app.router.add_get("/healthz", health)
 
@@ -95,6 +106,10 @@ def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Setti
     if role in ("all", "worker"):
         start_worker(app, buddy, settings)  # the sender, and the scheduler when elected
     return app
+
+
+def _outbox_figures(ctx: Ctx) -> dict[str, int]:
+    return {status: ctx.uow.outbox.count(status) for status in ("pending", "held", "failed")}
 
 
 def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Buddy, web.Application]:

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.exc import OperationalError
 
 from bot.leader import LeadershipRefused
 from bot.serve import prepare
@@ -49,7 +50,8 @@ async def test_one_server_answers_slack_and_teams_and_reports_health(servers):
     _buddy, app = prepare(settings, "all", env)
     async with TestClient(TestServer(app)) as client:
         health = await client.get("/healthz")
-        assert (await health.json()) == {"status": "ok", "role": "all", "platforms": ["slack", "teams"]}
+        assert (await health.json()) == {"status": "ok", "role": "all", "platforms": ["slack", "teams"],
+                                         "outbox": {"pending": 0, "held": 0, "failed": 0}}  # fmt: skip
 
         body = urlencode({"command": "/buddy", "text": "help", "team_id": TEAM, "user_id": "U0AAA",
                           "user_name": "asha", "channel_id": "D1", "response_url": slack.response_url(),
@@ -90,3 +92,20 @@ def test_missing_or_contradictory_settings_name_the_setting(tmp_path):
         prepare(settings, "all", {})
     with pytest.raises(SettingsError, match="SLACK_SIGNING_SECRET"):
         prepare(settings, "all", {"SLACK_BOT_TOKEN": "xoxb-1"})
+
+
+async def test_health_is_503_when_the_database_cannot_be_reached(servers, caplog):
+    settings, env, _slack, _connector = servers
+    buddy, app = prepare(settings, "web", env)
+
+    def unreachable():  # type: ignore[no-untyped-def]
+        raise OperationalError("connect", {}, Exception(f"could not connect to {settings.database_url}"))
+
+    buddy.engine.uow_factory = unreachable
+    async with TestClient(TestServer(app)) as client:
+        health = await client.get("/healthz")
+        assert health.status == 503
+        body = await health.json()
+        assert body == {"status": "unavailable", "role": "web", "platforms": ["slack", "teams"],
+                        "reason": "database unreachable"}  # fmt: skip
+    assert settings.database_url not in str(body) and "OperationalError" in caplog.text
