@@ -206,3 +206,37 @@ async def test_each_attempt_is_exactly_one_request(harness, connector):
     with pytest.raises(DeliveryError):
         await harness.teams.messenger.update(ref, Message.simple("v2"))
     assert sum(c.method == "PUT" for c in connector.calls) == 4
+
+
+async def test_with_authentication_on_every_send_carries_the_bots_token(harness, db, connector, monkeypatch):
+    """The token request itself is MSAL's (to login.microsoftonline.com, out of reach here);
+    everything after it is ours: the credentials in use, and the header on every Connector call."""
+    from botframework.connector.auth import MicrosoftAppCredentials
+
+    asked: list[str] = []
+
+    def token(credentials, force_refresh: bool = False):  # type: ignore[no-untyped-def]
+        asked.append(credentials.microsoft_app_id)
+        return "bf-token-1"
+
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", token)
+    await harness.post(message(harness.service_url, "hello"))  # a reference, saved while auth was off
+    secured = await start_harness(
+        db, connector, TeamsSettings(app_id="app-123", app_password="s3cret", service_url=connector.url)
+    )
+    try:
+        conversation = await secured.teams.messenger.open_dm(ALICE)
+        await secured.teams.messenger.post(conversation, Message.simple("Your task is ready"))
+    finally:
+        await secured.server.close()
+    [post] = connector.sent()
+    assert post.headers["Authorization"] == "Bearer bf-token-1"
+    assert asked and set(asked) == {"app-123"}
+
+
+async def test_in_development_mode_sends_carry_no_token(harness, connector):
+    await harness.post(message(harness.service_url, "hello"))
+    conversation = await harness.teams.messenger.open_dm(ALICE)
+    await harness.teams.messenger.post(conversation, Message.simple("hi"))
+    [post] = connector.sent()
+    assert "Authorization" not in post.headers
