@@ -42,7 +42,11 @@ class Worker:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
-        self.buddy.engine.on_queued = lambda: loop.call_soon_threadsafe(wake.set)
+
+        def woken() -> None:
+            loop.call_soon_threadsafe(wake.set)
+
+        self.buddy.engine.on_queued = woken
         self.tasks.append(asyncio.create_task(drain_forever(self.buddy.sender, wake, self.idle_seconds)))
         self.elector = Elector(self.leadership, self._elected, self._deposed, poll=self.poll)
         self.tasks.append(asyncio.create_task(self.elector.run()))

@@ -44,7 +44,10 @@ def delivery_failed(ctx: Ctx, item: OutboxItem, error: DeliveryError) -> None:
             text = (f"I can't tell whether a message reached {names}: I was interrupted while sending it and "
                     "the platform doesn't let me check. I won't send it again unless you say so, so nobody "
                     "gets it twice. Please check with them, then tell me.")  # fmt: skip
-            buttons = (Button("It arrived", ARRIVED, str(item.id)), Button("Send it again", RESEND, str(item.id)))
+            buttons = (
+                Button("It arrived", ARRIVED, str(item.id)),
+                Button("Send it again", RESEND, str(item.id)),
+            )
             message = Message(text, (Section(text), Actions(buttons)))
         else:
             text = (f"I couldn't deliver a message to {names} ({escape(error.code)}). "
@@ -70,7 +73,9 @@ def settle(ctx: Ctx, user: UserRef | None, value: str, resend: bool) -> Message:
     names = ", ".join(escape(p.display_name) for p in people) or "its recipients"
     if item.status != "held":
         done = {"sent": "it has been sent", "pending": "it is waiting to be sent again"}
-        return Message.simple(f"That message to {names} is already settled: {done.get(item.status, item.status)}.")
+        return Message.simple(
+            f"That message to {names} is already settled: {done.get(item.status, item.status)}."
+        )
     if resend:
         ctx.uow.outbox.requeue(item, ctx.now)
         text = f"I'll send that message to {names} again now."

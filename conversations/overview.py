@@ -31,7 +31,9 @@ def participant_blocks(ctx: Ctx, p: Participant) -> list[Block]:
             blocks.append(
                 Section(f"Current task: _{escape(task.title)}_, due {assignment.due_at:%a %-d %b} ({state}).")
             )
-            blocks.append(Actions((Button("Respond", "respond", str(assignment.id), style="primary", opens_form=True),)))
+            blocks.append(
+                Actions((Button("Respond", "respond", str(assignment.id), style="primary", opens_form=True),))
+            )
     elif p.status == "waiting":
         blocks.append(Section("You're on the waiting list: I'll introduce you as soon as someone fits."))
     return blocks

@@ -123,9 +123,7 @@ class SqlDedupe:
         await asyncio.to_thread(delete)
 
 
-def _insert_ignoring_conflict(
-    engine: sa.Engine, event_id: str, now: datetime
-) -> sa.ReturningInsert[tuple[str]] | None:
+def _insert_ignoring_conflict(engine: sa.Engine, event_id: str, now: datetime) -> sa.Executable | None:
     values = {"event_id": event_id, "seen_at": now}
     if engine.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert

@@ -45,12 +45,12 @@ async def fetch_uploads(client: AsyncWebClient, view: JSON) -> tuple[dict[str, s
         return {}, {}
     texts: dict[str, str] = {}
     errors: dict[str, str] = {}
-    own_session = getattr(client, "session", None) is None
-    session = aiohttp.ClientSession() if own_session else client.session
+    shared: aiohttp.ClientSession | None = getattr(client, "session", None)
+    session = shared or aiohttp.ClientSession()
     try:
         results = await asyncio.gather(*(_fetch(session, client.token or "", f) for _, f in found))
     finally:
-        if own_session:
+        if shared is None:
             await session.close()
     for (block_id, file), (text, error) in zip(found, results, strict=True):
         if error:

@@ -51,7 +51,7 @@ class TeamsApp:
         bot = BuddyTeamsBot(
             handle, self.references, self.deduper, pacer=self.pacer, after_handle=after_handle, runner=runner
         )
-        web_app.router.add_post(path, messages_handler(self.adapter, self.authentication, bot))  # type: ignore[arg-type]
+        web_app.router.add_post(path, messages_handler(self.adapter, self.authentication, bot))
         return bot
 
 

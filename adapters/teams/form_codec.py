@@ -95,7 +95,9 @@ def submitted_values(form: Form, data: Mapping[str, Any]) -> dict[str, FormValue
     """Typed values for the form's inputs from a dialog's submit data (missing inputs are empty)."""
     values: dict[str, FormValue] = {}
     for field in form.input_fields():
-        raw = data.get(field.id)  # type: ignore[union-attr]
+        if isinstance(field, Note):
+            continue
+        raw = data.get(field.id)
         text = "" if raw is None else str(raw)
         if isinstance(field, MultiSelect):
             values[field.id] = tuple(v for v in (p.strip() for p in text.split(",")) if v)

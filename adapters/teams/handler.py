@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,7 +58,7 @@ def _problem(status: int, message: str) -> web.Response:
 
 def messages_handler(
     adapter: CloudAdapter, authentication: BotFrameworkAuthentication, bot: BuddyTeamsBot
-) -> web.RequestHandler:
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def messages(request: web.Request) -> web.StreamResponse:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return _problem(415, "expected application/json")

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 
 RGBA = tuple[int, int, int, int]
 
 
-def png(width: int, height: int, pixel: callable) -> bytes:  # type: ignore[valid-type]
+def png(width: int, height: int, pixel: Callable[[int, int], bytes | tuple[int, ...]]) -> bytes:
     """Encode an RGBA image; ``pixel(x, y)`` gives each pixel's colour."""
     rows = bytearray()
     for y in range(height):
