@@ -4,15 +4,17 @@ is saved, and a mistake names the setting and says what it accepts."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 
 from conversations.context import Ctx, Refusal
 from conversations.markup import escape
 from conversations.matching import Weights
-from conversations.model import Cohort
+from conversations.model import Cohort, Status
+from conversations.outbox import queue, to_user
 from conversations.refs import UserRef
-from conversations.views import Message, Section
+from conversations.views import Actions, Button, Message, Section
 
 THRESHOLDS = ("nudge_pair_days", "nudge_individual_days", "alert_coordinator_days")
 WEIGHTS = tuple(f.name for f in fields(Weights))
@@ -135,6 +137,37 @@ def add_event(ctx: Ctx, actor: UserRef, cohort: Cohort, args: Sequence[str]) -> 
     }
     ctx.audit(cohort, actor, "event_add", title=event["title"])
     return Message.simple(f"Added **{escape(event['title'])}** ({escape(event['when'])}).")
+
+
+ANNOUNCED_TO = (Status.REGISTERED, Status.WAITING, Status.MATCHED)  # not paused or left
+
+
+def announce_event(ctx: Ctx, actor: UserRef, cohort: Cohort, args: Sequence[str]) -> Message:
+    """Tell every member who is taking part about event N, in their DM with Buddy, once each."""
+    events = list((cohort.settings or {}).get("events", []))
+    if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= len(events):
+        raise Refusal(f"Say which event by its number in `community`, from 1 to {len(events)}." if events
+                      else "There are no events to announce: add one with `event add`.")  # fmt: skip
+    event = events[int(args[0]) - 1]
+    text = (f"📅 **{escape(event['title'])}**, {escape(event['when'])}"
+            + (f": {escape(event['description'])}" if event.get("description") else "")
+            + f"\nFrom the coordinators of {escape(cohort.name)}.")  # fmt: skip
+    message = Message(
+        f"Event: {event['title']}, {event['when']}",
+        (Section(text), Actions((Button("Community channels and events", "community", ""),))),
+    )
+    key = "event:" + hashlib.sha256(f"{cohort.id}|{event['title']}|{event['when']}".encode()).hexdigest()[:16]
+    told = sum(
+        queue(ctx.uow, f"{key}:{p.id}", to_user(p.ref), message, ctx.now)
+        for p in ctx.uow.participants.in_cohort(cohort.id, ANNOUNCED_TO)
+        if not p.unreachable
+    )
+    ctx.audit(cohort, actor, "event_announce", title=event["title"], told=told)
+    if not told:
+        return Message.simple(f"Everyone taking part has already heard about **{escape(event['title'])}**.")
+    return Message.simple(
+        f"Announced **{escape(event['title'])}** to {told} people. Paused and departed members are not told."
+    )
 
 
 def remove_event(ctx: Ctx, actor: UserRef, cohort: Cohort, args: Sequence[str]) -> Message:

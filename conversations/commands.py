@@ -49,6 +49,7 @@ SPECS: tuple[CommandSpec, ...] = (
     CommandSpec(("community", "remove"), "community remove NAME", "unlist a community channel", True),
     CommandSpec(("event", "add"), 'event add "title" "when" "description"', "announce an event", True),
     CommandSpec(("event", "remove"), "event remove N", "remove event N", True),
+    CommandSpec(("event", "announce"), "event announce N", "tell every member about event N", True),
     CommandSpec(("match", "preview"), "match preview", "propose groups and show why", True),
     CommandSpec(("match", "swap"), "match swap @a @b", "swap two people between proposed groups", True),
     CommandSpec(("match", "lock"), "match lock N", "keep proposed group N as it is", True),

@@ -206,6 +206,8 @@ class Engine:
                 return cohort_settings.add_event(ctx, user, cohort, args)
             case "event remove":
                 return cohort_settings.remove_event(ctx, user, cohort, args)
+            case "event announce":
+                return cohort_settings.announce_event(ctx, user, cohort, args)
             case "match preview":
                 return matchmaking.preview(ctx, cohort, user.key)
             case "match swap":
