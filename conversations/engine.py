@@ -55,7 +55,9 @@ T = TypeVar("T")
 RECONCILE_SLICE = 250  # groups per transaction in scheduled work
 MEMBER_LANE = "member"
 COORDINATOR_LANE = "coordinator"
-COORDINATOR_BUTTONS = frozenset({"match_confirm", "match_preview", "rematch", *failures.SETTLE_ACTIONS})
+COORDINATOR_BUTTONS = frozenset(
+    {"match_confirm", "match_preview", "rematch", "cohort_import", "cohort_export", *failures.SETTLE_ACTIONS}
+)
 
 
 class Engine:
@@ -242,8 +244,7 @@ class Engine:
                     f"{report.coordinator} alerts to coordinators."
                 )
             case "export":
-                ctx.audit(cohort, user, "export")
-                return coordination.export_message(ctx, cohort, ctx.caps(user.platform).send_files)
+                return self._export(ctx, user, cohort)
             case "digest":
                 return coordination.digest(ctx, user, cohort)
             case "status":
@@ -298,17 +299,26 @@ class Engine:
             proposal_cohort = self._cohort_of_proposal(ctx, value)
             cohort = ctx.cohort_for_coordinator(user, proposal_cohort.name)
             return Reply(matchmaking.confirm(ctx, cohort, user, int(value)))
-        if action_id == "match_preview":
+        if action_id in ("match_preview", "cohort_import", "cohort_export"):
             found = ctx.uow.cohorts.get(int(value)) if value.isdigit() else None
             if found is None:
                 raise Refusal("That cohort no longer exists.")
             cohort = ctx.cohort_for_coordinator(user, found.name)
+            if action_id == "cohort_import":
+                return csv_import.start(cohort)
+            if action_id == "cohort_export":
+                return Reply(self._export(ctx, user, cohort))
             return Reply(matchmaking.preview(ctx, cohort, user.key))
         if action_id == "rematch":
             return Reply(self._coordinator_rematch(ctx, user, value))
         if action_id in failures.SETTLE_ACTIONS:
             return Reply(failures.settle(ctx, user, value, resend=action_id == failures.RESEND))
         return NoReply()
+
+    @staticmethod
+    def _export(ctx: Ctx, user: UserRef, cohort: Cohort) -> Message:
+        ctx.audit(cohort, user, "export")
+        return coordination.export_message(ctx, cohort, ctx.caps(user.platform).send_files)
 
     def _cohort_of_proposal(self, ctx: Ctx, value: str) -> Cohort:
         for cohort in ctx.uow.cohorts.all():

@@ -47,7 +47,10 @@ def status_message(ctx: Ctx, user: UserRef) -> Message:
         blocks.append(Section("You're not in a buddy scheme yet: use `join` to sign up."))
     for cohort in coordinated:
         blocks += [Divider(), Header(f"{cohort.name} (you coordinate)"[:150]),
-                   Section("", fields=tuple(figures(ctx, cohort)))]  # fmt: skip
+                   Section("", fields=tuple(figures(ctx, cohort))),
+                   Actions((Button("Import registrations", "cohort_import", str(cohort.id), opens_form=True),
+                            Button("Match preview", "match_preview", str(cohort.id)),
+                            Button("Export", "cohort_export", str(cohort.id))))]  # fmt: skip
     return Message("Your buddy scheme status", tuple(blocks))
 
 

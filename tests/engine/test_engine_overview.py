@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from conversations.interactions import Reply
+from conversations.interactions import Reply, ShowForm
 from conversations.views import Actions
 from tests.engine.helpers import ADMIN, cohort, matched_pair, register
 
@@ -151,3 +151,21 @@ def test_export_rows_show_each_persons_group_tasks_and_answers(chat):
         "1", "Ben Okafor", "1", "1")  # fmt: skip
     assert (rows["U2"]["buddies"], rows["U2"]["responses"]) == ("Asha Patel", "0")
     assert (rows["U3"]["match_id"], rows["U3"]["buddies"], rows["U3"]["tasks_posted"]) == ("", "", "0")
+
+
+def test_a_coordinators_status_and_home_have_buttons_for_their_cohort(chat):
+    matched_pair(chat)
+    home = chat.open_home(ADMIN)
+    buttons = {b.label: b for block in home.blocks if isinstance(block, Actions) for b in block.buttons}
+    assert {"Import registrations", "Match preview", "Export"} <= set(buttons)
+    assert buttons["Import registrations"].opens_form
+    opened = chat.press(ADMIN, buttons["Import registrations"].action_id, buttons["Import registrations"].value)
+    assert isinstance(opened, ShowForm) and opened.form.form_id == "import"
+    exported = chat.press(ADMIN, "cohort_export", buttons["Export"].value)
+    assert isinstance(exported, Reply) and "2 people" in chat.last(ADMIN)
+    refused = chat.press("U1", "cohort_export", buttons["Export"].value)
+    assert isinstance(refused, Reply) and "coordinator" in chat.last("U1")
+    assert chat.press(ADMIN, "cohort_export", "999") and "no longer exists" in chat.last(ADMIN)
+    member_home = chat.open_home("U1")
+    labels = [b.label for block in member_home.blocks if isinstance(block, Actions) for b in block.buttons]
+    assert "Export" not in labels
