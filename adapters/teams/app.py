@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from adapters.runner import EngineRunner
 from adapters.teams.bot import BuddyTeamsBot
 from adapters.teams.dedupe import Deduper
+from adapters.teams.files import PendingFiles
 from adapters.teams.graph import GraphClient
 from adapters.teams.handler import make_authentication, messages_handler
 from adapters.teams.messenger import TeamsMessenger
@@ -36,6 +37,7 @@ class TeamsApp:
     deduper: Deduper
     pacer: Pacer
     messenger: TeamsMessenger
+    files: PendingFiles
 
     def add_routes(
         self,
@@ -48,9 +50,8 @@ class TeamsApp:
     ) -> BuddyTeamsBot:
         """Serve Teams at ``path``; ``handle`` is ``Engine.handle``, run off the event loop by
         ``runner`` (by default one thread for all calls)."""
-        bot = BuddyTeamsBot(
-            handle, self.references, self.deduper, pacer=self.pacer, after_handle=after_handle, runner=runner
-        )
+        bot = BuddyTeamsBot(handle, self.references, self.deduper, pacer=self.pacer, after_handle=after_handle,
+                            runner=runner, files=self.files)  # fmt: skip
         web_app.router.add_post(path, messages_handler(self.adapter, self.authentication, bot))
         return bot
 
@@ -89,4 +90,6 @@ def build_teams(
         rng=rng,
     )
     deduper = Deduper(db, settings.dedupe_ttl_seconds)
-    return TeamsApp(settings, adapter, authentication, references, deduper, pacer, messenger)
+    return TeamsApp(
+        settings, adapter, authentication, references, deduper, pacer, messenger, PendingFiles(db)
+    )

@@ -14,10 +14,12 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
+import aiohttp
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
 from botbuilder.schema.teams import (
+    FileConsentCardResponse,
     TaskModuleContinueResponse,
     TaskModuleMessageResponse,
     TaskModuleRequest,
@@ -28,6 +30,8 @@ from botbuilder.schema.teams import (
 from adapters.runner import EngineRunner
 from adapters.teams.activities import actor_of, conversation_of, interactions_of, user_id_of
 from adapters.teams.dedupe import Deduper, activity_key
+from adapters.teams.files import PendingFiles, consent_card, info_card
+from adapters.teams.files import upload as upload_file
 from adapters.teams.form_codec import decode_form, submitted_values
 from adapters.teams.messenger import mentioned_ids, message_activity
 from adapters.teams.references import ReferenceStore, TeamsUser, reference_from_activity, tenant_of
@@ -54,10 +58,11 @@ from conversations.interactions import (
     ShowForm,
     ShowHome,
 )
-from conversations.views import Form, Message
+from conversations.views import FileAttachment, Form, Message
 
 log = logging.getLogger(__name__)
 
+NOT_HERE = "Files can only come to our 1:1 chat: send me the same command there."
 REPLAY_KEY = "buddy.replayed_invoke"
 RAW_ACTIVITY_KEY = "buddy.raw_activity"  # the activity JSON as received: botbuilder's models drop
 # fields it does not know (mention entities' ``mentioned``, ``conversation.tenantId``)
@@ -78,9 +83,11 @@ class BuddyTeamsBot(TeamsActivityHandler):
         pacer: Pacer | None = None,
         after_handle: Callable[[], Awaitable[None] | None] | None = None,
         runner: EngineRunner | None = None,
+        files: PendingFiles | None = None,
     ) -> None:
         super().__init__()
         self.handle = handle
+        self.files = files  # files offered to people (exports), until they accept them
         self.runner = runner or EngineRunner(handle)  # the engine runs off the event loop
         self.references = references
         self.deduper = deduper
@@ -190,6 +197,60 @@ class BuddyTeamsBot(TeamsActivityHandler):
         tenant = tenant_of(raw_activity(turn_context))
         names = await asyncio.to_thread(self.references.display_names, tenant, mentioned_ids(message))
         await self._send(turn_context, message_activity(message, names))
+        if message.file is not None:
+            await self._offer_file(turn_context, message.file)
+
+    # ---- files: offered with a consent card, uploaded once the person accepts ----------------
+
+    async def _offer_file(self, turn_context: TurnContext, file: FileAttachment) -> None:
+        data = raw_activity(turn_context)
+        personal = (data.get("conversation") or {}).get("conversationType", "personal") == "personal"
+        person = (data.get("from") or {}).get("aadObjectId")
+        if self.files is None or not personal or not person:
+            await self._send(turn_context, message_activity(Message.simple(NOT_HERE)))
+            return
+        file_id = await asyncio.to_thread(self.files.offer, tenant_of(data), person, file)
+        card = consent_card(file, file_id)
+        attachment = Attachment(content_type=card["contentType"], name=card["name"], content=card["content"])
+        await self._send(turn_context, Activity(type=ActivityTypes.message, attachments=[attachment]))
+
+    async def _taken(
+        self, turn_context: TurnContext, response: FileConsentCardResponse
+    ) -> FileAttachment | None:
+        data = raw_activity(turn_context)
+        person = (data.get("from") or {}).get("aadObjectId")
+        file_id = (response.context or {}).get("buddy_file") if isinstance(response.context, dict) else None
+        if self.files is None or not person or not isinstance(file_id, str):
+            return None
+        return await asyncio.to_thread(self.files.take, file_id, tenant_of(data), person)
+
+    async def on_teams_file_consent_accept(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        file = await self._taken(turn_context, file_consent_card_response)
+        info = file_consent_card_response.upload_info
+        if file is None or info is None or not info.upload_url:
+            await self._reply(turn_context, Message.simple("That file is no longer waiting: ask me again."))
+            return
+        try:
+            await upload_file(info.upload_url, file)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("upload of %s failed: %s", file.filename, type(error).__name__)
+            await self._reply(
+                turn_context,
+                Message.simple(f"Sorry, I couldn't upload {file.filename}. Please ask me again."),
+            )
+            return
+        card = info_card(info)
+        attachment = Attachment(content_type=card["contentType"], content_url=card["contentUrl"], name=card["name"],
+                                content=card["content"])  # fmt: skip
+        await self._send(turn_context, Activity(type=ActivityTypes.message, attachments=[attachment]))
+
+    async def on_teams_file_consent_decline(
+        self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse
+    ) -> None:
+        if await self._taken(turn_context, file_consent_card_response) is not None:
+            await self._reply(turn_context, Message.simple("All right, I haven't sent it."))
 
     async def _reply_card(self, turn_context: TurnContext, card: dict[str, Any], summary: str) -> None:
         activity = Activity(

@@ -45,9 +45,13 @@ PLATFORM = "teams"
 
 
 def capabilities_for(settings: TeamsSettings) -> Capabilities:
-    """Group chats only with Graph; no home tab; cards can be updated."""
+    """Group chats only with Graph; no home tab; cards can be updated; files after consent."""
     return Capabilities(
-        group_dm=settings.graph is not None, home_tab=False, message_update=True, max_group_size=8
+        group_dm=settings.graph is not None,
+        home_tab=False,
+        message_update=True,
+        max_group_size=8,
+        send_files=True,
     )
 
 

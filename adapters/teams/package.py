@@ -98,7 +98,7 @@ def manifest(
                 "botId": app_id,
                 "scopes": ["personal", "groupChat", "team"],
                 "isNotificationOnly": False,
-                "supportsFiles": False,
+                "supportsFiles": True,  # exports, sent after the person accepts a file consent card
                 "commandLists": [
                     {"scopes": ["personal"], "commands": commands(PERSONAL_COMMANDS)},
                     {"scopes": ["groupChat", "team"], "commands": commands(GROUP_COMMANDS)},

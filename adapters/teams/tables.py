@@ -45,6 +45,18 @@ seen_activities = Table(
 )
 
 
+pending_files = Table(
+    "teams_pending_files",
+    metadata,
+    Column("file_id", String(36), primary_key=True),  # random; echoed back by the file consent card
+    Column("tenant_id", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),  # the AAD id of the only person who may accept it
+    Column("filename", String(255), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
 def upsert(engine: Engine, table: Table, values: dict[str, Any], keys: list[str], update: bool = True) -> Any:
     """INSERT .. ON CONFLICT (keys) DO UPDATE/NOTHING, on SQLite and PostgreSQL alike."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite

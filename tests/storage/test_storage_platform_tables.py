@@ -1,4 +1,4 @@
-"""Migration 0003 creates the platform adapters' tables exactly as the adapters define them."""
+"""Migrations 0003 and 0004 create the platform adapters' tables exactly as the adapters define them."""
 
 from __future__ import annotations
 

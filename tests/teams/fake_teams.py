@@ -52,11 +52,25 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        app.router.add_put("/onedrive/{name}", self._upload)
+        self.uploads: dict[str, tuple[bytes, dict[str, str]]] = {}  # name -> (bytes, headers)
         self.server = TestServer(app, host="127.0.0.1")
 
     @property
     def url(self) -> str:
         return str(self.server.make_url("/"))
+
+    def upload_url(self, name: str) -> str:
+        """Where Teams would let the bot put a file the person accepted (their OneDrive)."""
+        return str(self.server.make_url(f"/onedrive/{name}"))
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        data = await request.read()
+        total = len(data)
+        if request.headers.get("Content-Range") != f"bytes 0-{total - 1}/{total}":
+            return web.json_response({"error": "bad Content-Range"}, status=400)
+        self.uploads[request.match_info["name"]] = (data, dict(request.headers))
+        return web.json_response({"id": "onedrive-1", "name": request.match_info["name"]}, status=201)
 
     def fail_next(self, status: int, times: int = 1, code: str = "", **headers: str) -> None:
         self.failures.extend(Scripted(status, code, dict(headers)) for _ in range(times))

@@ -1,0 +1,84 @@
+"""Sending a file to a person in Teams: a bot may only do so after the person accepts a file
+consent card in their 1:1 chat. The file waits in ``teams_pending_files`` until they accept (Teams
+then gives an upload URL in their OneDrive), decline, or a day passes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from sqlalchemy import Engine, delete, insert, select
+
+from adapters.teams.tables import pending_files
+from conversations.views import FileAttachment
+
+CONSENT_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
+INFO_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.info"
+KEEP_FOR = timedelta(days=1)
+UPLOAD_SECONDS = 30
+
+
+class PendingFiles:
+    """Synchronous (SQLAlchemy Core): call from async code with ``asyncio.to_thread``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def offer(self, tenant_id: str, user_id: str, file: FileAttachment) -> str:
+        now = datetime.now(UTC)
+        file_id = str(uuid.uuid4())
+        with self.engine.begin() as conn:
+            conn.execute(delete(pending_files).where(pending_files.c.created_at < now - KEEP_FOR))
+            conn.execute(insert(pending_files).values(file_id=file_id, tenant_id=tenant_id, user_id=user_id,
+                                                      filename=file.filename, content=file.content, created_at=now))  # fmt: skip
+        return file_id
+
+    def take(self, file_id: str, tenant_id: str, user_id: str) -> FileAttachment | None:
+        """The file, if it is still waiting and was offered to this person; it stops waiting."""
+        p = pending_files.c
+        mine = (p.file_id == file_id) & (p.tenant_id == tenant_id) & (p.user_id == user_id)
+        with self.engine.begin() as conn:
+            row = conn.execute(select(p.filename, p.content).where(mine)).first()
+            if row is None:
+                return None
+            conn.execute(delete(pending_files).where(mine))
+        return FileAttachment(row.filename, row.content)
+
+
+def consent_card(file: FileAttachment, file_id: str) -> dict[str, Any]:
+    """The attachment that asks the person to accept the file."""
+    size = len(file.content.encode("utf-8"))
+    return {
+        "contentType": CONSENT_CONTENT_TYPE,
+        "name": file.filename,
+        "content": {
+            "description": file.title or file.filename,
+            "sizeInBytes": size,
+            "acceptContext": {"buddy_file": file_id},
+            "declineContext": {"buddy_file": file_id},
+        },
+    }
+
+
+def info_card(upload_info: Any) -> dict[str, Any]:
+    """The attachment that shows the uploaded file in the chat."""
+    return {
+        "contentType": INFO_CONTENT_TYPE,
+        "contentUrl": upload_info.content_url,
+        "name": upload_info.name,
+        "content": {"uniqueId": upload_info.unique_id, "fileType": upload_info.file_type},
+    }
+
+
+async def upload(upload_url: str, file: FileAttachment) -> None:
+    """Put the bytes in the place Teams gave (one range: the whole file). Raises on failure."""
+    data = file.content.encode("utf-8")
+    headers = {"Content-Length": str(len(data)), "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
+    timeout = aiohttp.ClientTimeout(total=UPLOAD_SECONDS)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        async with session.put(upload_url, data=data, headers=headers) as response:
+            if response.status not in (200, 201):
+                raise aiohttp.ClientResponseError(response.request_info, (), status=response.status)
