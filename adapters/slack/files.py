@@ -70,9 +70,9 @@ async def _fetch(session: aiohttp.ClientSession, token: str, file: JSON) -> tupl
     try:
         async with asyncio.timeout(FETCH_SECONDS):
             headers = {"Authorization": f"Bearer {token}"}
-            async with session.get(url, headers=headers, allow_redirects=False) as response:
-                # Without files:read Slack answers with its sign-in page (HTML) or a redirect to it.
-                if response.status in (301, 302, 303, 307, 401, 403) or "text/html" in response.content_type:
+            async with session.get(url, headers=headers) as response:
+                # Without files:read Slack answers with (a redirect to) its sign-in page: HTML.
+                if response.status in (401, 403) or "text/html" in response.content_type:
                     log.warning("file %s: Slack refused the download (%s)", file.get("id"), response.status)
                     return "", NOT_ALLOWED
                 if response.status != 200:
