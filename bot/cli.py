@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     how.add_argument("--arrived", action="store_true", help="record it as delivered")
     how.add_argument("--resend", action="store_true", help="send it again")
 
+    forget = sub.add_parser("forget", help="erase a person's data on their request (UK GDPR)")
+    forget.add_argument("user_id", help="their Slack member ID or Teams (AAD) user id")
+    forget.add_argument("--platform", choices=["slack", "teams"], default="slack")
+    forget.add_argument("--workspace", required=True, help="Slack team id or Teams tenant id")
+    forget.add_argument("--yes", action="store_true", help="do it (without: show what would be erased)")
+
     serve = sub.add_parser("serve", help="run the web server, scheduler and sender")
     serve.add_argument("--role", choices=["all", "web", "worker"], default="all")
 
@@ -132,7 +138,34 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _cohort(buddy, args)
     if args.command == "outbox":
         return _outbox(buddy, args)
+    if args.command == "forget":
+        return _forget(buddy, args)
     raise AssertionError(args.command)
+
+
+def _forget(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from conversations import erasure
+    from conversations.refs import UserRef
+
+    user = UserRef(args.platform, args.workspace, args.user_id)
+    if not args.yes:
+        found = buddy.engine.run(
+            lambda ctx: [(p.display_name, p.cohort_id) for p in erasure.registrations(ctx, user)]
+        )
+        for name, cohort_id in found:
+            print(
+                f"would forget {name} (cohort {cohort_id}): profile, answers, queued messages; a group ends"
+            )
+        print("Nothing changed. Run again with --yes to erase.")
+        return 0
+    report = buddy.engine.run(lambda ctx: erasure.forget(ctx, user))
+    if args.platform == "teams":
+        from adapters.teams.references import ReferenceStore
+
+        ReferenceStore(buddy.db).forget_user(args.workspace, args.user_id)
+    print(report.summary(user))
+    print("Messages already delivered stay in people's Slack or Teams history; Buddy cannot delete those.")
+    return 0
 
 
 def _outbox(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 
-from adapters.teams.tables import conversation_references, upsert, users
+from adapters.teams.tables import conversation_references, pending_files, upsert, users
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,24 @@ class ReferenceStore:
         if row is None:
             return None
         return TeamsUser(row.tenant_id, row.user_id, row.bot_user_id, row.display_name, row.upn)
+
+    def forget_user(self, tenant_id: str, user_id: str) -> int:
+        """Drop what the adapter knows of a person (name, UPN, their 1:1 chat reference and any
+        file offered to them), on an erasure request; the number of rows removed."""
+        c = conversation_references.c
+        with self.engine.begin() as conn:
+            removed = conn.execute(
+                delete(users).where(users.c.tenant_id == tenant_id, users.c.user_id == user_id)
+            )
+            chats = conn.execute(
+                delete(conversation_references).where(c.tenant_id == tenant_id, c.user_id == user_id)
+            )
+            files = conn.execute(
+                delete(pending_files).where(
+                    pending_files.c.tenant_id == tenant_id, pending_files.c.user_id == user_id
+                )
+            )
+        return int(removed.rowcount or 0) + int(chats.rowcount or 0) + int(files.rowcount or 0)
 
     def display_names(self, tenant_id: str, user_ids: set[str]) -> dict[str, str]:
         if not user_ids:

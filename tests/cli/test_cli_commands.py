@@ -7,7 +7,9 @@ import pytest
 from bot.cli import main
 from storage.migrate import head
 
-HEADER = "Slack member ID,Full name,I am a,Profession,Grade,Speciality,Trust,Type of organisation,Region,Consent"
+HEADER = (
+    "Slack member ID,Full name,I am a,Profession,Grade,Speciality,Trust,Type of organisation,Region,Consent"
+)
 ROW = "U1,Asha Patel,Clinician,Doctor,CT2,Psychiatry,Northshire,Mental health trust,North West,Yes"
 BAD = "U2,Ben,Clinician,Doctor,,Psychiatry,Northshire,Mental health trust,Mars,Yes"
 
@@ -53,7 +55,11 @@ def test_import_reports_bad_rows_with_file_and_line_and_imports_nothing(workdir,
     assert "Imported: 0 new, 1 updated" in capsys.readouterr().out
     assert main(["export", "--cohort", "North"]) == 0
     exported = capsys.readouterr().out.splitlines()
-    assert exported[0].startswith("name,user_id,email,role") and len(exported) == 2 and "Asha Patel,U1" in exported[1]
+    assert (
+        exported[0].startswith("name,user_id,email,role")
+        and len(exported) == 2
+        and "Asha Patel,U1" in exported[1]
+    )
 
 
 def test_import_of_a_missing_file_or_cohort_is_a_clear_error(workdir, capsys):
@@ -119,3 +125,47 @@ def test_operators_list_and_settle_held_posts(workdir, capsys):
     assert capsys.readouterr().out == "0 held\n"
     assert main(["outbox", "settle", "4242", "--arrived"]) == 2
     assert "no longer in my outbox" in capsys.readouterr().err
+
+
+def test_an_operator_forgets_a_person_after_a_dry_run(workdir, capsys):
+    from adapters.teams.references import ReferenceStore, TeamsUser
+    from bot.bootstrap import bootstrap
+
+    assert (
+        main(
+            [
+                "cohort",
+                "create",
+                "North",
+                "--platform",
+                "teams",
+                "--workspace",
+                "tenant-1",
+                "--coordinator",
+                "c1",
+            ]
+        )
+        == 0
+    )
+    csv = workdir / "survey.csv"
+    csv.write_text("\n".join([HEADER, ROW.replace("U1,", "aad-1,")]) + "\n")
+    assert main(["import", str(csv), "--cohort", "North"]) == 0
+    buddy = bootstrap(f"sqlite:///{workdir / 'buddy.db'}", {})
+    references = ReferenceStore(buddy.db)
+    references.save_user(TeamsUser("tenant-1", "aad-1", "29:aad-1", "Asha Patel", "asha@nhs.net"))
+    capsys.readouterr()
+
+    assert main(["forget", "aad-1", "--platform", "teams", "--workspace", "tenant-1"]) == 0
+    out = capsys.readouterr().out
+    assert "would forget Asha Patel" in out and "Nothing changed" in out
+    assert references.user("tenant-1", "aad-1") is not None
+
+    assert main(["forget", "aad-1", "--platform", "teams", "--workspace", "tenant-1", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "Forgot aad-1 (teams) in 1 cohorts (North): profile cleared, 0 answers removed" in out
+    assert references.user("tenant-1", "aad-1") is None
+    assert main(["export", "--cohort", "North"]) == 0
+    exported = capsys.readouterr().out
+    assert "Asha" not in exported and "asha@" not in exported and "Former participant" in exported
+    assert main(["forget", "aad-1", "--platform", "teams", "--workspace", "tenant-1", "--yes"]) == 2
+    assert "Nobody with the teams id aad-1" in capsys.readouterr().err

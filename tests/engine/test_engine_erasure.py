@@ -1,0 +1,56 @@
+"""Forgetting a person on request: their profile, answers and queued messages go; their buddy is
+told as for a departure; what stays is counted, never named."""
+
+from __future__ import annotations
+
+from conversations import erasure
+from conversations.context import Refusal
+from conversations.outbox import queue, to_user
+from conversations.refs import UserRef
+from conversations.views import Message
+from tests.engine.helpers import ADMIN, matched_pair
+
+ASHA = UserRef("memory", "T1", "U1")
+
+
+def everyone(chat):  # type: ignore[no-untyped-def]
+    with chat.engine.uow_factory() as uow:
+        return {p.id: p for p in uow.participants.in_cohort(1)}
+
+
+def test_forgetting_a_person_clears_what_they_gave_and_wrote(chat):
+    matched_pair(chat)
+    chat.say(ADMIN, "task send")
+    chat.press_in_last("U1", "Respond")
+    chat.submit("U1", {"answer": "Dear Ben, my rota is a mess."})
+    chat.engine.run(lambda ctx: queue(ctx.uow, "later:U1", to_user(ASHA), Message.simple("Later"), ctx.now))
+
+    report = chat.engine.run(lambda ctx: erasure.forget(ctx, ASHA))
+    assert (report.cohorts, report.responses, report.cancelled) == (["Test Cohort"], 1, 1)
+    asha = everyone(chat)[1]
+    assert (asha.user_id, asha.display_name, asha.email, asha.employer, asha.region) == (
+        "forgotten-1", "Former participant", "", "", "")  # fmt: skip
+    assert asha.status == "left" and asha.unreachable and not asha.consent_data
+    with chat.engine.uow_factory() as uow:
+        assert [r.text for r in uow.responses.for_cohort(1)] == [erasure.REMOVED]
+        [cancelled] = [i for i in uow.outbox.by_status("failed") if i.key == "later:U1"]
+        assert "forgotten" in cancelled.error
+        [entry] = [a for a in uow.audit.for_cohort(1) if a.action == "forget"]
+        assert entry.detail == {"participant": 1} and "Asha" not in str(entry.detail)
+    chat.deliver()
+    assert "Later" not in chat.messenger.transcript("U1")
+    assert "your buddy has stepped away" in chat.transcript("U2")  # told as for a departure
+    assert everyone(chat)[2].status == "waiting"
+    chat.say("U1", "status")
+    assert "not in a buddy scheme yet" in chat.last("U1")  # they may join again, as someone new
+
+
+def test_forgetting_someone_unknown_changes_nothing_and_says_so(chat):
+    matched_pair(chat)
+    try:
+        chat.engine.run(lambda ctx: erasure.forget(ctx, UserRef("memory", "T1", "U404")))
+    except Refusal as refusal:
+        assert "Nobody with the memory id U404 in workspace T1" in str(refusal)
+    else:
+        raise AssertionError("expected a refusal")
+    assert {p.display_name for p in everyone(chat).values()} == {"Asha Patel", "Ben Okafor"}
