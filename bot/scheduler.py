@@ -9,7 +9,8 @@ Per cohort:
   reconciler decides whether this week is a posting week (fortnightly) or skipped.
 - ``cohort:<id>:tick``: every few minutes: the period's task if still missing (a crashed or
   coalesced run), reminders and inactivity nudges.
-And ``buddy:sync`` every minute follows cohorts created and cadences changed by any process.
+And ``buddy:sync`` every minute follows cohorts created and cadences changed by any process;
+``buddy:retention`` every six hours removes the content of posts sent over 30 days ago.
 
 Misfires: APScheduler's default grace of one second drops a run missed while the process was
 down. ``post`` jobs get a grace longer than a week and ``coalesce``, so however long the downtime,
@@ -37,7 +38,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from conversations import cadence
-from conversations.engine import Engine
+from conversations.engine import OUTBOX_RETENTION, Engine
 from storage.database import normalise_url
 from storage.tables import scheduler_jobs
 
@@ -48,6 +49,8 @@ TICK_GRACE = timedelta(hours=1)
 TICK_EVERY = timedelta(minutes=10)
 SYNC_EVERY = timedelta(minutes=1)
 SYNC_JOB = "buddy:sync"
+RETENTION_JOB = "buddy:retention"
+RETENTION_EVERY = timedelta(hours=6)
 
 # The engine and scheduler of this process, for the jobs (which get ids only). Set by
 # BuddyScheduler.start(); one scheduler per process, elected across processes (bot.leader).
@@ -78,6 +81,12 @@ def tick(cohort_id: int) -> None:
                  report.nudges)  # fmt: skip
     if report is not None:
         _log_failures(cohort_id, report)
+
+
+def retention() -> None:
+    scrubbed = _scheduler().engine.scrub_outbox()
+    if scrubbed:
+        log.info("outbox: removed the content of %d posts sent over %s ago", scrubbed, OUTBOX_RETENTION)
 
 
 def _log_failures(cohort_id: int, report: cadence.TickReport) -> None:
@@ -147,8 +156,11 @@ class BuddyScheduler:
         """Add, replace or remove jobs so there is one ``post`` and one ``tick`` per cohort."""
         cohorts = self.engine.run(lambda ctx: [(c.id, c.cadence_weekday, c.cadence_time, c.cadence_timezone)
                                                for c in ctx.uow.cohorts.all()])  # fmt: skip
-        wanted: dict[str, _Want] = {SYNC_JOB: _Want(sync_jobs, IntervalTrigger(seconds=SYNC_EVERY.total_seconds(),
-                                                                              timezone=UTC), (), TICK_GRACE)}  # fmt: skip
+        wanted: dict[str, _Want] = {
+            SYNC_JOB: _Want(sync_jobs, IntervalTrigger(seconds=SYNC_EVERY.total_seconds(), timezone=UTC), (), TICK_GRACE),
+            RETENTION_JOB: _Want(retention, IntervalTrigger(seconds=RETENTION_EVERY.total_seconds(), timezone=UTC), (),
+                                 TICK_GRACE),
+        }  # fmt: skip
         for cohort_id, weekday, at, zone in cohorts:
             hour, _, minute = at.partition(":")
             cron = CronTrigger(day_of_week=weekday % 7, hour=int(hour), minute=int(minute),

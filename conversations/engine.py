@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from typing import TypeVar
 
 from conversations import (
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RECONCILE_SLICE = 250  # groups per transaction in scheduled work
+OUTBOX_RETENTION = timedelta(days=30)  # sent posts keep their content this long (for support)
 MEMBER_LANE = "member"
 COORDINATOR_LANE = "coordinator"
 COORDINATOR_BUTTONS = frozenset(
@@ -377,6 +379,16 @@ class Engine:
         self.run(lambda ctx: failures.delivery_failed(ctx, item, error))
 
     # ---- scheduled and operator work -------------------------------------------------------
+
+    def scrub_outbox(self, older_than: timedelta = OUTBOX_RETENTION, batch: int = 1000) -> int:
+        """Remove the content of posts sent longer ago than ``older_than`` (letters quoted to a
+        partner, names), ``batch`` rows per transaction; how many were scrubbed."""
+        total = 0
+        while True:
+            scrubbed = self.run(lambda ctx: ctx.uow.outbox.scrub_sent(ctx.now - older_than, batch))
+            total += scrubbed
+            if scrubbed < batch:
+                return total
 
     def reconcile(
         self, cohort_id: int, *, post_only: bool = False, slice_size: int = RECONCILE_SLICE

@@ -109,6 +109,9 @@ class Audit(Protocol):
     def for_cohort(self, cohort_id: int) -> list[AuditEntry]: ...
 
 
+SCRUBBED = {"text": "[content removed: older than the retention period]", "blocks": []}
+
+
 class Outbox(Protocol):
     queued: int  # items this unit of work added (the sender is woken only when there are some)
 
@@ -119,6 +122,11 @@ class Outbox(Protocol):
     def get(self, item_id: int) -> OutboxItem | None: ...
     def requeue(self, item: OutboxItem, now: datetime) -> None:
         """Send ``item`` again from ``now`` as if newly queued (it counts in ``queued``)."""
+        ...
+
+    def scrub_sent(self, before: datetime, limit: int) -> int:
+        """Replace the content of up to ``limit`` messages sent before ``before`` with
+        ``SCRUBBED`` (the key and status stay, so nothing is sent twice); how many were scrubbed."""
         ...
 
     def claim(self, now: datetime, limit: int, owner: str = "") -> list[OutboxItem]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from conversations.model import (
     TaskDefinition,
 )
 from conversations.refs import UserRef
+from conversations.store import SCRUBBED
 from storage import statements, tables
 
 IN_CHUNK = 900  # ids per IN (...) list: under every database's limit on bound parameters
@@ -350,6 +352,19 @@ class SqlOutbox(_Repo):
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)
+
+    def scrub_sent(self, before: datetime, limit: int) -> int:
+        o = tables.outbox.c
+        scrubbed_text = json.dumps(SCRUBBED)  # how the JSON column stores it, on both databases
+        due = (
+            select(o.id)
+            .where(o.status == "sent", o.sent_at < before, cast(o.message, Text) != scrubbed_text)
+            .order_by(o.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = self.session.execute(update(tables.outbox).where(o.id.in_(due)).values(message=SCRUBBED))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def requeue(self, item: OutboxItem, now: datetime) -> None:
         item.status, item.not_before, item.error, item.attempts = "pending", now, "", 0

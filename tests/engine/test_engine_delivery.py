@@ -169,3 +169,14 @@ def test_only_a_coordinator_of_its_recipients_can_settle_a_held_post(chat, clock
     assert "no longer in my outbox" in chat.last_reply(ADMIN)
     assert [i.key for i in outbox(chat, "held")] == ["k-maybe"]
     assert "maybe" not in chat.messenger.transcript("U1")
+
+
+def test_sent_posts_are_scrubbed_after_thirty_days_in_batches(chat, clock):
+    from conversations.store import SCRUBBED
+
+    matched_pair(chat)  # the introduction is sent now
+    assert chat.engine.scrub_outbox() == 0
+    clock.advance(days=31)
+    sent = len(outbox(chat, "sent"))
+    assert sent >= 1 and chat.engine.scrub_outbox(batch=1) == sent
+    assert all(i.message == SCRUBBED for i in outbox(chat, "sent"))

@@ -19,6 +19,7 @@ from conversations.model import (
     Response,
 )
 from conversations.refs import UserRef
+from conversations.store import SCRUBBED
 from storage.database import make_engine, normalise_url
 from storage.migrate import current, downgrade, head, upgrade
 from storage.migrations.filters import include_name
@@ -171,3 +172,27 @@ def test_database_urls_are_normalised_for_psycopg():
     assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_sent_posts_lose_their_content_after_the_retention_period_but_keep_their_key(uow):
+    def post(key: str, status: str, sent_at: datetime | None) -> OutboxItem:
+        return OutboxItem(key=key, recipient={"kind": "user"}, message={"text": f"Dear Ben, {key}"},
+                          created_at=NOW, status=status, sent_at=sent_at)  # fmt: skip
+
+    with uow() as u:
+        u.outbox.add(post("old-1", "sent", NOW - timedelta(days=40)))
+        u.outbox.add(post("old-2", "sent", NOW - timedelta(days=31)))
+        u.outbox.add(post("recent", "sent", NOW - timedelta(days=3)))
+        u.outbox.add(post("waiting", "pending", None))
+        u.commit()
+    with uow() as u:
+        assert u.outbox.scrub_sent(NOW - timedelta(days=30), limit=1) == 1  # a batch at a time
+        assert u.outbox.scrub_sent(NOW - timedelta(days=30), limit=10) == 1
+        assert u.outbox.scrub_sent(NOW - timedelta(days=30), limit=10) == 0  # nothing twice
+        u.commit()
+    with uow() as u:
+        sent = {i.key: i.message for i in u.outbox.by_status("sent")}
+        assert sent["old-1"] == sent["old-2"] == SCRUBBED
+        assert sent["recent"] == {"text": "Dear Ben, recent"}
+        assert [i.message for i in u.outbox.by_status("pending")] == [{"text": "Dear Ben, waiting"}]
+        assert u.outbox.add(post("old-1", "pending", None)) is False  # the key still guards against resending
