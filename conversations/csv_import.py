@@ -12,8 +12,10 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from conversations.commands import Command
+from conversations.commands import parse as parse_command
 from conversations.context import Ctx
-from conversations.interactions import CloseForm, FormErrors, Outcome, ShowForm
+from conversations.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.markup import escape
 from conversations.model import Cohort, Participant
 from conversations.profiles import Profile, apply, validate
@@ -235,3 +237,24 @@ def submit(ctx: Ctx, actor: UserRef, state: str, values: Mapping[str, object]) -
 
 
 OPERATOR = UserRef("cli", "local", "operator")
+
+
+def shared_file(ctx: Ctx, actor: UserRef, filename: str, text: str, caption: str) -> Outcome:
+    """A file sent in a chat: imported when it came with ``import`` (``import cohort=NAME
+    skip-invalid``) from a coordinator; otherwise they are told how. Nothing is imported by accident."""
+    command = parse_command(caption) if caption.strip() else None
+    if not isinstance(command, Command) or command.name != "import":
+        return Reply(Message.simple(
+            f"I only read files sent to import registrations: send {escape(filename)} again with the message "
+            "`import` (add `skip-invalid` to import the valid rows if some have problems)."))  # fmt: skip
+    cohort = ctx.cohort_for_coordinator(actor, command.options.get("cohort"))
+    skip = "skip-invalid" in (a.lower() for a in command.args)
+    report = run_import(ctx, cohort, text, skip, actor)
+    problems = "; ".join(escape(str(e).rstrip(".")) for e in report.errors[:SHOWN_ERRORS])
+    more = f" (and {len(report.errors) - SHOWN_ERRORS} more)" if len(report.errors) > SHOWN_ERRORS else ""
+    if not report.imported:
+        return Reply(Message.simple(
+            f"Nothing imported from {escape(filename)}: {problems}{more}. Fix the file and send it again, or send it "
+            "with `import skip-invalid` to import the valid rows."))  # fmt: skip
+    done = f"{report.summary()} Cohort **{escape(cohort.name)}**, from {escape(filename)}."
+    return Reply(Message.simple(done + (f"\nSkipped: {problems}{more}." if report.errors else "")))

@@ -31,6 +31,7 @@ from conversations.interactions import (
     Actor,
     ButtonPressed,
     CommandInvoked,
+    FileShared,
     FormErrors,
     FormSubmitted,
     HomeOpened,
@@ -112,7 +113,7 @@ class Engine:
                 return COORDINATOR_LANE
             case HomeOpened() if admin:
                 return COORDINATOR_LANE
-            case FormSubmitted(form_id=csv_import.FORM_ID):
+            case FormSubmitted(form_id=csv_import.FORM_ID) | FileShared():
                 return COORDINATOR_LANE
         return MEMBER_LANE
 
@@ -144,6 +145,8 @@ class Engine:
                 return ShowHome(overview.home(ctx, actor.ref))
             case MemberJoined(channel=channel):
                 return self._welcome(ctx, actor, channel.conversation_id)
+            case FileShared(filename=filename, text=text, caption=caption):
+                return csv_import.shared_file(ctx, actor.ref, filename, text, caption)
             case Installed():
                 intro = ("Hello! I'm Buddy: I pair clinicians with managers so each learns how the other side "
                          "works, with a short task each week. Here's what I can do:")  # fmt: skip

@@ -65,7 +65,21 @@ class Installed:
     conversation: ConversationRef | None = None
 
 
-Interaction = CommandInvoked | ButtonPressed | FormSubmitted | MemberJoined | HomeOpened | Installed
+@dataclass(frozen=True)
+class FileShared:
+    """A file sent to Buddy in a chat (Teams: attached in the 1:1 chat), already fetched by the
+    adapter; ``caption`` is the message it came with, as a command (``import``)."""
+
+    actor: Actor
+    filename: str
+    text: str
+    caption: str = ""
+    conversation: ConversationRef | None = None
+
+
+Interaction = (
+    CommandInvoked | ButtonPressed | FormSubmitted | MemberJoined | HomeOpened | Installed | FileShared
+)
 
 
 # ---- outcomes ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from conversations.interactions import (
     ButtonPressed,
     CloseForm,
     CommandInvoked,
+    FileShared,
     FormErrors,
     FormSubmitted,
     HomeOpened,
@@ -88,6 +89,10 @@ class Chat:
         if form is None:
             raise AssertionError(f"{user_id} has no form open")
         return self._do(user_id, FormSubmitted(self.actor(user_id), form.form_id, form.state, values))
+
+    def send_file(self, user_id: str, filename: str, text: str, caption: str = "") -> Outcome:
+        """Attach a file in the chat with Buddy, with ``caption`` as the message."""
+        return self._do(user_id, FileShared(self.actor(user_id), filename, text, caption))
 
     def join_channel(self, user_id: str, channel_id: str) -> Outcome:
         channel = ConversationRef(self.messenger.platform, self.workspace, channel_id)

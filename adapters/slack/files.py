@@ -14,18 +14,17 @@ from typing import Any
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.uploads import MAX_BYTES, TOO_BIG, decode_text
+
 log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 
-MAX_BYTES = 5 * 1024 * 1024  # a survey export of tens of thousands of people fits easily
 FETCH_SECONDS = 1.2  # of the 3 s Slack gives a submission; the engine needs the rest
 
-TOO_BIG = "That file is over 5 MB. Please split it and upload the parts one at a time."
 NOT_ALLOWED = ("Slack didn't let me read that file. Whoever installed Buddy may need to reinstall it so "
                "that it has the files:read permission.")  # fmt: skip
 UNREACHABLE = "I couldn't fetch that file from Slack just now. Please try again."
-NOT_TEXT = "That file isn't a text (CSV) file. Please export the survey as CSV and upload that."
 
 
 def uploads(view: JSON) -> list[tuple[str, JSON]]:
@@ -83,13 +82,4 @@ async def _fetch(session: aiohttp.ClientSession, token: str, file: JSON) -> tupl
         return "", UNREACHABLE
     if len(body) > MAX_BYTES:
         return "", TOO_BIG
-    return _decode(body)
-
-
-def _decode(body: bytes) -> tuple[str, str]:
-    if b"\x00" in body[:4096]:
-        return "", NOT_TEXT
-    try:
-        return body.decode("utf-8-sig"), ""
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace"), ""  # Excel's "CSV" on Windows
+    return decode_text(body)

@@ -28,9 +28,10 @@ from botbuilder.schema.teams import (
 )
 
 from adapters.runner import EngineRunner
-from adapters.teams.activities import actor_of, conversation_of, interactions_of, user_id_of
+from adapters.teams.activities import actor_of, command_text, conversation_of, interactions_of, user_id_of
 from adapters.teams.dedupe import Deduper, activity_key
-from adapters.teams.files import PendingFiles, consent_card, info_card
+from adapters.teams.files import PendingFiles, consent_card, info_card, shared_files
+from adapters.teams.files import fetch as fetch_file
 from adapters.teams.files import upload as upload_file
 from adapters.teams.form_codec import decode_form, submitted_values
 from adapters.teams.messenger import mentioned_ids, message_activity
@@ -49,6 +50,7 @@ from conversations.interactions import (
     ButtonPressed,
     CloseForm,
     EngineHandle,
+    FileShared,
     FormErrors,
     FormSubmitted,
     Interaction,
@@ -176,6 +178,17 @@ class BuddyTeamsBot(TeamsActivityHandler):
             found = self.references.user_by_bot_id(tenant, bot_user_id)
             return found.user_id if found else None
 
+        files = shared_files(data) if data.get("type") == "message" else []
+        if files:  # the message's text is the file's caption ("import")
+            caption = await asyncio.to_thread(command_text, data, resolve)
+            for name, url in files:
+                text, problem = await fetch_file(url)
+                if problem:
+                    await self._reply(turn_context, Message.simple(problem))
+                    continue
+                shared = FileShared(actor_of(data, known), name, text, caption, conversation_of(data))
+                await self._answer_in_chat(turn_context, await self._run(shared))
+            return
         interactions = await asyncio.to_thread(interactions_of, data, known, resolve)
         for interaction in interactions:
             outcome = await self._run(interaction)

@@ -1,6 +1,7 @@
-"""Sending a file to a person in Teams: a bot may only do so after the person accepts a file
+"""Files in Teams. Sending one to a person: a bot may only do so after the person accepts a file
 consent card in their 1:1 chat. The file waits in ``teams_pending_files`` until they accept (Teams
-then gives an upload URL in their OneDrive), decline, or a day passes.
+then gives an upload URL in their OneDrive), decline, or a day passes. Receiving one: a file
+attached in the 1:1 chat arrives with a short-lived download URL (``supportsFiles``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import aiohttp
 from sqlalchemy import Engine, delete, insert, select
 
 from adapters.teams.tables import pending_files
+from adapters.uploads import MAX_BYTES, decode_text
 from conversations.views import FileAttachment
 
+DOWNLOAD_CONTENT_TYPE = "application/vnd.microsoft.teams.file.download.info"  # a file sent to the bot
 CONSENT_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"
 INFO_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.info"
 KEEP_FOR = timedelta(days=1)
 UPLOAD_SECONDS = 30
+UNREACHABLE = "I couldn't fetch that file from Teams just now. Please send it again."
 
 
 class PendingFiles:
@@ -82,3 +86,27 @@ async def upload(upload_url: str, file: FileAttachment) -> None:
         async with session.put(upload_url, data=data, headers=headers) as response:
             if response.status not in (200, 201):
                 raise aiohttp.ClientResponseError(response.request_info, (), status=response.status)
+
+
+def shared_files(activity: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, download URL) of each file attached to a message."""
+    found = []
+    for attachment in activity.get("attachments") or []:
+        if (attachment or {}).get("contentType") == DOWNLOAD_CONTENT_TYPE:
+            url = (attachment.get("content") or {}).get("downloadUrl")
+            if isinstance(url, str) and url.startswith(("https://", "http://")):
+                found.append((str(attachment.get("name") or "file"), url))
+    return found
+
+
+async def fetch(url: str) -> tuple[str, str]:
+    """(text, "") or ("", why not) for a file's download URL (it needs no token)."""
+    timeout = aiohttp.ClientTimeout(total=UPLOAD_SECONDS)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
+            if response.status != 200:
+                return "", UNREACHABLE
+            body = await response.content.read(MAX_BYTES + 1)
+    except (TimeoutError, aiohttp.ClientError):
+        return "", UNREACHABLE
+    return decode_text(body)

@@ -192,7 +192,7 @@ def _input(field: Any, value: FormValue | None, error: str) -> dict[str, Any]:
         # Teams dialogs cannot take a file: the person pastes its text instead.
         element = {"type": "Input.Text", **common, "isMultiline": True,
                    "label": f"{field.label}: paste the file's contents",
-                   "placeholder": "Open the file in a text editor, copy everything and paste it here"}  # fmt: skip
+                   "placeholder": "Paste the text here, or attach the file in our 1:1 chat with the message: import"}  # fmt: skip
         if isinstance(value, str) and value:
             element["value"] = value
         return element

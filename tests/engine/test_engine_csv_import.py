@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.demo import demo_csv
 from conversations.csv_import import parse
-from conversations.interactions import CloseForm, FormErrors, FormSubmitted, Reply, ShowForm
+from conversations.interactions import CloseForm, FileShared, FormErrors, FormSubmitted, Reply, ShowForm
 from conversations.views import FileUpload
 from tests.engine.helpers import ADMIN, cohort
 
@@ -42,7 +42,16 @@ def test_bad_rows_are_reported_with_line_and_column_and_nothing_is_imported(chat
     bad_role = GOOD2.replace("General manager", "Wizard")
     no_consent = GOOD.replace("U1,", "U3,").replace(",Yes", ",No")
     duplicate = GOOD.replace("Asha Patel", "Asha Again")
-    text = "\n".join([HEADER, GOOD, bad_role, no_consent, duplicate, ",Nobody,,Clinician,Doctor,ST1,Surgery,A,acute,london,,yes"])
+    text = "\n".join(
+        [
+            HEADER,
+            GOOD,
+            bad_role,
+            no_consent,
+            duplicate,
+            ",Nobody,,Clinician,Doctor,ST1,Surgery,A,acute,london,,yes",
+        ]
+    )
     report = chat.engine.import_csv("Test Cohort", text)
     assert not report.imported and people(chat) == {}
     messages = [str(e) for e in report.errors]
@@ -117,7 +126,9 @@ def test_a_bad_upload_is_refused_in_the_form_with_each_problem_and_nothing_impor
     outcome = chat.submit(ADMIN, {"file": "\n".join([HEADER, GOOD, BAD]), "skip_invalid": False})
     assert isinstance(outcome, FormErrors)
     message = outcome.errors["file"]
-    assert message.startswith("Nothing imported: 1 row has problems: line 3: column “Grade”: Please give your grade")
+    assert message.startswith(
+        "Nothing imported: 1 row has problems: line 3: column “Grade”: Please give your grade"
+    )
     assert ".." not in message
     assert "“Mars” isn't a region I know" in message and "tick the box" in message
     assert people(chat) == {}
@@ -148,3 +159,26 @@ def test_only_coordinators_may_import_from_chat(chat):
 
 def forged_submission(chat, form):  # type: ignore[no-untyped-def]
     return FormSubmitted(chat.actor("U7"), form.form_id, form.state, {})
+
+
+def test_a_csv_sent_in_chat_with_import_is_imported_and_anything_else_is_explained(chat):
+    cohort(chat)
+    outcome = chat.send_file(ADMIN, "survey.csv", "\n".join([HEADER, GOOD, GOOD2]))
+    assert isinstance(outcome, Reply) and "send survey.csv again with the message `import`" in chat.last(
+        ADMIN
+    )
+    assert people(chat) == {}
+    chat.send_file(ADMIN, "survey.csv", "\n".join([HEADER, GOOD, BAD]), caption="import")
+    assert "Nothing imported from survey.csv: line 3: column “Grade”" in chat.last(ADMIN)
+    assert people(chat) == {}
+    chat.send_file(
+        ADMIN, "survey.csv", "\n".join([HEADER, GOOD, BAD]), caption='import skip-invalid cohort="Test Cohort"'
+    )
+    assert (
+        "Imported: 1 new, 0 updated, skipped 1 invalid rows. Cohort Test Cohort, from survey.csv."
+        in chat.last(ADMIN)
+    )
+    assert set(people(chat)) == {"U1"}
+    chat.send_file("U7", "survey.csv", "\n".join([HEADER, GOOD2]), caption="import")
+    assert "coordinator" in chat.last("U7") and set(people(chat)) == {"U1"}
+    assert chat.engine.lane(FileShared(chat.actor("U7"), "x.csv", "", "import")) == "coordinator"

@@ -159,7 +159,9 @@ def test_a_coordinators_status_and_home_have_buttons_for_their_cohort(chat):
     buttons = {b.label: b for block in home.blocks if isinstance(block, Actions) for b in block.buttons}
     assert {"Import registrations", "Match preview", "Export"} <= set(buttons)
     assert buttons["Import registrations"].opens_form
-    opened = chat.press(ADMIN, buttons["Import registrations"].action_id, buttons["Import registrations"].value)
+    opened = chat.press(
+        ADMIN, buttons["Import registrations"].action_id, buttons["Import registrations"].value
+    )
     assert isinstance(opened, ShowForm) and opened.form.form_id == "import"
     exported = chat.press(ADMIN, "cohort_export", buttons["Export"].value)
     assert isinstance(exported, Reply) and "2 people" in chat.last(ADMIN)

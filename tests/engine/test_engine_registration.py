@@ -169,7 +169,9 @@ def test_a_form_state_pointing_at_another_workspaces_cohort_is_refused(chat):
     from conversations.model import Cohort
 
     cohort(chat)
-    chat.engine.run(lambda ctx: ctx.uow.cohorts.add(Cohort(name="Elsewhere", platform="memory", workspace="T2")))
+    chat.engine.run(
+        lambda ctx: ctx.uow.cohorts.add(Cohort(name="Elsewhere", platform="memory", workspace="T2"))
+    )
     chat.say("U1", "join")
     form = chat.person("U1").open_form
     chat.person("U1").open_form = type(form)(form.form_id, form.title, form.fields, state="2")

@@ -23,7 +23,12 @@ tasks:
 
 def test_the_four_classic_tasks_are_shipped_complete():
     tasks = {t.key: t for t in load_builtin()}
-    assert list(tasks) == ["problem_page", "virtual_shadowing", "problem_based_learning", "consortium_top_five"]
+    assert list(tasks) == [
+        "problem_page",
+        "virtual_shadowing",
+        "problem_based_learning",
+        "consortium_top_five",
+    ]
     letters = tasks["problem_page"].phases
     assert [(p["key"], p["word_limit"], p["mode"]) for p in letters] == [("letter", 100, "individual"),
                                                                         ("reply", 100, "individual")]  # fmt: skip
@@ -49,8 +54,11 @@ def test_the_four_classic_tasks_are_shipped_complete():
         (("domain: Setting direction", "domain: Juggling"), 12, "unknown framework/domain"),
         (("title: Elevator pitch", "title: ''"), 4, "non-empty text 'title'"),
         (("word_limit: 50", "word_limit: lots"), 10, "word_limit must be a whole number"),
-        (("    phases:\n      - {key: pitch, label: Pitch, mode: individual, word_limit: 50}\n", ""), 3,
-         "non-empty 'phases' list"),  # fmt: skip
+        (
+            ("    phases:\n      - {key: pitch, label: Pitch, mode: individual, word_limit: 50}\n", ""),
+            3,
+            "non-empty 'phases' list",
+        ),  # fmt: skip
         (("summary: Pitch", "summary: [unclosed"), 6, "not valid YAML"),
     ],
 )
@@ -58,7 +66,9 @@ def test_a_malformed_task_file_names_file_line_and_reason(change, line, reason):
     text = VALID.replace(*change)
     with pytest.raises(TaskBankError) as caught:
         parse(text, "mine.yaml", "mine")
-    assert any(p.startswith(f"mine.yaml, line {line}:") and reason in p for p in caught.value.problems), caught.value
+    assert any(p.startswith(f"mine.yaml, line {line}:") and reason in p for p in caught.value.problems), (
+        caught.value
+    )
 
 
 def test_a_valid_file_loads(tmp_path):

@@ -29,8 +29,13 @@ def test_unbalanced_markers_stay_text():
 def test_messages_survive_the_outbox_round_trip():
     message = Message(
         "summary",
-        (Header("H"), Section("text", (("a", "b"),)), Context("c"), Divider(),
-         Actions((Button("Go", "go", "1", "primary"), Button("Open", "open", url="https://x.example")))),  # fmt: skip
+        (
+            Header("H"),
+            Section("text", (("a", "b"),)),
+            Context("c"),
+            Divider(),
+            Actions((Button("Go", "go", "1", "primary"), Button("Open", "open", url="https://x.example"))),
+        ),  # fmt: skip
         carries_user_text=True,
     )
     assert message_from_dict(message_to_dict(message)) == message

@@ -53,12 +53,27 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._send)
         app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
         app.router.add_put("/onedrive/{name}", self._upload)
+        app.router.add_get("/downloads/{name}", self._download)
+        self.shared: dict[str, bytes] = {}  # files people attached in a chat, by name
         self.uploads: dict[str, tuple[bytes, dict[str, str]]] = {}  # name -> (bytes, headers)
         self.server = TestServer(app, host="127.0.0.1")
 
     @property
     def url(self) -> str:
         return str(self.server.make_url("/"))
+
+    def attach(self, name: str, content: bytes) -> dict[str, Any]:
+        """A file someone attaches in a chat with the bot, as the activity carries it."""
+        self.shared[name] = content
+        url = str(self.server.make_url(f"/downloads/{name}"))
+        return {"contentType": "application/vnd.microsoft.teams.file.download.info", "name": name,
+                "content": {"downloadUrl": url, "uniqueId": f"u-{name}", "fileType": name.rpartition(".")[2]}}  # fmt: skip
+
+    async def _download(self, request: web.Request) -> web.Response:
+        content = self.shared.get(request.match_info["name"])
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
 
     def upload_url(self, name: str) -> str:
         """Where Teams would let the bot put a file the person accepted (their OneDrive)."""

@@ -3,7 +3,7 @@ asks for the file's text, pasted; a bad export comes back in the dialog with eac
 
 from __future__ import annotations
 
-from tests.teams.fake_teams import invoke
+from tests.teams.fake_teams import invoke, message
 from tests.teams.test_teams_round import ADMIN, _as_teams_sends_it, _texts, start_round
 
 HEADER = (
@@ -131,5 +131,32 @@ async def test_only_the_person_offered_a_file_can_take_it_and_declining_drops_it
         }
         cards = await r.say(ADMIN, "export", conversation=group)
         assert "1:1 chat" in _texts(cards[-1]) and len(attachments(connector, CONSENT)) == 1
+    finally:
+        await h.server.close()
+
+
+async def test_a_csv_attached_in_the_chat_with_import_is_imported(db, connector, graph):
+    r = await start_round(db, connector, graph)
+    h = r.h
+    try:
+        await r.say(ADMIN, "cohort create Test Cohort")
+        survey = connector.attach("survey.csv", "\n".join([HEADER, ASHA]).encode("utf-8-sig"))
+        status, _ = await h.post(message(h.service_url, "import", user=ADMIN, attachments=[survey]))
+        assert status == 200
+        assert "Imported: 1 new, 0 updated. Cohort **Test Cohort**, from survey.csv." in _texts(
+            connector.cards()[-1]
+        )
+        with r.engine.uow_factory() as unit:
+            assert [p.user_id for p in unit.participants.in_cohort(1)] == ["alice"]
+
+        bad = connector.attach("bad.csv", "\n".join([HEADER, BAD]).encode())
+        await h.post(message(h.service_url, "import", user=ADMIN, attachments=[bad]))
+        assert "Nothing imported from bad.csv: line 2:" in _texts(connector.cards()[-1])
+        other = connector.attach("notes.csv", b"a,b\n1,2\n")
+        await h.post(message(h.service_url, "", user=ADMIN, attachments=[other]))
+        assert "send notes.csv again with the message `import`" in _texts(connector.cards()[-1])
+        gone = {**survey, "content": {**survey["content"], "downloadUrl": connector.upload_url("missing")}}
+        await h.post(message(h.service_url, "import", user=ADMIN, attachments=[gone]))
+        assert "couldn't fetch that file" in _texts(connector.cards()[-1])
     finally:
         await h.server.close()
