@@ -28,6 +28,7 @@ from conversations.clock import Clock
 from conversations.commands import Command, UnknownCommand, parse
 from conversations.context import Ctx, Refusal
 from conversations.interactions import (
+    RUN_COMMAND,
     Actor,
     ButtonPressed,
     CommandInvoked,
@@ -100,13 +101,19 @@ class Engine:
         (they may scan whole cohorts); ``member`` for everything else. Decided without the
         database, so a cohort coordinator who is not an admin has their status in ``member``."""
         admin = interaction.actor.ref.key in self.admins or interaction.actor.ref.user_id in self.admins
+
+        def of_command(text: str) -> str:
+            command = parse(text)
+            heavy = isinstance(command, Command) and (
+                command.spec.coordinator or (admin and command.name == "status")
+            )
+            return COORDINATOR_LANE if heavy else MEMBER_LANE
+
         match interaction:
             case CommandInvoked(text=text):
-                command = parse(text)
-                if isinstance(command, Command) and (
-                    command.spec.coordinator or (admin and command.name == "status")
-                ):
-                    return COORDINATOR_LANE
+                return of_command(text)
+            case ButtonPressed(action_id=action_id, value=value) if action_id == RUN_COMMAND:
+                return of_command(value)
             case ButtonPressed(action_id=action_id) if action_id in COORDINATOR_BUTTONS or (
                 admin and action_id == "status"
             ):
@@ -295,6 +302,8 @@ class Engine:
         user = actor.ref
         if action_id in ("join", "profile", "pause", "resume", "community", "status", "help"):
             return self._command(ctx, actor, parse(action_id))
+        if action_id == RUN_COMMAND:  # the presser's own words: the same checks as if they typed them
+            return self._command(ctx, actor, parse(value))
         if action_id == "respond":
             participant = ctx.participant(user)
             if participant is None:

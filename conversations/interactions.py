@@ -65,6 +65,9 @@ class Installed:
     conversation: ConversationRef | None = None
 
 
+RUN_COMMAND = "run_command"  # a button whose value is a command's words, run as if typed by the presser
+
+
 @dataclass(frozen=True)
 class FileShared:
     """A file sent to Buddy in a chat (Teams: attached in the 1:1 chat), already fetched by the

@@ -89,7 +89,8 @@ def help_message(ctx: Ctx, user: UserRef, intro: str = "") -> Message:
     if coordinator:
         lines = [f"`{s.usage}`: {s.summary}" for s in SPECS if s.coordinator]
         blocks.append(Section("**For coordinators**\n" + "\n".join(lines)))
-    blocks.append(Context("In Slack type `/buddy <command>`; in Teams, send the command in a chat with me."))
+    blocks.append(Context("In Slack type `/buddy <command>`, or just the command in your DM with me; in Teams, "
+                          "send the command in a chat with me."))  # fmt: skip
     return Message("Buddy help", tuple(blocks))
 
 

@@ -36,6 +36,7 @@ from adapters.slack.files import fetch_uploads
 from adapters.slack.profiles import EMPTY, Profile, Profiles
 from adapters.slack.render_blocks import RenderError, render_home, render_message, render_modal
 from conversations.interactions import (
+    RUN_COMMAND,
     CloseForm,
     EngineHandle,
     FormErrors,
@@ -46,7 +47,7 @@ from conversations.interactions import (
     ShowForm,
     ShowHome,
 )
-from conversations.views import FileAttachment, Message
+from conversations.views import Actions, Button, FileAttachment, Message, Section
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class SlackInbound:
         app.view(re.compile(r".*"))(self.on_view_submission)
         app.event("app_home_opened")(self.on_home_opened)
         app.event("member_joined_channel")(self.on_member_joined)
+        app.event("message")(self.on_direct_message)
 
     # ---- engine ----------------------------------------------------------------------------
 
@@ -295,6 +297,34 @@ class SlackInbound:
         if event.get("user") == context.get("bot_user_id"):
             return  # the bot itself was added to a channel
         await self._once(body, lambda: self._event(body, client, payloads.member_joined))
+
+    async def on_direct_message(self, body: JSON, client: AsyncWebClient) -> None:
+        """The same words as ``/buddy``, typed in the DM with the app; the answer goes there."""
+        if payloads.direct_message(body) is None:
+            return
+        await self._once(body, lambda: self._direct(body, client))
+
+    async def _direct(self, body: JSON, client: AsyncWebClient) -> None:
+        event = body["event"]
+        profile = await self._profile(client, payloads.team_of(body), event["user"], wait=2.0)
+        interaction = payloads.direct_message(body, profile.display_name, profile.email)
+        assert interaction is not None
+        outcome = await self._engine(interaction, Reply(Message.simple(SORRY)))
+        channel = event.get("channel") or event["user"]
+        if isinstance(outcome, ShowForm):  # no trigger in a message event: a click opens the form
+            text = f"Press the button to open *{outcome.form.title}*."
+            outcome = Reply(Message(text, (Section(text), Actions((Button(
+                outcome.form.title[:75] or "Open the form", RUN_COMMAND, interaction.text, opens_form=True),)))))  # fmt: skip
+        message = _message_of(outcome)
+        if message is not None:
+            try:
+                await client.chat_postMessage(channel=channel, **render_message(message))
+            except (SlackApiError, *TRANSPORT_ERRORS) as e:
+                log.warning("could not answer a DM from %s: %s", event["user"], _describe(e))
+            if message.file is not None:
+                self.background.spawn(self._send_file(body, client, message.file), "slack-file")
+        elif isinstance(outcome, ShowHome):
+            await self._publish_home(body, client, outcome)
 
     async def _once(self, body: JSON, work: Callable[[], Awaitable[None]]) -> None:
         """Run ``work`` in the background for the first delivery of this ``event_id`` only."""

@@ -68,6 +68,24 @@ def command(body: JSON, display_name: str = "", email: str = "") -> CommandInvok
     )
 
 
+def direct_message(body: JSON, display_name: str = "", email: str = "") -> CommandInvoked | None:
+    """Words typed in the app's DM (``message.im``), as a command; None for what is not a person's
+    plain new message (the bot's own posts, edits, deletions, joins)."""
+    event = body.get("event") or {}
+    if (
+        event.get("channel_type") != "im"
+        or event.get("subtype")
+        or event.get("bot_id")
+        or not event.get("user")
+    ):
+        return None
+    text = normalise_command_text(event.get("text") or "")
+    team = team_of(body)
+    return CommandInvoked(
+        actor(team, event["user"], display_name, email), text, conversation(team, event.get("channel"))
+    )
+
+
 def button(body: JSON, display_name: str = "", email: str = "") -> ButtonPressed | None:
     """The first action of a ``block_actions`` payload; None if it carries none."""
     actions = body.get("actions") or []

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from conversations.commands import Command, UnknownCommand, parse
-from conversations.interactions import ButtonPressed, CommandInvoked, FormSubmitted, HomeOpened, Reply
+from conversations.interactions import (
+    ButtonPressed,
+    CommandInvoked,
+    FormSubmitted,
+    HomeOpened,
+    Reply,
+    ShowForm,
+)
 from tests.engine.helpers import ADMIN, cohort, register
 
 
@@ -106,8 +113,18 @@ def test_coordinator_work_has_its_own_lane(chat):
     assert lane(CommandInvoked(actor, "frobnicate")) == "member"
     assert lane(ButtonPressed(actor, "match_confirm", "7")) == "coordinator"
     assert lane(ButtonPressed(actor, "pause", "")) == "member"
+    assert lane(ButtonPressed(actor, "run_command", "match preview")) == "coordinator"
+    assert lane(ButtonPressed(actor, "run_command", "join")) == "member"
     assert lane(FormSubmitted(actor, "register", "1", {})) == "member"
     assert lane(HomeOpened(actor)) == "member"
     admin = chat.actor(ADMIN)  # an admin's status and home count every cohort's figures
     assert lane(CommandInvoked(admin, "status")) == lane(HomeOpened(admin)) == "coordinator"
     assert lane(CommandInvoked(admin, "help")) == "member"
+
+
+def test_a_run_command_button_runs_the_pressers_own_words_with_the_same_checks(chat):
+    cohort(chat)
+    opened = chat.press("U1", "run_command", "join")
+    assert isinstance(opened, ShowForm) and opened.form.form_id == "register"
+    refused = chat.press("U1", "run_command", "match preview")
+    assert isinstance(refused, Reply) and "coordinator" in chat.last("U1")

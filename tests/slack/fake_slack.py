@@ -131,6 +131,10 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    def open_dm(self, user: str) -> str:
+        """The app's DM with ``user`` (as conversations.open would give), e.g. to type in it."""
+        return str(self._m_conversations_open({"users": user}, TEAM)["channel"]["id"])
+
     def add_channel(self, channel_id: str, members: set[str]) -> None:
         self.conversations[channel_id] = Conversation(channel_id, frozenset(members), "channel")
 
