@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,16 +41,25 @@ def word_count(text: str) -> int:
 # ---- posting ----------------------------------------------------------------------------------
 
 
-def send_tasks(ctx: Ctx, cohort: Cohort, task_key: str | None = None) -> list[Assignment]:
-    """Post the next task (or ``task_key``) to every active group that hasn't had it."""
+def check_bank(ctx: Ctx, task_key: str | None) -> None:
+    """Refuse when there is nothing to send: an empty bank, or no task called ``task_key``."""
     bank = ctx.uow.tasks.all()
     if not bank:
         raise Refusal("The task bank is empty: load tasks with `buddybot tasks load FILE`.")
     if task_key is not None and ctx.uow.tasks.get(task_key) is None:
         keys = ", ".join(f"`{t.key}`" for t in bank)
         raise Refusal(f"There's no task “{escape(task_key)}” in the bank. Tasks: {keys}.")
+
+
+def send_tasks(
+    ctx: Ctx, cohort: Cohort, task_key: str | None = None, matches: Collection[int] | None = None
+) -> list[Assignment]:
+    """Post the next task (or ``task_key``) to every active group (of ``matches``, when given)
+    that hasn't had it."""
+    check_bank(ctx, task_key)
+    bank = ctx.uow.tasks.all()
     posted = []
-    for match in ctx.uow.matches.active_in(cohort.id):
+    for match in ctx.uow.matches.active_in(cohort.id, matches):
         done = {a.task_key for a in ctx.uow.assignments.for_match(match.id)}
         task = ctx.uow.tasks.get(task_key) if task_key else next((t for t in bank if t.key not in done), None)
         if task is None or task.key in done:

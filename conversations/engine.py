@@ -89,6 +89,10 @@ class Engine:
             return self._dispatch(ctx, interaction)
 
         try:
+            words = _command_words(interaction)
+            command = parse(words) if words is not None else None
+            if isinstance(command, Command) and command.name == "task send":  # a slice at a time
+                return Reply(self._task_send(interaction.actor.ref, command))
             return self.run(run)
         except Refusal as refusal:
             if isinstance(interaction, FormSubmitted):
@@ -232,14 +236,6 @@ class Engine:
                 return matchmaking.exclude(ctx, cohort, mentions, user.key)
             case "match confirm":
                 return matchmaking.confirm(ctx, cohort, user)
-            case "task send":
-                posted = assignments.send_tasks(ctx, cohort, args[0] if args else None)
-                ctx.audit(cohort, user, "task_send", task=args[0] if args else "next", groups=len(posted))
-                if not posted:
-                    return Message.simple(
-                        "Every active group already has that task (or has done every task)."
-                    )
-                return Message.simple(f"Posted the task to {len(posted)} groups.")
             case "task list":
                 tasks = ctx.uow.tasks.all()
                 lines = [
@@ -390,6 +386,39 @@ class Engine:
         """A post could not be delivered for good: mark unreachable people and tell coordinators."""
         self.run(lambda ctx: failures.delivery_failed(ctx, item, error))
 
+    def _task_send(self, user: UserRef, command: Command) -> Message:
+        """``task send [KEY]``: the task to every active group, a slice of groups per transaction
+        (as :meth:`reconcile` does), so a national cohort holds no write lock for long."""
+        task_key = command.args[0] if command.args else None
+
+        def prepare(ctx: Ctx) -> tuple[int, list[int]]:
+            cohort = ctx.cohort_for_coordinator(user, command.options.get("cohort"))
+            assignments.check_bank(ctx, task_key)
+            return cohort.id, ctx.uow.matches.active_ids(cohort.id)
+
+        cohort_id, ids = self.run(prepare)
+        posted = failed = 0
+        for start in range(0, len(ids), RECONCILE_SLICE):
+            part = ids[start : start + RECONCILE_SLICE]
+
+            def work(ctx: Ctx, part: list[int] = part) -> int:
+                cohort = ctx.uow.cohorts.get(cohort_id)
+                return len(assignments.send_tasks(ctx, cohort, task_key, part)) if cohort else 0
+
+            try:
+                posted += self.run(work)
+            except Exception:
+                log.exception("task send: groups %s to %s failed", part[0], part[-1])
+                failed += len(part)
+        self.run(lambda ctx: ctx.audit(ctx.uow.cohorts.get(cohort_id), user, "task_send",
+                                       task=task_key or "next", groups=posted, failed=failed))  # fmt: skip
+        if failed:
+            return Message.simple(f"Posted the task to {posted} groups; {failed} groups failed (see the logs). "
+                                  "Send the same task again by its key (`task list`) to retry them: nobody gets it twice.")  # fmt: skip
+        if not posted:
+            return Message.simple("Every active group already has that task (or has done every task).")
+        return Message.simple(f"Posted the task to {posted} groups.")
+
     # ---- scheduled and operator work -------------------------------------------------------
 
     def scrub_outbox(self, older_than: timedelta = OUTBOX_RETENTION, batch: int = 1000) -> int:
@@ -447,3 +476,12 @@ class Engine:
             return csv_import.run_import(ctx, cohort, text, skip_invalid)
 
         return self.run(work)
+
+
+def _command_words(interaction: Interaction) -> str | None:
+    """The words of a typed command, or of a button that runs one."""
+    if isinstance(interaction, CommandInvoked):
+        return interaction.text
+    if isinstance(interaction, ButtonPressed) and interaction.action_id == RUN_COMMAND:
+        return interaction.value
+    return None

@@ -168,13 +168,7 @@ def test_a_failing_group_holds_back_only_its_own_slice(chat, clock, monkeypatch,
     cohort_id = scheme(chat.engine, 5, CREATED)
     clock.set(MONDAY_SLOT + timedelta(minutes=5))
     real_post = cadence.post_task
-
-    def post_task(ctx, match, task, sequence):  # type: ignore[no-untyped-def]
-        if match.id == 3:
-            raise RuntimeError("a broken group")
-        return real_post(ctx, match, task, sequence)
-
-    monkeypatch.setattr(cadence, "post_task", post_task)
+    monkeypatch.setattr(cadence, "post_task", broken_for(3, real_post))
     report = chat.engine.reconcile(cohort_id, slice_size=2)
     assert report is not None and report.posts.posted == 3 and report.failed_groups == [3, 4]
     assert "groups 3 to 4 failed" in caplog.text
@@ -196,3 +190,41 @@ def count_units_of_work(chat):  # type: ignore[no-untyped-def]
 
     chat.engine.uow_factory = counting
     return lambda: made[0]
+
+
+def test_task_send_goes_a_slice_at_a_time_and_a_failing_group_can_be_retried(chat, clock, monkeypatch):
+    from conversations import assignments
+    from conversations import engine as engine_module
+
+    cohort_id = scheme(chat.engine, 5, CREATED)
+    clock.set(MONDAY_SLOT + timedelta(days=1))
+    monkeypatch.setattr(engine_module, "RECONCILE_SLICE", 2)
+    real_post = assignments.post_task
+    monkeypatch.setattr(assignments, "post_task", broken_for(3, real_post))
+    transactions = count_units_of_work(chat)
+    chat.say(COORDINATOR, "task send")
+    assert "Posted the task to 3 groups; 2 groups failed" in chat.last(COORDINATOR)
+    assert transactions() == 1 + 3 + 1  # check and list, slices of 2, 2 and 1, the audit
+    assert {m for m, keys in assignments_by_match(chat).items() if keys} == {1, 2, 5}
+    monkeypatch.setattr(assignments, "post_task", real_post)
+    chat.say(COORDINATOR, "task send problem_page")  # the same task, to the groups that lack it
+    assert "Posted the task to 2 groups." in chat.last(COORDINATOR)
+    assert all(keys == ["problem_page"] for keys in assignments_by_match(chat).values())
+    chat.say(COORDINATOR, "task send no_such_task")
+    assert "There's no task" in chat.last(COORDINATOR)
+    assert cohort_id == 1
+
+
+def assignments_by_match(chat):  # type: ignore[no-untyped-def]
+    return assignments(chat)
+
+
+def broken_for(match_id: int, post_task):  # type: ignore[no-untyped-def]
+    """``post_task`` that fails for one group, as a group with bad data would."""
+
+    def post(ctx, match, task, sequence):  # type: ignore[no-untyped-def]
+        if match.id == match_id:
+            raise RuntimeError("a broken group")
+        return post_task(ctx, match, task, sequence)
+
+    return post
