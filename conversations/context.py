@@ -12,6 +12,8 @@ from conversations.model import AuditEntry, Cohort, Participant, Status
 from conversations.refs import UserRef
 from conversations.store import UnitOfWork
 
+OPERATOR = UserRef("cli", "local", "operator")  # who acts at the command line, in audit entries
+
 
 class Refusal(Exception):
     """A polite, user-facing 'no': the message is shown to the actor as it is."""

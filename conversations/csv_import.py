@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from conversations.commands import Command
 from conversations.commands import parse as parse_command
-from conversations.context import Ctx
+from conversations.context import OPERATOR, Ctx
 from conversations.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.markup import escape
 from conversations.model import Cohort, Participant
@@ -202,6 +202,13 @@ FORM_ID = "import"
 SHOWN_ERRORS = 8  # row problems listed in a form; the rest are counted
 
 
+def _listed(report: ImportReport) -> str:
+    """The first row problems, and how many more there are."""
+    shown = "; ".join(str(e).rstrip(".") for e in report.errors[:SHOWN_ERRORS])
+    hidden = len(report.errors) - SHOWN_ERRORS
+    return shown + (f" (and {hidden} more)" if hidden > 0 else "")
+
+
 def start(cohort: Cohort) -> ShowForm:
     fields = (
         Note(f"Import registrations into **{escape(cohort.name)}** from a survey export. I check every row "
@@ -223,20 +230,16 @@ def submit(ctx: Ctx, actor: UserRef, state: str, values: Mapping[str, object]) -
     if not isinstance(text, str) or not text.strip():
         return FormErrors({"file": "Please choose the CSV file to import."})
     report = run_import(ctx, cohort, text, values.get("skip_invalid") is True, actor)
-    problems = "; ".join(str(e).rstrip(".") for e in report.errors[:SHOWN_ERRORS])
-    more = f" (and {len(report.errors) - SHOWN_ERRORS} more)" if len(report.errors) > SHOWN_ERRORS else ""
+    problems = _listed(report)
     if not report.imported:
         advice = "" if report.errors and report.errors[0].line == 1 else \
             " Fix them and upload again, or tick the box to import the valid rows."  # fmt: skip
         rows = f"{len(report.errors)} rows have" if len(report.errors) != 1 else "1 row has"
-        return FormErrors({"file": f"Nothing imported: {rows} problems: {problems}{more}.{advice}"})
+        return FormErrors({"file": f"Nothing imported: {rows} problems: {problems}.{advice}"})
     text = f"{report.summary()} Cohort **{escape(cohort.name)}**."
     if report.errors:
-        text += f"\nSkipped: {escape(problems)}{more}."
+        text += f"\nSkipped: {escape(problems)}."
     return CloseForm(Message.simple(text))
-
-
-OPERATOR = UserRef("cli", "local", "operator")
 
 
 def shared_file(ctx: Ctx, actor: UserRef, filename: str, text: str, caption: str) -> Outcome:
@@ -250,11 +253,10 @@ def shared_file(ctx: Ctx, actor: UserRef, filename: str, text: str, caption: str
     cohort = ctx.cohort_for_coordinator(actor, command.options.get("cohort"))
     skip = "skip-invalid" in (a.lower() for a in command.args)
     report = run_import(ctx, cohort, text, skip, actor)
-    problems = "; ".join(escape(str(e).rstrip(".")) for e in report.errors[:SHOWN_ERRORS])
-    more = f" (and {len(report.errors) - SHOWN_ERRORS} more)" if len(report.errors) > SHOWN_ERRORS else ""
+    problems = escape(_listed(report))
     if not report.imported:
         return Reply(Message.simple(
-            f"Nothing imported from {escape(filename)}: {problems}{more}. Fix the file and send it again, or send it "
+            f"Nothing imported from {escape(filename)}: {problems}. Fix the file and send it again, or send it "
             "with `import skip-invalid` to import the valid rows."))  # fmt: skip
     done = f"{report.summary()} Cohort **{escape(cohort.name)}**, from {escape(filename)}."
-    return Reply(Message.simple(done + (f"\nSkipped: {problems}{more}." if report.errors else "")))
+    return Reply(Message.simple(done + (f"\nSkipped: {problems}." if report.errors else "")))

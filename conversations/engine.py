@@ -7,8 +7,9 @@ back. Nothing here awaits the network; the :class:`~conversations.delivery.Sende
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import TypeVar
 
@@ -397,19 +398,15 @@ class Engine:
             return cohort.id, ctx.uow.matches.active_ids(cohort.id)
 
         cohort_id, ids = self.run(prepare)
+
+        def work(ctx: Ctx, part: list[int]) -> int:
+            cohort = ctx.uow.cohorts.get(cohort_id)
+            return len(assignments.send_tasks(ctx, cohort, task_key, part)) if cohort else 0
+
         posted = failed = 0
-        for start in range(0, len(ids), RECONCILE_SLICE):
-            part = ids[start : start + RECONCILE_SLICE]
-
-            def work(ctx: Ctx, part: list[int] = part) -> int:
-                cohort = ctx.uow.cohorts.get(cohort_id)
-                return len(assignments.send_tasks(ctx, cohort, task_key, part)) if cohort else 0
-
-            try:
-                posted += self.run(work)
-            except Exception:
-                log.exception("task send: groups %s to %s failed", part[0], part[-1])
-                failed += len(part)
+        for part, count, ok in self._sliced(ids, RECONCILE_SLICE, work, "task send"):
+            posted += count or 0
+            failed += 0 if ok else len(part)
         self.run(lambda ctx: ctx.audit(ctx.uow.cohorts.get(cohort_id), user, "task_send",
                                        task=task_key or "next", groups=posted, failed=failed))  # fmt: skip
         if failed:
@@ -443,30 +440,39 @@ class Engine:
         )
         if ids is None:
             return None
+
+        def work(ctx: Ctx, part: list[int]) -> cadence.TickReport | None:
+            cohort = ctx.uow.cohorts.get(cohort_id)
+            if cohort is None:
+                return None
+            if post_only:
+                return cadence.TickReport(posts=cadence.post_due(ctx, cohort, part))
+            return cadence.tick(ctx, cohort, part)
+
         total = cadence.TickReport()
-        for start in range(0, len(ids), slice_size):
-            part = ids[start : start + slice_size]
-
-            def work(ctx: Ctx, part: list[int] = part) -> cadence.TickReport | None:
-                cohort = ctx.uow.cohorts.get(cohort_id)
-                if cohort is None:
-                    return None
-                if post_only:
-                    return cadence.TickReport(posts=cadence.post_due(ctx, cohort, part))
-                return cadence.tick(ctx, cohort, part)
-
-            try:
-                report = self.run(work)
-            except Exception:
-                log.exception(
-                    "cohort %s: groups %s to %s failed; the other slices go on", cohort_id, part[0], part[-1]
-                )
+        for part, report, ok in self._sliced(ids, slice_size, work, f"cohort {cohort_id}"):
+            if not ok:
                 total.failed_groups += part
-                continue
-            if report is None:
+            elif report is None:
                 return total  # the cohort was deleted meanwhile
-            total.add(report)
+            else:
+                total.add(report)
         return total
+
+    def _sliced(
+        self, ids: list[int], size: int, work: Callable[[Ctx, list[int]], T], what: str
+    ) -> Iterator[tuple[list[int], T | None, bool]]:
+        """``work`` over ``ids``, ``size`` of them per unit of work: (slice, result, succeeded).
+        A slice that fails is logged and rolled back; the other slices go on."""
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            try:
+                result = self.run(functools.partial(_on_slice, work, part))
+            except Exception:
+                log.exception("%s: groups %s to %s failed; the other slices go on", what, part[0], part[-1])
+                yield part, None, False
+                continue
+            yield part, result, True
 
     def import_csv(self, cohort_name: str, text: str, skip_invalid: bool = False) -> csv_import.ImportReport:
         def work(ctx: Ctx) -> csv_import.ImportReport:
@@ -476,6 +482,10 @@ class Engine:
             return csv_import.run_import(ctx, cohort, text, skip_invalid)
 
         return self.run(work)
+
+
+def _on_slice(work: Callable[[Ctx, list[int]], T], part: list[int], ctx: Ctx) -> T:
+    return work(ctx, part)
 
 
 def _command_words(interaction: Interaction) -> str | None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conversations.context import Ctx, Refusal
+from conversations.context import OPERATOR, Ctx, Refusal
 from conversations.matchmaking import end_match_for_departure
 from conversations.model import OutboxItem, Participant, Status
 from conversations.refs import UserRef
 
 FORMER = "Former participant"
 REMOVED = "[removed at the person's request]"
-OPERATOR = UserRef("cli", "local", "operator")
 UNSENT = ("pending", "unknown", "held")
 
 

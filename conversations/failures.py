@@ -3,7 +3,7 @@ coordinator settle a post whose fate is unknown (``held``): it arrived, or send 
 
 from __future__ import annotations
 
-from conversations.context import Ctx, Refusal
+from conversations.context import OPERATOR, Ctx, Refusal
 from conversations.markup import escape
 from conversations.messenger import DeliveryError
 from conversations.model import Cohort, OutboxItem, Participant
@@ -82,7 +82,7 @@ def settle(ctx: Ctx, user: UserRef | None, value: str, resend: bool) -> Message:
     else:
         item.status, item.sent_at, item.error, item.not_before = "sent", ctx.now, "", None
         text = f"Thanks: I've recorded that message to {names} as delivered."
-    actor = user or UserRef("cli", "", "operator")
+    actor = user or OPERATOR
     outcome = "resend" if resend else "arrived"
     for cohort in cohorts:
         _audit(ctx, cohort, actor, item, outcome)

@@ -125,8 +125,7 @@ class SlackInbound:
         message = _message_of(outcome)
         if message is not None:
             await ack(response_type="ephemeral", **render_message(message))
-            if message.file is not None:
-                self.background.spawn(self._send_file(body, client, message.file), "slack-file")
+            self._file_of(body, client, message)
             return
         await ack()
         self._follow_up(outcome, body, client)
@@ -155,8 +154,7 @@ class SlackInbound:
         message = _message_of(outcome)
         if message is not None:
             self.background.spawn(self._reply(body, client, message), "slack-reply")
-            if message.file is not None:
-                self.background.spawn(self._send_file(body, client, message.file), "slack-file")
+            self._file_of(body, client, message)
         elif isinstance(outcome, ShowForm):
             self.background.spawn(self._open_modal(body, client, outcome), "slack-views-open")
         elif isinstance(outcome, ShowHome):
@@ -197,6 +195,11 @@ class SlackInbound:
             await client.chat_postMessage(channel=_user_id(body), **rendered)
         except (SlackApiError, *TRANSPORT_ERRORS) as e:
             log.warning("could not answer %s: %s", _user_id(body), _describe(e))
+
+    def _file_of(self, body: JSON, client: AsyncWebClient, message: Message) -> None:
+        """A message's file follows it, in the person's DM."""
+        if message.file is not None:
+            self.background.spawn(self._send_file(body, client, message.file), "slack-file")
 
     async def _send_file(self, body: JSON, client: AsyncWebClient, file: FileAttachment) -> None:
         """Upload ``file`` to the person's DM with the app (``files:write``)."""
@@ -321,8 +324,7 @@ class SlackInbound:
                 await client.chat_postMessage(channel=channel, **render_message(message))
             except (SlackApiError, *TRANSPORT_ERRORS) as e:
                 log.warning("could not answer a DM from %s: %s", event["user"], _describe(e))
-            if message.file is not None:
-                self.background.spawn(self._send_file(body, client, message.file), "slack-file")
+            self._file_of(body, client, message)
         elif isinstance(outcome, ShowHome):
             await self._publish_home(body, client, outcome)
 

@@ -223,9 +223,9 @@ class BuddyTeamsBot(TeamsActivityHandler):
             await self._send(turn_context, message_activity(Message.simple(NOT_HERE)))
             return
         file_id = await asyncio.to_thread(self.files.offer, tenant_of(data), person, file)
-        card = consent_card(file, file_id)
-        attachment = Attachment(content_type=card["contentType"], name=card["name"], content=card["content"])
-        await self._send(turn_context, Activity(type=ActivityTypes.message, attachments=[attachment]))
+        await self._send(
+            turn_context, Activity(type=ActivityTypes.message, attachments=[consent_card(file, file_id)])
+        )
 
     async def _taken(
         self, turn_context: TurnContext, response: FileConsentCardResponse
@@ -254,10 +254,7 @@ class BuddyTeamsBot(TeamsActivityHandler):
                 Message.simple(f"Sorry, I couldn't upload {file.filename}. Please ask me again."),
             )
             return
-        card = info_card(info)
-        attachment = Attachment(content_type=card["contentType"], content_url=card["contentUrl"], name=card["name"],
-                                content=card["content"])  # fmt: skip
-        await self._send(turn_context, Activity(type=ActivityTypes.message, attachments=[attachment]))
+        await self._send(turn_context, Activity(type=ActivityTypes.message, attachments=[info_card(info)]))
 
     async def on_teams_file_consent_decline(
         self, turn_context: TurnContext, file_consent_card_response: FileConsentCardResponse

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+from botbuilder.schema import Attachment
 from sqlalchemy import Engine, delete, insert, select
 
 from adapters.teams.tables import pending_files
@@ -52,29 +53,22 @@ class PendingFiles:
         return FileAttachment(row.filename, row.content)
 
 
-def consent_card(file: FileAttachment, file_id: str) -> dict[str, Any]:
+def consent_card(file: FileAttachment, file_id: str) -> Attachment:
     """The attachment that asks the person to accept the file."""
-    size = len(file.content.encode("utf-8"))
-    return {
-        "contentType": CONSENT_CONTENT_TYPE,
-        "name": file.filename,
-        "content": {
-            "description": file.title or file.filename,
-            "sizeInBytes": size,
-            "acceptContext": {"buddy_file": file_id},
-            "declineContext": {"buddy_file": file_id},
-        },
+    content = {
+        "description": file.title or file.filename,
+        "sizeInBytes": len(file.content.encode("utf-8")),
+        "acceptContext": {"buddy_file": file_id},
+        "declineContext": {"buddy_file": file_id},
     }
+    return Attachment(content_type=CONSENT_CONTENT_TYPE, name=file.filename, content=content)
 
 
-def info_card(upload_info: Any) -> dict[str, Any]:
+def info_card(upload_info: Any) -> Attachment:
     """The attachment that shows the uploaded file in the chat."""
-    return {
-        "contentType": INFO_CONTENT_TYPE,
-        "contentUrl": upload_info.content_url,
-        "name": upload_info.name,
-        "content": {"uniqueId": upload_info.unique_id, "fileType": upload_info.file_type},
-    }
+    content = {"uniqueId": upload_info.unique_id, "fileType": upload_info.file_type}
+    return Attachment(content_type=INFO_CONTENT_TYPE, content_url=upload_info.content_url, name=upload_info.name,
+                      content=content)  # fmt: skip
 
 
 async def upload(upload_url: str, file: FileAttachment) -> None:

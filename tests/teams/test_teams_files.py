@@ -71,6 +71,13 @@ def consent(connector, action: str, file_id: str, name: str = "export.csv") -> d
     }  # fmt: skip
 
 
+async def answer_offer(h, connector, action: str, file_id: str, user: str) -> tuple[int, object]:  # type: ignore[no-untyped-def]
+    """The person presses Accept or Decline on the file consent card."""
+    return await h.post(
+        invoke(h.service_url, "fileConsent/invoke", consent(connector, action, file_id), user=user)
+    )
+
+
 async def test_export_is_offered_as_a_file_and_uploaded_once_the_coordinator_accepts(db, connector, graph):
     r = await start_round(db, connector, graph)
     h = r.h
@@ -83,9 +90,7 @@ async def test_export_is_offered_as_a_file_and_uploaded_once_the_coordinator_acc
         assert offer["name"].endswith(".csv") and offer["content"]["sizeInBytes"] > 0
         file_id = offer["content"]["acceptContext"]["buddy_file"]
 
-        status, _ = await h.post(
-            invoke(h.service_url, "fileConsent/invoke", consent(connector, "accept", file_id), user=ADMIN)
-        )
+        status, _ = await answer_offer(h, connector, "accept", file_id, ADMIN)
         assert status == 200
         data, headers = connector.uploads["export.csv"]
         lines = data.decode().splitlines()
@@ -93,9 +98,7 @@ async def test_export_is_offered_as_a_file_and_uploaded_once_the_coordinator_acc
         [shown] = attachments(connector, INFO)
         assert shown["name"] == "export.csv" and shown["content"] == {"uniqueId": "u-1", "fileType": "csv"}
 
-        status, _ = await h.post(
-            invoke(h.service_url, "fileConsent/invoke", consent(connector, "accept", file_id), user=ADMIN)
-        )
+        status, _ = await answer_offer(h, connector, "accept", file_id, ADMIN)
         assert status == 200 and len(attachments(connector, INFO)) == 1  # accepted once only
         assert "no longer waiting" in _texts(connector.cards()[-1])
     finally:
@@ -110,17 +113,11 @@ async def test_only_the_person_offered_a_file_can_take_it_and_declining_drops_it
         await r.say(ADMIN, "export")
         [offer] = attachments(connector, CONSENT)
         file_id = offer["content"]["acceptContext"]["buddy_file"]
-        await h.post(
-            invoke(h.service_url, "fileConsent/invoke", consent(connector, "accept", file_id), user="mallory")
-        )
+        await answer_offer(h, connector, "accept", file_id, "mallory")
         assert connector.uploads == {}
-        await h.post(
-            invoke(h.service_url, "fileConsent/invoke", consent(connector, "decline", file_id), user=ADMIN)
-        )
+        await answer_offer(h, connector, "decline", file_id, ADMIN)
         assert "haven't sent it" in _texts(connector.cards()[-1])
-        await h.post(
-            invoke(h.service_url, "fileConsent/invoke", consent(connector, "accept", file_id), user=ADMIN)
-        )
+        await answer_offer(h, connector, "accept", file_id, ADMIN)
         assert connector.uploads == {}
 
         group = {
