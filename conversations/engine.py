@@ -86,12 +86,16 @@ class Engine:
     # ---- the one entry point for people ---------------------------------------------------
 
     def handle(self, interaction: Interaction) -> Outcome:
+        # Typed words (and a button that runs some) are parsed once, here.
+        words = _command_words(interaction)
+        command = parse(words) if words is not None else None
+
         def run(ctx: Ctx) -> Outcome:
+            if command is not None:
+                return self._command(ctx, interaction.actor, command)
             return self._dispatch(ctx, interaction)
 
         try:
-            words = _command_words(interaction)
-            command = parse(words) if words is not None else None
             if isinstance(command, Command) and command.name == "task send":  # a slice at a time
                 return Reply(self._task_send(interaction.actor.ref, command))
             return self.run(run)
@@ -147,8 +151,6 @@ class Engine:
     def _dispatch(self, ctx: Ctx, interaction: Interaction) -> Outcome:
         actor = interaction.actor
         match interaction:
-            case CommandInvoked(text=text):
-                return self._command(ctx, actor, parse(text))
             case ButtonPressed(action_id=action_id, value=value):
                 return self._button(ctx, actor, action_id, value)
             case FormSubmitted(form_id=form_id, state=state, values=values):
@@ -299,8 +301,6 @@ class Engine:
         user = actor.ref
         if action_id in ("join", "profile", "pause", "resume", "community", "status", "help"):
             return self._command(ctx, actor, parse(action_id))
-        if action_id == RUN_COMMAND:  # the presser's own words: the same checks as if they typed them
-            return self._command(ctx, actor, parse(value))
         if action_id == "respond":
             participant = ctx.participant(user)
             if participant is None:
@@ -489,7 +489,8 @@ def _on_slice(work: Callable[[Ctx, list[int]], T], part: list[int], ctx: Ctx) ->
 
 
 def _command_words(interaction: Interaction) -> str | None:
-    """The words of a typed command, or of a button that runs one."""
+    """The words of a typed command, or of a button that runs one (``RUN_COMMAND``: the presser's
+    own words, with the same checks as if they had typed them)."""
     if isinstance(interaction, CommandInvoked):
         return interaction.text
     if isinstance(interaction, ButtonPressed) and interaction.action_id == RUN_COMMAND:
