@@ -21,8 +21,8 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from conversations.core.interactions import EngineHandle, Interaction, Outcome
 from conversations.engine import COORDINATOR_LANE, MEMBER_LANE
-from conversations.interactions import EngineHandle, Interaction, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@
 Pieces, all real except Slack itself:
 
 - a SQLite file with one cohort of 10,000 introduced pairs (each has its own group conversation);
-- the cadence reconciler (``conversations.cadence.post_due``) queues the period's task: 10,000
+- the cadence reconciler (``conversations.schedule.cadence.post_due``) queues the period's task: 10,000
   assignments and outbox rows in one transaction;
-- the real :class:`~conversations.delivery.Sender` drains the outbox through the real
+- the real :class:`~conversations.delivery.sender.Sender` drains the outbox through the real
   ``SlackMessenger`` (slack_sdk's ``AsyncWebClient``) to a fake Slack Web API in its own process.
 
 The fake enforces what Slack enforces on ``chat.postMessage``: about one message per second per
@@ -114,9 +114,9 @@ def build(database: Path, matches: int) -> Any:
     """A migrated SQLite file with one cohort of ``matches`` introduced pairs; returns the engine."""
     from sqlalchemy import insert
 
-    from conversations.bank import sync_builtin
-    from conversations.clock import FakeClock
+    from conversations.core.clock import FakeClock
     from conversations.engine import Engine
+    from conversations.flows.bank import sync_builtin
     from storage import tables
     from storage.database import make_engine
     from storage.migrate import upgrade
@@ -159,8 +159,8 @@ async def drain(engine: Any, port: int, rate: float, concurrency: int) -> tuple[
 
     from adapters.slack.client import make_web_client
     from adapters.slack.messenger import SlackMessenger, static_token
-    from conversations.clock import SystemClock
-    from conversations.delivery import Sender, slack_pace
+    from conversations.core.clock import SystemClock
+    from conversations.delivery.sender import Sender, slack_pace
 
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -190,7 +190,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args()
 
-    from conversations import cadence
+    from conversations.schedule import cadence
 
     receive, send = mp.get_context("spawn").Pipe(duplex=False)
     fake = mp.get_context("spawn").Process(target=serve_fake_slack, args=(args.rate, send), daemon=True)

@@ -106,8 +106,8 @@ async def _serve_async(kind: str, fake_base: str, ports: Any, db_dir: str) -> No
         from adapters.slack.app import build_app
         from adapters.slack.background import Background
         from adapters.slack.http import add_routes
-        from conversations.interactions import CommandInvoked, NoReply, Reply
-        from conversations.views import Message
+        from conversations.core.interactions import CommandInvoked, NoReply, Reply
+        from conversations.core.views import Message
 
         def nothing(interaction: Any) -> Any:
             return Reply(Message.simple("ok")) if isinstance(interaction, CommandInvoked) else NoReply()
@@ -165,9 +165,9 @@ def _count_writes(db: Any) -> None:
 
 def _register_people(engine: Any) -> None:
     """Register PEOPLE participants through the engine, filling the real registration form."""
-    from conversations.interactions import Actor, CloseForm, CommandInvoked, FormSubmitted, ShowForm
-    from conversations.refs import UserRef
-    from conversations.views import Checkbox, DateField, MultiSelect, Note, Select
+    from conversations.core.interactions import Actor, CloseForm, CommandInvoked, FormSubmitted, ShowForm
+    from conversations.core.refs import UserRef
+    from conversations.core.views import Checkbox, DateField, MultiSelect, Note, Select
 
     coordinator = Actor(UserRef("slack", TEAM, COORDINATOR), "Carol", "carol@nhs.net")
     engine.handle(CommandInvoked(coordinator, "cohort create Bench"))

@@ -49,8 +49,8 @@ def timed_runs(engine: Any) -> list[float]:
 
 
 def command_seconds(engine: Any, text: str) -> float:
-    from conversations.interactions import Actor, CommandInvoked, Reply
-    from conversations.refs import UserRef
+    from conversations.core.interactions import Actor, CommandInvoked, Reply
+    from conversations.core.refs import UserRef
 
     start = time.perf_counter()
     outcome = engine.handle(CommandInvoked(Actor(UserRef("slack", TEAM, ADMIN), "Admin"), text))
@@ -63,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=10000)
     args = parser.parse_args()
-    from conversations import cadence
+    from conversations.schedule import cadence
 
     with tempfile.TemporaryDirectory() as tmp:
         sliced = build(Path(tmp) / "sliced.db", args.groups)

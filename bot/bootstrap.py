@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
 
-from conversations.bank import sync_builtin
-from conversations.clock import Clock, SystemClock
-from conversations.delivery import Sender
+from conversations.core.clock import Clock, SystemClock
+from conversations.delivery.sender import Sender
 from conversations.engine import Engine
-from conversations.messenger import Messenger
+from conversations.flows.bank import sync_builtin
+from conversations.ports.messenger import Messenger
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.unit_of_work import SqlUnitOfWorkFactory

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bot.leader import LeadershipRefused
 from bot.settings import Settings, SettingsError, environment
-from conversations.context import Ctx, Refusal
-from conversations.coordination import export_csv
-from conversations.taskbank import TaskBankError
+from conversations.flows.context import Ctx, Refusal
+from conversations.flows.coordination import export_csv
+from conversations.taskbank.loader import TaskBankError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,8 +144,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _forget(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from conversations import erasure
-    from conversations.refs import UserRef
+    from conversations.core.refs import UserRef
+    from conversations.flows import erasure
 
     user = UserRef(args.platform, args.workspace, args.user_id)
     if not args.yes:
@@ -169,7 +169,7 @@ def _forget(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
 
 
 def _outbox(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from conversations import failures
+    from conversations.flows import failures
 
     if args.action == "held":
         rows = buddy.engine.run(failures.held)
@@ -190,7 +190,7 @@ def _outbox(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
 
 
 def _tasks(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from conversations.bank import load_more
+    from conversations.flows.bank import load_more
 
     if args.action == "load":
         if args.file is None:
@@ -205,7 +205,7 @@ def _tasks(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-d
 
 
 def _cohort(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from conversations.model import Cohort, Coordinator
+    from conversations.core.model import Cohort, Coordinator
 
     if args.action == "list":
         for c in buddy.engine.run(lambda ctx: ctx.uow.cohorts.all()):

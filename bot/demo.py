@@ -16,9 +16,9 @@ from typing import TextIO
 from adapters.memory.chat import Chat
 from adapters.memory.messenger import MemoryMessenger
 from bot.bootstrap import bootstrap
-from conversations.clock import FakeClock
-from conversations.interactions import Reply
-from conversations.model import Participant, Status
+from conversations.core.clock import FakeClock
+from conversations.core.interactions import Reply
+from conversations.core.model import Participant, Status
 
 COORDINATOR = "UCOORD"
 COHORT = "Yorkshire & Humber 2026"

@@ -1,7 +1,7 @@
 """The scheduler: APScheduler 3, with its job store in the project's database.
 
 Jobs are module-level functions that take ids only (they are pickled into the job store) and
-reconcile what is due through the engine (:mod:`conversations.cadence`), so a run that is late,
+reconcile what is due through the engine (:mod:`conversations.schedule.cadence`), so a run that is late,
 repeated, or lost in a crash still leads to each message being queued once.
 
 Per cohort:
@@ -37,8 +37,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from conversations import cadence
 from conversations.engine import OUTBOX_RETENTION, Engine
+from conversations.schedule import cadence
 from storage.database import normalise_url
 from storage.tables import scheduler_jobs
 

@@ -19,8 +19,8 @@ from adapters.runner import EngineRunner, lane_threads
 from bot.bootstrap import Buddy, bootstrap
 from bot.settings import Settings, SettingsError
 from bot.worker import start_worker
-from conversations.context import Ctx
-from conversations.messenger import Messenger
+from conversations.flows.context import Ctx
+from conversations.ports.messenger import Messenger
 from storage.database import make_engine
 from storage.migrate import upgrade
 

@@ -21,7 +21,7 @@ from bot.bootstrap import Buddy
 from bot.leader import Elector, Leadership, SqliteLeadership, leadership_for
 from bot.scheduler import BuddyScheduler
 from bot.settings import Settings, SettingsError, environment
-from conversations.delivery import drain_forever, slack_pace
+from conversations.delivery.sender import drain_forever, slack_pace
 
 log = logging.getLogger(__name__)
 

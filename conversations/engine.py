@@ -2,7 +2,7 @@
 
 ``handle`` runs one interaction in one unit of work: the change and the messages it causes (in
 the outbox) commit together, or not at all. A :class:`Refusal` becomes a polite reply and rolls
-back. Nothing here awaits the network; the :class:`~conversations.delivery.Sender` does that.
+back. Nothing here awaits the network; the :class:`~conversations.delivery.sender.Sender` does that.
 """
 
 from __future__ import annotations
@@ -13,22 +13,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import TypeVar
 
-from conversations import (
-    assignments,
-    cadence,
-    cohort_settings,
-    coordination,
-    csv_import,
-    failures,
-    matchmaking,
-    nudging,
-    overview,
-    registration,
-)
-from conversations.clock import Clock
-from conversations.commands import Command, UnknownCommand, parse
-from conversations.context import Ctx, Refusal
-from conversations.interactions import (
+from conversations.core.clock import Clock
+from conversations.core.grammar import Command, UnknownCommand, parse
+from conversations.core.interactions import (
     RUN_COMMAND,
     Actor,
     ButtonPressed,
@@ -45,13 +32,25 @@ from conversations.interactions import (
     Reply,
     ShowHome,
 )
-from conversations.markup import escape
-from conversations.messenger import Capabilities, DeliveryError
-from conversations.model import Cohort, OutboxItem
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
-from conversations.store import UnitOfWorkFactory
-from conversations.views import Actions, Button, Message, Section
+from conversations.core.markup import escape
+from conversations.core.model import Cohort, OutboxItem
+from conversations.core.refs import UserRef
+from conversations.core.views import Actions, Button, Message, Section
+from conversations.delivery.outbox import queue, to_user
+from conversations.flows import (
+    assignments,
+    cohort_settings,
+    coordination,
+    csv_import,
+    failures,
+    matchmaking,
+    overview,
+    registration,
+)
+from conversations.flows.context import Ctx, Refusal
+from conversations.ports.messenger import Capabilities, DeliveryError
+from conversations.ports.store import UnitOfWorkFactory
+from conversations.schedule import cadence, nudging
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import registry
 
-from conversations import model
+from conversations.core import model
 from storage import tables
 
 mapper_registry = registry(metadata=tables.metadata)

@@ -1,4 +1,4 @@
-"""SQLAlchemy implementations of the repositories in :mod:`conversations.store`."""
+"""SQLAlchemy implementations of the repositories in :mod:`conversations.ports.store`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from conversations.model import (
+from conversations.core.model import (
     Assignment,
     AuditEntry,
     Cohort,
@@ -27,8 +27,8 @@ from conversations.model import (
     Response,
     TaskDefinition,
 )
-from conversations.refs import UserRef
-from conversations.store import SCRUBBED
+from conversations.core.refs import UserRef
+from conversations.ports.store import SCRUBBED
 from storage import statements, tables
 
 IN_CHUNK = 900  # ids per IN (...) list: under every database's limit on bound parameters

@@ -12,7 +12,15 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from conversations.model import Assignment, Cohort, Coordinator, Match, MatchStatus, Participant, Response
+from conversations.core.model import (
+    Assignment,
+    Cohort,
+    Coordinator,
+    Match,
+    MatchStatus,
+    Participant,
+    Response,
+)
 from storage import tables
 
 p, c, mm, m = tables.participants.c, tables.coordinators.c, tables.match_members.c, tables.matches.c

@@ -12,11 +12,11 @@ from sqlalchemy import Engine, create_engine, text
 
 from adapters.memory.chat import Chat
 from adapters.memory.messenger import MemoryMessenger
-from conversations.bank import sync_builtin
-from conversations.clock import FakeClock
-from conversations.delivery import Sender
+from conversations.core.clock import FakeClock
+from conversations.delivery.sender import Sender
 from conversations.engine import Engine as BuddyEngine
-from conversations.messenger import Capabilities
+from conversations.flows.bank import sync_builtin
+from conversations.ports.messenger import Capabilities
 from storage.database import make_engine
 from storage.tables import metadata
 from storage.unit_of_work import SqlUnitOfWorkFactory

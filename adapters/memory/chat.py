@@ -15,9 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from adapters.memory.messenger import MemoryMessenger, render_text
-from conversations.delivery import DrainReport, Sender
-from conversations.engine import Engine
-from conversations.interactions import (
+from conversations.core.interactions import (
     Actor,
     ButtonPressed,
     CloseForm,
@@ -33,8 +31,10 @@ from conversations.interactions import (
     ShowForm,
     ShowHome,
 )
-from conversations.refs import ConversationRef, UserRef
-from conversations.views import Actions, Button, Form, FormValue, Home, Message
+from conversations.core.refs import ConversationRef, UserRef
+from conversations.core.views import Actions, Button, Form, FormValue, Home, Message
+from conversations.delivery.sender import DrainReport, Sender
+from conversations.engine import Engine
 
 
 @dataclass

@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conversations.markup import plain
-from conversations.messenger import Capabilities, DeliveryError
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.views import Actions, Button, Context, Header, Home, Message, Section
+from conversations.core.markup import plain
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import Actions, Button, Context, Header, Home, Message, Section
+from conversations.ports.messenger import Capabilities, DeliveryError
 
 
 @dataclass

@@ -22,7 +22,7 @@ from adapters.slack.listeners import SlackInbound
 from adapters.slack.payloads import actor
 from adapters.slack.profiles import Profiles
 from adapters.slack.settings import BOT_SCOPES, SlackSettings
-from conversations.interactions import EngineHandle, Installed
+from conversations.core.interactions import EngineHandle, Installed
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.client import retry_after
-from conversations.messenger import DeliveryError
+from conversations.ports.messenger import DeliveryError
 
 # The person cannot be reached: left the workspace, deactivated, or is the bot itself.
 UNREACHABLE = frozenset(

@@ -35,7 +35,7 @@ from adapters.slack.errors import TRANSPORT_ERRORS, api_error_code
 from adapters.slack.files import fetch_uploads
 from adapters.slack.profiles import EMPTY, Profile, Profiles
 from adapters.slack.render_blocks import RenderError, render_home, render_message, render_modal
-from conversations.interactions import (
+from conversations.core.interactions import (
     RUN_COMMAND,
     CloseForm,
     EngineHandle,
@@ -47,7 +47,7 @@ from conversations.interactions import (
     ShowForm,
     ShowHome,
 )
-from conversations.views import Actions, Button, FileAttachment, Message, Section
+from conversations.core.views import Actions, Button, FileAttachment, Message, Section
 
 log = logging.getLogger(__name__)
 

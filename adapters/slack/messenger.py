@@ -10,9 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.errors import TRANSPORT_ERRORS, from_api_error, from_transport_error
 from adapters.slack.render_blocks import render_home, render_message
-from conversations.messenger import Capabilities, DeliveryError
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.views import Home, Message
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import Home, Message
+from conversations.ports.messenger import Capabilities, DeliveryError
 
 PLATFORM = "slack"
 OUTBOX_EVENT = "buddy_outbox"  # message metadata event_type that tags outbox posts

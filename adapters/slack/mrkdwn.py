@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from conversations.markup import Span, parse, plain
+from conversations.core.markup import Span, parse, plain
 
 ELLIPSIS = "…"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

@@ -8,7 +8,7 @@ from typing import Any
 
 from adapters.slack.messenger import PLATFORM
 from adapters.slack.render_blocks import CHECKBOX_VALUE, base_action_id
-from conversations.interactions import (
+from conversations.core.interactions import (
     Actor,
     ButtonPressed,
     CommandInvoked,
@@ -16,8 +16,8 @@ from conversations.interactions import (
     HomeOpened,
     MemberJoined,
 )
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.views import FormValue
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import FormValue
 
 JSON = dict[str, Any]
 

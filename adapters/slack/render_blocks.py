@@ -14,8 +14,8 @@ from datetime import date
 from typing import Any
 
 from adapters.slack.mrkdwn import to_mrkdwn, truncate
-from conversations.markup import escape
-from conversations.views import (
+from conversations.core.markup import escape
+from conversations.core.views import (
     Actions,
     Block,
     Button,

@@ -33,7 +33,7 @@ from adapters.slack.installation import installation_tokens as tokens_from_insta
 from adapters.slack.messenger import SlackMessenger, static_token
 from adapters.slack.settings import Mode, SlackSettings
 from adapters.slack.socket_mode import start_socket_mode
-from conversations.interactions import EngineHandle
+from conversations.core.interactions import EngineHandle
 
 
 @dataclass

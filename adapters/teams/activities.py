@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.teams.references import TeamsUser, reference_from_activity, tenant_of
 from adapters.teams.render_cards import FORM_KEY, OPEN_FORM_KEY
-from conversations.interactions import (
+from conversations.core.interactions import (
     Actor,
     ButtonPressed,
     CommandInvoked,
@@ -22,7 +22,7 @@ from conversations.interactions import (
     Interaction,
     MemberJoined,
 )
-from conversations.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
 
 PLATFORM = "teams"
 _AT = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)

@@ -23,7 +23,7 @@ from adapters.teams.references import ReferenceStore
 from adapters.teams.retry import DEFAULT_POLICY, TENANT_WINDOWS, Pacer, RetryPolicy, Sleep
 from adapters.teams.settings import TeamsSettings
 from adapters.teams.tables import metadata
-from conversations.interactions import EngineHandle
+from conversations.core.interactions import EngineHandle
 
 ROUTE = "/api/messages"
 

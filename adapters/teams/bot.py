@@ -46,7 +46,7 @@ from adapters.teams.render_cards import (
 )
 from adapters.teams.render_markup import to_plain
 from adapters.teams.retry import Pacer
-from conversations.interactions import (
+from conversations.core.interactions import (
     ButtonPressed,
     CloseForm,
     EngineHandle,
@@ -60,7 +60,7 @@ from conversations.interactions import (
     ShowForm,
     ShowHome,
 )
-from conversations.views import FileAttachment, Form, Message
+from conversations.core.views import FileAttachment, Form, Message
 
 log = logging.getLogger(__name__)
 

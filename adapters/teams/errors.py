@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.teams.retry import RETRY_STATUSES, parse_retry_after
-from conversations.messenger import DeliveryError
+from conversations.ports.messenger import DeliveryError
 
 # 403 codes meaning the bot cannot write to this person/chat any more (blocked, uninstalled)
 UNREACHABLE_CODES = frozenset({"MessageWritesBlocked", "ConversationBlockedByUser", "BotDisabledByAdmin"})

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, insert, select
 
 from adapters.teams.tables import pending_files
 from adapters.uploads import MAX_BYTES, decode_text
-from conversations.views import FileAttachment
+from conversations.core.views import FileAttachment
 
 DOWNLOAD_CONTENT_TYPE = "application/vnd.microsoft.teams.file.download.info"  # a file sent to the bot
 CONSENT_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.consent"

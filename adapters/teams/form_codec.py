@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from conversations.views import (
+from conversations.core.views import (
     Checkbox,
     DateField,
     FileUpload,

@@ -27,7 +27,7 @@ from adapters.teams.retry import (
     parse_retry_after,
 )
 from adapters.teams.settings import GraphSettings
-from conversations.messenger import DeliveryError
+from conversations.ports.messenger import DeliveryError
 
 log = logging.getLogger(__name__)
 SCOPE = "https://graph.microsoft.com/.default"

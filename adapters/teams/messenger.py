@@ -35,10 +35,10 @@ from adapters.teams.render_cards import CARD_CONTENT_TYPE, message_card
 from adapters.teams.render_markup import to_plain
 from adapters.teams.retry import DEFAULT_POLICY, TENANT_WINDOWS, Pacer, RetryPolicy, Sleep, backoff_delay
 from adapters.teams.settings import TeamsSettings
-from conversations.markup import parse
-from conversations.messenger import Capabilities, DeliveryError
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.views import Actions, Home, Message, Section
+from conversations.core.markup import parse
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import Actions, Home, Message, Section
+from conversations.ports.messenger import Capabilities, DeliveryError
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"

@@ -14,7 +14,7 @@ from typing import Any
 
 from adapters.teams.form_codec import encode_form
 from adapters.teams.render_markup import escape_text, to_plain, to_teams
-from conversations.views import (
+from conversations.core.views import (
     Actions,
     Block,
     Checkbox,

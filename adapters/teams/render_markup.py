@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from conversations.markup import parse
+from conversations.core.markup import parse
 
 _MD_SPECIAL = re.compile(r"([\\*_\[\]`~])")
 

@@ -8,7 +8,7 @@ from importlib import resources
 
 import yaml
 
-from conversations.vocabulary import SPECIALTIES, EmployerType
+from conversations.core.vocabulary import SPECIALTIES, EmployerType
 
 
 @dataclass(frozen=True)

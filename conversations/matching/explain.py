@@ -14,12 +14,12 @@ from itertools import combinations
 
 import numpy as np
 
+from conversations.core.vocabulary import INTERESTS, REGIONS, SPECIALTIES
 from conversations.matching.affinity import affinity_table
 from conversations.matching.features import CLINICIAN, Cohort, encode
 from conversations.matching.rules import group_violations
 from conversations.matching.scoring import group_scores, in_member_order
 from conversations.matching.types import Candidate, Group, MatchRules, Weights
-from conversations.vocabulary import INTERESTS, REGIONS, SPECIALTIES
 
 MAX_REASONS = 3
 

@@ -12,9 +12,9 @@ from functools import cached_property
 
 import numpy as np
 
+from conversations.core.vocabulary import Role
 from conversations.matching.affinity import affinity_table
 from conversations.matching.types import Candidate
-from conversations.vocabulary import Role
 
 CLINICIAN, GENERAL_MANAGER, SPECIALIST_MANAGER = 0, 1, 2
 ROLE_CODES = {Role.CLINICIAN.value: CLINICIAN, Role.GENERAL_MANAGER.value: GENERAL_MANAGER,

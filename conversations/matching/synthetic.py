@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from conversations.core.vocabulary import INTERESTS, REGIONS, SPECIALIST_AREAS, EmployerType, Role
 from conversations.matching.types import Candidate, MatchRules
-from conversations.vocabulary import INTERESTS, REGIONS, SPECIALIST_AREAS, EmployerType, Role
 
 ROLE_MIX = {Role.CLINICIAN: 0.47, Role.GENERAL_MANAGER: 0.43, Role.SPECIALIST_MANAGER: 0.10}
 REGION_WEIGHTS = {

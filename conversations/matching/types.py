@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Candidate:
     id: int  # participant id
-    role: str  # conversations.vocabulary.Role value
+    role: str  # conversations.core.vocabulary.Role value
     order: int  # registration order: lower registered earlier (the waiting list is in this order)
     specialty: str = ""
     employer: str = ""

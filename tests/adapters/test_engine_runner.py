@@ -9,9 +9,9 @@ import time
 import pytest
 
 from adapters.runner import EngineRunner, lane_threads
-from conversations.interactions import Actor, CommandInvoked, Interaction, Outcome, Reply
-from conversations.refs import UserRef
-from conversations.views import Message
+from conversations.core.interactions import Actor, CommandInvoked, Interaction, Outcome, Reply
+from conversations.core.refs import UserRef
+from conversations.core.views import Message
 
 
 def say(text: str, user: str = "U1") -> CommandInvoked:

@@ -94,9 +94,9 @@ def test_bad_settings_name_the_setting(workdir, monkeypatch, capsys):
 
 def test_operators_list_and_settle_held_posts(workdir, capsys):
     from bot.bootstrap import bootstrap
-    from conversations.outbox import queue, to_user
-    from conversations.refs import UserRef
-    from conversations.views import Message
+    from conversations.core.refs import UserRef
+    from conversations.core.views import Message
+    from conversations.delivery.outbox import queue, to_user
 
     assert main(["cohort", "create", "North", "--workspace", "T1", "--coordinator", "U9"]) == 0
     csv = workdir / "survey.csv"

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 
 from adapters.memory.messenger import MemoryMessenger
-from conversations.messenger import DeliveryError, Messenger
-from conversations.refs import UserRef
-from conversations.views import Actions, Button, Message, Section
+from conversations.core.refs import UserRef
+from conversations.core.views import Actions, Button, Message, Section
+from conversations.ports.messenger import DeliveryError, Messenger
 from storage.database import make_engine
 from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 from tests.teams.fake_teams import TENANT, FakeConnector

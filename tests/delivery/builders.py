@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from conversations.core.model import Cohort, Coordinator, Match, Participant, Status
 from conversations.engine import Engine
-from conversations.model import Cohort, Coordinator, Match, Participant, Status
 
 COORDINATOR = "UADMIN"
 

@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from conversations.messenger import Capabilities
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.views import Home, Message
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import Home, Message
+from conversations.ports.messenger import Capabilities
 
 PLATFORM = "ledger"
 

@@ -9,9 +9,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from conversations.model import OutboxItem
-from conversations.outbox import queue
-from conversations.views import Message
+from conversations.core.model import OutboxItem
+from conversations.core.views import Message
+from conversations.delivery.outbox import queue
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.unit_of_work import SqlUnitOfWorkFactory

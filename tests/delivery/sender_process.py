@@ -12,8 +12,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from conversations.clock import SystemClock
-from conversations.delivery import Sender
+from conversations.core.clock import SystemClock
+from conversations.delivery.sender import Sender
 from storage.database import make_engine
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.delivery.ledger import PLATFORM, LedgerMessenger

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from conversations import cadence
-from conversations.model import Response
+from conversations.core.model import Response
+from conversations.schedule import cadence
 from tests.delivery.builders import COORDINATOR, scheme
 
 MONDAY_SLOT = datetime(2026, 9, 7, 8, 0, tzinfo=UTC)  # Monday 09:00 in London
@@ -193,8 +193,8 @@ def count_units_of_work(chat):  # type: ignore[no-untyped-def]
 
 
 def test_task_send_goes_a_slice_at_a_time_and_a_failing_group_can_be_retried(chat, clock, monkeypatch):
-    from conversations import assignments
     from conversations import engine as engine_module
+    from conversations.flows import assignments
 
     cohort_id = scheme(chat.engine, 5, CREATED)
     clock.set(MONDAY_SLOT + timedelta(days=1))

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory.messenger import MemoryMessenger
-from conversations.delivery import Limit, Pace, Sender
-from conversations.messenger import DeliveryError
-from conversations.outbox import queue, to_user
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.views import Message
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import Message
+from conversations.delivery.outbox import queue, to_user
+from conversations.delivery.sender import Limit, Pace, Sender
+from conversations.ports.messenger import DeliveryError
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.unit_of_work import SqlUnitOfWorkFactory

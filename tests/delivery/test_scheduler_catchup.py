@@ -12,9 +12,9 @@ import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 
 from bot.scheduler import BuddyScheduler
-from conversations.bank import sync_builtin
-from conversations.clock import SystemClock
+from conversations.core.clock import SystemClock
 from conversations.engine import Engine
+from conversations.flows.bank import sync_builtin
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.unit_of_work import SqlUnitOfWorkFactory

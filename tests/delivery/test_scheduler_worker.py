@@ -11,9 +11,9 @@ from adapters.memory.messenger import MemoryMessenger
 from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.worker import WORKER, start_worker
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
-from conversations.views import Message
+from conversations.core.refs import UserRef
+from conversations.core.views import Message
+from conversations.delivery.outbox import queue, to_user
 from tests.delivery.builders import scheme
 
 

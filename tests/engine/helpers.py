@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.chat import Chat
-from conversations.interactions import CloseForm, ShowForm
+from conversations.core.interactions import CloseForm, ShowForm
 
 ADMIN = "UADMIN"
 COHORT = "Test Cohort"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.commands import Command, UnknownCommand, parse
-from conversations.interactions import (
+from conversations.core.grammar import Command, UnknownCommand, parse
+from conversations.core.interactions import (
     ButtonPressed,
     CommandInvoked,
     FormSubmitted,

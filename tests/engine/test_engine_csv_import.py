@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.demo import demo_csv
-from conversations.csv_import import parse
-from conversations.interactions import CloseForm, FileShared, FormErrors, FormSubmitted, Reply, ShowForm
-from conversations.views import FileUpload
+from conversations.core.interactions import CloseForm, FileShared, FormErrors, FormSubmitted, Reply, ShowForm
+from conversations.core.views import FileUpload
+from conversations.flows.csv_import import parse
 from tests.engine.helpers import ADMIN, cohort
 
 HEADER = "Slack member ID,Full name,Email address,I am a,Profession,Grade,Speciality,Trust,Type of organisation,Region,Interests,Consent to take part"
@@ -94,7 +94,7 @@ def test_missing_columns_and_other_broken_files():
 def test_import_into_an_unknown_cohort_is_refused(chat):
     import pytest
 
-    from conversations.context import Refusal
+    from conversations.flows.context import Refusal
 
     with pytest.raises(Refusal, match="no cohort called “Nowhere”"):
         chat.engine.import_csv("Nowhere", HEADER + "\n" + GOOD)

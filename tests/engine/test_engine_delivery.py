@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from conversations.messenger import DeliveryError
-from conversations.model import OutboxItem
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
-from conversations.views import Message
+from conversations.core.model import OutboxItem
+from conversations.core.refs import UserRef
+from conversations.core.views import Message
+from conversations.delivery.outbox import queue, to_user
+from conversations.ports.messenger import DeliveryError
 from tests.engine.helpers import ADMIN, matched_pair
 
 
@@ -172,7 +172,7 @@ def test_only_a_coordinator_of_its_recipients_can_settle_a_held_post(chat, clock
 
 
 def test_sent_posts_are_scrubbed_after_thirty_days_in_batches(chat, clock):
-    from conversations.store import SCRUBBED
+    from conversations.ports.store import SCRUBBED
 
     matched_pair(chat)  # the introduction is sent now
     assert chat.engine.scrub_outbox() == 0

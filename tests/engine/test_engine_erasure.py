@@ -3,11 +3,11 @@ told as for a departure; what stays is counted, never named."""
 
 from __future__ import annotations
 
-from conversations import erasure
-from conversations.context import Refusal
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
-from conversations.views import Message
+from conversations.core.refs import UserRef
+from conversations.core.views import Message
+from conversations.delivery.outbox import queue, to_user
+from conversations.flows import erasure
+from conversations.flows.context import Refusal
 from tests.engine.helpers import ADMIN, matched_pair
 
 ASHA = UserRef("memory", "T1", "U1")

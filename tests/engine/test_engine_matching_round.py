@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations.messenger import Capabilities
+from conversations.ports.messenger import Capabilities
 from tests.conftest import make_chat
 from tests.engine.helpers import ADMIN, cohort, register
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from conversations.interactions import Reply, ShowForm
-from conversations.views import Actions
+from conversations.core.interactions import Reply, ShowForm
+from conversations.core.views import Actions
 from tests.engine.helpers import ADMIN, cohort, matched_pair, register
 
 
@@ -48,7 +48,7 @@ def test_export_is_csv_and_defuses_spreadsheet_formulas(chat):
     cohort(chat)
     register(chat, "U1", '=HYPERLINK("http://x")', employer="+44 Trust")
     chat.say(ADMIN, "export")
-    from conversations.coordination import export_csv
+    from conversations.flows.coordination import export_csv
 
     text = chat.engine.run(lambda ctx: export_csv(ctx, ctx.uow.cohorts.get(1)))
     rows = list(csv.reader(io.StringIO(text)))
@@ -107,7 +107,7 @@ def test_joining_a_channel_brings_one_welcome_with_a_join_button(chat):
 
 
 def test_being_installed_says_hello_and_what_buddy_does(chat):
-    from conversations.interactions import Installed, Reply
+    from conversations.core.interactions import Installed, Reply
 
     outcome = chat._do("U1", Installed(chat.actor("U1")))
     assert isinstance(outcome, Reply)
@@ -115,7 +115,7 @@ def test_being_installed_says_hello_and_what_buddy_does(chat):
 
 
 def test_export_comes_as_a_csv_file_where_the_platform_can_send_files(db, clock):
-    from conversations.messenger import Capabilities
+    from conversations.ports.messenger import Capabilities
     from tests.conftest import make_chat
 
     chat = make_chat(db, clock, Capabilities(group_dm=True, send_files=True))
@@ -138,7 +138,7 @@ def test_without_files_the_export_shows_its_start_and_says_how_to_get_the_rest(c
 
 
 def test_export_rows_show_each_persons_group_tasks_and_answers(chat):
-    from conversations.coordination import export_csv
+    from conversations.flows.coordination import export_csv
 
     matched_pair(chat)
     register(chat, "U3", "Cara Jones")  # registered after matching: no group yet

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.interactions import CloseForm, FormErrors, Reply, ShowForm
-from conversations.views import Checkbox, MultiSelect, Select
+from conversations.core.interactions import CloseForm, FormErrors, Reply, ShowForm
+from conversations.core.views import Checkbox, MultiSelect, Select
 from tests.engine.helpers import ADMIN, cohort, matched_pair, register, registration
 
 
@@ -166,7 +166,7 @@ def test_leaving_tells_the_buddy_and_puts_them_back_on_the_list(chat):
 
 
 def test_a_form_state_pointing_at_another_workspaces_cohort_is_refused(chat):
-    from conversations.model import Cohort
+    from conversations.core.model import Cohort
 
     cohort(chat)
     chat.engine.run(

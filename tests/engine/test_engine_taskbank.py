@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.taskbank import FRAMEWORKS, TaskBankError, load_builtin, load_file, parse
+from conversations.taskbank.loader import FRAMEWORKS, TaskBankError, load_builtin, load_file, parse
 
 VALID = """
 tasks:

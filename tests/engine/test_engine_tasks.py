@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conversations.interactions import CloseForm, FormErrors, Reply, ShowForm
-from conversations.views import DateField, LongText, Note, Select
+from conversations.core.interactions import CloseForm, FormErrors, Reply, ShowForm
+from conversations.core.views import DateField, LongText, Note, Select
 from tests.engine.helpers import ADMIN, matched_pair, register
 
 LETTER = "Dear Buddy, " + " ".join(["word"] * 60)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conversations.markup import Span, escape, parse, plain
-from conversations.views import Actions, Button, Context, Divider, Header, Message, Section
-from conversations.views_codec import message_from_dict, message_to_dict
+from conversations.core.markup import Span, escape, parse, plain
+from conversations.core.views import Actions, Button, Context, Divider, Header, Message, Section
+from conversations.core.views_codec import message_from_dict, message_to_dict
 
 
 def test_markup_spans():

@@ -7,10 +7,10 @@ import pytest
 
 from adapters.slack.client import make_web_client
 from adapters.slack.messenger import SlackMessenger, static_token
-from conversations.bank import sync_builtin
-from conversations.clock import FakeClock
-from conversations.delivery import Sender
+from conversations.core.clock import FakeClock
+from conversations.delivery.sender import Sender
 from conversations.engine import Engine
+from conversations.flows.bank import sync_builtin
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack.harness import SlackHarness

@@ -21,7 +21,7 @@ from adapters.slack.background import Background
 from adapters.slack.client import make_web_client
 from adapters.slack.dedupe import EventDedupe
 from adapters.slack.http import add_routes
-from conversations.interactions import Interaction, NoReply, Outcome
+from conversations.core.interactions import Interaction, NoReply, Outcome
 from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.delivery import Sender
+from conversations.delivery.sender import Sender
 from conversations.engine import Engine
 from tests.engine.helpers import registration
 from tests.slack.fake_slack import FakeSlack

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from adapters.slack.dedupe import SqlDedupe
 from adapters.slack.listeners import SORRY, TOO_SLOW, WORKING
-from conversations.interactions import (
+from conversations.core.interactions import (
     ButtonPressed,
     CloseForm,
     CommandInvoked,
@@ -26,9 +26,9 @@ from conversations.interactions import (
     ShowForm,
     ShowHome,
 )
-from conversations.markup import escape
-from conversations.refs import ConversationRef, MessageRef
-from conversations.views import (
+from conversations.core.markup import escape
+from conversations.core.refs import ConversationRef, MessageRef
+from conversations.core.views import (
     Checkbox,
     DateField,
     Form,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.slack.messenger import SlackMessenger, static_token
-from conversations.messenger import DeliveryError
-from conversations.refs import ConversationRef, UserRef
-from conversations.views import Actions, Button, Home, Message, Section
+from conversations.core.refs import ConversationRef, UserRef
+from conversations.core.views import Actions, Button, Home, Message, Section
+from conversations.ports.messenger import DeliveryError
 from tests.slack.fake_slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack
 
 A, B, C = (UserRef("slack", TEAM, u) for u in ("U0AAA001", "U0BBB002", "U0CCC003"))

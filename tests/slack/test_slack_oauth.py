@@ -13,8 +13,8 @@ from adapters.slack.app import build_app, oauth_settings_for
 from adapters.slack.client import make_web_client
 from adapters.slack.installation import build_oauth_stores, installation_tokens
 from adapters.slack.settings import SlackSettings
-from conversations.interactions import CommandInvoked, Installed, Reply
-from conversations.views import Message
+from conversations.core.interactions import CommandInvoked, Installed, Reply
+from conversations.core.views import Message
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, SlackHarness
 

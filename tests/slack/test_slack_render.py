@@ -22,8 +22,8 @@ from adapters.slack.render_blocks import (
     render_message,
     render_modal,
 )
-from conversations.markup import escape
-from conversations.views import (
+from conversations.core.markup import escape
+from conversations.core.views import (
     Actions,
     Button,
     Checkbox,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conversations.clock import FakeClock
+from conversations.core.clock import FakeClock
 from tests.slack.fake_slack import BOT_USER, FakeSlack
 from tests.slack.round import COORDINATOR, DOCTOR, LETTER, MANAGER, Round
 

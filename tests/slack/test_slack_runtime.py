@@ -11,9 +11,9 @@ from aiohttp import web
 from adapters.slack.dedupe import SqlDedupe
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.settings import SlackSettings
-from conversations.interactions import Reply
-from conversations.refs import UserRef
-from conversations.views import Message
+from conversations.core.interactions import Reply
+from conversations.core.refs import UserRef
+from conversations.core.views import Message
 from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 from tests.slack.harness import SIGNING_SECRET, ScriptedEngine, sign
 

@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
-from conversations.model import (
+from conversations.core.model import (
     Assignment,
     Cohort,
     Coordinator,
@@ -18,8 +18,8 @@ from conversations.model import (
     Participant,
     Response,
 )
-from conversations.refs import UserRef
-from conversations.store import SCRUBBED
+from conversations.core.refs import UserRef
+from conversations.ports.store import SCRUBBED
 from storage.database import make_engine, normalise_url
 from storage.migrate import current, downgrade, head, upgrade
 from storage.migrations.filters import include_name

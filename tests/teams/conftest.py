@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestServer
 from adapters.teams import TeamsApp, TeamsSettings, build_teams
 from adapters.teams.retry import RetryPolicy
 from adapters.teams.settings import GraphSettings
-from conversations.interactions import Interaction, NoReply, Outcome
+from conversations.core.interactions import Interaction, NoReply, Outcome
 from tests.teams.fake_teams import FakeConnector, FakeGraph
 
 SCHEMAS = Path(__file__).resolve().parents[2].parent / "shared" / "schemas"

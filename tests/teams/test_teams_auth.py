@@ -14,7 +14,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from adapters.teams import TeamsSettings
 from adapters.teams.settings import AuthEndpoints
-from conversations.interactions import Installed
+from conversations.core.interactions import Installed
 from tests.teams.conftest import start_harness
 from tests.teams.fake_teams import bot_added
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations.interactions import (
+from conversations.core.interactions import (
     ButtonPressed,
     CloseForm,
     CommandInvoked,
@@ -12,7 +12,7 @@ from conversations.interactions import (
     Reply,
     ShowForm,
 )
-from conversations.views import Checkbox, Form, LongText, Message, MultiSelect, Option, ShortText
+from conversations.core.views import Checkbox, Form, LongText, Message, MultiSelect, Option, ShortText
 from tests.teams.fake_teams import BOT_ID, TENANT, account, activity, bot_added, invoke, message
 
 FORM = Form(

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from adapters.teams import TeamsSettings
-from conversations.messenger import DeliveryError
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.views import Home, Message
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import Home, Message
+from conversations.ports.messenger import DeliveryError
 from tests.teams.conftest import graph_settings, start_harness
 from tests.teams.fake_teams import TENANT, message
 

@@ -21,7 +21,7 @@ from adapters.teams.render_cards import (
     open_form_card,
 )
 from adapters.teams.render_markup import escape_text, to_teams
-from conversations.markup import escape
+from conversations.core.markup import escape
 from tests.teams.conftest import schema_path
 from tests.teams.views_catalogue import FORMS, HOME, MESSAGES, USER_TEXT
 
@@ -165,7 +165,7 @@ def test_a_dialog_answer_wraps_the_card():
 
 
 def test_a_button_that_opens_a_form_opens_the_dialog_in_one_click(validator):
-    from conversations.views import Actions, Button, Message
+    from conversations.core.views import Actions, Button, Message
 
     card = message_card(Message("t", (Actions((Button("Respond", "respond", "7", opens_form=True),)),)))
     [action_set] = [e for e in card["body"] if e["type"] == "ActionSet"]

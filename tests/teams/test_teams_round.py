@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 
 from adapters.teams import TeamsSettings
-from conversations.bank import sync_builtin
-from conversations.clock import FakeClock
-from conversations.delivery import Sender
+from conversations.core.clock import FakeClock
+from conversations.delivery.sender import Sender
 from conversations.engine import Engine
+from conversations.flows.bank import sync_builtin
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.conftest import START
 from tests.engine.helpers import registration

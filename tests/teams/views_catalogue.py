@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conversations.markup import escape
-from conversations.views import (
+from conversations.core.markup import escape
+from conversations.core.views import (
     Actions,
     Button,
     Checkbox,

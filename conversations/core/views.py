@@ -1,6 +1,6 @@
 """Neutral views: what the engine shows, independent of any messenger.
 
-Text fields hold neutral markup (see :mod:`conversations.markup`). Button ``action_id`` and
+Text fields hold neutral markup (see :mod:`conversations.core.markup`). Button ``action_id`` and
 ``value`` and a form's ``state`` round-trip unchanged through every adapter. Each adapter renders
 these with pure functions (Block Kit, Adaptive Cards) and keeps within its platform's limits.
 """

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from conversations.model import OutboxItem
-from conversations.refs import ConversationRef, UserRef
-from conversations.store import UnitOfWork
-from conversations.views import Message
-from conversations.views_codec import message_to_dict
+from conversations.core.model import OutboxItem
+from conversations.core.refs import ConversationRef, UserRef
+from conversations.core.views import Message
+from conversations.core.views_codec import message_to_dict
+from conversations.ports.store import UnitOfWork
 
 
 def to_user(user: UserRef) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conversations.context import Ctx
-from conversations.taskbank import load_builtin, load_file
+from conversations.flows.context import Ctx
+from conversations.taskbank.loader import load_builtin, load_file
 
 
 def sync_builtin(ctx: Ctx) -> int:

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from conversations.messenger import Capabilities
-from conversations.model import AuditEntry, Cohort, Participant, Status
-from conversations.refs import UserRef
-from conversations.store import UnitOfWork
+from conversations.core.model import AuditEntry, Cohort, Participant, Status
+from conversations.core.refs import UserRef
+from conversations.ports.messenger import Capabilities
+from conversations.ports.store import UnitOfWork
 
 OPERATOR = UserRef("cli", "local", "operator")  # who acts at the command line, in audit entries
 

@@ -1,6 +1,6 @@
 """The store port: repositories behind a unit of work. :mod:`storage` implements it.
 
-Records are the dataclasses of :mod:`conversations.model`; changing an attribute of a record
+Records are the dataclasses of :mod:`conversations.core.model`; changing an attribute of a record
 loaded through a unit of work is saved by ``commit()``. Replace list and dict attributes rather
 than mutating them in place.
 """
@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol, Self
 
-from conversations.model import (
+from conversations.core.model import (
     Assignment,
     AuditEntry,
     Cohort,
@@ -25,7 +25,7 @@ from conversations.model import (
     Response,
     TaskDefinition,
 )
-from conversations.refs import UserRef
+from conversations.core.refs import UserRef
 
 
 class Cohorts(Protocol):

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from conversations.refs import UserRef
+from conversations.core.refs import UserRef
 
 
 class Status(StrEnum):

@@ -10,13 +10,13 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from conversations.assignments import is_complete, quiet_members, to_members
-from conversations.context import Ctx
-from conversations.markup import escape
-from conversations.model import Cohort, Nudge, Status
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
-from conversations.views import Actions, Button, Message, Section
+from conversations.core.markup import escape
+from conversations.core.model import Cohort, Nudge, Status
+from conversations.core.refs import UserRef
+from conversations.core.views import Actions, Button, Message, Section
+from conversations.delivery.outbox import queue, to_user
+from conversations.flows.assignments import is_complete, quiet_members, to_members
+from conversations.flows.context import Ctx
 
 
 @dataclass

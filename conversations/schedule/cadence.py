@@ -26,14 +26,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from conversations import nudging
-from conversations.assignments import post_task
-from conversations.context import Ctx, Refusal
-from conversations.markup import escape
-from conversations.model import Cohort, Participant, Response, Status, TaskDefinition
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
-from conversations.views import Actions, Button, Message, Section
+from conversations.core.markup import escape
+from conversations.core.model import Cohort, Participant, Response, Status, TaskDefinition
+from conversations.core.refs import UserRef
+from conversations.core.views import Actions, Button, Message, Section
+from conversations.delivery.outbox import queue, to_user
+from conversations.flows.assignments import post_task
+from conversations.flows.context import Ctx, Refusal
+from conversations.schedule import nudging
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 FREQUENCIES = {"weekly": 1, "fortnightly": 2}

@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from conversations import vocabulary as v
-from conversations.markup import escape
-from conversations.model import Participant
+from conversations.core import vocabulary as v
+from conversations.core.markup import escape
+from conversations.core.model import Participant
 
 GRADE_PATTERN = re.compile(r"^[A-Za-z0-9 /+().\-]{1,40}$")
 MAX_INTERESTS = 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.views import (
+from conversations.core.views import (
     Actions,
     Block,
     Button,

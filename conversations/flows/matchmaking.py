@@ -9,16 +9,16 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from conversations import vocabulary as v
-from conversations.assignments import post_task
-from conversations.context import Ctx, Refusal
-from conversations.markup import escape
+from conversations.core import vocabulary as v
+from conversations.core.markup import escape
+from conversations.core.model import Cohort, Match, MatchProposal, MatchStatus, Participant, Status
+from conversations.core.profiles import describe
+from conversations.core.refs import UserRef
+from conversations.core.views import Actions, Block, Button, Context, Header, Message, Section
+from conversations.delivery.outbox import queue, to_group, to_user
+from conversations.flows.assignments import post_task
+from conversations.flows.context import Ctx, Refusal
 from conversations.matching import Candidate, MatchRules, Weights, best_partners, explain_group, plan_matches
-from conversations.model import Cohort, Match, MatchProposal, MatchStatus, Participant, Status
-from conversations.outbox import queue, to_group, to_user
-from conversations.profiles import describe
-from conversations.refs import UserRef
-from conversations.views import Actions, Block, Button, Context, Header, Message, Section
 
 MATCHABLE = (Status.REGISTERED, Status.WAITING)
 PREVIEW_GROUPS_SHOWN = 40

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conversations.context import OPERATOR, Ctx, Refusal
-from conversations.matchmaking import end_match_for_departure
-from conversations.model import OutboxItem, Participant, Status
-from conversations.refs import UserRef
+from conversations.core.model import OutboxItem, Participant, Status
+from conversations.core.refs import UserRef
+from conversations.flows.context import OPERATOR, Ctx, Refusal
+from conversations.flows.matchmaking import end_match_for_departure
 
 FORMER = "Former participant"
 REMOVED = "[removed at the person's request]"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from conversations import vocabulary as v
-from conversations.context import Ctx, Refusal
-from conversations.interactions import Actor, CloseForm, FormErrors, Outcome, Reply, ShowForm
-from conversations.markup import escape
-from conversations.matchmaking import end_match_for_departure
-from conversations.model import Participant, Status
-from conversations.profiles import Profile, apply, validate
-from conversations.views import (
+from conversations.core import vocabulary as v
+from conversations.core.interactions import Actor, CloseForm, FormErrors, Outcome, Reply, ShowForm
+from conversations.core.markup import escape
+from conversations.core.model import Participant, Status
+from conversations.core.profiles import Profile, apply, validate
+from conversations.core.views import (
     Actions,
     Button,
     Checkbox,
@@ -21,6 +19,8 @@ from conversations.views import (
     Select,
     ShortText,
 )
+from conversations.flows.context import Ctx, Refusal
+from conversations.flows.matchmaking import end_match_for_departure
 
 FORM_ID = "register"
 

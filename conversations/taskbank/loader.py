@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from conversations.model import TaskDefinition
+from conversations.core.model import TaskDefinition
 
 FRAMEWORKS = {
     "MLCF": {
@@ -40,7 +40,7 @@ class _Where:
 
 
 def builtin_path() -> str:
-    return str(resources.files("conversations") / "data" / "tasks.yaml")
+    return str(resources.files("conversations.taskbank") / "data" / "tasks.yaml")
 
 
 def load_builtin() -> list[TaskDefinition]:

@@ -8,14 +8,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from conversations import vocabulary as v
-from conversations.assignments import complete_for
-from conversations.context import Ctx, Refusal
-from conversations.markup import escape
-from conversations.model import Cohort, Coordinator, Response, Status
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
-from conversations.views import Block, Context, FileAttachment, Header, Message, Section
+from conversations.core import vocabulary as v
+from conversations.core.markup import escape
+from conversations.core.model import Cohort, Coordinator, Response, Status
+from conversations.core.refs import UserRef
+from conversations.core.views import Block, Context, FileAttachment, Header, Message, Section
+from conversations.delivery.outbox import queue, to_user
+from conversations.flows.assignments import complete_for
+from conversations.flows.context import Ctx, Refusal
 
 COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.'&()\-]{1,79}$")
 

@@ -7,13 +7,11 @@ from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from conversations.context import Ctx, Refusal
-from conversations.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
-from conversations.markup import escape
-from conversations.model import Assignment, Cohort, Match, Participant, Response, Status, TaskDefinition
-from conversations.outbox import queue, to_conversation, to_group, to_user
-from conversations.refs import ConversationRef
-from conversations.views import (
+from conversations.core.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
+from conversations.core.markup import escape
+from conversations.core.model import Assignment, Cohort, Match, Participant, Response, Status, TaskDefinition
+from conversations.core.refs import ConversationRef
+from conversations.core.views import (
     Actions,
     Button,
     Context,
@@ -28,6 +26,8 @@ from conversations.views import (
     Section,
     Select,
 )
+from conversations.delivery.outbox import queue, to_conversation, to_group, to_user
+from conversations.flows.context import Ctx, Refusal
 
 FORM_ID = "respond"
 JOINT = 0

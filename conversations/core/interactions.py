@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.views import Form, FormValue, Home, Message
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import Form, FormValue, Home, Message
 
 
 @dataclass(frozen=True)

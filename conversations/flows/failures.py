@@ -3,13 +3,13 @@ coordinator settle a post whose fate is unknown (``held``): it arrived, or send 
 
 from __future__ import annotations
 
-from conversations.context import OPERATOR, Ctx, Refusal
-from conversations.markup import escape
-from conversations.messenger import DeliveryError
-from conversations.model import Cohort, OutboxItem, Participant
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
-from conversations.views import Actions, Button, Message, Section
+from conversations.core.markup import escape
+from conversations.core.model import Cohort, OutboxItem, Participant
+from conversations.core.refs import UserRef
+from conversations.core.views import Actions, Button, Message, Section
+from conversations.delivery.outbox import queue, to_user
+from conversations.flows.context import OPERATOR, Ctx, Refusal
+from conversations.ports.messenger import DeliveryError
 
 ARRIVED = "outbox_arrived"
 RESEND = "outbox_resend"

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.views import Home, Message
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import Home, Message
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.assignments import current_assignment
-from conversations.commands import SPECS
-from conversations.context import Ctx
-from conversations.coordination import figures
-from conversations.markup import escape
-from conversations.model import Participant, Status
-from conversations.refs import UserRef
-from conversations.views import Actions, Block, Button, Context, Divider, Header, Home, Message, Section
+from conversations.core.grammar import SPECS
+from conversations.core.markup import escape
+from conversations.core.model import Participant, Status
+from conversations.core.refs import UserRef
+from conversations.core.views import Actions, Block, Button, Context, Divider, Header, Home, Message, Section
+from conversations.flows.assignments import current_assignment
+from conversations.flows.context import Ctx
+from conversations.flows.coordination import figures
 
 
 def participant_blocks(ctx: Ctx, p: Participant) -> list[Block]:

@@ -8,13 +8,13 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 
-from conversations.context import Ctx, Refusal
-from conversations.markup import escape
+from conversations.core.markup import escape
+from conversations.core.model import Cohort, Status
+from conversations.core.refs import UserRef
+from conversations.core.views import Actions, Button, Message, Section
+from conversations.delivery.outbox import queue, to_user
+from conversations.flows.context import Ctx, Refusal
 from conversations.matching import Weights
-from conversations.model import Cohort, Status
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
-from conversations.views import Actions, Button, Message, Section
 
 THRESHOLDS = ("nudge_pair_days", "nudge_individual_days", "alert_coordinator_days")
 WEIGHTS = tuple(f.name for f in fields(Weights))

@@ -8,7 +8,7 @@ A crash between the post and its ``sent`` leaves the row ``sending``. A post tha
 that may have reached the platform (a reset connection, a 5xx) leaves it ``unknown``. Neither is
 ever sent again blindly: :meth:`Sender.recover` takes rows whose claim has outlived its *lease*
 (their sender is gone) and ``unknown`` ones, asks the messenger whether the tagged post landed
-(:meth:`~conversations.messenger.Messenger.find_tagged`), and marks them ``sent`` if it did and
+(:meth:`~conversations.ports.messenger.Messenger.find_tagged`), and marks them ``sent`` if it did and
 ``pending`` if it did not. A platform that cannot tell leaves the row ``held`` for a person.
 
 Pacing: each platform has limits per conversation and per workspace (:class:`Pace`), enforced as
@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from conversations.clock import Clock
-from conversations.messenger import DeliveryError, Messenger
-from conversations.model import OutboxItem
-from conversations.refs import ConversationRef, MessageRef, UserRef
-from conversations.store import UnitOfWork, UnitOfWorkFactory
-from conversations.views import Message
-from conversations.views_codec import message_from_dict
+from conversations.core.clock import Clock
+from conversations.core.model import OutboxItem
+from conversations.core.refs import ConversationRef, MessageRef, UserRef
+from conversations.core.views import Message
+from conversations.core.views_codec import message_from_dict
+from conversations.ports.messenger import DeliveryError, Messenger
+from conversations.ports.store import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 

@@ -12,15 +12,15 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from conversations.commands import Command
-from conversations.commands import parse as parse_command
-from conversations.context import OPERATOR, Ctx
-from conversations.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
-from conversations.markup import escape
-from conversations.model import Cohort, Participant
-from conversations.profiles import Profile, apply, validate
-from conversations.refs import UserRef
-from conversations.views import Checkbox, FileUpload, Form, Message, Note
+from conversations.core.grammar import Command
+from conversations.core.grammar import parse as parse_command
+from conversations.core.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
+from conversations.core.markup import escape
+from conversations.core.model import Cohort, Participant
+from conversations.core.profiles import Profile, apply, validate
+from conversations.core.refs import UserRef
+from conversations.core.views import Checkbox, FileUpload, Form, Message, Note
+from conversations.flows.context import OPERATOR, Ctx
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "user_id": (
