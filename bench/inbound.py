@@ -127,7 +127,7 @@ async def _serve_async(kind: str, fake_base: str, ports: Any, db_dir: str) -> No
         from bot.bootstrap import bootstrap
 
         buddy = bootstrap(f"sqlite:///{db_dir}/bench.db", {"slack": SlackMessenger(client, static_token(BOT_TOKEN))},
-                          admins=(COORDINATOR,))  # fmt: skip
+                          admins=(f"{TEAM}:{COORDINATOR}",))  # fmt: skip
         _register_people(buddy.engine)
         _count_writes(buddy.db)
         background = Background()

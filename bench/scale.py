@@ -67,7 +67,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         sliced = build(Path(tmp) / "sliced.db", args.groups)
-        sliced.admins = frozenset({ADMIN})
+        sliced.admins = frozenset({f"{TEAM}:{ADMIN}"})
         durations = timed_runs(sliced)
         phases: list[tuple[str, float, float, int]] = []
         status = export = 0.0

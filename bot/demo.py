@@ -42,7 +42,7 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
     clock = FakeClock(START)
     messenger = MemoryMessenger("memory")
     buddy = bootstrap(
-        f"sqlite:///{database}", {"memory": messenger}, clock=clock, seed=2026, admins=(COORDINATOR,)
+        f"sqlite:///{database}", {"memory": messenger}, clock=clock, seed=2026, admins=(f"T-DEMO:{COORDINATOR}",)
     )
     chat = Chat(buddy.engine, messenger, buddy.sender, workspace="T-DEMO")
     chat.person(COORDINATOR, "Rachel (coordinator)")

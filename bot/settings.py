@@ -53,6 +53,12 @@ class Settings:
         if not seed_text.lstrip("-").isdigit():
             raise SettingsError(f"BUDDY_SEED must be a whole number, not {seed_text!r}")
         admins = tuple(a.strip() for a in env.get("BUDDY_ADMINS", "").split(",") if a.strip())
+        bare = [a for a in admins if ":" not in a]
+        if bare:
+            raise SettingsError(
+                "BUDDY_ADMINS names each administrator with their workspace or tenant, like T0123:U0456 "
+                f"(Slack team id or Teams tenant id, a colon, then their user id); these have none: {', '.join(bare)}"
+            )
         return cls(
             database_url=env.get("DATABASE_URL", DEFAULT_URL) or DEFAULT_URL,
             admins=admins,

@@ -1,8 +1,11 @@
 """The conversation engine: one entry point for every interaction, from any platform.
 
-``handle`` runs one interaction in one unit of work: the change and the messages it causes (in
-the outbox) commit together, or not at all. A :class:`Refusal` becomes a polite reply and rolls
-back. Nothing here awaits the network; the :class:`~conversations.delivery.sender.Sender` does that.
+``handle`` finds the interaction's route in one table built from every feature's ``ROUTES``
+(:mod:`conversations.catalogue`), checks who may run it and resolves the ids it carries
+(:func:`conversations.flows.lookup.prepare`), and runs its handler in one unit of work: the change
+and the messages it causes (in the outbox) commit together, or not at all. A :class:`Refusal`
+becomes a polite reply and rolls back. Nothing here awaits the network; the
+:class:`~conversations.delivery.sender.Sender` does that. This module names no feature.
 """
 
 from __future__ import annotations
@@ -11,57 +14,45 @@ import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from conversations.core.clock import Clock
-from conversations.core.grammar import Command, UnknownCommand, parse
 from conversations.core.interactions import (
     RUN_COMMAND,
-    Actor,
     ButtonPressed,
     CommandInvoked,
-    FileShared,
     FormErrors,
     FormSubmitted,
-    HomeOpened,
-    Installed,
     Interaction,
-    MemberJoined,
     NoReply,
     Outcome,
     Reply,
-    ShowHome,
 )
-from conversations.core.markup import escape
-from conversations.core.model import Cohort, OutboxItem
-from conversations.core.refs import UserRef
-from conversations.core.views import Actions, Button, Message, Section
-from conversations.delivery.outbox import queue, to_user
-from conversations.flows import (
-    assignments,
-    cohort_settings,
-    coordination,
-    csv_import,
-    failures,
-    matchmaking,
-    overview,
-    registration,
+from conversations.core.model import OutboxItem
+from conversations.core.routes import (
+    ButtonRoute,
+    EventRoute,
+    FormRoute,
+    InSlices,
+    Lane,
+    Parsed,
+    Route,
+    RouteTable,
+    Unknown,
 )
-from conversations.flows.context import Ctx, Refusal
+from conversations.core.views import Message
+from conversations.flows.context import Ctx, Refusal, admin_key
+from conversations.flows.lookup import prepare
 from conversations.ports.messenger import Capabilities, DeliveryError
 from conversations.ports.store import UnitOfWorkFactory
-from conversations.schedule import cadence, nudging
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RECONCILE_SLICE = 250  # groups per transaction in scheduled work
+RECONCILE_SLICE = 250  # groups per transaction in scheduled work and cohort-wide commands
 OUTBOX_RETENTION = timedelta(days=30)  # sent posts keep their content this long (for support)
-MEMBER_LANE = "member"
-COORDINATOR_LANE = "coordinator"
-COORDINATOR_BUTTONS = frozenset(
-    {"match_confirm", "match_preview", "rematch", "cohort_import", "cohort_export", *failures.SETTLE_ACTIONS}
-)
+MEMBER_LANE = Lane.MEMBER.value
+COORDINATOR_LANE = Lane.COORDINATOR.value
 
 
 class Engine:
@@ -74,68 +65,50 @@ class Engine:
         capabilities: Mapping[str, Capabilities] | None = None,
         admins: Iterable[str] = (),
         on_queued: Callable[[], None] | None = None,
+        routes: RouteTable | None = None,
     ) -> None:
+        from conversations import catalogue  # the features, wired in one place
+
         self.uow_factory = uow_factory
         self.clock = clock
         self.seed = seed
         self.capabilities = dict(capabilities or {})
-        self.admins = frozenset(admins)
+        self.admins = check_admins(admins)
         self.on_queued = on_queued  # wakes the sender after a commit
+        self.routes = routes if routes is not None else catalogue.table()
+        self.hooks = catalogue.hooks()
 
     # ---- the one entry point for people ---------------------------------------------------
 
     def handle(self, interaction: Interaction) -> Outcome:
-        # Typed words (and a button that runs some) are parsed once, here.
-        words = _command_words(interaction)
-        command = parse(words) if words is not None else None
-
-        def run(ctx: Ctx) -> Outcome:
-            if command is not None:
-                return self._command(ctx, interaction.actor, command)
-            return self._dispatch(ctx, interaction)
-
+        found = self._route(interaction)
         try:
-            if isinstance(command, Command) and command.name == "task send":  # a slice at a time
-                return Reply(self._task_send(interaction.actor.ref, command))
-            return self.run(run)
+            outcome = self.run(functools.partial(self._call, interaction, found))
+            if isinstance(outcome, InSlices):
+                return Reply(self._in_slices(outcome))
+            return outcome
         except Refusal as refusal:
             if isinstance(interaction, FormSubmitted):
-                return FormErrors({"_form": str(refusal)})
+                field = found.error_field if isinstance(found, FormRoute) else "_form"
+                return FormErrors({field: str(refusal)})
             return Reply(Message.simple(str(refusal)))
 
     def lane(self, interaction: Interaction) -> str:
-        """Which queue an interaction should wait in, so slow work never holds up quick work:
-        ``coordinator`` for coordinator commands and buttons, and for an admin's status and home
-        (they may scan whole cohorts); ``member`` for everything else. Decided without the
-        database, so a cohort coordinator who is not an admin has their status in ``member``."""
-        admin = interaction.actor.ref.key in self.admins or interaction.actor.ref.user_id in self.admins
-
-        def of_command(text: str) -> str:
-            command = parse(text)
-            heavy = isinstance(command, Command) and (
-                command.spec.coordinator or (admin and command.name == "status")
-            )
-            return COORDINATOR_LANE if heavy else MEMBER_LANE
-
-        match interaction:
-            case CommandInvoked(text=text):
-                return of_command(text)
-            case ButtonPressed(action_id=action_id, value=value) if action_id == RUN_COMMAND:
-                return of_command(value)
-            case ButtonPressed(action_id=action_id) if action_id in COORDINATOR_BUTTONS or (
-                admin and action_id == "status"
-            ):
-                return COORDINATOR_LANE
-            case HomeOpened() if admin:
-                return COORDINATOR_LANE
-            case FormSubmitted(form_id=csv_import.FORM_ID) | FileShared():
-                return COORDINATOR_LANE
-        return MEMBER_LANE
+        """Which queue an interaction should wait in, so slow work never holds up quick work;
+        declared on its route (decided without the database)."""
+        route = self._route(interaction)
+        if isinstance(route, Parsed):
+            route = route.route
+        if isinstance(route, Unknown | None):
+            return MEMBER_LANE
+        admin = admin_key(interaction.actor.ref) in self.admins or interaction.actor.ref.key in self.admins
+        lane = route.admin_lane if admin and route.admin_lane is not None else route.lane
+        return lane.value
 
     def run(self, work: Callable[[Ctx], T]) -> T:
         """Run ``work`` in one unit of work and commit it; used by handle, the CLI and scheduled jobs."""
         with self.uow_factory() as uow:
-            ctx = Ctx(uow, self.clock.now(), self.seed, self.capabilities, self.admins)
+            ctx = Ctx(uow, self.clock.now(), self.seed, self.capabilities, self.admins, self.routes)
             result = work(ctx)
             if isinstance(result, FormErrors):
                 uow.rollback()  # a rejected form changes nothing
@@ -147,273 +120,58 @@ class Engine:
             self.on_queued()
         return result
 
-    def _dispatch(self, ctx: Ctx, interaction: Interaction) -> Outcome:
-        actor = interaction.actor
+    def _route(self, interaction: Interaction) -> Route | Parsed | Unknown | None:
+        """The route for an interaction: typed words (and a button that runs some) are parsed once, here."""
         match interaction:
-            case ButtonPressed(action_id=action_id, value=value):
-                return self._button(ctx, actor, action_id, value)
-            case FormSubmitted(form_id=form_id, state=state, values=values):
-                return self._form(ctx, actor, form_id, state, dict(values))
-            case HomeOpened():
-                return ShowHome(overview.home(ctx, actor.ref))
-            case MemberJoined(channel=channel):
-                return self._welcome(ctx, actor, channel.conversation_id)
-            case FileShared(filename=filename, text=text, caption=caption):
-                return csv_import.shared_file(ctx, actor.ref, filename, text, caption)
-            case Installed():
-                intro = ("Hello! I'm Buddy: I pair clinicians with managers so each learns how the other side "
-                         "works, with a short task each week. Here's what I can do:")  # fmt: skip
-                return Reply(overview.help_message(ctx, actor.ref, intro=intro))
-        return NoReply()
+            case CommandInvoked(text=text):
+                return self.routes.parse(text)
+            case ButtonPressed(action_id=action_id, value=value) if action_id == RUN_COMMAND:
+                return self.routes.parse(value)
+            case ButtonPressed(action_id=action_id):
+                return self.routes.buttons.get(action_id)
+            case FormSubmitted(form_id=form_id):
+                return self.routes.forms.get(form_id)
+        return self.routes.events.get(type(interaction))
 
-    # ---- commands -------------------------------------------------------------------------
+    def _call(self, interaction: Interaction, found: Route | Parsed | Unknown | None, ctx: Ctx) -> Any:
+        actor = interaction.actor
+        match found:
+            case Parsed(route=route, args=args, options=options):
+                call = prepare(ctx, route, actor, interaction, args=args, options=options)
+            case Unknown():
+                return self.hooks.unknown(ctx, actor, found)
+            case ButtonRoute():
+                value = interaction.value if isinstance(interaction, ButtonPressed) else ""
+                call = prepare(ctx, found, actor, interaction, raw=value)
+            case FormRoute():
+                assert isinstance(interaction, FormSubmitted)
+                call = prepare(ctx, found, actor, interaction, raw=interaction.state, values=interaction.values)
+            case EventRoute():
+                call = prepare(ctx, found, actor, interaction)
+            case _:
+                if isinstance(interaction, FormSubmitted):
+                    return FormErrors({"_form": "This form is out of date; please start again."})
+                return NoReply()
+        result = call.route.handler(call)
+        return Reply(result) if isinstance(result, Message) else result
 
-    def _command(self, ctx: Ctx, actor: Actor, command: Command | UnknownCommand) -> Outcome:
-        user = actor.ref
-        if isinstance(command, UnknownCommand):
-            return Reply(
-                overview.help_message(ctx, user, intro=f"{escape(command.reason)} Here's what I understand:")
-            )
-        name, args, options = command.name, command.args, command.options
-        if command.spec.coordinator and name != "cohort create":
-            cohort = ctx.cohort_for_coordinator(user, options.get("cohort"))
-            if name == "import":
-                return csv_import.start(cohort)
-            return Reply(self._coordinator_command(ctx, user, cohort, command))
-        match name:
-            case "help":
-                return Reply(overview.help_message(ctx, user))
-            case "join":
-                return registration.start_join(ctx, actor, " ".join(args) or options.get("cohort"))
-            case "profile":
-                return registration.start_profile(ctx, actor)
-            case "pause":
-                return registration.pause(ctx, actor)
-            case "resume":
-                return registration.resume(ctx, actor)
-            case "leave":
-                return registration.leave(ctx, actor)
-            case "status":
-                return Reply(overview.status_message(ctx, user))
-            case "community":
-                return Reply(overview.community(ctx, user))
-            case "task":
-                return self._current_task(ctx, actor)
-            case "rematch":
-                return Reply(self._self_rematch(ctx, actor))
-            case "cohort create":
-                return Reply(coordination.create_cohort(ctx, user, args, options))
-        raise Refusal(f"`{name}` isn't available yet.")
-
-    def _coordinator_command(self, ctx: Ctx, user: UserRef, cohort: Cohort, command: Command) -> Message:
-        args, mentions = command.args, command.mentions
-        match command.name:
-            case "cohort list":
-                return coordination.list_cohorts(ctx)
-            case "cohort open" | "cohort close":
-                return coordination.set_registration(ctx, user, cohort, command.name == "cohort open")
-            case "coordinator add":
-                return coordination.add_coordinator(ctx, user, cohort, mentions)
-            case "cohort settings":
-                return cohort_settings.show(cohort)
-            case "cohort set":
-                return cohort_settings.apply(ctx, user, cohort, command.options, args)
-            case "community add":
-                return cohort_settings.add_channel(ctx, user, cohort, args)
-            case "community remove":
-                return cohort_settings.remove_channel(ctx, user, cohort, args)
-            case "event add":
-                return cohort_settings.add_event(ctx, user, cohort, args)
-            case "event remove":
-                return cohort_settings.remove_event(ctx, user, cohort, args)
-            case "event announce":
-                return cohort_settings.announce_event(ctx, user, cohort, args)
-            case "match preview":
-                return matchmaking.preview(ctx, cohort, user.key)
-            case "match swap":
-                return matchmaking.swap(ctx, cohort, mentions)
-            case "match lock":
-                return matchmaking.lock(ctx, cohort, args)
-            case "match exclude":
-                return matchmaking.exclude(ctx, cohort, mentions, user.key)
-            case "match confirm":
-                return matchmaking.confirm(ctx, cohort, user)
-            case "task list":
-                tasks = ctx.uow.tasks.all()
-                lines = [
-                    f"- `{t.key}`: **{escape(t.title)}** ({t.minutes} min, due in {t.due_days} days)"
-                    for t in tasks
-                ]
-                return Message("Task bank", (Section("**Task bank**\n" + "\n".join(lines)),))
-            case "nudge":
-                report = nudging.sweep(ctx, cohort)
-                ctx.audit(cohort, user, "nudge", pair=report.pair, individual=report.individual,
-                          coordinator=report.coordinator)  # fmt: skip
-                return Message.simple(
-                    f"Nudged {report.pair} quiet groups and {report.individual} quiet people; "
-                    f"{report.coordinator} alerts to coordinators."
-                )
-            case "export":
-                return self._export(ctx, user, cohort)
-            case "digest":
-                return coordination.digest(ctx, user, cohort)
-            case "status":
-                return coordination.cohort_status(ctx, cohort)
-            case "cadence":
-                return cadence.command(ctx, user, cohort, args)
-            case "cadence skip":
-                return cadence.skip(ctx, user, cohort, args)
-            case "cohort pause" | "cohort resume":
-                return cadence.set_paused(ctx, user, cohort, command.name == "cohort pause")
-        raise Refusal(f"`{command.name}` isn't available yet.")
-
-    def _current_task(self, ctx: Ctx, actor: Actor) -> Outcome:
-        participant = ctx.participant(actor.ref)
-        if participant is None:
-            raise Refusal("You're not registered yet: use `join` to sign up.")
-        assignment = assignments.current_assignment(ctx, participant)
-        if assignment is None:
-            raise Refusal("You don't have a task yet: it arrives once you've been matched.")
-        return assignments.open_form(ctx, participant, str(assignment.id))
-
-    def _self_rematch(self, ctx: Ctx, actor: Actor) -> Message:
-        participant = ctx.participant(actor.ref)
-        match = ctx.uow.matches.active_for(participant.id) if participant and participant.id else None
-        if participant is None or match is None:
-            raise Refusal("You don't have a buddy at the moment, so there's no one to re-match.")
-        assignment = ctx.uow.assignments.latest(match.id)
-        alerted = {n.participant_id for n in ctx.uow.nudges.for_assignment(assignment.id) if n.level == "coordinator"} \
-            if assignment else set()  # fmt: skip
-        quiet = [m for m in ctx.uow.matches.members(match.id) if m.id in alerted and m.id != participant.id]
-        if not quiet:
-            raise Refusal("You can ask for a new buddy once yours has been quiet long enough for me to alert the "
-                          "coordinators. If something else is wrong, please talk to a coordinator.")  # fmt: skip
-        outcomes = matchmaking.rematch(ctx, match, quiet)
-        ctx.audit(
-            ctx.uow.cohorts.get(match.cohort_id), actor.ref, "rematch_self", match=match.id, outcomes=outcomes
-        )
-        return Message.simple("Done: " + "; ".join(escape(o) for o in outcomes) + ".")
-
-    # ---- buttons and forms ------------------------------------------------------------------
-
-    def _button(self, ctx: Ctx, actor: Actor, action_id: str, value: str) -> Outcome:
-        user = actor.ref
-        if action_id in ("join", "profile", "pause", "resume", "community", "status", "help"):
-            return self._command(ctx, actor, parse(action_id))
-        if action_id == "respond":
-            participant = ctx.participant(user)
-            if participant is None:
-                raise Refusal("You're not registered in this scheme any more.")
-            return assignments.open_form(ctx, participant, value)
-        if action_id == "match_confirm":
-            proposal_cohort = self._cohort_of_proposal(ctx, value)
-            cohort = ctx.cohort_for_coordinator(user, proposal_cohort.name)
-            return Reply(matchmaking.confirm(ctx, cohort, user, int(value)))
-        if action_id in ("match_preview", "cohort_import", "cohort_export"):
-            found = ctx.uow.cohorts.get(int(value)) if value.isdigit() else None
-            if found is None:
-                raise Refusal("That cohort no longer exists.")
-            cohort = ctx.cohort_for_coordinator(user, found.name)
-            if action_id == "cohort_import":
-                return csv_import.start(cohort)
-            if action_id == "cohort_export":
-                return Reply(self._export(ctx, user, cohort))
-            return Reply(matchmaking.preview(ctx, cohort, user.key))
-        if action_id == "rematch":
-            return Reply(self._coordinator_rematch(ctx, user, value))
-        if action_id in failures.SETTLE_ACTIONS:
-            return Reply(failures.settle(ctx, user, value, resend=action_id == failures.RESEND))
-        return NoReply()
-
-    @staticmethod
-    def _export(ctx: Ctx, user: UserRef, cohort: Cohort) -> Message:
-        ctx.audit(cohort, user, "export")
-        return coordination.export_message(ctx, cohort, ctx.caps(user.platform).send_files)
-
-    def _cohort_of_proposal(self, ctx: Ctx, value: str) -> Cohort:
-        for cohort in ctx.uow.cohorts.all():
-            proposal = ctx.uow.matches.open_proposal(cohort.id)
-            if proposal is not None and str(proposal.id) == value:
-                return cohort
-        raise Refusal("That preview has already been confirmed or replaced: run `match preview` again.")
-
-    def _coordinator_rematch(self, ctx: Ctx, user: UserRef, value: str) -> Message:
-        match_id, _, quiet_id = value.partition(":")
-        match = ctx.uow.matches.get(int(match_id)) if match_id.isdigit() else None
-        cohort = ctx.uow.cohorts.get(match.cohort_id) if match else None
-        if match is None or cohort is None or not quiet_id.isdigit():
-            raise Refusal("That group no longer exists.")
-        cohort = ctx.cohort_for_coordinator(user, cohort.name)
-        if match.status != "active":
-            raise Refusal("That group has already been re-matched or ended.")
-        quiet = ctx.uow.participants.get(int(quiet_id))
-        if quiet is None:
-            raise Refusal("That person is no longer registered.")
-        outcomes = matchmaking.rematch(ctx, match, [quiet])
-        ctx.audit(cohort, user, "rematch", match=match.id, quiet=quiet.id, outcomes=outcomes)
-        return Message.simple("Re-matched: " + "; ".join(escape(o) for o in outcomes) + ".")
-
-    def _form(self, ctx: Ctx, actor: Actor, form_id: str, state: str, values: dict[str, object]) -> Outcome:
-        if form_id == registration.FORM_ID:
-            return registration.submit(ctx, actor, state, values)
-        if form_id == csv_import.FORM_ID:
-            return csv_import.submit(ctx, actor.ref, state, values)
-        if form_id == assignments.FORM_ID:
-            participant = ctx.participant(actor.ref)
-            if participant is None:
-                return FormErrors({"answer": "You're not registered in this scheme any more."})
-            return assignments.submit(ctx, participant, state, values)
-        return FormErrors({"_form": "This form is out of date; please start again."})
-
-    def _welcome(self, ctx: Ctx, actor: Actor, channel_id: str) -> Outcome:
-        user = actor.ref
-        if ctx.participant(user) is not None:
-            return NoReply()
-        open_here = [c for c in ctx.uow.cohorts.all()
-                     if c.platform == user.platform and c.workspace == user.workspace and c.registration_open]  # fmt: skip
-        if not open_here:
-            return NoReply()
-        text = ("Welcome to the network! We run a buddy scheme that pairs clinicians with managers so each "
-                "learns how the other side works: a short virtual task a week, in your own time.")  # fmt: skip
-        message = Message(text, (Section(text), Actions((Button("Join the buddy scheme", "join", "", style="primary"),
-                                                         Button("Community", "community", "")))))  # fmt: skip
-        queue(ctx.uow, f"welcome:{user.key}", to_user(user), message, ctx.now)
-        return NoReply()
+    def _in_slices(self, job: InSlices) -> Message:
+        """A cohort-wide command done a slice of groups per transaction (as :meth:`reconcile`),
+        so a national cohort holds no write lock for long; ``job.finish`` reports, in one more."""
+        done: list[int] = []
+        failed: list[int] = []
+        results: list[Any] = []
+        for part, result, ok in self._sliced(job.ids, job.size or RECONCILE_SLICE, job.each, job.what):
+            (done if ok else failed).extend(part)
+            if ok:
+                results.append(result)
+        return self.run(lambda ctx: job.finish(ctx, results, failed))
 
     # ---- delivery failures -------------------------------------------------------------------
 
     def delivery_failed(self, item: OutboxItem, error: DeliveryError) -> None:
         """A post could not be delivered for good: mark unreachable people and tell coordinators."""
-        self.run(lambda ctx: failures.delivery_failed(ctx, item, error))
-
-    def _task_send(self, user: UserRef, command: Command) -> Message:
-        """``task send [KEY]``: the task to every active group, a slice of groups per transaction
-        (as :meth:`reconcile` does), so a national cohort holds no write lock for long."""
-        task_key = command.args[0] if command.args else None
-
-        def prepare(ctx: Ctx) -> tuple[int, list[int]]:
-            cohort = ctx.cohort_for_coordinator(user, command.options.get("cohort"))
-            assignments.check_bank(ctx, task_key)
-            return cohort.id, ctx.uow.matches.active_ids(cohort.id)
-
-        cohort_id, ids = self.run(prepare)
-
-        def work(ctx: Ctx, part: list[int]) -> int:
-            cohort = ctx.uow.cohorts.get(cohort_id)
-            return len(assignments.send_tasks(ctx, cohort, task_key, part)) if cohort else 0
-
-        posted = failed = 0
-        for part, count, ok in self._sliced(ids, RECONCILE_SLICE, work, "task send"):
-            posted += count or 0
-            failed += 0 if ok else len(part)
-        self.run(lambda ctx: ctx.audit(ctx.uow.cohorts.get(cohort_id), user, "task_send",
-                                       task=task_key or "next", groups=posted, failed=failed))  # fmt: skip
-        if failed:
-            return Message.simple(f"Posted the task to {posted} groups; {failed} groups failed (see the logs). "
-                                  "Send the same task again by its key (`task list`) to retry them: nobody gets it twice.")  # fmt: skip
-        if not posted:
-            return Message.simple("Every active group already has that task (or has done every task).")
-        return Message.simple(f"Posted the task to {posted} groups.")
+        self.run(lambda ctx: self.hooks.delivery_failed(ctx, item, error))
 
     # ---- scheduled and operator work -------------------------------------------------------
 
@@ -427,10 +185,8 @@ class Engine:
             if scrubbed < batch:
                 return total
 
-    def reconcile(
-        self, cohort_id: int, *, post_only: bool = False, slice_size: int = RECONCILE_SLICE
-    ) -> cadence.TickReport | None:
-        """What is due for a cohort now (:func:`cadence.tick`; only the period's task with
+    def reconcile(self, cohort_id: int, *, post_only: bool = False, slice_size: int = RECONCILE_SLICE) -> Any:
+        """What is due for a cohort now (the schedule's tick; only the period's task with
         ``post_only``), a slice of ``slice_size`` groups per transaction: no write lock is held
         for long, whatever the cohort's size, and a group that fails holds back no other slice.
         None if the cohort does not exist."""
@@ -439,16 +195,13 @@ class Engine:
         )
         if ids is None:
             return None
+        tick = self.hooks.tick
 
-        def work(ctx: Ctx, part: list[int]) -> cadence.TickReport | None:
+        def work(ctx: Ctx, part: list[int]) -> Any:
             cohort = ctx.uow.cohorts.get(cohort_id)
-            if cohort is None:
-                return None
-            if post_only:
-                return cadence.TickReport(posts=cadence.post_due(ctx, cohort, part))
-            return cadence.tick(ctx, cohort, part)
+            return None if cohort is None else tick(ctx, cohort, part, post_only)
 
-        total = cadence.TickReport()
+        total = self.hooks.new_report()
         for part, report, ok in self._sliced(ids, slice_size, work, f"cohort {cohort_id}"):
             if not ok:
                 total.failed_groups += part
@@ -473,25 +226,22 @@ class Engine:
                 continue
             yield part, result, True
 
-    def import_csv(self, cohort_name: str, text: str, skip_invalid: bool = False) -> csv_import.ImportReport:
-        def work(ctx: Ctx) -> csv_import.ImportReport:
-            cohort = ctx.uow.cohorts.by_name(cohort_name)
-            if cohort is None:
-                raise Refusal(f"There is no cohort called “{cohort_name}”.")
-            return csv_import.run_import(ctx, cohort, text, skip_invalid)
-
-        return self.run(work)
+    def import_csv(self, cohort_name: str, text: str, skip_invalid: bool = False) -> Any:
+        return self.run(lambda ctx: self.hooks.import_csv(ctx, cohort_name, text, skip_invalid))
 
 
 def _on_slice(work: Callable[[Ctx, list[int]], T], part: list[int], ctx: Ctx) -> T:
     return work(ctx, part)
 
 
-def _command_words(interaction: Interaction) -> str | None:
-    """The words of a typed command, or of a button that runs one (``RUN_COMMAND``: the presser's
-    own words, with the same checks as if they had typed them)."""
-    if isinstance(interaction, CommandInvoked):
-        return interaction.text
-    if isinstance(interaction, ButtonPressed) and interaction.action_id == RUN_COMMAND:
-        return interaction.value
-    return None
+def check_admins(admins: Iterable[str]) -> frozenset[str]:
+    """Administrators are ``WORKSPACE:USER`` (a Slack team id or Teams tenant id, then the user's
+    id): a bare user id could be anyone's in another workspace, so it stops start-up."""
+    admins = frozenset(a.strip() for a in admins if a.strip())
+    bare = sorted(a for a in admins if ":" not in a)
+    if bare:
+        raise ValueError(
+            "BUDDY_ADMINS must name each administrator with their workspace or tenant, like T0123:U0456 "
+            f"(Slack team id, then member id); these have none: {', '.join(bare)}."
+        )
+    return admins

@@ -99,7 +99,7 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-def make_chat(db: Engine, clock: FakeClock, capabilities: Capabilities | None = None, admins=("UADMIN",)) -> Chat:  # type: ignore[no-untyped-def]
+def make_chat(db: Engine, clock: FakeClock, capabilities: Capabilities | None = None, admins=("T1:UADMIN",)) -> Chat:  # type: ignore[no-untyped-def]
     uow = SqlUnitOfWorkFactory(db)
     messenger = MemoryMessenger("memory", capabilities)
     engine = BuddyEngine(uow, clock=clock, seed=7, capabilities={"memory": messenger.capabilities}, admins=admins)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from conversations.core.interactions import CloseForm, FormErrors, Outcome, Repl
 from conversations.core.markup import escape
 from conversations.core.model import Assignment, Cohort, Match, Participant, Response, Status, TaskDefinition
 from conversations.core.refs import ConversationRef
+from conversations.core.routes import InSlices, Who, button, command, form
 from conversations.core.views import (
     Actions,
     Button,
@@ -28,6 +29,7 @@ from conversations.core.views import (
 )
 from conversations.delivery.outbox import queue, to_conversation, to_group, to_user
 from conversations.flows.context import Ctx, Refusal
+from conversations.flows.lookup import Call
 
 FORM_ID = "respond"
 JOINT = 0
@@ -118,18 +120,11 @@ def _day(d: date) -> str:
 # ---- responding -------------------------------------------------------------------------------
 
 
-def _assignment_for(
-    ctx: Ctx, participant: Participant, assignment_id: int
-) -> tuple[Assignment, Match, TaskDefinition]:
-    assignment = ctx.uow.assignments.get(assignment_id)
-    match = ctx.uow.matches.get(assignment.match_id) if assignment else None
-    members = ctx.uow.matches.members(match.id) if match else []
-    if assignment is None or match is None or participant.id not in {m.id for m in members}:
-        raise Refusal("That task isn't one of yours, so I can't open it.")
+def _task_of(ctx: Ctx, assignment: Assignment) -> TaskDefinition:
     task = ctx.uow.tasks.get(assignment.task_key)
     if task is None:
         raise Refusal("That task has been removed from the task bank; ask your coordinator.")
-    return assignment, match, task
+    return task
 
 
 def current_assignment(ctx: Ctx, participant: Participant) -> Assignment | None:
@@ -142,11 +137,9 @@ def _done(responses: Sequence[Response], phase: dict[str, Any], owner: int) -> R
     return next((r for r in responses if r.phase == phase["key"] and r.owner_id == owner), None)
 
 
-def open_form(ctx: Ctx, participant: Participant, value: str) -> Outcome:
-    assignment_id, _, wanted = value.partition(":")
-    if not assignment_id.isdigit():
-        raise Refusal("That button is out of date; use `task` to see your current task.")
-    assignment, match, task = _assignment_for(ctx, participant, int(assignment_id))
+def open_form(ctx: Ctx, participant: Participant, assignment: Assignment, match: Match, wanted: str = "") -> Outcome:
+    """The answer form for ``assignment`` (a task of the participant's own group; ``wanted``: a phase)."""
+    task = _task_of(ctx, assignment)
     responses = ctx.uow.responses.for_assignment(assignment.id)
     pid = participant.id
     assert pid is not None
@@ -218,12 +211,13 @@ def response_form(
                 state=f"{assignment.id}:{phase['key']}")  # fmt: skip
 
 
-def submit(ctx: Ctx, participant: Participant, state: str, values: dict[str, object]) -> Outcome:
-    assignment_id, _, phase_key = state.partition(":")
-    if not assignment_id.isdigit():
-        return FormErrors({"answer": "This form is out of date: press Respond on the task again."})
+def submit(
+    ctx: Ctx, participant: Participant, assignment: Assignment, match: Match, phase_key: str,
+    values: Mapping[str, object],
+) -> Outcome:
+    """An answer to one phase of a task of the participant's own group."""
     try:
-        assignment, match, task = _assignment_for(ctx, participant, int(assignment_id))
+        task = _task_of(ctx, assignment)
         phase = _phase(task, phase_key)
     except (Refusal, StopIteration):
         return FormErrors({"answer": "This task is no longer open to you."})
@@ -308,3 +302,68 @@ def quiet_members(responses: Sequence[Response], members: Sequence[Participant])
     """Members who have written nothing for this assignment."""
     authors = {r.author_id for r in responses}
     return [m for m in members if m.id not in authors]
+
+
+# ---- routes -------------------------------------------------------------------------------------
+
+NOT_MEMBER = "You're not registered in this scheme any more."
+
+
+def _current(call: Call) -> Outcome:
+    participant = call.the_member
+    match = call.ctx.uow.matches.active_for(participant.id)
+    assignment = call.ctx.uow.assignments.latest(match.id) if match else None
+    if match is None or assignment is None:
+        raise Refusal("You don't have a task yet: it arrives once you've been matched.")
+    return open_form(call.ctx, participant, assignment, match)
+
+
+def _respond(call: Call) -> Outcome:
+    assignment, match, phase = call.target
+    return open_form(call.ctx, call.the_member, assignment, match, phase)
+
+
+def _answer(call: Call) -> Outcome:
+    assignment, match, phase = call.target
+    return submit(call.ctx, call.the_member, assignment, match, phase, call.values)
+
+
+def task_list(call: Call) -> Message:
+    lines = [f"- `{t.key}`: **{escape(t.title)}** ({t.minutes} min, due in {t.due_days} days)"
+             for t in call.ctx.uow.tasks.all()]  # fmt: skip
+    return Message("Task bank", (Section("**Task bank**\n" + "\n".join(lines)),))
+
+
+def task_send(call: Call) -> InSlices:
+    """``task send [KEY]``: the task to every active group, a slice of groups per transaction."""
+    task_key = call.args[0] if call.args else None
+    cohort_id = call.the_cohort.id
+    user = call.user
+    check_bank(call.ctx, task_key)
+
+    def each(ctx: Ctx, part: list[int]) -> int:
+        cohort = ctx.uow.cohorts.get(cohort_id)
+        return len(send_tasks(ctx, cohort, task_key, part)) if cohort else 0
+
+    def finish(ctx: Ctx, counts: list[int], failed: list[int]) -> Message:
+        posted = sum(counts)
+        ctx.audit(ctx.uow.cohorts.get(cohort_id), user, "task_send", task=task_key or "next", groups=posted,
+                  failed=len(failed))  # fmt: skip
+        if failed:
+            return Message.simple(f"Posted the task to {posted} groups; {len(failed)} groups failed (see the logs). "
+                                  "Send the same task again by its key (`task list`) to retry them: nobody gets it twice.")  # fmt: skip
+        if not posted:
+            return Message.simple("Every active group already has that task (or has done every task).")
+        return Message.simple(f"Posted the task to {posted} groups.")
+
+    return InSlices(call.ctx.uow.matches.active_ids(cohort_id), each, finish, "task send")
+
+
+ROUTES = (
+    command("task", "show your current task and answer it", _current,
+            not_member="You're not registered yet: use `join` to sign up."),
+    command("task send [task-key]", "post the next task to every group now", task_send, who=Who.COORDINATOR),
+    command("task list", "show the task bank", task_list, who=Who.COORDINATOR),
+    button("respond", _respond, target="assignment", not_member=NOT_MEMBER),
+    form(FORM_ID, _answer, target="assignment", error_field="answer", not_member=NOT_MEMBER),
+)  # fmt: skip

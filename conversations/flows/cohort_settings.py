@@ -11,6 +11,7 @@ from dataclasses import fields
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Status
 from conversations.core.refs import UserRef
+from conversations.core.routes import Who, command
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.context import Ctx, Refusal
@@ -179,3 +180,21 @@ def remove_event(ctx: Ctx, actor: UserRef, cohort: Cohort, args: Sequence[str]) 
     cohort.settings = {**(cohort.settings or {}), "events": events}
     ctx.audit(cohort, actor, "event_remove", title=removed["title"])
     return Message.simple(f"Removed **{escape(removed['title'])}**.")
+
+
+ROUTES = (
+    command("cohort settings", "show the cohort's nudge, matching and trio settings",
+            lambda call: show(call.the_cohort), who=Who.COORDINATOR),
+    command("cohort set name=value ...", "change settings, e.g. nudge_pair_days=3",
+            lambda call: apply(call.ctx, call.user, call.the_cohort, call.options, call.args), who=Who.COORDINATOR),
+    command('community add "#name" https://link "description"', "list a channel",
+            lambda call: add_channel(call.ctx, call.user, call.the_cohort, call.args), who=Who.COORDINATOR),
+    command("community remove NAME", "unlist a community channel",
+            lambda call: remove_channel(call.ctx, call.user, call.the_cohort, call.args), who=Who.COORDINATOR),
+    command('event add "title" "when" "description"', "announce an event",
+            lambda call: add_event(call.ctx, call.user, call.the_cohort, call.args), who=Who.COORDINATOR),
+    command("event remove N", "remove event N",
+            lambda call: remove_event(call.ctx, call.user, call.the_cohort, call.args), who=Who.COORDINATOR),
+    command("event announce N", "tell every member about event N",
+            lambda call: announce_event(call.ctx, call.user, call.the_cohort, call.args), who=Who.COORDINATOR),
+)  # fmt: skip

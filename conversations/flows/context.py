@@ -9,10 +9,20 @@ from datetime import datetime
 
 from conversations.core.model import AuditEntry, Cohort, Participant, Status
 from conversations.core.refs import UserRef
+from conversations.core.routes import RouteTable
 from conversations.ports.messenger import Capabilities
 from conversations.ports.store import UnitOfWork
 
 OPERATOR = UserRef("cli", "local", "operator")  # who acts at the command line, in audit entries
+
+
+def admin_key(user: UserRef) -> str:
+    """How an administrator is named in ``BUDDY_ADMINS``: ``WORKSPACE:USER``."""
+    return f"{user.workspace}:{user.user_id}"
+
+
+def in_workspace(cohort: Cohort, user: UserRef) -> bool:
+    return cohort.platform == user.platform and cohort.workspace == user.workspace
 
 
 class Refusal(Exception):
@@ -26,14 +36,29 @@ class Ctx:
     seed: int
     capabilities: Mapping[str, Capabilities]
     admins: frozenset[str]
+    routes: RouteTable | None = None  # for help and "did you mean"
 
     def caps(self, platform: str) -> Capabilities:
         return self.capabilities.get(platform, Capabilities())
 
     def is_admin(self, user: UserRef) -> bool:
-        return user.key in self.admins or user.user_id in self.admins
+        """Administrators are bound to a workspace (``T0123:U0456``): the same user id in another
+        workspace or tenant is somebody else."""
+        return admin_key(user) in self.admins or user.key in self.admins
+
+    def here(self, user: UserRef) -> list[Cohort]:
+        """The cohorts of the actor's own workspace or tenant."""
+        return [c for c in self.uow.cohorts.all() if in_workspace(c, user)]
+
+    def coordinated(self, user: UserRef) -> list[Cohort]:
+        """The cohorts this person may coordinate: theirs, or every one here for an administrator."""
+        if self.is_admin(user):
+            return self.here(user)
+        return [c for c in self.uow.cohorts.coordinated_by(user) if in_workspace(c, user)]
 
     def is_coordinator(self, user: UserRef, cohort: Cohort) -> bool:
+        if not in_workspace(cohort, user):
+            return False
         if self.is_admin(user):
             return True
         return any(
@@ -47,17 +72,16 @@ class Ctx:
         return rows[-1] if rows else None
 
     def cohort_for_coordinator(self, user: UserRef, name: str | None) -> Cohort:
+        """The cohort a coordinator's command acts on: the one named, or the only one they run.
+        Cohorts of other workspaces are invisible: they get the same answer as a name never used."""
         if name:
             cohort = self.uow.cohorts.by_name(name)
-            if cohort is None:
+            if cohort is None or not in_workspace(cohort, user):
                 raise Refusal(f"There is no cohort called “{name}”. Try `cohort list`.")
             if not self.is_coordinator(user, cohort):
                 raise Refusal(f"Sorry, only the coordinators of {cohort.name} can do that.")
             return cohort
-        cohorts = self.uow.cohorts.all() if self.is_admin(user) else self.uow.cohorts.coordinated_by(user)
-        cohorts = [
-            c for c in cohorts if c.platform == user.platform and c.workspace == user.workspace
-        ] or cohorts
+        cohorts = self.coordinated(user)
         if not cohorts:
             raise Refusal(
                 "Sorry, that command is for scheme coordinators, and you don't coordinate a cohort here."
@@ -70,7 +94,7 @@ class Ctx:
     def open_cohort(self, user: UserRef, name: str | None) -> Cohort:
         if name:
             cohort = self.uow.cohorts.by_name(name)
-            if cohort is None:
+            if cohort is None or not in_workspace(cohort, user):
                 raise Refusal(f"There is no cohort called “{name}”.")
         else:
             here = [

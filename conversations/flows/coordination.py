@@ -12,24 +12,24 @@ from conversations.core import vocabulary as v
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Coordinator, Response, Status
 from conversations.core.refs import UserRef
+from conversations.core.routes import Who, button, command
 from conversations.core.views import Block, Context, FileAttachment, Header, Message, Section
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.assignments import complete_for
 from conversations.flows.context import Ctx, Refusal
+from conversations.flows.lookup import Call
 
 COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.'&()\-]{1,79}$")
 
 
 def create_cohort(ctx: Ctx, actor: UserRef, args: Sequence[str], options: dict[str, str]) -> Message:
-    if not ctx.is_admin(actor):
-        raise Refusal("Sorry, only Buddy's administrators can create cohorts (see BUDDY_ADMINS).")
     name = " ".join(args).strip()
     if not COHORT_NAME.match(name):
         raise Refusal(
             "Give the cohort a name of 2 to 80 letters, digits or spaces, e.g. `cohort create Yorkshire 2026`."
         )
     if ctx.uow.cohorts.by_name(name):
-        raise Refusal(f"A cohort called “{escape(name)}” already exists.")
+        raise Refusal(f"A cohort called “{escape(name)}” already exists: choose another name.")
     region = options.get("region", "")
     if region and v.lookup(v.REGIONS, region) is None:
         raise Refusal(f"“{escape(region)}” isn't a region I know. Regions: {', '.join(v.REGIONS)}.")
@@ -41,10 +41,11 @@ def create_cohort(ctx: Ctx, actor: UserRef, args: Sequence[str], options: dict[s
                           "People join with `join`.")  # fmt: skip
 
 
-def list_cohorts(ctx: Ctx) -> Message:
-    cohorts = ctx.uow.cohorts.all()
+def list_cohorts(ctx: Ctx, user: UserRef) -> Message:
+    """The cohorts this person coordinates (an administrator: every one in their workspace)."""
+    cohorts = ctx.coordinated(user)
     if not cohorts:
-        return Message.simple("There are no cohorts yet: `cohort create NAME` makes one.")
+        return Message.simple("There are no cohorts here yet: `cohort create NAME` makes one.")
     lines = []
     for c in cohorts:
         counts = Counter(p.status for p in ctx.uow.participants.in_cohort(c.id))
@@ -206,3 +207,33 @@ def digest(ctx: Ctx, actor: UserRef, cohort: Cohort) -> Message:
                       message, ctx.now)  # fmt: skip
     ctx.audit(cohort, actor, "digest", task=latest_assignment.task_key, recipients=sent)
     return Message.simple(f"Sent the learning points from _{escape(title)}_ to {sent} people.")
+
+
+# ---- routes -------------------------------------------------------------------------------------
+
+
+def export(call: Call) -> Message:
+    cohort = call.the_cohort
+    call.ctx.audit(cohort, call.user, "export")
+    return export_message(call.ctx, cohort, call.ctx.caps(call.user.platform).send_files)
+
+
+def _add_coordinator(call: Call) -> Message:
+    return add_coordinator(call.ctx, call.user, call.the_cohort, [u.user_id for u in call.mentions])
+
+
+ROUTES = (
+    command("cohort create NAME [region=...]", "create a cohort",
+            lambda call: create_cohort(call.ctx, call.user, call.args, call.options), who=Who.ADMIN),
+    command("cohort list", "list the cohorts you coordinate", lambda call: list_cohorts(call.ctx, call.user),
+            who=Who.COORDINATOR, any_cohort=True),
+    command("cohort open", "open registration",
+            lambda call: set_registration(call.ctx, call.user, call.the_cohort, True), who=Who.COORDINATOR),
+    command("cohort close", "close registration",
+            lambda call: set_registration(call.ctx, call.user, call.the_cohort, False), who=Who.COORDINATOR),
+    command("coordinator add @person", "make someone a coordinator", _add_coordinator, who=Who.COORDINATOR),
+    command("export", "export participants and progress as CSV", export, who=Who.COORDINATOR),
+    command("digest", "share learning points with the cohort",
+            lambda call: digest(call.ctx, call.user, call.the_cohort), who=Who.COORDINATOR),
+    button("cohort_export", export, who=Who.COORDINATOR, target="cohort"),
+)  # fmt: skip

@@ -12,15 +12,14 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from conversations.core.grammar import Command
-from conversations.core.grammar import parse as parse_command
-from conversations.core.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
+from conversations.core.interactions import CloseForm, FileShared, FormErrors, Outcome, Reply, ShowForm
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Participant
 from conversations.core.profiles import Profile, apply, validate
 from conversations.core.refs import UserRef
+from conversations.core.routes import Lane, Parsed, Who, button, command, form, on
 from conversations.core.views import Checkbox, FileUpload, Form, Message, Note
-from conversations.flows.context import OPERATOR, Ctx
+from conversations.flows.context import OPERATOR, Ctx, Refusal
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "user_id": (
@@ -221,11 +220,8 @@ def start(cohort: Cohort) -> ShowForm:
     )
 
 
-def submit(ctx: Ctx, actor: UserRef, state: str, values: Mapping[str, object]) -> Outcome:
-    found = ctx.uow.cohorts.get(int(state)) if state.isdigit() else None
-    if found is None:
-        return FormErrors({"_form": "This form is out of date; please start again."})
-    cohort = ctx.cohort_for_coordinator(actor, found.name)  # a Refusal becomes the form's error
+def submit(ctx: Ctx, actor: UserRef, cohort: Cohort, values: Mapping[str, object]) -> Outcome:
+    """The form's state named ``cohort``, resolved and checked to be one the actor coordinates."""
     text = values.get("file")
     if not isinstance(text, str) or not text.strip():
         return FormErrors({"file": "Please choose the CSV file to import."})
@@ -245,8 +241,8 @@ def submit(ctx: Ctx, actor: UserRef, state: str, values: Mapping[str, object]) -
 def shared_file(ctx: Ctx, actor: UserRef, filename: str, text: str, caption: str) -> Outcome:
     """A file sent in a chat: imported when it came with ``import`` (``import cohort=NAME
     skip-invalid``) from a coordinator; otherwise they are told how. Nothing is imported by accident."""
-    command = parse_command(caption) if caption.strip() else None
-    if not isinstance(command, Command) or command.name != "import":
+    command = ctx.routes.parse(caption) if caption.strip() and ctx.routes else None
+    if not isinstance(command, Parsed) or command.name != "import":
         return Reply(Message.simple(
             f"I only read files sent to import registrations: send {escape(filename)} again with the message "
             "`import` (add `skip-invalid` to import the valid rows if some have problems)."))  # fmt: skip
@@ -260,3 +256,22 @@ def shared_file(ctx: Ctx, actor: UserRef, filename: str, text: str, caption: str
             "with `import skip-invalid` to import the valid rows."))  # fmt: skip
     done = f"{report.summary()} Cohort **{escape(cohort.name)}**, from {escape(filename)}."
     return Reply(Message.simple(done + (f"\nSkipped: {problems}." if report.errors else "")))
+
+
+def import_named(ctx: Ctx, cohort_name: str, text: str, skip_invalid: bool) -> ImportReport:
+    """An operator's import at the command line, into the cohort called ``cohort_name``."""
+    cohort = ctx.uow.cohorts.by_name(cohort_name)
+    if cohort is None:
+        raise Refusal(f"There is no cohort called “{cohort_name}”.")
+    return run_import(ctx, cohort, text, skip_invalid)
+
+
+ROUTES = (
+    command("import", "import registrations from a survey export (CSV file)",
+            lambda call: start(call.the_cohort), who=Who.COORDINATOR),
+    button("cohort_import", lambda call: start(call.the_cohort), who=Who.COORDINATOR, target="cohort"),
+    form(FORM_ID, lambda call: submit(call.ctx, call.user, call.the_cohort, call.values), who=Who.COORDINATOR,
+         target="cohort"),
+    on(FileShared, lambda call: shared_file(call.ctx, call.user, call.interaction.filename, call.interaction.text,
+                                            call.interaction.caption), lane=Lane.COORDINATOR),
+)  # fmt: skip

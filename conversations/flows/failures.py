@@ -6,14 +6,15 @@ from __future__ import annotations
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, OutboxItem, Participant
 from conversations.core.refs import UserRef
+from conversations.core.routes import Who, button
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.context import OPERATOR, Ctx, Refusal
+from conversations.flows.lookup import target
 from conversations.ports.messenger import DeliveryError
 
 ARRIVED = "outbox_arrived"
 RESEND = "outbox_resend"
-SETTLE_ACTIONS = frozenset({ARRIVED, RESEND})
 
 
 def recipients(ctx: Ctx, item: OutboxItem) -> tuple[list[str], list[Participant]]:
@@ -60,14 +61,29 @@ def delivery_failed(ctx: Ctx, item: OutboxItem, error: DeliveryError) -> None:
             queue(ctx.uow, f"failed:{item.key}:{c.user_id}", to_user(coordinator), message, ctx.now)
 
 
-def settle(ctx: Ctx, user: UserRef | None, value: str, resend: bool) -> Message:
-    """Settle a held post: ``resend`` puts it back in the queue, otherwise it is recorded as sent.
-    ``user`` must coordinate a cohort of one of its recipients (None: an operator at the CLI)."""
-    item = ctx.uow.outbox.get(int(value)) if value.isdigit() else None
+def _held_item(ctx: Ctx, value: str) -> tuple[OutboxItem, list[Participant], list[Cohort]]:
+    item = ctx.uow.outbox.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
     if item is None:
         raise Refusal("That message is no longer in my outbox.")
     _, people = recipients(ctx, item)
     cohorts = [c for c in (ctx.uow.cohorts.get(i) for i in sorted({p.cohort_id for p in people})) if c]
+    return item, people, cohorts
+
+
+@target("held_post")
+def _held_post(ctx: Ctx, user: UserRef, value: str) -> tuple[OutboxItem, Cohort | None]:
+    """A post in the outbox, for a coordinator of one of its recipients."""
+    item, _, cohorts = _held_item(ctx, value)
+    mine = [c for c in cohorts if ctx.is_coordinator(user, c)]
+    if not mine:
+        raise Refusal("Only a coordinator of the people it was for can settle that message.")
+    return item, mine[0]
+
+
+def settle(ctx: Ctx, user: UserRef | None, value: str, resend: bool) -> Message:
+    """Settle a held post: ``resend`` puts it back in the queue, otherwise it is recorded as sent.
+    ``user`` must coordinate a cohort of one of its recipients (None: an operator at the CLI)."""
+    item, people, cohorts = _held_item(ctx, value)
     if user is not None and not any(ctx.is_coordinator(user, c) for c in cohorts):
         raise Refusal("Only a coordinator of the people it was for can settle that message.")
     names = ", ".join(escape(p.display_name) for p in people) or "its recipients"
@@ -102,3 +118,11 @@ def held(ctx: Ctx) -> list[tuple[OutboxItem, str]]:
         _, people = recipients(ctx, item)
         rows.append((item, ", ".join(p.display_name for p in people)))
     return rows
+
+
+ROUTES = (
+    button(ARRIVED, lambda call: settle(call.ctx, call.user, str(call.target.id), resend=False),
+           who=Who.COORDINATOR, target="held_post"),
+    button(RESEND, lambda call: settle(call.ctx, call.user, str(call.target.id), resend=True),
+           who=Who.COORDINATOR, target="held_post"),
+)  # fmt: skip

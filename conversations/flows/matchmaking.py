@@ -14,10 +14,12 @@ from conversations.core.markup import escape
 from conversations.core.model import Cohort, Match, MatchProposal, MatchStatus, Participant, Status
 from conversations.core.profiles import describe
 from conversations.core.refs import UserRef
+from conversations.core.routes import Who, button, command
 from conversations.core.views import Actions, Block, Button, Context, Header, Message, Section
 from conversations.delivery.outbox import queue, to_group, to_user
 from conversations.flows.assignments import post_task
 from conversations.flows.context import Ctx, Refusal
+from conversations.flows.lookup import Call
 from conversations.matching import Candidate, MatchRules, Weights, best_partners, explain_group, plan_matches
 
 MATCHABLE = (Status.REGISTERED, Status.WAITING)
@@ -111,21 +113,8 @@ def _proposal(ctx: Ctx, cohort: Cohort) -> MatchProposal:
     return proposal
 
 
-def _by_user(ctx: Ctx, cohort: Cohort, user_ids: Sequence[str], count: int) -> list[Participant]:
-    if len(user_ids) != count:
-        raise Refusal(f"Please mention {count} people, e.g. `match swap @asha @ben`.")
-    found = []
-    for uid in user_ids:
-        people = [p for p in ctx.uow.participants.in_cohort(cohort.id) if p.user_id == uid]
-        if not people:
-            raise Refusal(f"{{@{escape(uid)}}} isn't registered in {escape(cohort.name)}.")
-        found.append(people[0])
-    return found
-
-
-def swap(ctx: Ctx, cohort: Cohort, user_ids: Sequence[str]) -> Message:
+def swap(ctx: Ctx, cohort: Cohort, a: Participant, b: Participant) -> Message:
     proposal = _proposal(ctx, cohort)
-    a, b = _by_user(ctx, cohort, user_ids, 2)
     plan: dict[str, Any] = {**proposal.plan, "groups": [dict(g) for g in proposal.plan["groups"]]}
     slots: list[list[int]] = [list(g["members"]) for g in plan["groups"]] + [list(plan["waiting"])]
 
@@ -169,8 +158,7 @@ def lock(ctx: Ctx, cohort: Cohort, args: Sequence[str]) -> Message:
     )
 
 
-def exclude(ctx: Ctx, cohort: Cohort, user_ids: Sequence[str], actor_key: str) -> Message:
-    a, b = _by_user(ctx, cohort, user_ids, 2)
+def exclude(ctx: Ctx, cohort: Cohort, a: Participant, b: Participant, actor_key: str) -> Message:
     pairs = [list(p) for p in (cohort.settings or {}).get("exclusions", [])]
     pair = sorted((a.id, b.id))
     if pair not in pairs:
@@ -410,3 +398,67 @@ def _role_plural(role: str) -> str:
     return {v.Role.CLINICIAN: "clinicians", v.Role.GENERAL_MANAGER: "general managers"}.get(
         v.Role(role), "specialist managers"
     )
+
+
+# ---- routes -------------------------------------------------------------------------------------
+
+
+def _two(call: Call) -> tuple[Participant, Participant]:
+    a, b = call.people(2, example="match swap @asha @ben")
+    return a, b
+
+
+def _swap(call: Call) -> Message:
+    _proposal(call.ctx, call.the_cohort)
+    return swap(call.ctx, call.the_cohort, *_two(call))
+
+
+def _self_rematch(call: Call) -> Message:
+    """``rematch``: a buddy whose partner has gone quiet (long enough for an alert) asks for someone new."""
+    ctx, participant = call.ctx, call.the_member
+    match = ctx.uow.matches.active_for(participant.id)
+    if match is None:
+        raise Refusal(NO_BUDDY)
+    assignment = ctx.uow.assignments.latest(match.id)
+    alerted = {n.participant_id for n in ctx.uow.nudges.for_assignment(assignment.id) if n.level == "coordinator"} \
+        if assignment else set()  # fmt: skip
+    quiet = [m for m in ctx.uow.matches.members(match.id) if m.id in alerted and m.id != participant.id]
+    if not quiet:
+        raise Refusal("You can ask for a new buddy once yours has been quiet long enough for me to alert the "
+                      "coordinators. If something else is wrong, please talk to a coordinator.")  # fmt: skip
+    outcomes = rematch(ctx, match, quiet)
+    ctx.audit(ctx.uow.cohorts.get(match.cohort_id), call.user, "rematch_self", match=match.id, outcomes=outcomes)
+    return Message.simple("Done: " + "; ".join(escape(o) for o in outcomes) + ".")
+
+
+def _coordinator_rematch(call: Call) -> Message:
+    """The alert's button: re-match a group's member (the lookup checked they are in that group)."""
+    match, quiet = call.target
+    if match.status != "active":
+        raise Refusal("That group has already been re-matched or ended.")
+    outcomes = rematch(call.ctx, match, [quiet])
+    call.ctx.audit(call.the_cohort, call.user, "rematch", match=match.id, quiet=quiet.id, outcomes=outcomes)
+    return Message.simple("Re-matched: " + "; ".join(escape(o) for o in outcomes) + ".")
+
+
+def _preview(call: Call) -> Message:
+    return preview(call.ctx, call.the_cohort, call.user.key)
+
+
+NO_BUDDY = "You don't have a buddy at the moment, so there's no one to re-match."
+
+ROUTES = (
+    command("match preview", "propose groups and show why", _preview, who=Who.COORDINATOR),
+    command("match swap @a @b", "swap two people between proposed groups", _swap, who=Who.COORDINATOR),
+    command("match lock N", "keep proposed group N as it is",
+            lambda call: lock(call.ctx, call.the_cohort, call.args), who=Who.COORDINATOR),
+    command("match exclude @a @b", "never match these two",
+            lambda call: exclude(call.ctx, call.the_cohort, *_two(call), call.user.key), who=Who.COORDINATOR),
+    command("match confirm", "confirm the preview and introduce buddies",
+            lambda call: confirm(call.ctx, call.the_cohort, call.user), who=Who.COORDINATOR),
+    command("rematch", "ask for a new buddy when yours has gone quiet", _self_rematch, not_member=NO_BUDDY),
+    button("match_preview", _preview, who=Who.COORDINATOR, target="cohort"),
+    button("match_confirm", lambda call: confirm(call.ctx, call.the_cohort, call.user, call.target.id),
+           who=Who.COORDINATOR, target="proposal"),
+    button("rematch", _coordinator_rematch, who=Who.COORDINATOR, target="group_member"),
+)  # fmt: skip

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.core.grammar import SPECS
+from conversations.core.interactions import (
+    Actor,
+    HomeOpened,
+    Installed,
+    MemberJoined,
+    NoReply,
+    Outcome,
+    Reply,
+    ShowHome,
+)
 from conversations.core.markup import escape
 from conversations.core.model import Participant, Status
 from conversations.core.refs import UserRef
+from conversations.core.routes import CommandRoute, Handler, Lane, Unknown, Who, button, command, on
 from conversations.core.views import Actions, Block, Button, Context, Divider, Header, Home, Message, Section
+from conversations.delivery.outbox import queue, to_user
 from conversations.flows.assignments import current_assignment
 from conversations.flows.context import Ctx
 from conversations.flows.coordination import figures
+from conversations.flows.lookup import Call
 
 
 def participant_blocks(ctx: Ctx, p: Participant) -> list[Block]:
@@ -72,26 +84,86 @@ def home(ctx: Ctx, user: UserRef) -> Home:
 
 
 def _coordinated(ctx: Ctx, user: UserRef) -> list[Any]:
+    return ctx.coordinated(user)
+
+
+def may_run(ctx: Ctx, user: UserRef) -> list[CommandRoute]:
+    """The commands this person may run, in the table's order."""
+    if ctx.routes is None:
+        return []
+    audiences = {Who.ANYONE, Who.MEMBER}
+    if ctx.coordinated(user):
+        audiences.add(Who.COORDINATOR)
     if ctx.is_admin(user):
-        return [
-            c for c in ctx.uow.cohorts.all() if c.platform == user.platform and c.workspace == user.workspace
-        ]
-    return ctx.uow.cohorts.coordinated_by(user)
+        audiences.add(Who.ADMIN)
+    return ctx.routes.command_routes(lambda r: r.who in audiences)
 
 
 def help_message(ctx: Ctx, user: UserRef, intro: str = "") -> Message:
-    coordinator = bool(_coordinated(ctx, user)) or ctx.is_admin(user)
-    lines = [f"`{s.usage}`: {s.summary}" for s in SPECS if not s.coordinator]
+    routes = may_run(ctx, user)
     blocks: list[Block] = []
     if intro:
         blocks.append(Section(intro))
-    blocks.append(Section("**What I can do**\n" + "\n".join(lines)))
-    if coordinator:
-        lines = [f"`{s.usage}`: {s.summary}" for s in SPECS if s.coordinator]
-        blocks.append(Section("**For coordinators**\n" + "\n".join(lines)))
+    blocks.append(Section("**What I can do**\n" + "\n".join(r.help_line for r in routes if r.who in EVERYONE)))
+    running = [r for r in routes if r.who not in EVERYONE]
+    if running:
+        blocks.append(Section("**For coordinators**\n" + "\n".join(r.help_line for r in running)))
     blocks.append(Context("In Slack type `/buddy <command>`, or just the command in your DM with me; in Teams, "
                           "send the command in a chat with me."))  # fmt: skip
     return Message("Buddy help", tuple(blocks))
+
+
+def unknown(ctx: Ctx, actor: Actor, typed: Unknown) -> Outcome:
+    """Words Buddy doesn't know: the nearest commands this person may run, or, for a sentence
+    (someone writing to a person, not a bot), how to reach their coordinator. Never a wall of help."""
+    user = actor.ref
+    routes = may_run(ctx, user)
+    near = ctx.routes.closest(typed.words, routes) if ctx.routes else []
+    if _sentence(typed.words) and not (near and len(typed.words) <= 2):
+        return Reply(Message.simple(_reach_coordinator(ctx, user)))
+    if near:
+        lines = "\n".join(r.help_line for r in near)
+        return Reply(Message.simple(f"{escape(typed.reason)} Did you mean:\n{lines}"))
+    mine = "\n".join(r.help_line for r in routes if r.who in EVERYONE)
+    return Reply(Message.simple(f"{escape(typed.reason)} Here's what you can ask me:\n{mine}\n"
+                                "Coordinators: `help` lists your commands too."))  # fmt: skip
+
+
+def _sentence(words: tuple[str, ...]) -> bool:
+    """Free text rather than a mistyped command: several words, or punctuation after the first."""
+    return len(words) >= 3 or any(w[-1:] in ",.?!" for w in words[:2])
+
+
+def _reach_coordinator(ctx: Ctx, user: UserRef) -> str:
+    me = ctx.participant(user)
+    cohort = ctx.uow.cohorts.get(me.cohort_id) if me else None
+    if cohort is None:
+        return ("I only understand commands, so I haven't passed that on to anyone. To join a buddy scheme "
+                "type `join`; `help` lists everything I can do.")  # fmt: skip
+    people = ", ".join(f"{{@{c.user_id}}}" for c in ctx.uow.cohorts.coordinators(cohort.id)[:3])
+    return (f"I only understand commands, so I haven't passed that on. For anything about your buddy or "
+            f"the scheme, please message your coordinator directly: {people}. `help` lists what I can do.")
+
+
+def welcome(ctx: Ctx, actor: Actor) -> Outcome:
+    """Someone joined a community channel: invite them to the scheme, once, if registration is open."""
+    user = actor.ref
+    if ctx.participant(user) is not None:
+        return NoReply()
+    if not [c for c in ctx.here(user) if c.registration_open]:
+        return NoReply()
+    text = ("Welcome to the network! We run a buddy scheme that pairs clinicians with managers so each "
+            "learns how the other side works: a short virtual task a week, in your own time.")  # fmt: skip
+    message = Message(text, (Section(text), Actions((Button("Join the buddy scheme", "join", "", style="primary"),
+                                                     Button("Community", "community", "")))))  # fmt: skip
+    queue(ctx.uow, f"welcome:{user.key}", to_user(user), message, ctx.now)
+    return NoReply()
+
+
+def installed(ctx: Ctx, actor: Actor) -> Outcome:
+    intro = ("Hello! I'm Buddy: I pair clinicians with managers so each learns how the other side "
+             "works, with a short task each week. Here's what I can do:")  # fmt: skip
+    return Reply(help_message(ctx, actor.ref, intro=intro))
 
 
 def community(ctx: Ctx, user: UserRef) -> Message:
@@ -116,3 +188,35 @@ def community(ctx: Ctx, user: UserRef) -> Message:
         blocks.append(Section(f"{number}. 📅 **{escape(ev.get('title', ''))}**, {escape(ev.get('when', ''))}: "
                               f"{escape(ev.get('description', ''))}"))  # fmt: skip
     return Message("Community channels and events", tuple(blocks))
+
+
+EVERYONE = (Who.ANYONE, Who.MEMBER)
+_ignore: Handler = lambda call: NoReply()  # noqa: E731 - link buttons: the platform opens the link
+
+
+def _status(call: Call) -> Message:
+    return status_message(call.ctx, call.user)
+
+
+def _community(call: Call) -> Message:
+    return community(call.ctx, call.user)
+
+
+def _help(call: Call) -> Message:
+    return help_message(call.ctx, call.user)
+
+
+ROUTES = (
+    command("help", "show what I can do", _help, who=Who.ANYONE),
+    command("status", "your buddy and task (coordinators: the cohort's figures)", _status, who=Who.ANYONE,
+            admin_lane=Lane.COORDINATOR),
+    command("community", "find the network's community channels and events", _community, who=Who.ANYONE),
+    button("help", _help, who=Who.ANYONE),
+    button("status", _status, who=Who.ANYONE, admin_lane=Lane.COORDINATOR),
+    button("community", _community, who=Who.ANYONE),
+    button("open_channel", _ignore, who=Who.ANYONE),
+    button("open_group_chat", _ignore, who=Who.ANYONE),
+    on(HomeOpened, lambda call: ShowHome(home(call.ctx, call.user)), admin_lane=Lane.COORDINATOR),
+    on(Installed, lambda call: installed(call.ctx, call.actor)),
+    on(MemberJoined, lambda call: welcome(call.ctx, call.actor)),
+)  # fmt: skip

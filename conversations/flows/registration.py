@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from conversations.core import vocabulary as v
 from conversations.core.interactions import Actor, CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.core.markup import escape
-from conversations.core.model import Participant, Status
+from conversations.core.model import Cohort, Participant, Status
 from conversations.core.profiles import Profile, apply, validate
+from conversations.core.routes import Who, button, command, form
 from conversations.core.views import (
     Actions,
     Button,
@@ -20,6 +23,7 @@ from conversations.core.views import (
     ShortText,
 )
 from conversations.flows.context import Ctx, Refusal
+from conversations.flows.lookup import Call
 from conversations.flows.matchmaking import end_match_for_departure
 
 FORM_ID = "register"
@@ -133,11 +137,8 @@ def start_profile(ctx: Ctx, actor: Actor) -> Outcome:
     return ShowForm(registration_form(participant.cohort_id, cohort.name, profile, editing=True))
 
 
-def submit(ctx: Ctx, actor: Actor, state: str, values: dict[str, object]) -> Outcome:
-    cohort = ctx.uow.cohorts.get(int(state)) if state.isdigit() else None
-    here = (actor.ref.platform, actor.ref.workspace)
-    if cohort is None or (cohort.platform, cohort.workspace) != here:  # the state came back from the client
-        return FormErrors({"display_name": "This form is out of date: please start again with `join`."})
+def submit(ctx: Ctx, actor: Actor, cohort: Cohort, values: Mapping[str, object]) -> Outcome:
+    """The form's state named ``cohort``, already resolved in the actor's workspace."""
     profile, errors = validate(values)
     if errors:
         return FormErrors(errors)
@@ -209,5 +210,40 @@ def leave(ctx: Ctx, actor: Actor) -> Outcome:
 def _member(ctx: Ctx, actor: Actor) -> Participant:
     p = ctx.participant(actor.ref)
     if p is None:
-        raise Refusal("You're not registered for a buddy scheme: use `join` to sign up.")
+        raise Refusal(NOT_MEMBER)
     return p
+
+
+NOT_MEMBER = "You're not registered for a buddy scheme: use `join` to sign up."
+
+
+def _join(call: Call) -> Outcome:
+    return start_join(call.ctx, call.actor, " ".join(call.args) or call.options.get("cohort"))
+
+
+def _profile(call: Call) -> Outcome:
+    return start_profile(call.ctx, call.actor)
+
+
+def _pause(call: Call) -> Outcome:
+    return pause(call.ctx, call.actor)
+
+
+def _resume(call: Call) -> Outcome:
+    return resume(call.ctx, call.actor)
+
+
+ROUTES = (
+    command("join [cohort]", "register for the buddy scheme", _join, who=Who.ANYONE),
+    command("profile", "see and edit your profile", _profile,
+            not_member="You haven't registered yet: use `join` to sign up."),
+    command("pause", "take a break: no tasks or nudges until you resume", _pause, not_member=NOT_MEMBER),
+    command("resume", "come back after a pause", _resume, not_member=NOT_MEMBER),
+    command("leave", "leave the scheme", lambda call: leave(call.ctx, call.actor), not_member=NOT_MEMBER),
+    button("join", _join, who=Who.ANYONE),
+    button("profile", _profile, not_member="You haven't registered yet: use `join` to sign up."),
+    button("pause", _pause, not_member=NOT_MEMBER),
+    button("resume", _resume, not_member=NOT_MEMBER),
+    form(FORM_ID, lambda call: submit(call.ctx, call.actor, call.target, call.values), who=Who.ANYONE,
+         target="open_cohort", error_field="display_name"),
+)  # fmt: skip

@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Participant, Response, Status, TaskDefinition
 from conversations.core.refs import UserRef
+from conversations.core.routes import Who
+from conversations.core.routes import command as command_route
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.assignments import post_task
@@ -302,12 +304,17 @@ def tick(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> Ti
 # ---- coordinator commands ---------------------------------------------------------------------
 
 
+def tick_slice(ctx: Ctx, cohort: Cohort, matches: Collection[int], post_only: bool) -> TickReport:
+    """One slice of :meth:`Engine.reconcile`: only the period's task with ``post_only``."""
+    if post_only:
+        return TickReport(posts=post_due(ctx, cohort, matches))
+    return tick(ctx, cohort, matches)
+
+
 def command(ctx: Ctx, user: UserRef, cohort: Cohort, args: Sequence[str]) -> Message:
-    """``cadence`` shows it; ``cadence weekly monday 09:00 [ZONE]`` changes it; ``cadence unskip``."""
+    """``cadence`` shows it; ``cadence weekly monday 09:00 [ZONE]`` changes it."""
     if not args:
         return show(ctx, cohort)
-    if args[0].lower() == "unskip":
-        return unskip(ctx, user, cohort, args[1:])
     return change(ctx, user, cohort, args)
 
 
@@ -445,3 +452,17 @@ def set_paused(ctx: Ctx, user: UserRef, cohort: Cohort, paused: bool) -> Message
 def _day(cadence: Cadence, slot: datetime) -> str:
     day = cadence.local_day(slot)
     return f"{day:%a} {day.day} {day:%b}"
+
+
+ROUTES = (
+    command_route("cadence [weekly|fortnightly DAY HH:MM [ZONE]]", "show or change when tasks go out",
+                  lambda call: command(call.ctx, call.user, call.the_cohort, call.args), who=Who.COORDINATOR),
+    command_route("cadence skip [YYYY-MM-DD]", "skip the next task (or a later one)",
+                  lambda call: skip(call.ctx, call.user, call.the_cohort, call.args), who=Who.COORDINATOR),
+    command_route("cadence unskip", "stop skipping: tasks go out on every day of the cadence again",
+                  lambda call: unskip(call.ctx, call.user, call.the_cohort, call.args), who=Who.COORDINATOR),
+    command_route("cohort pause", "pause tasks, reminders and nudges for the cohort",
+                  lambda call: set_paused(call.ctx, call.user, call.the_cohort, True), who=Who.COORDINATOR),
+    command_route("cohort resume", "resume the cohort's tasks",
+                  lambda call: set_paused(call.ctx, call.user, call.the_cohort, False), who=Who.COORDINATOR),
+)  # fmt: skip

@@ -13,10 +13,12 @@ from datetime import timedelta
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Nudge, Status
 from conversations.core.refs import UserRef
+from conversations.core.routes import Who, command
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.assignments import is_complete, quiet_members, to_members
 from conversations.flows.context import Ctx
+from conversations.flows.lookup import Call
 
 
 @dataclass
@@ -108,3 +110,18 @@ def _alert(ctx: Ctx, cohort: Cohort, match_id: int, name: str, quiet_id: int, bu
             message,
             ctx.now,
         )
+
+
+def run_now(call: Call) -> Message:
+    """``nudge``: the inactivity sweep, now."""
+    cohort = call.the_cohort
+    report = sweep(call.ctx, cohort)
+    call.ctx.audit(cohort, call.user, "nudge", pair=report.pair, individual=report.individual,
+                   coordinator=report.coordinator)  # fmt: skip
+    return Message.simple(
+        f"Nudged {report.pair} quiet groups and {report.individual} quiet people; "
+        f"{report.coordinator} alerts to coordinators."
+    )
+
+
+ROUTES = (command("nudge", "nudge quiet groups now", run_now, who=Who.COORDINATOR),)

@@ -39,7 +39,7 @@ async def servers(tmp_path):
         "SLACK_API_URL": slack.api_url,
         "BUDDY_TEAMS_DEV_MODE": "1",
     }
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'serve.db'}", admins=("U0ADMIN",))
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'serve.db'}", admins=("T0:U0ADMIN",))
     yield settings, env, slack, connector
     await connector.server.close()
     await slack.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.core.grammar import Command, UnknownCommand, parse
+from conversations.catalogue import parse
 from conversations.core.interactions import (
     ButtonPressed,
     CommandInvoked,
@@ -13,6 +13,8 @@ from conversations.core.interactions import (
     Reply,
     ShowForm,
 )
+from conversations.core.routes import Parsed as Command
+from conversations.core.routes import Unknown as UnknownCommand
 from tests.engine.helpers import ADMIN, cohort, register
 
 

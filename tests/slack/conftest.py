@@ -12,7 +12,7 @@ from conversations.delivery.sender import Sender
 from conversations.engine import Engine
 from conversations.flows.bank import sync_builtin
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 from tests.slack.harness import SlackHarness
 from tests.slack.round import COORDINATOR, Round
 
@@ -40,7 +40,7 @@ async def round_(fake: FakeSlack, web_client, db, clock: FakeClock) -> AsyncIter
     uow = SqlUnitOfWorkFactory(db)
     messenger = SlackMessenger(web_client, static_token(BOT_TOKEN))
     engine = Engine(
-        uow, clock=clock, seed=7, capabilities={"slack": messenger.capabilities}, admins=(COORDINATOR,)
+        uow, clock=clock, seed=7, capabilities={"slack": messenger.capabilities}, admins=(f"{TEAM}:{COORDINATOR}",)
     )
     engine.run(sync_builtin)
     sender = Sender(uow, {"slack": messenger}, clock, on_failure=engine.delivery_failed)
