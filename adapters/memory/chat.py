@@ -3,9 +3,12 @@ and everything they saw (replies only they saw, and posts) is in their transcrip
 
 Tests read like a chat::
 
-    chat.say("U1", "join")          # opens the registration form
-    chat.submit("U1", {...})        # fills it in
-    assert "registered" in chat.last("U1")
+    chat.say("U1", "join").expect("[form: Join the buddy scheme]")
+    chat.submit("U1", {...}).expect("you're registered")
+    chat.say(ADMIN, "match preview").expect("11 groups", "Waiting list")
+
+``expect`` looks in everything the person saw because of that step (their reply and any posts
+delivered after it) and, when a text is missing, fails with the person's whole transcript.
 """
 
 from __future__ import annotations
@@ -35,6 +38,53 @@ from conversations.core.refs import ConversationRef, UserRef
 from conversations.core.views import Actions, Button, Form, FormValue, Home, Message
 from conversations.delivery.sender import DrainReport, Sender
 from conversations.engine import Engine
+
+
+class Said:
+    """What one step of a chat gave: the engine's outcome, and what the person saw because of it.
+
+    It stands in for the outcome (``isinstance(said, Reply)`` and its attributes work as before),
+    and adds :meth:`expect`."""
+
+    def __init__(self, chat: Chat, user_id: str, outcome: Outcome, seen_from: int) -> None:
+        self._chat, self._user_id, self.outcome, self._seen_from = chat, user_id, outcome, seen_from
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance() asks this: a Said passes for its outcome
+        return type(self.outcome)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.outcome, name)
+
+    def __eq__(self, other: object) -> bool:
+        return self.outcome == (other.outcome if isinstance(other, Said) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def seen(self) -> list[str]:
+        """Everything the person saw because of this step."""
+        return self._chat.log[self._user_id][self._seen_from :]
+
+    def expect(self, *texts: str) -> Said:
+        """Each of ``texts`` is in what the person saw because of this step; otherwise fail with
+        the transcript. Returns itself, so expectations chain."""
+        seen = "\n".join(self.seen)
+        missing = [t for t in texts if t not in seen]
+        if missing or not self.seen:
+            raise AssertionError(
+                f"{self._user_id} was expected to see {missing or list(texts)!r}; their transcript:\n"
+                + self._chat.transcript(self._user_id)
+            )
+        return self
+
+    def expect_not(self, *texts: str) -> Said:
+        seen = "\n".join(self.seen)
+        found = [t for t in texts if t in seen]
+        if found:
+            raise AssertionError(f"{self._user_id} was not to see {found!r}; their transcript:\n"
+                                 + self._chat.transcript(self._user_id))  # fmt: skip
+        return self
 
 
 @dataclass
@@ -69,13 +119,13 @@ class Chat:
 
     # ---- acting ---------------------------------------------------------------------------
 
-    def say(self, user_id: str, text: str) -> Outcome:
+    def say(self, user_id: str, text: str) -> Said:
         return self._do(user_id, CommandInvoked(self.actor(user_id), text))
 
-    def press(self, user_id: str, action_id: str, value: str = "") -> Outcome:
+    def press(self, user_id: str, action_id: str, value: str = "") -> Said:
         return self._do(user_id, ButtonPressed(self.actor(user_id), action_id, value))
 
-    def press_in_last(self, user_id: str, label: str) -> Outcome:
+    def press_in_last(self, user_id: str, label: str) -> Said:
         """Press the newest button labelled ``label`` that this person can see."""
         for button in reversed(self.buttons(user_id)):
             if button.label == label:
@@ -84,26 +134,27 @@ class Chat:
             f"{user_id} sees no button {label!r}; saw: {[b.label for b in self.buttons(user_id)]}"
         )
 
-    def submit(self, user_id: str, values: dict[str, FormValue]) -> Outcome:
+    def submit(self, user_id: str, values: dict[str, FormValue]) -> Said:
         form = self.person(user_id).open_form
         if form is None:
             raise AssertionError(f"{user_id} has no form open")
         return self._do(user_id, FormSubmitted(self.actor(user_id), form.form_id, form.state, values))
 
-    def send_file(self, user_id: str, filename: str, text: str, caption: str = "") -> Outcome:
+    def send_file(self, user_id: str, filename: str, text: str, caption: str = "") -> Said:
         """Attach a file in the chat with Buddy, with ``caption`` as the message."""
         return self._do(user_id, FileShared(self.actor(user_id), filename, text, caption))
 
-    def join_channel(self, user_id: str, channel_id: str) -> Outcome:
+    def join_channel(self, user_id: str, channel_id: str) -> Said:
         channel = ConversationRef(self.messenger.platform, self.workspace, channel_id)
         return self._do(user_id, MemberJoined(self.actor(user_id), channel))
 
     def open_home(self, user_id: str) -> Home:
-        outcome = self._do(user_id, HomeOpened(self.actor(user_id)))
+        outcome = self._do(user_id, HomeOpened(self.actor(user_id))).outcome
         assert isinstance(outcome, ShowHome)
         return outcome.home
 
-    def _do(self, user_id: str, interaction: Interaction) -> Outcome:
+    def _do(self, user_id: str, interaction: Interaction) -> Said:
+        seen_from = len(self.log[user_id])
         outcome = self.engine.handle(interaction)
         person = self.person(user_id)
         if isinstance(outcome, Reply):
@@ -120,7 +171,7 @@ class Chat:
                 self._saw(user_id, render_text(outcome.message))
                 self.shown[user_id] += self.message_buttons(outcome.message)
         self.deliver()
-        return outcome
+        return Said(self, user_id, outcome, seen_from)
 
     def _saw(self, user_id: str, text: str) -> None:
         self.person(user_id).replies.append(text)
