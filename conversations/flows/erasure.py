@@ -16,6 +16,7 @@ from conversations.core.model import OutboxItem, Participant, Status
 from conversations.core.refs import UserRef
 from conversations.flows.context import OPERATOR, Ctx, Refusal
 from conversations.flows.matchmaking import end_match_for_departure
+from conversations.flows.personal import erase_all
 
 FORMER = "Former participant"
 REMOVED = "[removed at the person's request]"
@@ -65,6 +66,7 @@ def forget(ctx: Ctx, user: UserRef) -> ForgetReport:
             if _addressed_to(item, user):
                 item.status, item.error = "failed", "cancelled: the person asked to be forgotten"
                 report.cancelled += 1
+    erase_all(ctx, user)  # what other features hold about them (flows/personal.py)
     return report
 
 
