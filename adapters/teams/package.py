@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from adapters.teams.icons import color_icon, outline_icon
+from conversations.catalogue import table
+from conversations.core.routes import Who
 
 MANIFEST_VERSION = "1.29"
 SCHEMA_URL = (
@@ -21,32 +23,26 @@ SCHEMA_URL = (
 )
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
-PERSONAL_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("help", "Show what Buddy can do"),
-    ("join", "Register for the buddy scheme"),
-    ("profile", "See and edit your profile"),
-    ("task", "Show your current task and answer it"),
-    ("status", "Your buddy and task (coordinators: the cohort's figures)"),
-    ("pause", "Take a break: no tasks or nudges until you resume"),
-    ("resume", "Come back after a pause"),
-    ("leave", "Leave the scheme"),
-    ("match preview", "Coordinators: propose groups and show why"),
-    ("match confirm", "Coordinators: confirm the preview and introduce buddies"),
-    ("task send", "Coordinators: post the next task to every group now"),
-    ("nudge", "Coordinators: nudge quiet groups now"),
-)
-GROUP_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("help", "Show what Buddy can do"),
-    ("task", "Show your current task and answer it"),
-    ("status", "Your buddy and task (coordinators: the cohort's figures)"),
-    ("match preview", "Coordinators: propose groups and show why"),
-    ("match confirm", "Coordinators: confirm the preview and introduce buddies"),
-    ("task send", "Coordinators: post the next task to every group now"),
-    ("nudge", "Coordinators: nudge quiet groups now"),
-    ("export", "Coordinators: export participants and progress as CSV"),
-    ("digest", "Coordinators: share learning points with the cohort"),
-)
-ALL_COMMANDS = tuple(dict.fromkeys(t for t, _ in PERSONAL_COMMANDS + GROUP_COMMANDS))
+PERSONAL_COMMANDS = ("help", "join", "profile", "task", "status", "pause", "resume", "leave",
+                     "match preview", "match confirm", "task send", "nudge")  # fmt: skip
+GROUP_COMMANDS = ("help", "task", "status", "match preview", "match confirm", "task send", "nudge", "export",
+                  "digest")  # fmt: skip
+
+
+def menu(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Titles and descriptions for the compose box's menu, from the engine's route table (so they
+    cannot drift from what the commands do); coordinators' commands say so."""
+    routes = table().commands
+    items = []
+    for name in names:
+        route = routes[tuple(name.split())]
+        summary = route.summary[:1].upper() + route.summary[1:]
+        who = "Coordinators: " if route.who in (Who.COORDINATOR, Who.ADMIN) else ""
+        items.append((name, (who + (summary if not who else route.summary))[:128]))
+    return tuple(items)
+
+
+ALL_COMMANDS = tuple(dict.fromkeys(PERSONAL_COMMANDS + GROUP_COMMANDS))
 
 
 def manifest(
@@ -67,8 +63,8 @@ def manifest(
         if not _GUID.match(value):
             raise ValueError(f"{label} must be a GUID (the Azure Bot's Microsoft App ID), got {value!r}")
 
-    def commands(items: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
-        return [{"title": title, "description": description} for title, description in items]
+    def commands(names: tuple[str, ...]) -> list[dict[str, str]]:
+        return [{"title": title, "description": description} for title, description in menu(names)]
 
     data: dict[str, Any] = {
         "$schema": SCHEMA_URL,
