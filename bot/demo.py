@@ -182,7 +182,3 @@ def _table(buddy) -> str:  # type: ignore[no-untyped-def]
             rows.append((p.display_name, p.role.replace("_", " "), p.status, ", ".join(others)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
-
-
-def demo_database_default() -> Path:
-    return Path("buddy-demo.db")

@@ -262,7 +262,3 @@ def dialog_response(form: Form, card: dict[str, Any]) -> dict[str, Any]:
         }
     }
 
-
-def dialog_message(text: str) -> dict[str, Any]:
-    """A ``task/*`` answer that shows a short message in the dialog frame."""
-    return {"task": {"type": "message", "value": text}}

@@ -100,13 +100,6 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
     ]
 
 
-def cohort_status(ctx: Ctx, cohort: Cohort) -> Message:
-    return Message(
-        f"Status of {cohort.name}",
-        (Header(f"{cohort.name}"[:150]), Section("", fields=tuple(figures(ctx, cohort)))),
-    )
-
-
 EXPORT_COLUMNS = ["name", "user_id", "email", "role", "grade", "specialty", "employer", "employer_type", "region",
                   "status", "match_id", "buddies", "tasks_posted", "responses"]  # fmt: skip
 
