@@ -49,6 +49,7 @@ TICK_GRACE = timedelta(hours=1)
 TICK_EVERY = timedelta(minutes=10)
 SYNC_EVERY = timedelta(minutes=1)
 SYNC_JOB = "buddy:sync"
+NETWORK_JOB = "buddy:network"
 RETENTION_JOB = "buddy:retention"
 RETENTION_EVERY = timedelta(hours=6)
 
@@ -87,6 +88,13 @@ def retention() -> None:
     scrubbed = _scheduler().engine.scrub_outbox()
     if scrubbed:
         log.info("outbox: removed the content of %d posts sent over %s ago", scrubbed, OUTBOX_RETENTION)
+
+
+def network() -> None:
+    """The network's jobs: event reminders, coffee introductions and check-ins."""
+    done = _scheduler().engine.periodic()
+    if any(done.values()):
+        log.info("network jobs: %s", done)
 
 
 def _log_failures(cohort_id: int, report: cadence.TickReport) -> None:
@@ -158,6 +166,8 @@ class BuddyScheduler:
                                                for c in ctx.uow.cohorts.all()])  # fmt: skip
         wanted: dict[str, _Want] = {
             SYNC_JOB: _Want(sync_jobs, IntervalTrigger(seconds=SYNC_EVERY.total_seconds(), timezone=UTC), (), TICK_GRACE),
+            NETWORK_JOB: _Want(network, IntervalTrigger(seconds=self.tick_every.total_seconds(), timezone=UTC), (),
+                               TICK_GRACE),
             RETENTION_JOB: _Want(retention, IntervalTrigger(seconds=RETENTION_EVERY.total_seconds(), timezone=UTC), (),
                                  TICK_GRACE),
         }  # fmt: skip

@@ -17,11 +17,15 @@ from conversations.core.model import Cohort, OutboxItem
 from conversations.core.routes import ButtonRoute, FormRoute, Parsed, Route, RouteError, RouteTable, Unknown
 from conversations.flows import (
     assignments,
+    coffee,
     cohort_settings,
     coordination,
     csv_import,
+    events,
+    experts,
     failures,
     matchmaking,
+    network,
     overview,
     registration,
 )
@@ -41,6 +45,10 @@ FEATURES: tuple[ModuleType, ...] = (
     failures,
     cadence,
     nudging,
+    network,
+    events,
+    coffee,
+    experts,
 )
 
 
@@ -76,6 +84,7 @@ class Hooks:
     tick: Callable[[Ctx, Cohort, list[int], bool], Any]
     new_report: Callable[[], Any]
     import_csv: Callable[[Ctx, str, str, bool], Any]
+    periodic: tuple[tuple[str, Callable[[Ctx], int]], ...]  # workspace-wide jobs, each in its own transaction
 
 
 def hooks() -> Hooks:
@@ -85,4 +94,9 @@ def hooks() -> Hooks:
         tick=cadence.tick_slice,
         new_report=cadence.TickReport,
         import_csv=csv_import.import_named,
+        periodic=(
+            ("event reminders", events.remind),
+            ("coffee introductions", coffee.introduce),
+            ("coffee check-ins", coffee.check_in),
+        ),
     )

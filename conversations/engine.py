@@ -175,6 +175,18 @@ class Engine:
 
     # ---- scheduled and operator work -------------------------------------------------------
 
+    def periodic(self) -> dict[str, int]:
+        """The features' workspace-wide jobs (reminders, introductions...), each in its own unit of
+        work, so one failing never holds back the others; how much each did."""
+        done: dict[str, int] = {}
+        for name, job in self.hooks.periodic:
+            try:
+                done[name] = self.run(job)
+            except Exception:
+                log.exception("periodic job %r failed; the others go on", name)
+                done[name] = -1
+        return done
+
     def scrub_outbox(self, older_than: timedelta = OUTBOX_RETENTION, batch: int = 1000) -> int:
         """Remove the content of posts sent longer ago than ``older_than`` (letters quoted to a
         partner, names), ``batch`` rows per transaction; how many were scrubbed."""

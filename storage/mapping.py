@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import registry
 
 from conversations.core import model
+from conversations.core import network as net
+from storage import network_tables as nt
 from storage import tables
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -22,6 +24,16 @@ _MAPPINGS = (
     (model.Nudge, tables.nudges),
     (model.AuditEntry, tables.audit_log),
     (model.OutboxItem, tables.outbox),
+    (net.Organiser, nt.organisers),
+    (net.Channel, nt.channels),
+    (net.Event, nt.events),
+    (net.Rsvp, nt.rsvps),
+    (net.Subscription, nt.subscriptions),
+    (net.CoffeeOptIn, nt.coffee_optins),
+    (net.CoffeeIntro, nt.coffee_intros),
+    (net.Expert, nt.experts),
+    (net.ExpertRequest, nt.expert_requests),
+    (net.DoubleDate, nt.double_dates),
 )
 
 

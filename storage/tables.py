@@ -223,3 +223,6 @@ scheduler_jobs = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+# The network's tables live in their own module; importing it registers them on ``metadata``.
+import storage.network_tables  # noqa: E402,F401

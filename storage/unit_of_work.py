@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.mapping import start_mappers
+from storage.records import SqlRecords
 from storage.repositories import (
     SqlAssignments,
     SqlAudit,
@@ -19,6 +20,8 @@ from storage.repositories import (
     SqlResponses,
     SqlTasks,
 )
+
+R = TypeVar("R")
 
 
 class SqlUnitOfWork:
@@ -37,6 +40,9 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(self.session)
         self.outbox = SqlOutbox(self.session)
         return self
+
+    def records(self, kind: type[R]) -> SqlRecords[R]:
+        return SqlRecords(self.session, kind)
 
     def __exit__(self, *exc: object) -> None:
         # close() rolls back anything uncommitted; records stay readable (detached, not expired)

@@ -112,6 +112,20 @@ class MemoryMessenger:
     async def publish_home(self, user: UserRef, home: Home) -> None:
         self.homes[user.user_id] = home
 
+    async def invite(self, channel: ConversationRef, user: UserRef) -> bool:
+        """Adds the person to a channel the test opened with :meth:`channel` (the bot is in it)."""
+        self._check(user.user_id)
+        members = self.members.get(channel.conversation_id)
+        if members is None:
+            return False  # the bot is not in that channel
+        if user.user_id not in members:
+            self.members[channel.conversation_id] = (*members, user.user_id)
+        return True
+
+    def channel(self, channel_id: str, *user_ids: str) -> None:
+        """A channel the bot is in, with these members (for invitations)."""
+        self.members[channel_id] = tuple(user_ids)
+
     # ---- what people saw ----------------------------------------------------------------------
 
     def seen(self, user_id: str) -> list[Post]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -30,9 +31,12 @@ def static_token(token: str) -> TokenProvider:
     return provide
 
 
+log = logging.getLogger(__name__)
+
+
 class SlackMessenger:
     capabilities = Capabilities(
-        group_dm=True, home_tab=True, message_update=True, max_group_size=8, send_files=True
+        group_dm=True, home_tab=True, message_update=True, max_group_size=8, send_files=True, channel_invite=True
     )
 
     def __init__(self, client: AsyncWebClient, tokens: TokenProvider) -> None:
@@ -117,6 +121,22 @@ class SlackMessenger:
         await self._call(
             "views.publish", user.workspace, idempotent=True, user_id=user.user_id, view=render_home(home)
         )
+
+
+    async def invite(self, channel: ConversationRef, user: UserRef) -> bool:
+        """conversations.invite (channels:manage, groups:write): the bot must be in the channel."""
+        _check_platform(user)
+        try:
+            await self._call("conversations.invite", channel.workspace, idempotent=True,
+                             channel=channel.conversation_id, users=user.user_id)  # fmt: skip
+        except DeliveryError as error:
+            if error.code == "already_in_channel":
+                return True
+            if error.retryable or error.unknown:
+                raise
+            log.info("conversations.invite refused (%s): sending the link instead", error.code)
+            return False
+        return True
 
 
 def _check_platform(ref: UserRef) -> None:

@@ -31,6 +31,8 @@ BOT_SCOPES: tuple[str, ...] = (
     "users:read",
     "users:read.email",
     "channels:read",
+    "channels:manage",
+    "groups:write",
     "files:read",
     "files:write",
 )

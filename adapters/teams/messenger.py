@@ -221,6 +221,10 @@ class TeamsMessenger:
     async def publish_home(self, user: UserRef, home: Home) -> None:
         raise DeliveryError("teams_has_no_home_tab")
 
+    async def invite(self, channel: ConversationRef, user: UserRef) -> bool:
+        """A bot cannot add people to a Teams channel: they get the channel's link instead."""
+        return False
+
     # ---- plumbing --------------------------------------------------------------------------
 
     async def _reference(self, conversation: ConversationRef) -> dict[str, Any]:

@@ -27,6 +27,7 @@ class Who(StrEnum):
     ANYONE = "anyone"  # anyone in the workspace, registered or not
     MEMBER = "member"  # registered in a cohort (the handler gets their membership)
     COORDINATOR = "coordinator"  # coordinates the cohort the route acts on (admins of the workspace too)
+    ORGANISER = "organiser"  # organises the workspace's network: channels, events, coffee, experts
     ADMIN = "admin"  # one of Buddy's administrators for this workspace
 
 
@@ -163,7 +164,7 @@ def command(
 ) -> CommandRoute:
     """A typed command. Coordinator and admin commands run in the coordinator lane unless told."""
     if lane is None:
-        lane = Lane.COORDINATOR if who in (Who.COORDINATOR, Who.ADMIN) else Lane.MEMBER
+        lane = Lane.COORDINATOR if who in (Who.COORDINATOR, Who.ADMIN, Who.ORGANISER) else Lane.MEMBER
     return CommandRoute(usage, summary, handler, who, lane, admin_lane, not_member, any_cohort)
 
 

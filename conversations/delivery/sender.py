@@ -179,7 +179,7 @@ class Pacer:
 def conversation_key(recipient: Mapping[str, Any]) -> str:
     """Who a row goes to, known before any network call: the pacing key."""
     kind = recipient.get("kind")
-    if kind == "user":
+    if kind in ("user", "invite"):
         return f"user:{recipient.get('user_id')}"
     if kind == "group":
         return "group:" + ",".join(sorted(recipient.get("user_ids", [])))
@@ -284,6 +284,8 @@ class Sender:
         if wait > 0:
             return _Outcome(item, defer=wait)
         try:
+            if recipient.get("kind") == "invite" and not await invite(messenger, recipient):
+                message = message_from_dict(recipient["fallback"])
             conversation = await resolve(messenger, recipient)
         except DeliveryError as error:
             return _Outcome(item, error=error)
@@ -417,10 +419,18 @@ def _mark_sent(uow: UnitOfWork, row: OutboxItem, ref: MessageRef, now: datetime)
             }
 
 
+async def invite(messenger: Messenger, recipient: dict[str, Any]) -> bool:
+    """Add the recipient to the channel named in an ``invite`` recipient; False if the platform won't."""
+    if not messenger.capabilities.channel_invite:
+        return False
+    channel = ConversationRef(recipient["platform"], recipient["workspace"], recipient["channel_id"])
+    return await messenger.invite(channel, UserRef(recipient["platform"], recipient["workspace"], recipient["user_id"]))
+
+
 async def resolve(messenger: Messenger, recipient: dict[str, Any]) -> ConversationRef:
     platform, workspace = recipient["platform"], recipient["workspace"]
     kind = recipient["kind"]
-    if kind == "user":
+    if kind in ("user", "invite"):  # an invite's confirmation goes to the person's DM
         return await messenger.open_dm(UserRef(platform, workspace, recipient["user_id"]))
     if kind == "group":
         users = [UserRef(platform, workspace, u) for u in recipient["user_ids"]]

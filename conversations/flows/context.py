@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from conversations.core.model import AuditEntry, Cohort, Participant, Status
+from conversations.core.network import Organiser
 from conversations.core.refs import UserRef
 from conversations.core.routes import RouteTable
 from conversations.ports.messenger import Capabilities
@@ -45,6 +46,12 @@ class Ctx:
         """Administrators are bound to a workspace (``T0123:U0456``): the same user id in another
         workspace or tenant is somebody else."""
         return admin_key(user) in self.admins or user.key in self.admins
+
+    def is_organiser(self, user: UserRef) -> bool:
+        """Organises the network of the person's workspace (administrators do too)."""
+        return self.is_admin(user) or bool(
+            self.uow.records(Organiser).where(platform=user.platform, workspace=user.workspace, user_id=user.user_id)
+        )
 
     def here(self, user: UserRef) -> list[Cohort]:
         """The cohorts of the actor's own workspace or tenant."""

@@ -186,6 +186,9 @@ def prepare(
     who = route.who
     if who is Who.ADMIN and not ctx.is_admin(user):
         raise Refusal("Sorry, only Buddy's administrators can do that (see BUDDY_ADMINS).")
+    if who is Who.ORGANISER and not ctx.is_organiser(user):
+        raise Refusal("Sorry, only the network's organisers can do that. An administrator can make you one with "
+                      "`organiser add @you`.")  # fmt: skip
     if who is Who.COORDINATOR:
         if isinstance(route, CommandRoute) and route.any_cohort:
             if not ctx.coordinated(user):

@@ -8,7 +8,6 @@ from conversations.core.interactions import (
     Actor,
     HomeOpened,
     Installed,
-    MemberJoined,
     NoReply,
     Outcome,
     Reply,
@@ -19,7 +18,6 @@ from conversations.core.model import Participant, Status
 from conversations.core.refs import UserRef
 from conversations.core.routes import CommandRoute, Handler, Lane, Unknown, Who, button, command, on
 from conversations.core.views import Actions, Block, Button, Context, Divider, Header, Home, Message, Section
-from conversations.delivery.outbox import queue, to_user
 from conversations.flows.assignments import current_assignment
 from conversations.flows.context import Ctx
 from conversations.flows.coordination import figures
@@ -96,6 +94,8 @@ def may_run(ctx: Ctx, user: UserRef) -> list[CommandRoute]:
         audiences.add(Who.COORDINATOR)
     if ctx.is_admin(user):
         audiences.add(Who.ADMIN)
+    if ctx.is_organiser(user):
+        audiences.add(Who.ORGANISER)
     return ctx.routes.command_routes(lambda r: r.who in audiences)
 
 
@@ -105,9 +105,12 @@ def help_message(ctx: Ctx, user: UserRef, intro: str = "") -> Message:
     if intro:
         blocks.append(Section(intro))
     blocks.append(Section("**What I can do**\n" + "\n".join(r.help_line for r in routes if r.who in EVERYONE)))
-    running = [r for r in routes if r.who not in EVERYONE]
+    running = [r for r in routes if r.who in (Who.COORDINATOR, Who.ADMIN)]
     if running:
         blocks.append(Section("**For coordinators**\n" + "\n".join(r.help_line for r in running)))
+    organising = [r for r in routes if r.who is Who.ORGANISER]
+    if organising:
+        blocks.append(Section("**For network organisers**\n" + "\n".join(r.help_line for r in organising)))
     blocks.append(Context("In Slack type `/buddy <command>`, or just the command in your DM with me; in Teams, "
                           "send the command in a chat with me."))  # fmt: skip
     return Message("Buddy help", tuple(blocks))
@@ -145,49 +148,10 @@ def _reach_coordinator(ctx: Ctx, user: UserRef) -> str:
             f"the scheme, please message your coordinator directly: {people}. `help` lists what I can do.")
 
 
-def welcome(ctx: Ctx, actor: Actor) -> Outcome:
-    """Someone joined a community channel: invite them to the scheme, once, if registration is open."""
-    user = actor.ref
-    if ctx.participant(user) is not None:
-        return NoReply()
-    if not [c for c in ctx.here(user) if c.registration_open]:
-        return NoReply()
-    text = ("Welcome to the network! We run a buddy scheme that pairs clinicians with managers so each "
-            "learns how the other side works: a short virtual task a week, in your own time.")  # fmt: skip
-    message = Message(text, (Section(text), Actions((Button("Join the buddy scheme", "join", "", style="primary"),
-                                                     Button("Community", "community", "")))))  # fmt: skip
-    queue(ctx.uow, f"welcome:{user.key}", to_user(user), message, ctx.now)
-    return NoReply()
-
-
 def installed(ctx: Ctx, actor: Actor) -> Outcome:
     intro = ("Hello! I'm Buddy: I pair clinicians with managers so each learns how the other side "
              "works, with a short task each week. Here's what I can do:")  # fmt: skip
     return Reply(help_message(ctx, actor.ref, intro=intro))
-
-
-def community(ctx: Ctx, user: UserRef) -> Message:
-    """Community channels and events configured per cohort (``settings.community``, ``settings.events``)."""
-    channels: list[dict[str, str]] = []
-    events: list[dict[str, str]] = []
-    for cohort in ctx.uow.cohorts.all():
-        if cohort.platform == user.platform and cohort.workspace == user.workspace:
-            channels += (cohort.settings or {}).get("community", [])
-            events += (cohort.settings or {}).get("events", [])
-    blocks: list[Block] = [Header("The network")]
-    if not channels and not events:
-        blocks.append(Section("No community channels or events have been listed yet; coordinators add them."))
-    for ch in channels:
-        text = f"**{escape(ch.get('name', ''))}**: {escape(ch.get('description', ''))}"
-        blocks.append(Section(text))
-        if ch.get("url", "").startswith("https://"):
-            blocks.append(
-                Actions((Button(f"Open {ch.get('name', 'channel')}"[:75], "open_channel", url=ch["url"]),))
-            )
-    for number, ev in enumerate(events, start=1):
-        blocks.append(Section(f"{number}. 📅 **{escape(ev.get('title', ''))}**, {escape(ev.get('when', ''))}: "
-                              f"{escape(ev.get('description', ''))}"))  # fmt: skip
-    return Message("Community channels and events", tuple(blocks))
 
 
 EVERYONE = (Who.ANYONE, Who.MEMBER)
@@ -198,10 +162,6 @@ def _status(call: Call) -> Message:
     return status_message(call.ctx, call.user)
 
 
-def _community(call: Call) -> Message:
-    return community(call.ctx, call.user)
-
-
 def _help(call: Call) -> Message:
     return help_message(call.ctx, call.user)
 
@@ -210,13 +170,10 @@ ROUTES = (
     command("help", "show what I can do", _help, who=Who.ANYONE),
     command("status", "your buddy and task (coordinators: the cohort's figures)", _status, who=Who.ANYONE,
             admin_lane=Lane.COORDINATOR),
-    command("community", "find the network's community channels and events", _community, who=Who.ANYONE),
     button("help", _help, who=Who.ANYONE),
     button("status", _status, who=Who.ANYONE, admin_lane=Lane.COORDINATOR),
-    button("community", _community, who=Who.ANYONE),
     button("open_channel", _ignore, who=Who.ANYONE),
     button("open_group_chat", _ignore, who=Who.ANYONE),
     on(HomeOpened, lambda call: ShowHome(home(call.ctx, call.user)), admin_lane=Lane.COORDINATOR),
     on(Installed, lambda call: installed(call.ctx, call.actor)),
-    on(MemberJoined, lambda call: welcome(call.ctx, call.actor)),
 )  # fmt: skip

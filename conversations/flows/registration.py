@@ -25,6 +25,7 @@ from conversations.core.views import (
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
 from conversations.flows.matchmaking import end_match_for_departure
+from conversations.flows.network import join_channel
 
 FORM_ID = "register"
 
@@ -218,6 +219,9 @@ NOT_MEMBER = "You're not registered for a buddy scheme: use `join` to sign up."
 
 
 def _join(call: Call) -> Outcome:
+    """``join [cohort]`` registers for a scheme; ``join #channel`` joins a community channel."""
+    if call.args and call.args[0].startswith("#"):
+        return Reply(join_channel(call.ctx, call.user, " ".join(call.args)))
     return start_join(call.ctx, call.actor, " ".join(call.args) or call.options.get("cohort"))
 
 
@@ -234,7 +238,8 @@ def _resume(call: Call) -> Outcome:
 
 
 ROUTES = (
-    command("join [cohort]", "register for the buddy scheme", _join, who=Who.ANYONE),
+    command("join [cohort|#channel]", "register for the buddy scheme, or join a community channel", _join,
+            who=Who.ANYONE),
     command("profile", "see and edit your profile", _profile,
             not_member="You haven't registered yet: use `join` to sign up."),
     command("pause", "take a break: no tasks or nudges until you resume", _pause, not_member=NOT_MEMBER),

@@ -24,6 +24,7 @@ class Capabilities:
     # filled in (Teams: https://teams.microsoft.com/l/chat/0/0?users={emails}&topicName={topic}).
     group_link_template: str = ""
     send_files: bool = False  # can send a file (an export) to a person
+    channel_invite: bool = False  # can add a person to a channel the bot is in (Slack conversations.invite)
 
 
 class DeliveryError(Exception):
@@ -66,3 +67,8 @@ class Messenger(Protocol):
     async def update(self, ref: MessageRef, message: Message) -> None: ...
 
     async def publish_home(self, user: UserRef, home: Home) -> None: ...
+
+    async def invite(self, channel: ConversationRef, user: UserRef) -> bool:
+        """Add ``user`` to ``channel``: True when they are in it now, False when the platform won't
+        (the bot is not in the channel, or cannot add people); DeliveryError for a failure to retry."""
+        ...

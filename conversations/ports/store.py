@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from conversations.core.model import (
     Assignment,
@@ -147,6 +147,18 @@ class Outbox(Protocol):
     def by_status(self, status: str) -> list[OutboxItem]: ...
 
 
+R = TypeVar("R")
+
+
+class Records(Protocol[R]):
+    """Plain records of one kind (the network's): add, fetch by id, filter by equal columns, delete."""
+
+    def add(self, record: R) -> R: ...
+    def get(self, record_id: int) -> R | None: ...
+    def where(self, **equal: object) -> list[R]: ...
+    def delete(self, record: R) -> None: ...
+
+
 class UnitOfWork(Protocol):
     # read-only members, so that a store's own repository types satisfy them
     @property
@@ -167,6 +179,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> Audit: ...
     @property
     def outbox(self) -> Outbox: ...
+
+    def records(self, kind: type[R]) -> Records[R]: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -309,6 +309,25 @@ class FakeSlack:
         self.conversations[cid] = Conversation(cid, members, kind)
         return {"channel": {"id": cid}}
 
+    def _m_conversations_invite(self, args: JSON, team: str) -> JSON:
+        """As documented: the caller must be in the channel; up to 100 users; ``already_in_channel``
+        when the one invited is a member; ``cant_invite_self`` for the bot itself."""
+        conv = self._conversation(_required(args, "channel"))
+        if conv.kind != "channel":
+            raise SlackError("method_not_supported_for_channel_type")
+        raw = _required(args, "users")
+        ids = [u.strip() for u in str(raw).split(",") if u.strip()]
+        if not ids or len(ids) > 100:
+            raise SlackError("invalid_arguments" if not ids else "too_many_users")
+        for uid in ids:
+            if uid == BOT_USER:
+                raise SlackError("cant_invite_self")
+            self._user(uid)
+        if len(ids) == 1 and ids[0] in conv.members:
+            raise SlackError("already_in_channel")
+        conv.members = conv.members | frozenset(ids)
+        return {"channel": {"id": conv.id, "is_channel": True}}
+
     def _m_chat_postMessage(self, args: JSON, team: str) -> JSON:
         channel = _required(args, "channel")
         if channel.startswith(("U", "W")):  # posting to a member id lands in the app's DM with them

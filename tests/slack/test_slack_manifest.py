@@ -37,10 +37,11 @@ def test_manifest_declares_what_the_adapter_needs(manifest: dict) -> None:
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "im:write", "mpim:write", "im:history", "mpim:history"} <= scopes
-    # least privilege: nothing that reads or writes public channels beyond membership events
+    # least privilege: nothing that reads or writes public channels beyond membership events and
+    # adding a member who asks to `join #channel` (channels:manage, groups:write: conversations.invite)
+    assert {"channels:manage", "groups:write"} <= scopes
     assert not scopes & {
         "channels:history",
-        "channels:manage",
         "chat:write.public",
         "groups:history",
         "admin",
