@@ -238,7 +238,7 @@ def _resume(call: Call) -> Outcome:
 
 
 ROUTES = (
-    command("join [cohort|#channel]", "register for the buddy scheme, or join a community channel", _join,
+    command("join [cohort]", "register for the buddy scheme (`join #channel` joins a community channel)", _join,
             who=Who.ANYONE),
     command("profile", "see and edit your profile", _profile,
             not_member="You haven't registered yet: use `join` to sign up."),

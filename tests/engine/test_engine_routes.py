@@ -89,6 +89,10 @@ def _two_workspaces(db: Engine, clock) -> tuple[Chat, Chat]:  # type: ignore[no-
     beta.say(BEA, "match preview")
     beta.say(BEA, "match confirm")
     beta.say(BEA, "task send").expect("Posted the task to 1 groups")
+    beta.say(BEA, "event add").expect("[form: Add an event]")
+    beta.submit(BEA, {"title": "Beta social", "date": "2026-09-10", "start": "18:00", "end": "20:00",
+                      "timezone": "Europe/London", "place": "Leeds"}).expect("Added event 1")
+    beta.say("U3", "coffee on trust=Leeds").expect("signed up")
     return alpha, beta
 
 
@@ -103,12 +107,15 @@ def _ids(db: Engine) -> dict[str, int]:
             text("select id from assignments where match_id = :m"), {"m": beta_match}
         ).scalar()
         beta_outbox = conn.execute(text("select max(id) from outbox")).scalar()
+        beta_event = conn.execute(text("select max(id) from network_events")).scalar()
     return {"beta": cohorts["Beta"], "alpha": cohorts[COHORT], "beta_match": beta_match,
-            "beta_person": beta_person, "beta_assignment": beta_assignment, "outbox": beta_outbox}  # fmt: skip
+            "beta_person": beta_person, "beta_assignment": beta_assignment, "outbox": beta_outbox,
+            "beta_event": beta_event}  # fmt: skip
 
 
 def _snapshot(db: Engine) -> dict[str, list[tuple]]:
-    tables = ("participants", "matches", "match_members", "assignments", "responses", "cohorts", "coordinators")
+    tables = ("participants", "matches", "match_members", "assignments", "responses", "cohorts", "coordinators",
+              "network_rsvps", "network_events", "coffee_intros", "expert_requests")
     with db.connect() as conn:
         return {t: sorted(map(tuple, conn.execute(text(f"select * from {t}")).all())) for t in tables}  # noqa: S608
 
@@ -124,6 +131,9 @@ def _crafted(kind: str, ids: dict[str, int]) -> list[str]:
                          f"{ids['beta_match']}:1"],  # fmt: skip
         "assignment": [str(ids["beta_assignment"]), f"{ids['beta_assignment']}:letter"],
         "held_post": [str(ids["outbox"])],
+        "event": [str(ids["beta_event"])],
+        "coffee_intro": ["1"],
+        "expert_request": ["1"],
     }[kind] + junk
 
 
@@ -149,7 +159,8 @@ def test_every_route_that_takes_an_id_refuses_one_from_another_workspace_or_that
                 assert type(outcome).__name__ in {"Reply", "FormErrors"}, (route, value, outcome)
     alpha.deliver()
     assert _snapshot(db) == before
-    assert checked == {"cohort", "open_cohort", "proposal", "group_member", "assignment", "held_post"}
+    assert checked == {"cohort", "open_cohort", "proposal", "group_member", "assignment", "held_post", "event",
+                       "coffee_intro", "expert_request"}
     assert not [line for line in alpha.transcript("U3").splitlines() if "paused" in line]
 
 
