@@ -265,7 +265,9 @@ def welcome(ctx: Ctx, actor: Actor, channel_id: str) -> Outcome:
         buttons.insert(0, Button("Join the buddy scheme", "join", "", style="primary"))
     text = "\n".join(lines)
     message = Message(text, (Section(text), Actions(tuple(buttons))))
-    queue(ctx.uow, f"welcome:{channel_id}:{user.key}", to_user(user), message, ctx.now)
+    # once per listed channel; an invitation to the scheme from other channels, once in all
+    key = f"welcome:{listed.id}:{user.key}" if listed is not None else f"welcome:{user.key}"
+    queue(ctx.uow, key, to_user(user), message, ctx.now)
     return NoReply()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.helpers import ADMIN, cohort, matched_pair, register
+from tests.engine.helpers import ADMIN, cohort, register
 
 
 def stored(chat):
@@ -71,39 +71,4 @@ def test_eligibility_and_trios_reach_the_matcher(chat):
     assert "Fy Two + Ben Okafor" in chat.last(ADMIN)
 
 
-def test_community_channels_and_events_are_listed_for_members(chat):
-    cohort(chat)
-    chat.say(ADMIN, 'community add "#ops-chat" https://chat.example/ops "Where ops managers talk"')
-    chat.say(ADMIN, 'event add "Winter meetup" "3 Dec, 6pm" "Leeds, all welcome"')
-    chat.say("U1", "community")
-    assert "#ops-chat: Where ops managers talk" in chat.last("U1")
-    assert "1. 📅 Winter meetup, 3 Dec, 6pm: Leeds, all welcome" in chat.last("U1")
-    chat.say(ADMIN, "community add nolink")
-    assert "Give a name, an https link" in chat.last(ADMIN)
-    chat.say(ADMIN, "event remove 5")
-    assert "from 1 to 1" in chat.last(ADMIN)
-    chat.say(ADMIN, "event remove 1")
-    chat.say(ADMIN, 'community remove "#ops-chat"')
-    chat.say("U1", "community")
-    assert "No community channels or events" in chat.last("U1")
 
-
-def test_an_event_is_announced_once_to_everyone_taking_part(chat):
-    matched_pair(chat)
-    register(chat, "U3", "Cara Jones")
-    chat.say("U3", "pause")
-    chat.say(ADMIN, 'event add "Winter <!channel> meetup" "3 Dec, 6pm" "Leeds, all welcome"')
-    chat.say(ADMIN, "event announce 1")
-    assert "Announced Winter <!channel> meetup to 2 people" in chat.last(ADMIN)
-    for user in ("U1", "U2"):
-        [post] = [p for p in chat.messenger.seen(user) if p.message.text.startswith("Event:")]
-        assert "📅 Winter <!channel> meetup, 3 Dec, 6pm: Leeds, all welcome" in chat.last(user)
-        assert [b.label for b in post.buttons()] == ["Community channels and events"]
-    assert not [p for p in chat.messenger.seen("U3") if p.message.text.startswith("Event:")]  # paused
-    chat.say(ADMIN, "event announce 1")
-    assert "already heard about" in chat.last(ADMIN)
-    assert sum(p.message.text.startswith("Event:") for p in chat.messenger.posts) == 2
-    chat.say(ADMIN, "event announce 2")
-    assert "from 1 to 1" in chat.last(ADMIN)
-    chat.say("U1", "event announce 1")
-    assert "coordinator" in chat.last("U1")

@@ -79,20 +79,6 @@ def test_digest_shares_quotes_only_from_people_who_agreed(chat):
     assert sum("Learning points" in p.text for p in chat.messenger.seen("U2")) == 1  # once per task
 
 
-def test_community_lists_channels_and_events(chat):
-    cohort(chat)
-    chat.say("U1", "community")
-    assert "No community channels" in chat.last("U1")
-    with chat.engine.uow_factory() as uow:
-        c = uow.cohorts.get(1)
-        c.settings = {"community": [{"name": "#ops-network", "description": "Proud2bOps chat",
-                                     "url": "https://slack.example/ops"}],
-                      "events": [{"title": "Winter meetup", "when": "3 Dec, 6pm", "description": "Leeds"}]}  # fmt: skip
-        uow.commit()
-    chat.say("U1", "community")
-    assert "#ops-network: Proud2bOps chat" in chat.last("U1") and "Winter meetup, 3 Dec, 6pm" in chat.last(
-        "U1"
-    )
 
 
 def test_joining_a_channel_brings_one_welcome_with_a_join_button(chat):
