@@ -43,7 +43,12 @@ def candidate_edges(
     outside it are not wanted), "away" (partners in another region: whoever a region could not match)
     or "everywhere" (both).
     """
-    families = {"region": _REGIONAL, "away": _AWAY, "everywhere": _REGIONAL + _AWAY}[reach]
+    regional, away = {"region": (True, False), "away": (False, True), "everywhere": (True, True)}[reach]
+    families = [(f, 1.0) for f in _REGIONAL] if regional else []
+    if away:
+        # Partners elsewhere matter as much as the people a region cannot match among themselves.
+        share = _unmatched_in_region(cohort, left, right) if regional else 1.0
+        families += [(f, min(1.0, 4 * share)) for f in _AWAY]
 
     def left_right(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         return scorer(left[src], right[dst])
@@ -55,9 +60,9 @@ def candidate_edges(
     # Each side draws about as many edges in total: when trios are formed, the many pairs draw one
     # specialist each per bucket while each specialist draws PER_KEY pairs.
     smaller = min(len(left), len(right))
-    per_left = max(1, round(PER_KEY * smaller / max(len(left), 1)))
-    per_right = max(1, round(PER_KEY * smaller / max(len(right), 1)))
-    for family in families:
+    for family, scale in families:
+        per_left = max(1, round(scale * PER_KEY * smaller / max(len(left), 1)))
+        per_right = max(1, round(scale * PER_KEY * smaller / max(len(right), 1)))
         left_keys, right_keys = family(cohort, left), family(cohort, right)
         for a, b, per, score, flip in (
             (left_keys, right_keys, per_left, left_right, False),
@@ -67,6 +72,15 @@ def candidate_edges(
             found_left.append(dst if flip else src)
             found_right.append(src if flip else dst)
     return unique_pairs(np.concatenate(found_left), np.concatenate(found_right), len(left), len(right))
+
+
+def _unmatched_in_region(cohort: Cohort, left: np.ndarray, right: np.ndarray) -> float:
+    """The share of the smaller side that could not be matched within its own region."""
+    regions = len(cohort.names.region) + 1
+    counts_left = np.bincount(cohort.region[left] + 1, minlength=regions)
+    counts_right = np.bincount(cohort.region[right] + 1, minlength=regions)
+    within = np.minimum(counts_left[1:], counts_right[1:]).sum()
+    return float(1.0 - within / max(min(len(left), len(right)), 1))
 
 
 def unique_pairs(
