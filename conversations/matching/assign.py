@@ -5,11 +5,13 @@ to pairs. Each person joins at most one group and each group takes at most one p
 a group is the sum of their pair scores with its members, which does not depend on anyone else's
 assignment, so this is exactly a maximum-cardinality, maximum-weight assignment.
 
-Small problems are solved exactly over every (person, group) edge. Large ones are solved on sparse
-candidate edges (see :mod:`candidates`) in blocks: first blocks of at most about BLOCK a side (a big
-region split by employer, so colleagues stay together), then each region over whoever is left, then
-everyone left nationally. The sparse solver's time grows much faster than linearly with block size, and
-the best partners are nearly always in the same region, mostly at the same employer.
+Small problems are solved exactly over every (person, group) edge. Larger ones are solved exactly on
+sparse candidate edges (see :mod:`candidates`): up to GLOBAL people in one piece, with partners looked for
+in the same region and elsewhere. Beyond that, the sparse solver's time grows much faster than linearly
+with size, so they are solved in blocks: first blocks of at most about BLOCK a side (a big region split by
+employer, so colleagues stay together), then each region over whoever is left, then everyone left
+nationally, on candidates in other regions (a region with more clinicians than managers sends its surplus
+to regions with the opposite surplus). The benchmark certifies the result against a proven upper bound.
 """
 
 from __future__ import annotations
