@@ -15,10 +15,10 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from conversations.matching.features import CLINICIAN, Cohort
-from conversations.matching.scoring import pair_scores
-from conversations.matching.types import Weights
+from conversations.matching.scoring import Scorer
 
 PER_KEY = 4  # partners kept per person per bucket and direction
 POOL = 2  # ... the best of POOL times as many drawn at random (more concentrates everyone on the same few)
@@ -30,23 +30,39 @@ Family = Callable[[Cohort, np.ndarray], Keys]
 
 
 def candidate_edges(
-    cohort: Cohort, left: np.ndarray, right: np.ndarray, weights: Weights, rng: np.random.Generator
+    cohort: Cohort,
+    left: np.ndarray,
+    right: np.ndarray,
+    scorer: Scorer,
+    rng: np.random.Generator,
+    reach: str = "everywhere",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Unique (left position, right position) candidate pairs between two sets of cohort indices."""
+    """Unique (left position, right position) candidate pairs between two sets of cohort indices.
+
+    `reach` says where partners are looked for: "region" (everyone is in one region, or partners
+    outside it are not wanted), "away" (partners in another region: whoever a region could not match)
+    or "everywhere" (both).
+    """
+    regional, away = {"region": (True, False), "away": (False, True), "everywhere": (True, True)}[reach]
+    families = [(f, 1.0) for f in _REGIONAL] if regional else []
+    if away:
+        # Partners elsewhere matter as much as the people a region cannot match among themselves.
+        share = _unmatched_in_region(cohort, left, right) if regional else 1.0
+        families += [(f, min(1.0, 4 * share)) for f in _AWAY]
 
     def left_right(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        return pair_scores(cohort, left[src], right[dst], weights)
+        return scorer(left[src], right[dst])
 
     def right_left(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        return pair_scores(cohort, right[src], left[dst], weights)
+        return scorer(right[src], left[dst])
 
     found_left, found_right = [], []
     # Each side draws about as many edges in total: when trios are formed, the many pairs draw one
     # specialist each per bucket while each specialist draws PER_KEY pairs.
     smaller = min(len(left), len(right))
-    per_left = max(1, round(PER_KEY * smaller / max(len(left), 1)))
-    per_right = max(1, round(PER_KEY * smaller / max(len(right), 1)))
-    for family in _FAMILIES:
+    for family, scale in families:
+        per_left = max(1, round(scale * PER_KEY * smaller / max(len(left), 1)))
+        per_right = max(1, round(scale * PER_KEY * smaller / max(len(right), 1)))
         left_keys, right_keys = family(cohort, left), family(cohort, right)
         for a, b, per, score, flip in (
             (left_keys, right_keys, per_left, left_right, False),
@@ -55,14 +71,25 @@ def candidate_edges(
             src, dst = _draw(a, b, per, score, rng)
             found_left.append(dst if flip else src)
             found_right.append(src if flip else dst)
-    edge = unique(np.concatenate(found_left) * len(right) + np.concatenate(found_right))
-    return edge // len(right), edge % len(right)
+    return unique_pairs(np.concatenate(found_left), np.concatenate(found_right), len(left), len(right))
 
 
-def unique(values: np.ndarray) -> np.ndarray:
-    """Sorted distinct values; for large int arrays sorting beats numpy's hash-based np.unique."""
-    ordered = np.sort(values)
-    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+def _unmatched_in_region(cohort: Cohort, left: np.ndarray, right: np.ndarray) -> float:
+    """The share of the smaller side that could not be matched within its own region."""
+    regions = len(cohort.names.region) + 1
+    counts_left = np.bincount(cohort.region[left] + 1, minlength=regions)
+    counts_right = np.bincount(cohort.region[right] + 1, minlength=regions)
+    within = np.minimum(counts_left[1:], counts_right[1:]).sum()
+    return float(1.0 - within / max(min(len(left), len(right)), 1))
+
+
+def unique_pairs(
+    rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (row, col) pairs, by row then column: scipy's sparse compression beats sorting here."""
+    graph = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n_rows, n_cols))
+    graph.sum_duplicates()
+    return np.repeat(np.arange(n_rows), np.diff(graph.indptr)), graph.indices.astype(np.int64)
 
 
 def _draw(
@@ -175,10 +202,12 @@ def _combined(*features: FeatureOf) -> Family:
     return keys
 
 
-# Measured on synthetic cohorts: each of these buys score; same employer or region with a shared specialty
-# or interest, region alone and the like did not, once these are in. The random family matters most of
-# all: it keeps the graph flexible enough for the solver to find a near-perfect matching.
-_FAMILIES: tuple[Family, ...] = (
+# Measured on synthetic cohorts of many shapes: each of these buys score. Partners in the same region
+# are found by the regional families; partners elsewhere (a region with more clinicians than managers
+# sends its surplus to regions with the opposite surplus) by the same keys without the region. The random
+# family matters most of all: it keeps the graph flexible enough for the solver to find a near-perfect
+# matching.
+_REGIONAL: tuple[Family, ...] = (
     _combined(_employer),
     _combined(_region, _fit),
     _combined(_region, _fit, _interest),
@@ -186,4 +215,10 @@ _FAMILIES: tuple[Family, ...] = (
     _combined(_region, _interest),
     _combined(_region, _interest_pair),
     _combined(_anyone),
+)
+_AWAY: tuple[Family, ...] = (
+    _combined(_fit),
+    _combined(_fit, _interest),
+    _combined(_fit, _specialty),
+    _combined(_interest_pair),
 )

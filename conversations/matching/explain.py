@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import cache, partial
 from itertools import combinations
 
 import numpy as np
@@ -137,8 +137,12 @@ def _shared_interests(
 
 
 def _affinity_phrase(cohort: Cohort, specialty: np.ndarray, kind: np.ndarray, row: int) -> str:
-    manager = affinity_table().manager_phrase[cohort.names.employer_type[kind[row]]]
-    return f"{_specialty(cohort.names.specialty[specialty[row]])} trainee with {manager}"
+    return _affinity_text(cohort.names.specialty[specialty[row]], cohort.names.employer_type[kind[row]])
+
+
+@cache
+def _affinity_text(specialty: str, employer_type: str) -> str:
+    return f"{_specialty(specialty)} trainee with {affinity_table().manager_phrase[employer_type]}"
 
 
 def _field_phrase(
@@ -170,6 +174,7 @@ def _region(cohort: Cohort, code: int) -> str:
     return REGIONS.get(name, name)
 
 
+@cache
 def _specialty(name: str) -> str:
     """ "foundation" -> "foundation" (not "foundation (not yet specialised)"); unknown names as written."""
     label = SPECIALTIES.get(name, name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -30,16 +31,14 @@ class Forbidden:
     """
 
     def __init__(self, ids: np.ndarray, rules: MatchRules) -> None:
-        index = {int(pid): i for i, pid in enumerate(ids)}
         self._n = len(ids)
-        keys = []
-        for pair in rules.past_buddies | rules.exclusions:
-            if len(pair) != 2:
-                continue
-            a, b = (index.get(pid) for pid in pair)
-            if a is not None and b is not None:
-                keys.append(min(a, b) * self._n + max(a, b))
-        self._keys = np.unique(np.array(keys, dtype=np.int64))
+        pairs = chain.from_iterable(p for p in chain(rules.past_buddies, rules.exclusions) if len(p) == 2)
+        ends = np.fromiter(pairs, dtype=np.int64).reshape(-1, 2)
+        order = np.argsort(ids, kind="stable")
+        at = np.minimum(np.searchsorted(ids[order], ends), max(self._n - 1, 0))
+        known = (ids[order][at] == ends).all(axis=1) if self._n else np.zeros(len(ends), dtype=bool)
+        a, b = order[at[known, 0]], order[at[known, 1]]
+        self._keys = np.unique(np.minimum(a, b).astype(np.int64) * self._n + np.maximum(a, b))
         self._involved = np.zeros(self._n, dtype=bool)  # has any forbidden partner: most people have none
         self._involved[self._keys // max(self._n, 1)] = True
         self._involved[self._keys % max(self._n, 1)] = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conversations.matching.features import CLINICIAN, Cohort
+from conversations.matching.features import _POPCOUNT16, CLINICIAN, Cohort
 from conversations.matching.types import Weights
 
 MAX_SHARED_INTERESTS = 3
@@ -56,3 +56,61 @@ def in_member_order(cohort: Cohort, members: np.ndarray) -> np.ndarray:
     """Rows of `members` reordered clinicians first, then general, then specialist managers."""
     rank = cohort.canonical_rank[members]
     return np.take_along_axis(members, np.argsort(rank, axis=1, kind="stable"), axis=1)
+
+
+class Scorer:
+    """:func:`pair_scores` by table look-up, for the optimiser's millions of candidate pairs.
+
+    A pair's score depends on each side's (role, specialty, employer type) and interests, and on whether
+    employer and region are the same; the first two take few distinct values, so their terms are scored
+    once per distinct combination and looked up. Equal to :func:`pair_scores` up to rounding (terms are
+    added in another order); explanations and totals always use :func:`pair_scores`.
+    """
+
+    MAX_INTEREST_SETS = 2_048  # beyond this many distinct interest sets, count shared interests directly
+
+    def __init__(self, cohort: Cohort, weights: Weights) -> None:
+        self.cohort, self.weights = cohort, weights
+        profile = (cohort.role == CLINICIAN).astype(np.int64)
+        for code in (cohort.specialty, cohort.employer_type):
+            profile = profile * (int(code.max(initial=0)) + 2) + code + 1
+        distinct, self.profile = np.unique(profile, return_inverse=True)
+        first = _first_holders(self.profile, len(distinct))
+        only_profile = Weights(
+            affinity=weights.affinity, same_employer=0.0, same_region=0.0, shared_interest=0.0,
+            same_specialty=weights.same_specialty,
+        )  # fmt: skip
+        a, b = np.repeat(first, len(first)), np.tile(first, len(first))
+        self.profiles = pair_scores(cohort, a, b, only_profile).reshape(len(first), len(first))
+        words = cohort.interests.astype(np.int64)
+        if words.shape[1] <= 3:  # up to 48 interests: one int64 key per person
+            packed = (words << (16 * np.arange(words.shape[1]))).sum(axis=1)
+            _, first_set, self.interest_set = np.unique(packed, return_index=True, return_inverse=True)
+            sets = cohort.interests[first_set]
+        else:
+            sets, inverse = np.unique(cohort.interests, axis=0, return_inverse=True)
+            self.interest_set = inverse.ravel()
+        self.interests: np.ndarray | None = None
+        if len(sets) <= self.MAX_INTEREST_SETS:
+            shared = _POPCOUNT16[sets[:, None, :] & sets[None, :, :]].sum(axis=2, dtype=np.int64)
+            self.interests = weights.shared_interest * np.minimum(shared, MAX_SHARED_INTERESTS)
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        cohort, weights = self.cohort, self.weights
+        value = self.profiles[self.profile[a], self.profile[b]]
+        if self.interests is not None:
+            value += self.interests[self.interest_set[a], self.interest_set[b]]
+        else:
+            value += weights.shared_interest * np.minimum(cohort.shared_interests(a, b), MAX_SHARED_INTERESTS)
+        employer = cohort.employer[a]
+        value += weights.same_employer * ((employer == cohort.employer[b]) & (employer >= 0))
+        region = cohort.region[a]
+        value += weights.same_region * ((region == cohort.region[b]) & (region >= 0))
+        return value
+
+
+def _first_holders(codes: np.ndarray, count: int) -> np.ndarray:
+    """For each code, the first position holding it."""
+    first = np.full(count, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return first

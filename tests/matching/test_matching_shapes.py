@@ -1,0 +1,60 @@
+"""Random cohort shapes against the exact optimum: the matcher stays within 1% on all of them, and the
+upper bound the benchmark prints at 100,000 really is one."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+from conversations.matching import explain_group, plan_matches
+from conversations.matching.bound import best_response, matching_bound
+from conversations.matching.features import CLINICIAN, GENERAL_MANAGER, encode
+from conversations.matching.plan import plan_with
+from conversations.matching.scoring import Scorer, pair_scores
+from conversations.matching.shapes import SHAPES, random_shape, shaped_cohort
+
+
+@settings(max_examples=3, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2_000, 2_500))
+def test_random_shapes_stay_within_one_percent_of_exact(seed: int, n: int) -> None:
+    shape = random_shape(np.random.default_rng(seed))
+    people, rules = shaped_cohort(shape, n, seed)
+    exact = plan_with(people, rules, seed, exact=True)
+    for plan in (plan_matches(people, rules, seed), plan_with(people, rules, seed, exact=False)):
+        assert plan.total_score >= 0.99 * exact.total_score - 1e-9, shape
+        grouped = sum(len(g.members) for g in exact.groups)
+        assert sum(len(g.members) for g in plan.groups) == grouped  # nobody left out to win score
+        by_id = {p.id: p for p in people}
+        for group in plan.groups[::25]:  # explaining a group checks it against every hard rule
+            assert explain_group([by_id[pid] for pid in group.members], rules) == group
+    assert plan_matches(people, rules, seed) == plan_matches(people, rules, seed)
+
+
+def test_best_response_considers_every_pair() -> None:
+    people, rules = shaped_cohort("nhs", 800, 3)
+    cohort = encode(people)
+    scorer = Scorer(cohort, rules.weights)
+    rows, cols = np.flatnonzero(cohort.role == CLINICIAN), np.flatnonzero(cohort.role != CLINICIAN)
+    price = np.random.default_rng(0).uniform(0, 6, len(cols))
+    every = pair_scores(cohort, np.repeat(rows, len(cols)), np.tile(cols, len(rows)), rules.weights)
+    gain = every.reshape(len(rows), len(cols)) - price
+    value, best = best_response(scorer, rows, cols, price)
+    assert np.allclose(value, np.maximum(gain.max(axis=1), 0.0))
+    positive = value > 0
+    assert np.allclose(gain[np.flatnonzero(positive), best[positive]], value[positive])
+
+
+@settings(max_examples=3, deadline=None)
+@given(st.sampled_from(sorted(SHAPES)), st.integers(0, 2**32 - 1))
+def test_upper_bound_holds_and_is_tight(shape: str, seed: int) -> None:
+    people, rules = shaped_cohort(shape, 1_500, seed)
+    cohort = encode(people)
+    rows, cols = np.flatnonzero(cohort.role == CLINICIAN), np.flatnonzero(cohort.role == GENERAL_MANAGER)
+    every = pair_scores(cohort, np.repeat(rows, len(cols)), np.tile(cols, len(rows)), rules.weights)
+    matrix = every.reshape(len(rows), len(cols))
+    r, c = linear_sum_assignment(matrix, maximize=True)  # every pair allowed, as the bound assumes
+    optimum = float(matrix[r, c].sum())
+    bound = matching_bound(Scorer(cohort, rules.weights), rows, cols, np.random.default_rng(seed), rounds=8)
+    assert optimum - 1e-6 <= bound <= 1.005 * optimum
