@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from conversations.core.vocabulary import INTERESTS, REGIONS, SPECIALIST_AREAS, EmployerType
 from conversations.matching.synthetic import (
     CLINICIAN_EMPLOYERS,
     CLINICIAN_GRADES,
@@ -28,7 +29,6 @@ from conversations.matching.synthetic import (
     SPECIALTIES_BY_EMPLOYER,
 )
 from conversations.matching.types import Candidate, MatchRules
-from conversations.vocabulary import INTERESTS, REGIONS, SPECIALIST_AREAS, EmployerType
 
 ACUTE, MH, COMMUNITY, PRIMARY, AMBULANCE, ICB = (
     EmployerType.ACUTE, EmployerType.MENTAL_HEALTH, EmployerType.COMMUNITY, EmployerType.PRIMARY_CARE,
