@@ -35,6 +35,7 @@ def bootstrap(
     admins: tuple[str, ...] = (),
     migrate: bool = True,
     metrics: Metrics | None = None,
+    counted_429s: tuple[str, ...] = (),
 ) -> Buddy:
     """``database`` is a URL or an engine the platform adapters already share; with ``metrics`` the
     sender's posts are timed and counted."""
@@ -46,6 +47,6 @@ def bootstrap(
     capabilities = {platform: m.capabilities for platform, m in messengers.items()}
     engine = Engine(uow, clock=clock, seed=seed, capabilities=capabilities, admins=admins)
     engine.run(sync_builtin)
-    outgoing = metered(messengers, metrics) if metrics is not None else messengers
+    outgoing = metered(messengers, metrics, counted_429s) if metrics is not None else messengers
     sender = Sender(uow, outgoing, clock, on_failure=engine.delivery_failed)
     return Buddy(db, uow, engine, sender)

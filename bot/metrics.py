@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -53,7 +53,8 @@ class Metrics:
         r = self.registry
         self.sends = Counter("buddy_outbox_sends", "Posts sent from the outbox, by platform and outcome "
                              "(sent, retry, rate_limited, unknown, failed)", ["platform", "outcome"], registry=r)  # fmt: skip
-        self.rate_limited = Counter("buddy_outbox_rate_limited", "Sends the platform refused with HTTP 429",
+        self.rate_limited = Counter("buddy_rate_limited", "HTTP 429 answers from the platform (Slack: any "
+                                    "Web API call; Teams: sends handed back to the outbox)",
                                     ["platform"], registry=r)  # fmt: skip
         self.send_seconds = Histogram("buddy_outbox_send_seconds", "Time to post one outbox row",
                                       ["platform"], buckets=LATENCY_BUCKETS, registry=r)  # fmt: skip
@@ -111,8 +112,9 @@ class OutboxCollector(Collector):
 class MeteredMessenger:
     """A messenger for the sender that times and counts posts; everything else passes through."""
 
-    def __init__(self, platform: str, inner: Messenger, metrics: Metrics) -> None:
+    def __init__(self, platform: str, inner: Messenger, metrics: Metrics, *, count_429: bool = True) -> None:
         self.platform = platform
+        self.count_429 = count_429  # False where the HTTP client counts them (Slack: count_slack_429s)
         self.inner = inner
         self.metrics = metrics
         self.capabilities: Capabilities = inner.capabilities
@@ -125,7 +127,8 @@ class MeteredMessenger:
         except DeliveryError as error:
             if error.retry_after is not None:
                 outcome = "rate_limited"
-                self.metrics.rate_limited.labels(self.platform).inc()
+                if self.count_429:
+                    self.metrics.rate_limited.labels(self.platform).inc()
             else:
                 outcome = "unknown" if error.unknown else "retry" if error.retryable else "failed"
             raise
@@ -158,8 +161,27 @@ class MeteredMessenger:
         return getattr(self.inner, name)
 
 
-def metered(messengers: Mapping[str, Messenger], metrics: Metrics) -> dict[str, Messenger]:
-    return {platform: MeteredMessenger(platform, m, metrics) for platform, m in messengers.items()}
+def metered(
+    messengers: Mapping[str, Messenger], metrics: Metrics, counted_429s: Collection[str] = ()
+) -> dict[str, Messenger]:
+    return {p: MeteredMessenger(p, m, metrics, count_429=p not in counted_429s) for p, m in messengers.items()}
+
+
+def count_slack_429s(client: Any, metrics: Metrics) -> None:
+    """Count every 429 the Slack Web API answers this process's client, including those its retry
+    handler waits out (the sender then never sees them): a handler first in line that only counts."""
+    from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+
+    class Count429(AsyncRetryHandler):
+        def __init__(self) -> None:
+            super().__init__(max_retry_count=1 << 30)
+
+        async def _can_retry_async(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+            if response is not None and response.status_code == 429:
+                metrics.rate_limited.labels("slack").inc()
+            return False
+
+    client.retry_handlers.insert(0, Count429())
 
 
 def kind_of(interaction: Interaction) -> str:

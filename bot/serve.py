@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from adapters.runner import EngineRunner, lane_threads
 from bot.bootstrap import Buddy, bootstrap
 from bot.inbound import middleware
-from bot.metrics import Metrics, metered_handle, watch_matching
+from bot.metrics import Metrics, count_slack_429s, metered_handle, watch_matching
 from bot.settings import Settings, SettingsError
 from bot.worker import start_worker
 from conversations.context import Ctx
@@ -165,9 +165,12 @@ def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Budd
     upgrade(db)
     platforms = configure_platforms(env, db)
     metrics = Metrics()
-    buddy = bootstrap(
-        db, platforms.messengers, seed=settings.seed, admins=settings.admins, migrate=False, metrics=metrics
-    )
+    counted: tuple[str, ...] = ()
+    if platforms.slack is not None:
+        count_slack_429s(platforms.slack.client, metrics)
+        counted = ("slack",)
+    buddy = bootstrap(db, platforms.messengers, seed=settings.seed, admins=settings.admins, migrate=False,
+                      metrics=metrics, counted_429s=counted)  # fmt: skip
     metrics.watch_outbox(buddy.uow)
     watch_matching()
     return buddy, build_web_app(buddy, platforms, role, settings, metrics)
