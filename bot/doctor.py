@@ -173,9 +173,12 @@ def _check_slack(slack: Any, report: Report) -> None:
         return
     team = answer.get("team_id", "?")
     report.add(OK, "slack", f"token valid for workspace {team} (bot user {answer.get('user_id', '?')})")
-    granted = {s.strip() for s in answer.headers.get("x-oauth-scopes", "").split(",") if s.strip()}
-    header_names = {k.lower() for k in answer.headers}
-    if "x-oauth-scopes" not in header_names:
+    headers = {k.lower(): v for k, v in answer.headers.items()}
+    scopes_header = headers.get("x-oauth-scopes")
+    if isinstance(scopes_header, list):  # some HTTP clients give each header as a list
+        scopes_header = ",".join(scopes_header)
+    granted = {s.strip() for s in (scopes_header or "").split(",") if s.strip()}
+    if scopes_header is None:
         report.add(WARNING, "slack", "Slack did not say which scopes the token has; they were not checked")
     else:
         missing = [s for s in BOT_SCOPES if s not in granted]
