@@ -135,9 +135,11 @@ def start_worker(app: web.Application, buddy: Buddy, settings: Settings, metrics
     async def on_startup(_app: web.Application) -> None:
         await worker.start()
 
-    async def on_cleanup(_app: web.Application) -> None:
+    async def on_shutdown(_app: web.Application) -> None:
+        # at shutdown, not cleanup: the platforms' HTTP sessions close at cleanup, and the sends in
+        # flight need them to finish
         await worker.stop()
 
     app.on_startup.append(on_startup)
-    app.on_cleanup.append(on_cleanup)
+    app.on_shutdown.append(on_shutdown)
     return worker
