@@ -10,6 +10,7 @@ import pytest
 
 from bot.logs import QUIET_LOGGERS
 from tests.slack.conftest import fake, round_, session, web_client  # noqa: F401 - fixtures, by name
+from tests.teams.conftest import connector, graph  # noqa: F401 - fixtures, by name
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from storage.database import make_engine
 from storage.tables import participants, responses
 from tests.slack import test_slack_round as slack_round
 from tests.slack.fake_slack import default_users
+from tests.teams import test_teams_round as teams_round
 
 
 def _json_lines(text: str) -> list[dict]:
@@ -101,6 +102,17 @@ async def test_the_slack_round_at_debug_logs_no_names_answers_or_emails(
     people = {u["real_name"] for u in default_users().values() if u.get("real_name")}
     people |= {u["profile"]["email"] for u in default_users().values() if u["profile"].get("email")}
     _assert_clean(text, _personal_data(str(db.url)) | people | {slack_round.LETTER[:40]})
+
+
+async def test_the_teams_round_at_debug_logs_no_names_answers_or_emails(restore_logging, db, connector, graph):
+    stream = io.StringIO()
+    configure_logging({"BUDDY_LOG_FORMAT": "json", "BUDDY_LOG_LEVEL": "DEBUG"}, stream)
+    await teams_round.test_a_whole_round_through_teams(db, connector, graph)
+    text = stream.getvalue()
+    assert any(e["message"].startswith("outbox: queued ") for e in _json_lines(text))
+    secrets = _personal_data(str(db.url)) | {f"{u}@nhs.example" for u in (teams_round.ALICE, teams_round.BOB)}
+    assert len(secrets) >= 4
+    _assert_clean(text, secrets)
 
 
 async def test_the_search_would_find_a_leak_if_libraries_logged_at_debug(restore_logging, round_, fake, clock, db):
