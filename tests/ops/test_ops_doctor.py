@@ -202,3 +202,23 @@ def test_the_command_exits_non_zero_and_says_what_to_fix(tmp_path):
     assert "PROBLEM  settings: PORT must be a port number from 1 to 65535, not '0'" in done.stdout
     assert "SLACK_BOT_TOKEN must be a bot token starting with xoxb-" in done.stdout
     assert "fix the problems above, then run `buddybot doctor` again" in done.stdout
+
+
+def test_on_postgresql_the_doctor_says_whether_a_worker_holds_the_scheduler(db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the SQLite case is above")
+    from bot.leader import leadership_for
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    engine.dispose()
+    code, out = doctor({"BUDDY_TEAMS_DEV_MODE": "1", "DATABASE_URL": db_url})
+    assert code == 0 and "migrations current" in out
+    assert "warning  scheduler: no worker holds the scheduler lock" in out
+    leader = leadership_for(db_url)
+    assert leader.try_acquire()
+    try:
+        code, out = doctor({"BUDDY_TEAMS_DEV_MODE": "1", "DATABASE_URL": db_url})
+        assert "ok       scheduler: a worker holds the scheduler lock" in out
+    finally:
+        leader.release()
