@@ -204,14 +204,24 @@ def test_the_command_exits_non_zero_and_says_what_to_fix(tmp_path):
     assert "fix the problems above, then run `buddybot doctor` again" in done.stdout
 
 
-def test_on_postgresql_the_doctor_says_whether_a_worker_holds_the_scheduler(db_url):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("the SQLite case is above")
-    from bot.leader import leadership_for
+@pytest.fixture
+def postgres_url(postgres_server):  # type: ignore[no-untyped-def]
+    from tests.conftest import _reset
 
-    engine = make_engine(db_url)
+    engine = make_engine(postgres_server)
+    _reset(engine)
     upgrade(engine)
     engine.dispose()
+    yield postgres_server
+    engine = make_engine(postgres_server)
+    _reset(engine)
+    engine.dispose()
+
+
+def test_on_postgresql_the_doctor_says_whether_a_worker_holds_the_scheduler(postgres_url):
+    from bot.leader import leadership_for
+
+    db_url = postgres_url
     code, out = doctor({"BUDDY_TEAMS_DEV_MODE": "1", "DATABASE_URL": db_url})
     assert code == 0 and "migrations current" in out
     assert "warning  scheduler: no worker holds the scheduler lock" in out
