@@ -189,3 +189,32 @@ def test_metrics_settings_are_checked():
         Settings.from_env({"BUDDY_METRICS": "yes"})
     with pytest.raises(SettingsError, match="BUDDY_METRICS_PORT must be a port number"):
         Settings.from_env({"BUDDY_METRICS_PORT": "99999"})
+
+
+async def test_an_answer_later_than_the_platform_waits_is_counted_as_a_miss(monkeypatch):
+    from aiohttp import web
+
+    from bot.inbound import middleware
+    from bot.metrics import ACK_DEADLINES, Metrics
+
+    monkeypatch.setitem(ACK_DEADLINES, "slack", 0.2)  # Slack's 3 s, scaled down
+    metrics = Metrics()
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(float(request.query["wait"]))
+        return web.Response(text="ok")
+
+    app = web.Application(middlewares=[middleware(metrics)])
+    app.router.add_post("/slack/events", slow)
+    async with TestClient(TestServer(app)) as client:
+        for wait in (0.0, 0.3, 0.05, 0.4):
+            assert (await client.post(f"/slack/events?wait={wait}")).status == 200
+    found = samples(_text(metrics))
+    assert value(found, "buddy_inbound_request_seconds_count", platform="slack", kind="event") == 4
+    assert value(found, "buddy_inbound_ack_deadline_missed_total", platform="slack", kind="event") == 2
+
+
+def _text(metrics) -> str:  # type: ignore[no-untyped-def]
+    from prometheus_client import generate_latest
+
+    return generate_latest(metrics.registry).decode()
