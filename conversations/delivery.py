@@ -265,9 +265,13 @@ class Sender:
     def _release(self) -> None:
         """Give back this sender's claims whose post never started (cancelled while paced), so the
         next sender takes them at once; a post that started is left to :meth:`recover`."""
-        with self.uow_factory() as uow:
-            released = uow.outbox.release(self.owner, keep=self._posting)
-            uow.commit()
+        try:
+            with self.uow_factory() as uow:
+                released = uow.outbox.release(self.owner, keep=self._posting)
+                uow.commit()
+        except Exception:  # noqa: BLE001 - stopping anyway: recovery takes them after their lease
+            log.warning("outbox: could not give back claimed rows; they are recovered after the lease")
+            return
         if released:
             log.info("outbox: released %d claimed rows that were not sent", released)
 
