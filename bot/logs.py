@@ -129,6 +129,7 @@ def configure_logging(env: Mapping[str, str], stream: Any = None) -> logging.Han
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)  # Python's warnings too, so every line on stderr has the format
     quiet_libraries()
     return handler
 

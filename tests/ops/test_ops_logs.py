@@ -127,3 +127,39 @@ async def test_the_search_would_find_a_leak_if_libraries_logged_at_debug(restore
         assert "Asha Patel" in str(leak)
     else:
         raise AssertionError("slack_sdk's DEBUG output should have carried names")
+
+
+def test_a_served_process_writes_nothing_but_json_lines(tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    from tests.delivery.processes import ROOT
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "BUDDY_TEAMS_DEV_MODE": "1", "BUDDY_LOG_FORMAT": "json", "BUDDY_LOG_LEVEL": "DEBUG",
+           "PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path / 'j.db'}"}  # fmt: skip
+    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "buddybot"), "serve"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
+                time.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _out, err = server.communicate(timeout=30)
+    entries = _json_lines(err)  # fails on any line that is not a whole JSON object
+    messages = [e["message"] for e in entries]
+    assert any("serve --role all on" in m for m in messages) and messages[-1] == "buddybot serve --role all stopped"
+    assert server.returncode == 0
