@@ -73,7 +73,7 @@ def run_doctor(env: Mapping[str, str], out: TextIO, *, teams_login_url: str = TE
                    "set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (docs/slack.md) or MICROSOFT_APP_ID and "
                    "MICROSOFT_APP_PASSWORD (docs/teams.md)")  # fmt: skip
     if slack is not None:
-        _check_slack(slack, report)
+        _check_slack(slack, report, settings.database_url if settings is not None else None)
     if teams is not None:
         _check_teams(teams, report, teams_login_url)
     if settings is not None:
@@ -146,24 +146,77 @@ def _teams_settings(env: Mapping[str, str], report: Report) -> Any:
 # ---- Slack --------------------------------------------------------------------------------------
 
 
-def _check_slack(slack: Any, report: Report) -> None:
+def _check_slack(slack: Any, report: Report, database_url: str | None) -> None:
+    from adapters.slack.settings import Mode
+
+    if slack.mode != Mode.OAUTH:
+        _check_slack_token(slack, slack.bot_token, "SLACK_BOT_TOKEN", report, clock=True)
+        return
+    if database_url is None:
+        return
+    try:
+        installs = _installed_tokens(slack, database_url)
+    except Exception as error:  # noqa: BLE001 - reported in words; the database check says more
+        from adapters.slack.installation import TokenDecryptionError
+
+        why = str(error) if isinstance(error, TokenDecryptionError) else type(error).__name__  # no URLs
+        report.add(PROBLEM, "slack", f"cannot read the Slack installs ({why})",
+                   "check SLACK_TOKEN_ENCRYPTION_KEY (the key the tokens were saved with must be in it) "
+                   "and that the database is reachable")  # fmt: skip
+        return
+    if not installs:
+        report.add(WARNING, "slack", "OAuth installs: no workspace has installed Buddy yet",
+                   "open https://<your host>/slack/install in a browser and install it to a workspace")  # fmt: skip
+        return
+    for i, (team, token) in enumerate(installs):
+        _check_slack_token(slack, token, f"the token installed for workspace {team}", report, clock=i == 0)
+
+
+def _installed_tokens(slack: Any, database_url: str) -> list[tuple[str, str]]:
+    """Each installed workspace's bot token, decrypted as Buddy would."""
+    import asyncio
+
+    from sqlalchemy import MetaData, Table, select
+
+    from adapters.slack.installation import build_oauth_stores
+    from storage.database import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        bots = Table("slack_bots", MetaData(), autoload_with=engine)
+        with engine.connect() as connection:
+            teams = sorted({row[0] for row in connection.execute(
+                select(bots.c.team_id).where(bots.c.client_id == slack.client_id))})  # fmt: skip
+        store, _states = build_oauth_stores(engine, client_id=slack.client_id,
+                                            encryption_keys=slack.token_encryption_key, create_tables=False)  # fmt: skip
+
+        async def tokens() -> list[tuple[str, str]]:
+            found = []
+            for team in teams:
+                bot = await store.async_find_bot(enterprise_id=None, team_id=team)
+                if bot is not None and bot.bot_token:
+                    found.append((team, bot.bot_token))
+            return found
+
+        return asyncio.run(tokens())
+    finally:
+        engine.dispose()
+
+
+def _check_slack_token(slack: Any, token: str, name: str, report: Report, *, clock: bool) -> None:
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
-    from adapters.slack.settings import BOT_SCOPES, Mode
+    from adapters.slack.settings import BOT_SCOPES
 
-    if slack.mode == Mode.OAUTH:
-        report.add(OK, "slack", "OAuth installs: each workspace's token comes from its install "
-                   "(nothing to check until a workspace installs Buddy)")  # fmt: skip
-        return
-    client = WebClient(token=slack.bot_token, base_url=slack.api_base_url or WebClient.BASE_URL, timeout=10)
+    client = WebClient(token=token, base_url=slack.api_base_url or WebClient.BASE_URL, timeout=10)
     client.retry_handlers = []  # one try: the doctor reports, it does not wait
     logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # its errors are reported below, in words
     try:
         answer = client.auth_test()
     except SlackApiError as error:
         code = error.response.get("error", "unknown") if error.response is not None else "unknown"
-        report.add(PROBLEM, "slack", f"Slack refused SLACK_BOT_TOKEN ({code})",
+        report.add(PROBLEM, "slack", f"Slack refused {name} ({code})",
                    "copy the Bot User OAuth Token (xoxb-...) from your app's OAuth & Permissions page; if the "
                    "app was uninstalled or the token revoked, reinstall the app to the workspace first")  # fmt: skip
         return
@@ -172,7 +225,7 @@ def _check_slack(slack: Any, report: Report) -> None:
                    "allow outbound HTTPS to slack.com from this server (or set HTTPS_PROXY)")  # fmt: skip
         return
     team = answer.get("team_id", "?")
-    report.add(OK, "slack", f"token valid for workspace {team} (bot user {answer.get('user_id', '?')})")
+    report.add(OK, "slack", f"{name}: valid for workspace {team} (bot user {answer.get('user_id', '?')})")
     headers = {k.lower(): v for k, v in answer.headers.items()}
     scopes_header = headers.get("x-oauth-scopes")
     if isinstance(scopes_header, list):  # some HTTP clients give each header as a list
@@ -184,15 +237,16 @@ def _check_slack(slack: Any, report: Report) -> None:
         missing = [s for s in BOT_SCOPES if s not in granted]
         extra = sorted(granted - set(BOT_SCOPES))
         if missing:
-            report.add(PROBLEM, "slack", f"the token lacks scopes Buddy needs: {', '.join(missing)}",
+            report.add(PROBLEM, "slack", f"{name} lacks scopes Buddy needs: {', '.join(missing)}",
                        "add them under OAuth & Permissions (or paste manifest.yml again), then reinstall the "
                        "app and copy the new token")  # fmt: skip
         else:
-            report.add(OK, "slack", f"the token has every scope in manifest.yml ({len(BOT_SCOPES)})")
+            report.add(OK, "slack", f"{name} has every scope in manifest.yml ({len(BOT_SCOPES)})")
         if extra:
-            report.add(WARNING, "slack", f"the token has scopes Buddy does not use: {', '.join(extra)}",
+            report.add(WARNING, "slack", f"{name} has scopes Buddy does not use: {', '.join(extra)}",
                        "remove them from the app (least privilege) and reinstall")  # fmt: skip
-    _check_clock(answer.headers, report)
+    if clock:
+        _check_clock(headers, report)
 
 
 def _check_clock(headers: Mapping[str, str], report: Report) -> None:

@@ -52,8 +52,8 @@ def slack_env(fake: FakeSlack, database: str) -> dict[str, str]:
 async def test_a_healthy_slack_deployment_passes(slack_env, fake):
     code, out = await in_thread(slack_env)
     assert code == 0, out
-    assert f"ok       slack: token valid for workspace {TEAM}" in out
-    assert f"every scope in manifest.yml ({len(BOT_SCOPES)})" in out
+    assert f"ok       slack: SLACK_BOT_TOKEN: valid for workspace {TEAM}" in out
+    assert f"SLACK_BOT_TOKEN has every scope in manifest.yml ({len(BOT_SCOPES)})" in out
     assert "migrations current (revision 0004)" in out
     assert "the clock agrees with Slack's" in out
     assert "warning  scheduler: no scheduler is running on this SQLite database" in out
@@ -66,9 +66,9 @@ async def test_missing_and_extra_scopes_are_named(slack_env, fake):
     fake.scopes = tuple(s for s in BOT_SCOPES if s not in ("files:write", "im:history")) + ("admin",)
     code, out = await in_thread(slack_env)
     assert code == 1
-    assert "PROBLEM  slack: the token lacks scopes Buddy needs: im:history, files:write" in out
+    assert "PROBLEM  slack: SLACK_BOT_TOKEN lacks scopes Buddy needs: im:history, files:write" in out
     assert "reinstall the app" in out
-    assert "warning  slack: the token has scopes Buddy does not use: admin" in out
+    assert "warning  slack: SLACK_BOT_TOKEN has scopes Buddy does not use: admin" in out
 
 
 async def test_no_scopes_header_is_a_warning_not_a_pass(slack_env, fake):
@@ -232,3 +232,31 @@ def test_on_postgresql_the_doctor_says_whether_a_worker_holds_the_scheduler(post
         assert "ok       scheduler: a worker holds the scheduler lock" in out
     finally:
         leader.release()
+
+
+async def test_oauth_installs_each_workspace_token_is_checked(fake, database):
+    from cryptography.fernet import Fernet
+    from slack_sdk.oauth.installation_store import Installation
+
+    from adapters.slack.installation import build_oauth_stores
+
+    key = Fernet.generate_key().decode()
+    env = {"SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "cs", "SLACK_SIGNING_SECRET": "ss",
+           "SLACK_TOKEN_ENCRYPTION_KEY": key, "SLACK_API_URL": fake.api_url, "DATABASE_URL": database,
+           "BUDDY_ADMINS": "U0COORD1"}  # fmt: skip
+    code, out = await in_thread(env)
+    assert code == 0 and "no workspace has installed Buddy yet" in out and "/slack/install" in out
+
+    store, _ = build_oauth_stores(make_engine(database), client_id="111.222", encryption_keys=key,
+                                  create_tables=False)  # fmt: skip
+    await store.async_save(Installation(app_id="A0BUDDY1", team_id=TEAM, user_id="U0COORD1", bot_token=BOT_TOKEN,
+                                        bot_id="B0BOT001", bot_user_id="U0BOT001", bot_scopes=list(BOT_SCOPES)))  # fmt: skip
+    code, out = await in_thread(env)
+    assert code == 0, out
+    assert f"ok       slack: the token installed for workspace {TEAM}: valid for workspace {TEAM}" in out
+    assert BOT_TOKEN not in out
+
+    other = Fernet.generate_key().decode()
+    code, out = await in_thread({**env, "SLACK_TOKEN_ENCRYPTION_KEY": other})
+    assert code == 1 and "PROBLEM  slack: cannot read the Slack installs" in out
+    assert "check SLACK_TOKEN_ENCRYPTION_KEY" in out and key not in out and other not in out
