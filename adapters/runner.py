@@ -15,6 +15,7 @@ is right (one writer); on PostgreSQL give lanes more threads (:func:`lane_thread
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import queue
 import threading
@@ -35,6 +36,7 @@ class _Job:
     interaction: Interaction
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Outcome]
+    context: contextvars.Context  # the caller's (its request id, for the log), as asyncio.to_thread does
 
 
 _Done = tuple[_Job, Outcome | None, BaseException | None]
@@ -64,7 +66,8 @@ class EngineRunner:
     async def __call__(self, interaction: Interaction) -> Outcome:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
-        self._lane(self._lane_name(interaction)).put(_Job(interaction, loop, future))
+        job = _Job(interaction, loop, future, contextvars.copy_context())
+        self._lane(self._lane_name(interaction)).put(job)
         return await future
 
     def close(self, timeout: float = 10.0) -> None:
@@ -135,7 +138,7 @@ class _Lane:
                 _hand_back(done)
                 return
             try:
-                done.append((job, self.handle(job.interaction), None))
+                done.append((job, job.context.run(self.handle, job.interaction), None))
             except BaseException as error:  # the caller gets it; the thread lives on
                 done.append((job, None, error))
             if len(done) >= HAND_BACK_EVERY:

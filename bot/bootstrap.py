@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine as DbEngine
 
+from bot.metrics import Metrics, metered
 from conversations.core.clock import Clock, SystemClock
 from conversations.delivery.sender import Sender
 from conversations.engine import Engine
@@ -33,8 +34,11 @@ def bootstrap(
     seed: int = 0,
     admins: tuple[str, ...] = (),
     migrate: bool = True,
+    metrics: Metrics | None = None,
+    counted_429s: tuple[str, ...] = (),
 ) -> Buddy:
-    """``database`` is a URL or an engine the platform adapters already share."""
+    """``database`` is a URL or an engine the platform adapters already share; with ``metrics`` the
+    sender's posts are timed and counted."""
     db = make_engine(database) if isinstance(database, str) else database
     if migrate:
         upgrade(db)
@@ -43,5 +47,6 @@ def bootstrap(
     capabilities = {platform: m.capabilities for platform, m in messengers.items()}
     engine = Engine(uow, clock=clock, seed=seed, capabilities=capabilities, admins=admins)
     engine.run(sync_builtin)
-    sender = Sender(uow, messengers, clock, on_failure=engine.delivery_failed)
+    outgoing = metered(messengers, metrics, counted_429s) if metrics is not None else messengers
+    sender = Sender(uow, outgoing, clock, on_failure=engine.delivery_failed)
     return Buddy(db, uow, engine, sender)

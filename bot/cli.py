@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
 from bot.leader import LeadershipRefused
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, environment
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.coordination import export_csv
@@ -21,8 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run a whole round on a fresh SQLite file and print what people saw")
     demo.add_argument("--database", type=Path, default=Path("buddy-demo.db"))
 
-    db = sub.add_parser("db", help="database migrations")
-    db.add_argument("action", choices=["upgrade", "current"])
+    db = sub.add_parser("db", help="database migrations and backups")
+    db.add_argument("action", choices=["upgrade", "current", "backup"])
+    db.add_argument("file", type=Path, nargs="?", help="backup: the file to write (SQLite)")
+    db.add_argument("--dry-run", action="store_true", help="upgrade: list the pending migrations, change nothing")
+
+    sub.add_parser("doctor", help="check the settings, tokens, database and time zone; say what to fix")
 
     imp = sub.add_parser("import", help="import a CSV survey export into a cohort")
     imp.add_argument("file", type=Path)
@@ -66,10 +70,18 @@ def main(argv: list[str] | None = None) -> int:
     package.add_argument("--output", "-o", type=Path, default=Path("buddy-teams.zip"))
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        settings = Settings.from_env(environment())
+        env = environment()
+    except SettingsError as error:
+        print(f"buddybot: {error}", file=sys.stderr)
+        return 2
+    configure_logging(env)
+    if args.command == "doctor":
+        from bot.doctor import run_doctor
+
+        return run_doctor(env, sys.stdout)
+    try:
+        settings = Settings.from_env(env)
         return _run(args, settings)
     except (SettingsError, TaskBankError, Refusal, LeadershipRefused) as error:
         print(f"buddybot: {error}", file=sys.stderr)
@@ -97,14 +109,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"wrote {build_package(args.output, app_id)}")
         return 0
     if args.command == "db":
-        from storage.database import make_engine
-        from storage.migrate import current, upgrade
-
-        engine = make_engine(settings.database_url)
-        if args.action == "upgrade":
-            upgrade(engine)
-        print(f"database at revision {current(engine)}")
-        return 0
+        return _db(settings, args)
     buddy = bootstrap(settings.database_url, {}, seed=settings.seed, admins=settings.admins)
     if args.command == "import":
         try:
@@ -141,6 +146,37 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "forget":
         return _forget(buddy, args)
     raise AssertionError(args.command)
+
+
+def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.database import make_engine
+    from storage.migrate import current, head, pending, upgrade
+
+    if args.action == "backup":
+        from storage.backup import BackupError, backup
+
+        if args.file is None:
+            print("buddybot: db backup needs a FILE to write, e.g. buddybot db backup buddy-2026-12-01.db",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        try:
+            print(backup(settings.database_url, args.file).summary())
+        except BackupError as error:
+            print(f"buddybot: {error}", file=sys.stderr)
+            return 1
+        return 0
+    engine = make_engine(settings.database_url)
+    if args.action == "upgrade" and args.dry_run:
+        steps = pending(engine)
+        print(f"database at revision {current(engine) or 'none (empty)'}; this Buddy knows up to {head()}")
+        for revision, what in steps:
+            print(f"  would apply {revision}: {what}")
+        print(f"{len(steps)} pending; nothing changed" if steps else "nothing to do: migrations are current")
+        return 0
+    if args.action == "upgrade":
+        upgrade(engine)
+    print(f"database at revision {current(engine)}")
+    return 0
 
 
 def _forget(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]

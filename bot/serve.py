@@ -2,6 +2,10 @@
 
 Roles: ``all`` (default) runs everything in one process; ``web`` only answers Slack and Teams (run
 several behind a load balancer, sharing PostgreSQL); ``worker`` only sends and schedules.
+
+On SIGTERM (or Ctrl-C) the server stops accepting connections, lets the requests in flight finish
+(up to ``SHUTDOWN_SECONDS``), then stops the worker (:meth:`bot.worker.Worker.stop`): well inside
+the 30 s a process manager such as systemd allows before it kills.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.runner import EngineRunner, lane_threads
 from bot.bootstrap import Buddy, bootstrap
+from bot.inbound import middleware
+from bot.metrics import Metrics, count_slack_429s, metered_handle, watch_matching
 from bot.settings import Settings, SettingsError
 from bot.worker import start_worker
 from conversations.flows.context import Ctx
@@ -25,6 +32,8 @@ from storage.database import make_engine
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 15.0  # in-flight requests; the worker then has its own 10 s for sends in flight
 
 
 @dataclass
@@ -61,8 +70,15 @@ def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
     return platforms
 
 
-def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Settings) -> web.Application:
-    app = web.Application()
+METRICS = web.AppKey("buddy_metrics", Metrics)
+
+
+def build_web_app(
+    buddy: Buddy, platforms: Platforms, role: str, settings: Settings, metrics: Metrics | None = None
+) -> web.Application:
+    metrics = metrics or Metrics()
+    app = web.Application(middlewares=[middleware(metrics)])
+    app[METRICS] = metrics
 
     async def health(_request: web.Request) -> web.Response:
         """For load balancers and monitoring: 503 when the database cannot be reached; otherwise the
@@ -78,6 +94,10 @@ def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Setti
         return web.json_response({"status": "ok", **about, "outbox": outbox})
 
     app.router.add_get("/healthz", health)
+    if settings.metrics:
+        app.router.add_get("/metrics", metrics_handler(metrics))
+    if settings.metrics_port is not None:
+        _metrics_site(app, metrics, settings.host, settings.metrics_port)
 
     async def on_startup(app: web.Application) -> None:
         if platforms.slack is not None:
@@ -88,14 +108,13 @@ def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Setti
             await platforms.slack.close()
 
     if role in ("all", "web"):
-        runner = EngineRunner(
-            buddy.engine.handle, lane_of=buddy.engine.lane, threads=lane_threads(settings.database_url)
-        )
+        handle = metered_handle(buddy.engine.handle, buddy.engine.lane, metrics)
+        runner = EngineRunner(handle, lane_of=buddy.engine.lane, threads=lane_threads(settings.database_url))
         if platforms.slack is not None:
-            platforms.slack.attach(buddy.engine.handle, runner)
+            platforms.slack.attach(handle, runner)
             platforms.slack.add_routes(app)
         if platforms.teams is not None:
-            platforms.teams.add_routes(app, buddy.engine.handle, runner=runner)
+            platforms.teams.add_routes(app, handle, runner=runner)
 
         async def stop_runner(_app: web.Application) -> None:
             await asyncio.to_thread(runner.close)
@@ -104,8 +123,37 @@ def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Setti
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     if role in ("all", "worker"):
-        start_worker(app, buddy, settings)  # the sender, and the scheduler when elected
+        start_worker(app, buddy, settings, metrics)  # the sender, and the scheduler when elected
     return app
+
+
+def metrics_handler(metrics: Metrics):  # type: ignore[no-untyped-def]
+    async def serve_metrics(_request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(generate_latest, metrics.registry)  # the outbox is counted in the db
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return serve_metrics
+
+
+def _metrics_site(app: web.Application, metrics: Metrics, host: str, port: int) -> None:
+    """``/metrics`` on a port of its own, for the Prometheus server only (not the public proxy)."""
+    side = web.Application()
+    side.router.add_get("/metrics", metrics_handler(metrics))
+    holder: list[web.AppRunner] = []
+
+    async def start(_app: web.Application) -> None:
+        runner = web.AppRunner(side, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        holder.append(runner)
+        log.info("metrics on http://%s:%s/metrics", host, port)
+
+    async def stop(_app: web.Application) -> None:
+        for runner in holder:
+            await runner.cleanup()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
 
 
 def _outbox_figures(ctx: Ctx) -> dict[str, int]:
@@ -116,11 +164,21 @@ def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Budd
     db = make_engine(settings.database_url)
     upgrade(db)
     platforms = configure_platforms(env, db)
-    buddy = bootstrap(db, platforms.messengers, seed=settings.seed, admins=settings.admins, migrate=False)
-    return buddy, build_web_app(buddy, platforms, role, settings)
+    metrics = Metrics()
+    counted: tuple[str, ...] = ()
+    if platforms.slack is not None:
+        count_slack_429s(platforms.slack.client, metrics)
+        counted = ("slack",)
+    buddy = bootstrap(db, platforms.messengers, seed=settings.seed, admins=settings.admins, migrate=False,
+                      metrics=metrics, counted_429s=counted)  # fmt: skip
+    metrics.watch_outbox(buddy.uow)
+    watch_matching()
+    return buddy, build_web_app(buddy, platforms, role, settings, metrics)
 
 
 def serve(settings: Settings, role: str, env: Mapping[str, str] | None = None) -> int:
     _buddy, app = prepare(settings, role, env if env is not None else os.environ)
-    web.run_app(app, host=settings.host, port=settings.port, print=log.info)
+    log.info("buddybot serve --role %s on %s:%s (pid %s)", role, settings.host, settings.port, os.getpid())
+    web.run_app(app, host=settings.host, port=settings.port, print=log.info, shutdown_timeout=SHUTDOWN_SECONDS)
+    log.info("buddybot serve --role %s stopped", role)
     return 0

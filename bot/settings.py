@@ -43,6 +43,8 @@ class Settings:
     seed: int = 0
     host: str = "127.0.0.1"
     port: int = 3978
+    metrics: bool = False  # /metrics on the main port (BUDDY_METRICS=1)
+    metrics_port: int | None = None  # /metrics on a port of its own (BUDDY_METRICS_PORT)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -52,6 +54,12 @@ class Settings:
         seed_text = env.get("BUDDY_SEED", "0")
         if not seed_text.lstrip("-").isdigit():
             raise SettingsError(f"BUDDY_SEED must be a whole number, not {seed_text!r}")
+        metrics_text = env.get("BUDDY_METRICS", "0").strip() or "0"
+        if metrics_text not in ("0", "1"):
+            raise SettingsError(f"BUDDY_METRICS must be 1 (serve /metrics) or 0, not {metrics_text!r}")
+        metrics_port_text = env.get("BUDDY_METRICS_PORT", "").strip()
+        if metrics_port_text and not (metrics_port_text.isdigit() and 0 < int(metrics_port_text) < 65536):
+            raise SettingsError(f"BUDDY_METRICS_PORT must be a port number from 1 to 65535, not {metrics_port_text!r}")
         admins = tuple(a.strip() for a in env.get("BUDDY_ADMINS", "").split(",") if a.strip())
         bare = [a for a in admins if ":" not in a]
         if bare:
@@ -65,4 +73,6 @@ class Settings:
             seed=int(seed_text),
             host=env.get("HOST", "127.0.0.1"),
             port=int(port_text),
+            metrics=metrics_text == "1",
+            metrics_port=int(metrics_port_text) if metrics_port_text else None,
         )

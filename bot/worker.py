@@ -6,6 +6,11 @@ runs a sender (they share the outbox safely); one of them, the elected leader, r
 
 Wake-ups: a unit of work committed in this process wakes the sender at once; rows queued by
 another process (a web-only one) are picked up within ``idle_seconds``.
+
+Stopping (SIGTERM, at the web app's cleanup): the scheduler stops first (a job already running is
+an idempotent reconciler, and finishes in its thread); the sender claims nothing more and finishes
+the sends in flight, for up to ``grace`` seconds; claims whose post never started are given back;
+then leadership is released, so a standby (or the restarted process) takes over at once.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
 from bot.bootstrap import Buddy
 from bot.leader import Elector, Leadership, SqliteLeadership, leadership_for
+from bot.metrics import Metrics, job_kind
 from bot.scheduler import BuddyScheduler
 from bot.settings import Settings, SettingsError, environment
 from conversations.delivery.sender import drain_forever, slack_pace
@@ -38,42 +45,75 @@ class Worker:
     scheduler: BuddyScheduler | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     elector: Elector | None = None
+    metrics: Metrics | None = None
+    grace: float = 10.0  # seconds the sends in flight may take to finish when stopping
+    wake: asyncio.Event | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        wake = asyncio.Event()
+        wake = self.wake = asyncio.Event()
 
         def woken() -> None:
             loop.call_soon_threadsafe(wake.set)
 
+        self.buddy.sender.closing = False
         self.buddy.engine.on_queued = woken
         self.tasks.append(asyncio.create_task(drain_forever(self.buddy.sender, wake, self.idle_seconds)))
         self.elector = Elector(self.leadership, self._elected, self._deposed, poll=self.poll)
         self.tasks.append(asyncio.create_task(self.elector.run()))
 
     async def stop(self) -> None:
-        for task in self.tasks:
+        sender, drain = self.buddy.sender, self.tasks[0] if self.tasks else None
+        self.buddy.engine.on_queued = None
+        if self.scheduler is not None:
+            self.scheduler.shutdown()  # no new jobs while the rest winds down
+        sender.closing = True
+        if self.wake is not None:
+            self.wake.set()
+        if drain is not None and not drain.done():
+            done, _ = await asyncio.wait({drain}, timeout=self.grace)
+            if not done:
+                log.warning("stopping: sends still in flight after %.0f s; they are checked at next start",
+                            self.grace)  # fmt: skip
+        for task in self.tasks:  # the drain if it overran (unstarted claims are given back), the elector
             task.cancel()
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks.clear()
-        self.buddy.engine.on_queued = None
+        log.info("worker stopped: claims and scheduler lock released")
 
     async def _elected(self) -> None:
         self.scheduler = BuddyScheduler(self.buddy.engine, self.database_url)
         self.scheduler.start()
+        if self.metrics is not None:
+            self.metrics.leader.set(1)
+            self._watch_jobs(self.scheduler, self.metrics)
 
     async def _deposed(self) -> None:
+        if self.metrics is not None:
+            self.metrics.leader.set(0)
         if self.scheduler is not None:
             self.scheduler.shutdown()
             self.scheduler = None
+
+    @staticmethod
+    def _watch_jobs(scheduler: BuddyScheduler, metrics: Metrics) -> None:
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+
+        def finished(event: JobExecutionEvent) -> None:
+            kind = job_kind(event.job_id)
+            metrics.last_run.labels(kind).set(time.time())
+            if event.exception is not None:
+                metrics.job_errors.labels(kind).inc()
+
+        scheduler.scheduler.add_listener(finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
 
 
 WORKER = web.AppKey("buddy_worker", Worker)
 
 
-def start_worker(app: web.Application, buddy: Buddy, settings: Settings) -> Worker:
+def start_worker(app: web.Application, buddy: Buddy, settings: Settings, metrics: Metrics | None = None) -> Worker:
     """Run the sender and the elected scheduler with ``app``.
 
     On SQLite the scheduler lock is taken here, before the server starts, and
@@ -89,15 +129,17 @@ def start_worker(app: web.Application, buddy: Buddy, settings: Settings) -> Work
             buddy.sender.pacer.pacing["slack"] = slack_pace(float(rate))
         except ValueError as error:
             raise SettingsError(f"BUDDY_SLACK_WORKSPACE_RATE must be a number, not {rate!r}") from error
-    worker = Worker(buddy, settings.database_url, leadership)
+    worker = Worker(buddy, settings.database_url, leadership, metrics=metrics)
     app[WORKER] = worker
 
     async def on_startup(_app: web.Application) -> None:
         await worker.start()
 
-    async def on_cleanup(_app: web.Application) -> None:
+    async def on_shutdown(_app: web.Application) -> None:
+        # at shutdown, not cleanup: the platforms' HTTP sessions close at cleanup, and the sends in
+        # flight need them to finish
         await worker.stop()
 
     app.on_startup.append(on_startup)
-    app.on_cleanup.append(on_cleanup)
+    app.on_shutdown.append(on_shutdown)
     return worker

@@ -48,3 +48,15 @@ def revision(engine: Engine, message: str) -> None:
     """Developer helper: autogenerate a new migration from ``storage.tables``."""
     with engine.begin() as connection:
         command.revision(_config(connection), message=message, autogenerate=True)
+
+
+def pending(engine: Engine) -> list[tuple[str, str]]:
+    """The migrations ``upgrade`` would apply, oldest first: (revision, what it does)."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    at = current(engine)
+    steps = list(scripts.iterate_revisions("heads", at))  # newest first, excluding ``at``
+    return [(str(s.revision), (s.doc or "").strip().splitlines()[0] if s.doc else "") for s in reversed(steps)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from itertools import combinations
@@ -30,6 +31,8 @@ from conversations.core.model import (
 from conversations.core.refs import UserRef
 from conversations.ports.store import SCRUBBED
 from storage import statements, tables
+
+log = logging.getLogger(__name__)
 
 IN_CHUNK = 900  # ids per IN (...) list: under every database's limit on bound parameters
 
@@ -348,6 +351,8 @@ class SqlOutbox(_Repo):
         )
         added = self.session.execute(stmt).first() is not None
         self.queued += added
+        if added:  # with the request id (bot.logs): the link from an interaction to its sends
+            log.debug("outbox: queued %s", item.key)
         return added
 
     def get(self, item_id: int) -> OutboxItem | None:
@@ -375,6 +380,15 @@ class SqlOutbox(_Repo):
         o = tables.outbox.c
         due = and_(o.status == "pending", or_(o.not_before.is_(None), o.not_before <= now))
         return self._take(due, now, limit, owner, "sending", attempt=True)
+
+    def release(self, owner: str, keep: Collection[int] = ()) -> int:
+        o = tables.outbox.c
+        where = and_(o.status == "sending", o.claimed_by == owner)
+        if keep:
+            where = and_(where, o.id.not_in(list(keep)))
+        values = {"status": "pending", "claimed_at": None, "claimed_by": "", "attempts": o.attempts - 1}
+        result = self.session.execute(update(tables.outbox).where(where).values(**values))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def claim_stale(self, now: datetime, stale_before: datetime, limit: int, owner: str) -> list[OutboxItem]:
         o = tables.outbox.c

@@ -232,6 +232,8 @@ class Sender:
         self.pacer = Pacer(DEFAULT_PACING if pacing is None else pacing, max_hold=max_hold,
                            monotonic=monotonic, sleep=sleep)  # fmt: skip
         self.owner = name or f"sender-{uuid.uuid4().hex[:16]}"  # the token on this sender's claims
+        self.closing = False  # shutting down: claim nothing more, finish the sends in flight
+        self._posting: set[int] = set()  # rows whose post has started: only recovery may settle them
 
     async def drain(self, batch: int = 50, max_rounds: int = 100_000) -> DrainReport:
         """Send everything due now, ``concurrency`` at a time; returns when nothing more is due."""
@@ -242,7 +244,7 @@ class Sender:
         try:
             for _ in range(max_rounds):
                 room = self.concurrency - len(running)
-                if room > 0 and (not running or (not exhausted and room >= refill)):
+                if room > 0 and not self.closing and (not running or (not exhausted and room >= refill)):
                     wanted = min(room, batch)
                     items = self._claim(wanted)
                     exhausted = len(items) < wanted
@@ -257,7 +259,21 @@ class Sender:
                     task.cancel()
                 finished = [t.result() for t in running if t.done() and not t.cancelled()]
                 self._settle(finished, report)
+                self._release()
         return report
+
+    def _release(self) -> None:
+        """Give back this sender's claims whose post never started (cancelled while paced), so the
+        next sender takes them at once; a post that started is left to :meth:`recover`."""
+        try:
+            with self.uow_factory() as uow:
+                released = uow.outbox.release(self.owner, keep=self._posting)
+                uow.commit()
+        except Exception:  # noqa: BLE001 - stopping anyway: recovery takes them after their lease
+            log.warning("outbox: could not give back claimed rows; they are recovered after the lease")
+            return
+        if released:
+            log.info("outbox: released %d claimed rows that were not sent", released)
 
     def next_due(self) -> datetime | None:
         with self.uow_factory() as uow:
@@ -292,6 +308,7 @@ class Sender:
         except Exception as error:  # noqa: BLE001 - nothing was posted yet: safe to retry
             log.exception("opening a conversation for outbox item %s failed", item.id)
             return _Outcome(item, error=DeliveryError(f"unexpected {type(error).__name__}", retryable=True))
+        self._posting.add(item.id)
         try:
             return _Outcome(item, ref=await messenger.post(conversation, message, tag=item.key))
         except DeliveryError as error:
@@ -301,6 +318,8 @@ class Sender:
         except Exception as error:  # noqa: BLE001 - the post may have landed: check before any resend
             log.exception("posting outbox item %s failed", item.id)
             return _Outcome(item, error=DeliveryError(f"unexpected {type(error).__name__}", unknown=True))
+        finally:
+            self._posting.discard(item.id)
 
     def _settle(self, outcomes: list[_Outcome], report: DrainReport) -> None:
         """Record what happened to each send, all in one transaction."""
@@ -446,12 +465,14 @@ async def drain_forever(
     """Drain whenever woken (something was queued), when a deferred row falls due, or every
     ``idle_seconds``; recover abandoned and unknown rows at start and every ``recover_seconds``."""
     last_recovery = -float("inf")
-    while True:
+    while not sender.closing:
         try:
             if time.monotonic() - last_recovery >= recover_seconds:
                 await sender.recover()
                 last_recovery = time.monotonic()
             await sender.drain()
+            if sender.closing:
+                return
             soonest = sender.next_due()
         except Exception:  # keep the loop alive; claimed rows are recovered after their lease
             log.exception("outbox drain failed")

@@ -134,6 +134,10 @@ class Outbox(Protocol):
         them (skip-locked where the database supports it, so several senders never take the same row)."""
         ...
 
+    def release(self, owner: str, keep: Collection[int] = ()) -> int:
+        """Return ``owner``'s ``sending`` rows (except ``keep``) to ``pending``, attempt not counted."""
+        ...
+
     def claim_stale(self, now: datetime, stale_before: datetime, limit: int, owner: str) -> list[OutboxItem]:
         """Take rows to check: ``sending``/``checking`` ones whose claim is older than ``stale_before``
         (their sender died) or has no owner, and due ``unknown`` ones; they become ``checking``."""

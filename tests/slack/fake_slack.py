@@ -21,6 +21,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from adapters.slack.settings import BOT_SCOPES
+
 JSON = dict[str, Any]
 
 TEAM = "T0TEAM01"
@@ -67,6 +69,8 @@ class FakeSlack:
             str, tuple[str, int, bytes | None]
         ] = {}  # file id -> (name, length, bytes)
         self._faults: dict[str, list[Fault]] = {}
+        self.scopes: tuple[str, ...] | None = BOT_SCOPES  # the x-oauth-scopes header; None: not sent
+        self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -223,6 +227,8 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else args.get("token")
         self.calls.append(Call(method, args, token))
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
         try:
             faults = self._faults.get(method)
             fault = faults.pop(0) if faults else None
@@ -251,8 +257,12 @@ class FakeSlack:
         try:
             result = handler(args, self.tokens[token])
         except SlackError as e:
-            return web.json_response({"ok": False, "error": e.code, **e.extra})
-        return web.json_response({"ok": True, **result})
+            return web.json_response({"ok": False, "error": e.code, **e.extra}, headers=self._scope_header())
+        return web.json_response({"ok": True, **result}, headers=self._scope_header())
+
+    def _scope_header(self) -> dict[str, str]:
+        """Slack answers every call made with a valid token with the token's scopes."""
+        return {} if self.scopes is None else {"X-OAuth-Scopes": ",".join(self.scopes)}
 
     # ---- methods -------------------------------------------------------------------------
 
