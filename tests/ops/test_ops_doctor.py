@@ -17,7 +17,7 @@ from adapters.slack.settings import BOT_SCOPES
 from bot.doctor import run_doctor
 from conversations.core.model import Cohort
 from storage.database import make_engine
-from storage.migrate import upgrade
+from storage.migrate import head, upgrade
 from storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.delivery.processes import ROOT
 from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
@@ -46,7 +46,7 @@ def database(tmp_path) -> str:
 @pytest.fixture
 def slack_env(fake: FakeSlack, database: str) -> dict[str, str]:
     return {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "s3cret", "SLACK_API_URL": fake.api_url,
-            "DATABASE_URL": database, "BUDDY_ADMINS": "U0COORD1"}  # fmt: skip
+            "DATABASE_URL": database, "BUDDY_ADMINS": "T0TEAM01:U0COORD1"}  # fmt: skip
 
 
 async def test_a_healthy_slack_deployment_passes(slack_env, fake):
@@ -54,7 +54,7 @@ async def test_a_healthy_slack_deployment_passes(slack_env, fake):
     assert code == 0, out
     assert f"ok       slack: SLACK_BOT_TOKEN: valid for workspace {TEAM}" in out
     assert f"SLACK_BOT_TOKEN has every scope in manifest.yml ({len(BOT_SCOPES)})" in out
-    assert "migrations current (revision 0004)" in out
+    assert f"migrations current (revision {head()})" in out
     assert "the clock agrees with Slack's" in out
     assert "warning  scheduler: no scheduler is running on this SQLite database" in out
     assert "No problems (1 warning)." in out
@@ -108,7 +108,7 @@ def test_the_database_missing_behind_or_unreachable(tmp_path):
     upgrade(engine, "0002")
     engine.dispose()
     code, out = doctor({"BUDDY_TEAMS_DEV_MODE": "1", "DATABASE_URL": url})
-    assert code == 1 and "PROBLEM  database: 2 migrations pending (0003, 0004)" in out
+    assert code == 1 and "PROBLEM  database: " in out and "migrations pending (0003, 0004" in out
     assert "`buddybot db upgrade`" in out and "back up" in out
     assert "warning  teams: development mode" in out
     code, out = doctor({"BUDDY_TEAMS_DEV_MODE": "1",
@@ -243,7 +243,7 @@ async def test_oauth_installs_each_workspace_token_is_checked(fake, database):
     key = Fernet.generate_key().decode()
     env = {"SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "cs", "SLACK_SIGNING_SECRET": "ss",
            "SLACK_TOKEN_ENCRYPTION_KEY": key, "SLACK_API_URL": fake.api_url, "DATABASE_URL": database,
-           "BUDDY_ADMINS": "U0COORD1"}  # fmt: skip
+           "BUDDY_ADMINS": "T0TEAM01:U0COORD1"}  # fmt: skip
     code, out = await in_thread(env)
     assert code == 0 and "no workspace has installed Buddy yet" in out and "/slack/install" in out
 

@@ -81,7 +81,7 @@ async def test_a_scrape_shows_what_the_server_did(platforms, tmp_path, restore_l
     env, slack, connector = platforms
     log = io.StringIO()
     configure_logging({"BUDDY_LOG_FORMAT": "json", "BUDDY_LOG_LEVEL": "DEBUG"}, log)
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'm.db'}", admins=(ADMIN,), metrics=True)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'm.db'}", admins=(f"{TEAM}:{ADMIN}",), metrics=True)
     buddy, app = prepare(settings, "all", env)
     now = datetime.now(UTC)
 
