@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,9 @@ from storage.database import make_engine
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
+SENDING_LEASE = timedelta(
+    minutes=5
+)  # the sender's lease (conversations.delivery.Sender): a claim older is stuck
 
 
 @dataclass
@@ -95,7 +99,9 @@ def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Setti
             platforms.slack.attach(buddy.engine.handle, runner)
             platforms.slack.add_routes(app)
         if platforms.teams is not None:
-            platforms.teams.add_routes(app, buddy.engine.handle, runner=runner)
+            platforms.teams.add_routes(
+                app, buddy.engine.handle, runner=runner, undelivered=_undelivered(buddy)
+            )
 
         async def stop_runner(_app: web.Application) -> None:
             await asyncio.to_thread(runner.close)
@@ -108,8 +114,20 @@ def build_web_app(buddy: Buddy, platforms: Platforms, role: str, settings: Setti
     return app
 
 
+def _undelivered(buddy: Buddy) -> Any:
+    """A reply refused within its turn: to the outbox, or the person marked unreachable."""
+    from conversations import failures
+
+    def undelivered(user: Any, conversation: Any, message: Any, error: Any, key: str) -> None:
+        buddy.engine.run(lambda ctx: failures.reply_undelivered(ctx, user, conversation, message, error, key))
+
+    return undelivered
+
+
 def _outbox_figures(ctx: Ctx) -> dict[str, int]:
-    return {status: ctx.uow.outbox.count(status) for status in ("pending", "held", "failed")}
+    figures = {status: ctx.uow.outbox.count(status) for status in ("pending", "held", "failed")}
+    figures["stuck_sending"] = ctx.uow.outbox.count_stuck(ctx.now - SENDING_LEASE)
+    return figures
 
 
 def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Buddy, web.Application]:

@@ -7,8 +7,8 @@ from conversations.context import OPERATOR, Ctx, Refusal
 from conversations.markup import escape
 from conversations.messenger import DeliveryError
 from conversations.model import Cohort, OutboxItem, Participant
-from conversations.outbox import queue, to_user
-from conversations.refs import UserRef
+from conversations.outbox import queue, to_conversation, to_user
+from conversations.refs import ConversationRef, UserRef
 from conversations.views import Actions, Button, Message, Section
 
 ARRIVED = "outbox_arrived"
@@ -102,3 +102,21 @@ def held(ctx: Ctx) -> list[tuple[OutboxItem, str]]:
         _, people = recipients(ctx, item)
         rows.append((item, ", ".join(p.display_name for p in people)))
     return rows
+
+
+def reply_undelivered(
+    ctx: Ctx,
+    user: UserRef,
+    conversation: ConversationRef | None,
+    message: Message,
+    error: DeliveryError,
+    key: str,
+) -> None:
+    """A reply the platform refused for good while answering someone: a person who blocked Buddy
+    is marked unreachable (as the outbox does); anything else goes to the outbox, to be sent later."""
+    if error.unreachable:
+        for p in ctx.uow.participants.for_user(user):
+            p.unreachable = True
+        return
+    recipient = to_conversation(conversation) if conversation is not None else to_user(user)
+    queue(ctx.uow, key, recipient, message, ctx.now)

@@ -51,7 +51,7 @@ async def test_one_server_answers_slack_and_teams_and_reports_health(servers):
     async with TestClient(TestServer(app)) as client:
         health = await client.get("/healthz")
         assert (await health.json()) == {"status": "ok", "role": "all", "platforms": ["slack", "teams"],
-                                         "outbox": {"pending": 0, "held": 0, "failed": 0}}  # fmt: skip
+                                         "outbox": {"pending": 0, "held": 0, "failed": 0, "stuck_sending": 0}}  # fmt: skip
 
         body = urlencode({"command": "/buddy", "text": "help", "team_id": TEAM, "user_id": "U0AAA",
                           "user_name": "asha", "channel_id": "D1", "response_url": slack.response_url(),
