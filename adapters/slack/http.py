@@ -45,11 +45,15 @@ def add_routes(
             return web.Response(
                 status=verdict.status, text=json.dumps(verdict.body), content_type="application/json"
             )
-        bolt_request = AsyncBoltRequest(
-            body=raw.decode("utf-8"),
-            query=request.query_string,
-            headers=request.headers,  # type: ignore[arg-type]
-        )
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8"),
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as error:
+            log.info("refused a Slack request Bolt cannot read: %s", type(error).__name__)
+            return web.json_response({"error": "the body cannot be read"}, status=400)
         response = await bolt_app.async_dispatch(bolt_request)
         if response.status == 404:  # no listener for a well-formed request: nothing to do
             return web.Response(status=200)
