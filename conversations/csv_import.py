@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from conversations.commands import Command
 from conversations.commands import parse as parse_command
 from conversations.context import OPERATOR, Ctx
+from conversations.hygiene import hidden
 from conversations.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.markup import escape
 from conversations.model import Cohort, Participant
@@ -112,6 +113,10 @@ def parse(text: str) -> tuple[list[ParsedRow], list[RowError]]:
         user_id = raw.pop("user_id", "")
         email = raw.pop("email", "")
         profile, problems = validate(raw)
+        for name, i in mapping.items():  # the same rule as for forms and commands (conversations.hygiene)
+            found = hidden(record[i]) if i < len(record) else None
+            if found:
+                problems[name] = f"contains {found[1]}, a hidden character: remove it"
         if not user_id:
             problems["user_id"] = "the user id is empty (export the Slack member ID or Teams user ID)"
         elif not user_id.replace("-", "").replace(":", "").replace("_", "").isalnum() or len(user_id) > 64:

@@ -89,8 +89,9 @@ def help_message(ctx: Ctx, user: UserRef, intro: str = "") -> Message:
     if coordinator:
         lines = [f"`{s.usage}`: {s.summary}" for s in SPECS if s.coordinator]
         blocks.append(Section("**For coordinators**\n" + "\n".join(lines)))
-    blocks.append(Context("In Slack type `/buddy <command>`, or just the command in your DM with me; in Teams, "
-                          "send the command in a chat with me."))  # fmt: skip
+    how = {"slack": "Type `/buddy <command>`, or just the command in your DM with me.",
+           "teams": "Send the command in a chat with me (in a group chat, @mention me first)."}  # fmt: skip
+    blocks.append(Context(how.get(user.platform, "Send me the command in a chat.")))
     return Message("Buddy help", tuple(blocks))
 
 
