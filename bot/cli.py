@@ -110,12 +110,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from adapters.uploads import decode_text  # the chat form's decoding: the same files, the same words
 
         try:
-            text, problem = decode_text(args.file.read_bytes())
+            text, unreadable = decode_text(args.file.read_bytes())
         except OSError as error:
             print(f"buddybot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
             return 2
-        if problem:
-            print(f"buddybot: {args.file}: {problem}", file=sys.stderr)
+        if unreadable:
+            print(f"buddybot: {args.file}: {unreadable}", file=sys.stderr)
             return 2
         report = buddy.engine.import_csv(args.cohort, text, args.skip_invalid)
         for problem in report.errors:

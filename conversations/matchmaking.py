@@ -275,7 +275,9 @@ def confirm(ctx: Ctx, cohort: Cohort, actor: UserRef, proposal_id: int | None = 
 def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Participant], note: str = "") -> None:
     caps = ctx.caps(members[0].platform)
     reasons = "; ".join(escape(r) for r in match.reasons) or "you bring different views of the same system"
-    who = tuple((p.display_name, describe(p)) for p in members)  # a label is plain text: the renderer escapes it
+    who = tuple(
+        (p.display_name, describe(p)) for p in members
+    )  # a label is plain text: the renderer escapes it
     cadence = "every week" if cohort.cadence_every_weeks == 1 else f"every {cohort.cadence_every_weeks} weeks"
     body: list[Block] = [
         Header("Meet your buddy"),

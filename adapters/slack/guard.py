@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-
 log = logging.getLogger(__name__)
 
 # Slack's own limits: a message's text is cut at 40,000 characters and Slack advises under 4,000;

@@ -112,7 +112,7 @@ class LiveApp:
             meta.reflect(engine)
             with engine.connect() as conn:
                 return {
-                    name: sorted((tuple(map(repr, row)) for row in conn.execute(select(table))))
+                    name: sorted(tuple(map(repr, row)) for row in conn.execute(select(table)))
                     for name, table in sorted(meta.tables.items())
                 }
         finally:
