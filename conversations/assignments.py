@@ -55,17 +55,34 @@ def send_tasks(
     ctx: Ctx, cohort: Cohort, task_key: str | None = None, matches: Collection[int] | None = None
 ) -> list[Assignment]:
     """Post the next task (or ``task_key``) to every active group (of ``matches``, when given)
-    that hasn't had it."""
+    that hasn't had it.
+
+    Without a key, a group that has had a task posted in the cohort's current period (see
+    :class:`~conversations.cadence.Cadence`) is left alone: repeating a ``task send`` that was
+    interrupted half-way finishes it, and never posts a second task to the groups that already
+    had one. A named task goes to every group that lacks it, whenever it is sent."""
     check_bank(ctx, task_key)
     bank = ctx.uow.tasks.all()
+    since = None if task_key else _period_start(ctx, cohort)
     posted = []
     for match in ctx.uow.matches.active_in(cohort.id, matches):
-        done = {a.task_key for a in ctx.uow.assignments.for_match(match.id)}
+        history = ctx.uow.assignments.for_match(match.id)
+        if since is not None and any(a.posted_at >= since for a in history):
+            continue  # this period's task is there already
+        done = {a.task_key for a in history}
         task = ctx.uow.tasks.get(task_key) if task_key else next((t for t in bank if t.key not in done), None)
         if task is None or task.key in done:
             continue
         posted.append(post_task(ctx, match, task, sequence=len(done) + 1))
     return posted
+
+
+def _period_start(ctx: Ctx, cohort: Cohort) -> Any:
+    """When the cohort's current task period began (before its first slot: one period ago)."""
+    from conversations.cadence import Cadence  # cadence posts tasks with this module
+
+    cadence = Cadence.of(cohort)
+    return cadence.current(ctx.now) or ctx.now - timedelta(weeks=cadence.every_weeks)
 
 
 def post_task(ctx: Ctx, match: Match, task: TaskDefinition, sequence: int) -> Assignment:

@@ -215,6 +215,25 @@ def test_task_send_goes_a_slice_at_a_time_and_a_failing_group_can_be_retried(cha
     assert cohort_id == 1
 
 
+def test_repeating_an_interrupted_task_send_finishes_it_and_posts_nobody_a_second_task(chat, clock, monkeypatch):
+    from conversations import assignments
+    from conversations import engine as engine_module
+
+    scheme(chat.engine, 5, CREATED)
+    clock.set(MONDAY_SLOT + timedelta(days=1))
+    monkeypatch.setattr(engine_module, "RECONCILE_SLICE", 2)
+    real_post = assignments.post_task
+    monkeypatch.setattr(assignments, "post_task", broken_for(3, real_post))
+    chat.say(COORDINATOR, "task send")  # interrupted: the slice with group 3 fails
+    assert "2 groups failed" in chat.last(COORDINATOR)
+    monkeypatch.setattr(assignments, "post_task", real_post)
+    chat.say(COORDINATOR, "task send")  # the same words again, without a key
+    assert "Posted the task to 2 groups." in chat.last(COORDINATOR)
+    assert all(keys == ["problem_page"] for keys in assignments_by_match(chat).values())
+    chat.say(COORDINATOR, "task send")  # and again: nothing more this period
+    assert all(keys == ["problem_page"] for keys in assignments_by_match(chat).values())
+
+
 def assignments_by_match(chat):  # type: ignore[no-untyped-def]
     return assignments(chat)
 
