@@ -291,7 +291,7 @@ def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Particip
     ]
     if caps.group_dm and 2 <= len(members) <= caps.max_group_size:
         recipient = to_group([p.ref for p in members], topic=f"{cohort.name} buddies")
-        text = "Meet your buddy: " + " and ".join(p.display_name for p in members)
+        text = "Meet your buddy: " + " and ".join(escape(p.display_name) for p in members)
         queue(ctx.uow, f"intro:{match.id}", recipient, Message(text, tuple(body)), ctx.now, match_id=match.id)
         return
     for p in members:
@@ -300,7 +300,7 @@ def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Particip
         extra: tuple[Any, ...] = (
             (Actions((Button("Open a group chat", "open_group_chat", url=link),)),) if link else ()
         )
-        text = "Meet your buddy: " + " and ".join(o.display_name for o in others)
+        text = "Meet your buddy: " + " and ".join(escape(o.display_name) for o in others)
         queue(ctx.uow, f"intro:{match.id}:{p.id}", to_user(p.ref), Message(text, (*body, *extra)), ctx.now)
 
 

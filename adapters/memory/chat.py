@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from adapters.memory.messenger import MemoryMessenger, render_text
 from conversations.delivery import DrainReport, Sender
 from conversations.engine import Engine
+from conversations.hygiene import screen
 from conversations.interactions import (
     Actor,
     ButtonPressed,
@@ -104,7 +105,8 @@ class Chat:
         return outcome.home
 
     def _do(self, user_id: str, interaction: Interaction) -> Outcome:
-        outcome = self.engine.handle(interaction)
+        screened, refused = screen(interaction)  # as every adapter's runner does
+        outcome = refused if refused is not None else self.engine.handle(screened)  # type: ignore[arg-type]
         person = self.person(user_id)
         if isinstance(outcome, Reply):
             self._saw(user_id, render_text(outcome.message))
