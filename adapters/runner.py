@@ -110,8 +110,8 @@ class EngineRunner:
         answered "try again in a minute" and logged once per outage."""
         screened, refused = screen(interaction)
         if refused is not None:
-            return refused  # type: ignore[return-value]
-        interaction = screened  # type: ignore[assignment]
+            return refused
+        interaction = screened
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
         self._lane(self._lane_name(interaction)).put(_Job(interaction, loop, future))

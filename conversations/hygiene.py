@@ -22,6 +22,19 @@ import dataclasses
 import unicodedata
 from collections.abc import Mapping
 
+from conversations.interactions import (
+    Actor,
+    ButtonPressed,
+    CommandInvoked,
+    FileShared,
+    FormErrors,
+    FormSubmitted,
+    Interaction,
+    Outcome,
+    Reply,
+)
+from conversations.views import Message
+
 ZWJ = "\u200d"
 _NAMES: dict[str, str] = {
     "\x00": "a NUL byte",
@@ -111,32 +124,20 @@ def form_problems(values: Mapping[str, object]) -> dict[str, str]:
     return problems
 
 
-def cleaned_actor(actor: object) -> object:
+def cleaned_actor(actor: Actor) -> Actor:
     """An actor whose platform-supplied name and email have no hidden characters."""
-    name, email = getattr(actor, "display_name", ""), getattr(actor, "email", "")
+    name, email = actor.display_name, actor.email
     if hidden(name) is None and hidden(email) is None:
         return actor
-    return dataclasses.replace(actor, display_name=clean(name), email=clean(email))  # type: ignore[type-var]
+    return dataclasses.replace(actor, display_name=clean(name), email=clean(email))
 
 
-def screen(interaction: object) -> tuple[object, object | None]:
+def screen(interaction: Interaction) -> tuple[Interaction, Outcome | None]:
     """(the interaction with platform names cleaned, None) when it may go to the engine, or
     (interaction, the outcome that refuses it) when the person typed a hidden character."""
-    from conversations.interactions import (
-        ButtonPressed,
-        CommandInvoked,
-        FileShared,
-        FormErrors,
-        FormSubmitted,
-        Reply,
-    )
-    from conversations.views import Message
-
-    actor = getattr(interaction, "actor", None)
-    if actor is not None:
-        cleaned = cleaned_actor(actor)
-        if cleaned is not actor:
-            interaction = dataclasses.replace(interaction, actor=cleaned)  # type: ignore[type-var]
+    cleaned = cleaned_actor(interaction.actor)
+    if cleaned is not interaction.actor:
+        interaction = dataclasses.replace(interaction, actor=cleaned)
     if isinstance(interaction, FormSubmitted):
         problems = form_problems(interaction.values)
         return interaction, (FormErrors(problems) if problems else None)

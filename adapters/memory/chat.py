@@ -106,7 +106,7 @@ class Chat:
 
     def _do(self, user_id: str, interaction: Interaction) -> Outcome:
         screened, refused = screen(interaction)  # as every adapter's runner does
-        outcome = refused if refused is not None else self.engine.handle(screened)  # type: ignore[arg-type]
+        outcome = refused if refused is not None else self.engine.handle(screened)
         person = self.person(user_id)
         if isinstance(outcome, Reply):
             self._saw(user_id, render_text(outcome.message))
