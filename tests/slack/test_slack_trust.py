@@ -56,3 +56,15 @@ async def test_app_rate_limited_is_answered_200_and_logged(fake, caplog):
     sent = await slack.post(body, "application/json")
     await slack.close()
     assert sent.status == 200 and "app_rate_limited" in caplog.text
+
+
+async def test_a_direct_message_longer_than_a_command_is_answered_without_parsing(fake):
+    engine = ScriptedEngine()
+    slack = await SlackHarness(fake, engine).start()
+    event = {"type": "message", "channel_type": "im", "user": "U0AAA001", "channel": "D0DM0001",
+             "text": "match swap " * 1000, "ts": "1.2"}  # fmt: skip
+    sent = await slack.event(event, "EvLONG1")
+    await slack.settle()
+    await slack.close()
+    assert sent.status == 200 and not engine.seen
+    assert any("too long for a command" in str(c.args) for c in fake.calls_to("chat.postMessage"))
