@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from conversations.context import Ctx, Refusal
+from conversations.context import OPERATOR, Ctx, Refusal
 from conversations.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.markup import escape
 from conversations.model import Assignment, Cohort, Match, Participant, Response, Status, TaskDefinition
@@ -74,7 +74,26 @@ def send_tasks(
         if task is None or task.key in done:
             continue
         posted.append(post_task(ctx, match, task, sequence=len(done) + 1))
+    # each slice notes its progress; the engine's closing ``task_send`` entry says the send finished
+    ctx.audit(cohort, OPERATOR, SLICE_AUDIT, task=task_key or "next", groups=len(posted))
     return posted
+
+
+SLICE_AUDIT = "task_send_slice"
+
+
+def interrupted_send(ctx: Ctx, cohort: Cohort) -> str | None:
+    """What a coordinator should hear when the last ``task send`` never finished (the process was
+    stopped half-way, so its report never reached them); None when it did finish."""
+    entries = [e for e in ctx.uow.audit.for_cohort(cohort.id) if e.action in (SLICE_AUDIT, "task_send")]
+    since_last = []
+    for entry in entries:
+        since_last = [] if entry.action == "task_send" else [*since_last, entry]
+    if not since_last:
+        return None
+    groups = sum(int(e.detail.get("groups", 0)) for e in since_last)
+    return (f"The last `task send` was interrupted on {since_last[-1].at:%a %d %b at %H:%M} after posting the task "
+            f"to {groups} groups; the others didn't get it. Send `task send` again to finish: nobody gets it twice.")  # fmt: skip
 
 
 def _period_start(ctx: Ctx, cohort: Cohort) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.assignments import current_assignment
+from conversations.assignments import current_assignment, interrupted_send
 from conversations.commands import SPECS
 from conversations.context import Ctx
 from conversations.coordination import figures
@@ -46,7 +46,9 @@ def status_message(ctx: Ctx, user: UserRef) -> Message:
     if p is None and not coordinated:
         blocks.append(Section("You're not in a buddy scheme yet: use `join` to sign up."))
     for cohort in coordinated:
+        interrupted = interrupted_send(ctx, cohort)
         blocks += [Divider(), Header(f"{cohort.name} (you coordinate)"[:150]),
+                   *([Section(f"⚠️ {interrupted}")] if interrupted else []),
                    Section("", fields=tuple(figures(ctx, cohort))),
                    Actions((Button("Import registrations", "cohort_import", str(cohort.id), opens_form=True),
                             Button("Match preview", "match_preview", str(cohort.id)),
