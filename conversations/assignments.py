@@ -10,7 +10,16 @@ from typing import Any
 from conversations.context import OPERATOR, Ctx, Refusal
 from conversations.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.markup import escape
-from conversations.model import Assignment, Cohort, Match, Participant, Response, Status, TaskDefinition
+from conversations.model import (
+    Assignment,
+    AuditEntry,
+    Cohort,
+    Match,
+    Participant,
+    Response,
+    Status,
+    TaskDefinition,
+)
 from conversations.outbox import queue, to_conversation, to_group, to_user
 from conversations.refs import ConversationRef
 from conversations.views import (
@@ -86,7 +95,7 @@ def interrupted_send(ctx: Ctx, cohort: Cohort) -> str | None:
     """What a coordinator should hear when the last ``task send`` never finished (the process was
     stopped half-way, so its report never reached them); None when it did finish."""
     entries = [e for e in ctx.uow.audit.for_cohort(cohort.id) if e.action in (SLICE_AUDIT, "task_send")]
-    since_last = []
+    since_last: list[AuditEntry] = []
     for entry in entries:
         since_last = [] if entry.action == "task_send" else [*since_last, entry]
     if not since_last:
