@@ -22,13 +22,63 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from conversations.core.interactions import EngineHandle, Interaction, Outcome
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from conversations.core.hygiene import screen
+from conversations.core.interactions import (
+    EngineHandle,
+    FormErrors,
+    FormSubmitted,
+    Interaction,
+    Outcome,
+    Reply,
+)
+from conversations.core.views import Message
 from conversations.engine import COORDINATOR_LANE, MEMBER_LANE
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LANE = MEMBER_LANE
 HAND_BACK_EVERY = 16  # answers held back at most while more work is queued
+UNREACHABLE = "Sorry, I can't reach my records just now. Please try again in a minute."
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """The database could not be reached (refused, timed out, connection lost): not a bug."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+class Outage:
+    """Logs a database outage once when it starts and once when it ends, not per request."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self._lock = threading.Lock()
+
+    def failed(self, error: BaseException) -> None:
+        with self._lock:
+            first, self.down = not self.down, True
+        if first:  # the reason may name the database's address: its type only
+            log.error("database unreachable (%s): people are asked to try again in a minute",
+                      type(error).__name__)  # fmt: skip
+
+    def succeeded(self) -> None:
+        if self.down:
+            with self._lock:
+                was, self.down = self.down, False
+            if was:
+                log.warning("database reachable again")
+
+
+OUTAGE = Outage()  # one per process: every adapter's calls report to it
+
+
+def unreachable_outcome(interaction: object) -> Outcome:
+    if isinstance(interaction, FormSubmitted):
+        return FormErrors({"_form": UNREACHABLE})
+    return Reply(Message.simple(UNREACHABLE))
 
 
 @dataclass(slots=True)
@@ -64,11 +114,26 @@ class EngineRunner:
         self._guard = threading.Lock()
 
     async def __call__(self, interaction: Interaction) -> Outcome:
+        """The engine's outcome. What a person typed is screened first (hidden characters are
+        refused with a message: :mod:`conversations.core.hygiene`); an unreachable database is
+        answered "try again in a minute" and logged once per outage."""
+        screened, refused = screen(interaction)
+        if refused is not None:
+            return refused
+        interaction = screened
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
         job = _Job(interaction, loop, future, contextvars.copy_context())
         self._lane(self._lane_name(interaction)).put(job)
-        return await future
+        try:
+            outcome = await future
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            OUTAGE.failed(error)
+            return unreachable_outcome(interaction)
+        OUTAGE.succeeded()
+        return outcome
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish queued work, then stop the threads (a later call starts them again)."""

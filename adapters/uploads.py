@@ -10,10 +10,19 @@ NOT_TEXT = "That file isn't a text (CSV) file. Please export the survey as CSV a
 
 
 def decode_text(body: bytes) -> tuple[str, str]:
-    """(text, "") or ("", why it cannot be read)."""
+    """(text, "") or ("", why it cannot be read). UTF-8 with or without a BOM, UTF-16 with its BOM
+    (Excel's "Unicode text"), or cp1252 (Excel's "CSV" on Windows). A file with NUL bytes is not
+    text (once UTF-16 is decoded, which is full of them). Used by both adapters and by
+    ``buddybot import``, so every path accepts and refuses the same files with the same words."""
     if len(body) > MAX_BYTES:
         return "", TOO_BIG
-    if b"\x00" in body[:4096]:
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = body.decode("utf-16")
+        except UnicodeDecodeError:
+            return "", NOT_TEXT
+        return ("", NOT_TEXT) if "\x00" in text else (text.lstrip("\ufeff"), "")
+    if b"\x00" in body:
         return "", NOT_TEXT
     try:
         return body.decode("utf-8-sig"), ""

@@ -112,10 +112,15 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _db(settings, args)
     buddy = bootstrap(settings.database_url, {}, seed=settings.seed, admins=settings.admins)
     if args.command == "import":
+        from adapters.uploads import decode_text  # the chat form's decoding: the same files, the same words
+
         try:
-            text = args.file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as error:
-            print(f"buddybot: cannot read {args.file}: {error}", file=sys.stderr)
+            text, unreadable = decode_text(args.file.read_bytes())
+        except OSError as error:
+            print(f"buddybot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+            return 2
+        if unreadable:
+            print(f"buddybot: {args.file}: {unreadable}", file=sys.stderr)
             return 2
         report = buddy.engine.import_csv(args.cohort, text, args.skip_invalid)
         for problem in report.errors:

@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +33,9 @@ from storage.database import make_engine
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
+SENDING_LEASE = timedelta(
+    minutes=5
+)  # the sender's lease (conversations.delivery.sender.Sender): a claim older is stuck
 
 SHUTDOWN_SECONDS = 15.0  # in-flight requests; the worker then has its own 10 s for sends in flight
 
@@ -114,7 +118,7 @@ def build_web_app(
             platforms.slack.attach(handle, runner)
             platforms.slack.add_routes(app)
         if platforms.teams is not None:
-            platforms.teams.add_routes(app, handle, runner=runner)
+            platforms.teams.add_routes(app, handle, runner=runner, undelivered=_undelivered(buddy))
 
         async def stop_runner(_app: web.Application) -> None:
             await asyncio.to_thread(runner.close)
@@ -156,8 +160,20 @@ def _metrics_site(app: web.Application, metrics: Metrics, host: str, port: int) 
     app.on_cleanup.append(stop)
 
 
+def _undelivered(buddy: Buddy) -> Any:
+    """A reply refused within its turn: to the outbox, or the person marked unreachable."""
+    from conversations.flows import failures
+
+    def undelivered(user: Any, conversation: Any, message: Any, error: Any, key: str) -> None:
+        buddy.engine.run(lambda ctx: failures.reply_undelivered(ctx, user, conversation, message, error, key))
+
+    return undelivered
+
+
 def _outbox_figures(ctx: Ctx) -> dict[str, int]:
-    return {status: ctx.uow.outbox.count(status) for status in ("pending", "held", "failed")}
+    figures = {status: ctx.uow.outbox.count(status) for status in ("pending", "held", "failed")}
+    figures["stuck_sending"] = ctx.uow.outbox.count_stuck(ctx.now - SENDING_LEASE)
+    return figures
 
 
 def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Buddy, web.Application]:

@@ -439,6 +439,12 @@ class SqlOutbox(_Repo):
         o = tables.outbox.c
         return int(self.session.scalar(select(func.count()).where(o.status == status)) or 0)
 
+    def count_stuck(self, claimed_before: datetime) -> int:
+        """Rows left ``sending`` by a claim older than ``claimed_before`` (a sender past its lease)."""
+        o = tables.outbox.c
+        stuck = and_(o.status == "sending", or_(o.claimed_at.is_(None), o.claimed_at < claimed_before))
+        return int(self.session.scalar(select(func.count()).where(stuck)) or 0)
+
     def by_status(self, status: str) -> list[OutboxItem]:
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))

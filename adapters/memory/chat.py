@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from adapters.memory.messenger import MemoryMessenger, render_text
+from conversations.core.hygiene import screen
 from conversations.core.interactions import (
     Actor,
     ButtonPressed,
@@ -155,7 +156,8 @@ class Chat:
 
     def _do(self, user_id: str, interaction: Interaction) -> Said:
         seen_from = len(self.log[user_id])
-        outcome = self.engine.handle(interaction)
+        screened, refused = screen(interaction)  # as every adapter's runner does
+        outcome = refused if refused is not None else self.engine.handle(screened)
         person = self.person(user_id)
         if isinstance(outcome, Reply):
             self._saw(user_id, render_text(outcome.message))

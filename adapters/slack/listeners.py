@@ -33,6 +33,7 @@ from adapters.slack.background import Background
 from adapters.slack.dedupe import EventDedupe
 from adapters.slack.errors import TRANSPORT_ERRORS, api_error_code
 from adapters.slack.files import fetch_uploads
+from adapters.slack.guard import MAX_COMMAND_TEXT, TOO_LONG
 from adapters.slack.profiles import EMPTY, Profile, Profiles
 from adapters.slack.render_blocks import RenderError, render_home, render_message, render_modal
 from conversations.core.interactions import (
@@ -309,6 +310,9 @@ class SlackInbound:
 
     async def _direct(self, body: JSON, client: AsyncWebClient) -> None:
         event = body["event"]
+        if len(event.get("text") or "") > MAX_COMMAND_TEXT:  # answered without parsing it
+            await self._dm(client, event["user"], Message.simple(TOO_LONG))
+            return
         profile = await self._profile(client, payloads.team_of(body), event["user"], wait=2.0)
         interaction = payloads.direct_message(body, profile.display_name, profile.email)
         assert interaction is not None

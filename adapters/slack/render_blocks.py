@@ -283,8 +283,9 @@ def _is_iso_date(value: str) -> bool:
 
 def _hint(f: FormField) -> str:
     hint = getattr(f, "hint", "")
-    if isinstance(f, LongText) and f.word_limit:
-        hint = f"{hint} Up to {f.word_limit} words.".strip()
+    limit = f"Up to {getattr(f, 'word_limit', 0)} words."
+    if isinstance(f, LongText) and f.word_limit and limit not in hint:  # the engine may have said so
+        hint = f"{hint} {limit}".strip()
     return hint
 
 

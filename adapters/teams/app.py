@@ -13,7 +13,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy import Engine
 
 from adapters.runner import EngineRunner
-from adapters.teams.bot import BuddyTeamsBot
+from adapters.teams.bot import BuddyTeamsBot, Undelivered
 from adapters.teams.dedupe import Deduper
 from adapters.teams.files import PendingFiles
 from adapters.teams.graph import GraphClient
@@ -47,11 +47,13 @@ class TeamsApp:
         after_handle: Callable[[], Awaitable[None] | None] | None = None,
         path: str = ROUTE,
         runner: EngineRunner | None = None,
+        undelivered: Undelivered | None = None,
     ) -> BuddyTeamsBot:
         """Serve Teams at ``path``; ``handle`` is ``Engine.handle``, run off the event loop by
         ``runner`` (by default one thread for all calls)."""
         bot = BuddyTeamsBot(handle, self.references, self.deduper, pacer=self.pacer, after_handle=after_handle,
-                            runner=runner, files=self.files)  # fmt: skip
+                            runner=runner, files=self.files, sleep=self.messenger.sleep,
+                            policy=self.messenger.policy, rng=self.messenger.rng, undelivered=undelivered)  # fmt: skip
         web_app.router.add_post(path, messages_handler(self.adapter, self.authentication, bot))
         return bot
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import aiohttp
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
+from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import (
     FileConsentCardResponse,
     TaskModuleContinueResponse,
@@ -27,9 +28,11 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
-from adapters.runner import EngineRunner
+from adapters.runner import OUTAGE, UNREACHABLE, EngineRunner, database_unreachable
+from adapters.teams import guard
 from adapters.teams.activities import actor_of, command_text, conversation_of, interactions_of, user_id_of
 from adapters.teams.dedupe import Deduper, activity_key
+from adapters.teams.errors import classify
 from adapters.teams.files import PendingFiles, consent_card, info_card, shared_files
 from adapters.teams.files import fetch as fetch_file
 from adapters.teams.files import upload as upload_file
@@ -45,7 +48,7 @@ from adapters.teams.render_cards import (
     open_form_card,
 )
 from adapters.teams.render_markup import to_plain
-from adapters.teams.retry import Pacer
+from adapters.teams.retry import DEFAULT_POLICY, Pacer, RetryPolicy, Sleep, backoff_delay
 from conversations.core.interactions import (
     ButtonPressed,
     CloseForm,
@@ -60,11 +63,26 @@ from conversations.core.interactions import (
     ShowForm,
     ShowHome,
 )
+from conversations.core.refs import ConversationRef, UserRef
 from conversations.core.views import FileAttachment, Form, Message
+from conversations.ports.messenger import DeliveryError
+
+Undelivered = Callable[[UserRef, ConversationRef | None, Message, DeliveryError, str], None]
+"""Told of a reply Teams refused for good within its turn: (who, where, what, why, a unique key).
+``bot/`` wires it to the outbox (send it later) and marks a person who blocked Buddy unreachable."""
 
 log = logging.getLogger(__name__)
 
-NOT_HERE = "Files can only come to our 1:1 chat: send me the same command there."
+NOT_HERE = (
+    "Files come only to our 1:1 chat, and I haven't sent one. Send me the same command in our 1:1 chat "
+    "and I'll offer you the file there."
+)
+TOO_LONG = (
+    f"That message is too long for a command (I read up to {guard.MAX_TEXT_BYTES // 1024} KB). "
+    "Send `help` to see what I can do."
+)
+SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
+TURN_BUDGET = 8.0  # seconds a turn may spend retrying refused replies (Teams waits about 15 s)
 REPLAY_KEY = "buddy.replayed_invoke"
 RAW_ACTIVITY_KEY = "buddy.raw_activity"  # the activity JSON as received: botbuilder's models drop
 # fields it does not know (mention entities' ``mentioned``, ``conversation.tenantId``)
@@ -86,8 +104,16 @@ class BuddyTeamsBot(TeamsActivityHandler):
         after_handle: Callable[[], Awaitable[None] | None] | None = None,
         runner: EngineRunner | None = None,
         files: PendingFiles | None = None,
+        sleep: Sleep = asyncio.sleep,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        undelivered: Undelivered | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         super().__init__()
+        self.sleep = sleep
+        self.policy = policy
+        self.undelivered = undelivered
+        self.rng = rng or random.Random()
         self.handle = handle
         self.files = files  # files offered to people (exports), until they accept them
         self.runner = runner or EngineRunner(handle)  # the engine runs off the event loop
@@ -103,6 +129,18 @@ class BuddyTeamsBot(TeamsActivityHandler):
     # ---- the turn --------------------------------------------------------------------------
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        try:
+            await self._turn(turn_context)
+        except Exception as error:
+            if not database_unreachable(error):
+                raise
+            OUTAGE.failed(error)  # logged once per outage; the person is told
+            if turn_context.activity.type == ActivityTypes.invoke:
+                await _invoke_answer(turn_context, _message(UNREACHABLE))
+            else:
+                await self._send_quietly(turn_context, message_activity(Message.simple(UNREACHABLE)))
+
+    async def _turn(self, turn_context: TurnContext) -> None:
         data = raw_activity(turn_context)
         await self._remember(turn_context, data)
         key = activity_key(data) if data.get("type") in ("message", "invoke", "conversationUpdate") else None
@@ -120,12 +158,15 @@ class BuddyTeamsBot(TeamsActivityHandler):
                 return
         try:
             await super().on_turn(turn_context)
+            if key and data.get("type") == "invoke":  # the answer is stored with the claim, or both go
+                await asyncio.to_thread(self.deduper.record_answer, key, _invoke_body(turn_context))
         except Exception:
             if key:
-                await asyncio.to_thread(self.deduper.release, key)
+                try:
+                    await asyncio.to_thread(self.deduper.release, key)
+                except Exception:  # noqa: BLE001 - the claim expires with its TTL
+                    log.warning("could not release a failed turn's claim")
             raise
-        if key and data.get("type") == "invoke":
-            await asyncio.to_thread(self.deduper.record_answer, key, _invoke_body(turn_context))
 
     async def _remember(self, turn_context: TurnContext, data: dict[str, Any]) -> None:
         """Save the conversation reference and what we know of the sender, for later sends."""
@@ -189,6 +230,9 @@ class BuddyTeamsBot(TeamsActivityHandler):
                 shared = FileShared(actor_of(data, known), name, text, caption, conversation_of(data))
                 await self._answer_in_chat(turn_context, await self._run(shared))
             return
+        if guard.too_long(str(data.get("text") or "")):
+            await self._reply(turn_context, Message.simple(TOO_LONG))  # answered without parsing it
+            return
         interactions = await asyncio.to_thread(interactions_of, data, known, resolve)
         for interaction in interactions:
             outcome = await self._run(interaction)
@@ -207,9 +251,15 @@ class BuddyTeamsBot(TeamsActivityHandler):
             await self._reply(turn_context, Message.simple(" ".join(outcome.errors.values())))
 
     async def _reply(self, turn_context: TurnContext, message: Message) -> None:
-        tenant = tenant_of(raw_activity(turn_context))
+        data = raw_activity(turn_context)
+        if (
+            message.file is not None
+            and (data.get("conversation") or {}).get("conversationType", "personal") != "personal"
+        ):
+            message = Message.simple(NOT_HERE)  # say so, rather than claim a file that was not sent
+        tenant = tenant_of(data)
         names = await asyncio.to_thread(self.references.display_names, tenant, mentioned_ids(message))
-        await self._send(turn_context, message_activity(message, names))
+        await self._send(turn_context, message_activity(message, names), message)
         if message.file is not None:
             await self._offer_file(turn_context, message.file)
 
@@ -270,10 +320,47 @@ class BuddyTeamsBot(TeamsActivityHandler):
         )
         await self._send(turn_context, activity)
 
-    async def _send(self, turn_context: TurnContext, activity: Activity) -> None:
-        if self.pacer is not None and turn_context.activity.conversation is not None:
-            await self.pacer.acquire(turn_context.activity.conversation.id)
-        await turn_context.send_activity(activity)
+    async def _send(
+        self, turn_context: TurnContext, activity: Activity, message: Message | None = None
+    ) -> None:
+        """Send a reply in this turn. Teams may refuse it like any send (429, 412, 5xx: retried while
+        the turn's budget lasts, honouring Retry-After; 403 when the person blocked Buddy). A reply
+        refused for good goes to :attr:`undelivered` (the outbox sends it later; a blocked person
+        is marked unreachable) instead of failing the turn."""
+        spent = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                if self.pacer is not None and turn_context.activity.conversation is not None:
+                    await self.pacer.acquire(turn_context.activity.conversation.id)
+                await turn_context.send_activity(activity)
+                return
+            except Exception as error:  # noqa: BLE001 - classified below; the turn must not fail
+                failure = classify(error)
+            delay = backoff_delay(attempt, self.policy, self.rng, failure.retry_after)
+            if failure.retryable and attempt < self.policy.attempts and spent + delay <= TURN_BUDGET:
+                spent += delay
+                await self.sleep(delay)
+                continue
+            break
+        problem = failure.to_delivery_error(retryable_now=failure.retryable)
+        log.warning("a reply was refused in its turn (%s) after %d tries", problem.code, attempt)
+        if self.undelivered is None or message is None:
+            return
+        data = raw_activity(turn_context)
+        sender = actor_of(data).ref
+        key = f"reply:{activity_key(data) or id(activity)}:{attempt}"
+        try:
+            await asyncio.to_thread(self.undelivered, sender, conversation_of(data), message, problem, key)
+        except Exception:  # noqa: BLE001 - the warning above stands
+            log.exception("could not hand a refused reply to the outbox")
+
+    async def _send_quietly(self, turn_context: TurnContext, activity: Activity) -> None:
+        try:
+            await turn_context.send_activity(activity)
+        except Exception as error:  # noqa: BLE001 - best effort while the database is down
+            log.warning("could not tell the person: %s", classify(error).code)
 
     # ---- dialogs ---------------------------------------------------------------------------
 
@@ -342,21 +429,21 @@ class BuddyTeamsBot(TeamsActivityHandler):
             log.warning("unexpected outcome to a form: %s", type(outcome).__name__)
         return None  # an empty answer closes the dialog
 
-    async def on_adaptive_card_invoke(
-        self, turn_context: TurnContext, invoke_value: Any
-    ) -> AdaptiveCardInvokeResponse:
-        """``Action.Execute`` (Buddy's cards use Action.Submit, but a client may send these)."""
-        action = (turn_context.activity.value or {}).get("action") or {}
-        data = action.get("data") or {}
+    async def on_adaptive_card_invoke(self, turn_context: TurnContext, invoke_value: Any) -> Any:
+        """``Action.Execute`` (Buddy's cards use Action.Submit, but a client may send these). The
+        answer's body is built by hand: botbuilder's ``AdaptiveCardInvokeResponse`` types ``value``
+        as a dict, and a text value fails in its serialiser after the action has run."""
+        value = turn_context.activity.value
+        action = value.get("action") if isinstance(value, dict) else None
+        found = action.get("data") if isinstance(action, dict) else None
+        data: dict[str, Any] = found if isinstance(found, dict) else {}
         if "action_id" not in data:
-            return AdaptiveCardInvokeResponse(
-                status_code=400, type="application/vnd.microsoft.error", value={}
-            )
+            return {"statusCode": 400, "type": "application/vnd.microsoft.error",
+                    "value": {"code": "BadRequest", "message": "This card has no action Buddy knows."}}  # fmt: skip
         outcome = await self._run(await self._button(turn_context, data))
         await self._answer_in_chat(turn_context, outcome)
-        return AdaptiveCardInvokeResponse(
-            status_code=200, type="application/vnd.microsoft.activity.message", value="Done."
-        )
+        text = to_plain(outcome.message.text) if isinstance(outcome, Reply) else "Done."
+        return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
 
 
 def _invoke_data(value: Any) -> dict[str, Any]:
@@ -372,6 +459,12 @@ def _dialog(form: Form, card: dict[str, Any]) -> TaskModuleResponse:
         height="large",
     )
     return TaskModuleResponse(task=TaskModuleContinueResponse(value=info))
+
+
+async def _invoke_answer(turn_context: TurnContext, body: Any) -> None:
+    await turn_context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+    )
 
 
 def _message(text: str) -> TaskModuleResponse:

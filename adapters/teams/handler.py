@@ -20,6 +20,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import BotFrameworkAuthentication
 from msrest.serialization import Model
 
+from adapters.teams import guard
 from adapters.teams.bot import RAW_ACTIVITY_KEY, BuddyTeamsBot
 from adapters.teams.settings import TeamsSettings
 
@@ -63,27 +64,43 @@ def messages_handler(
         if "application/json" not in request.headers.get("Content-Type", ""):
             return _problem(415, "expected application/json")
         try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            return _problem(400, "body is not JSON")
-        if not isinstance(body, dict) or not body.get("type"):
-            return _problem(400, "body is not an activity")
+            body = guard.parse(await request.read())
+        except guard.Malformed as problem:
+            return _problem(400, str(problem))
+        auth_header = request.headers.get("Authorization", "")
+        service_url = body.get("serviceUrl") if isinstance(body, dict) else None
+        channel_id = body.get("channelId") if isinstance(body, dict) else None
+        claims = Activity(  # what authentication reads, so a malformed body is still a 401 first
+            service_url=service_url if isinstance(service_url, str) else None,
+            channel_id=channel_id if isinstance(channel_id, str) else None,
+        )
+        try:
+            authenticated = await authentication.authenticate_request(claims, auth_header)
+        except Exception as error:  # noqa: BLE001 - any failure to authenticate is a 401
+            log.info("rejected an unauthenticated Teams request: %s", type(error).__name__)
+            return _problem(401, "unauthorized")
+        verdict = guard.inspect(body)
+        if verdict.status:
+            if verdict.status == 400:
+                log.info("refused a malformed Teams activity: %s", verdict.reason)
+                return _problem(400, verdict.reason)
+            if verdict.body is None:
+                return web.Response(status=verdict.status)
+            return web.json_response(verdict.body, status=verdict.status)
         try:
             activity = Activity().deserialize(body)
         except Exception:  # noqa: BLE001 - msrest raises a few kinds of errors on odd input
             return _problem(400, "body is not an activity")
-        auth_header = request.headers.get("Authorization", "")
-        try:
-            authenticated = await authentication.authenticate_request(activity, auth_header)
-        except Exception as error:  # noqa: BLE001 - any failure to authenticate is a 401
-            log.info("rejected an unauthenticated Teams request: %s", type(error).__name__)
-            return _problem(401, "unauthorized")
 
         async def logic(turn_context: TurnContext) -> None:
             turn_context.turn_state[RAW_ACTIVITY_KEY] = body
             await bot.on_turn(turn_context)
 
-        invoke_response = await adapter.process_activity(authenticated, activity, logic)
+        try:
+            invoke_response = await adapter.process_activity(authenticated, activity, logic)
+        except Exception:  # the turn failed after the checks: logged, nothing half-claimed, no 500
+            log.exception("a Teams turn failed")
+            return web.Response(status=200)
         if invoke_response is None:
             return web.Response(status=200)
         payload = invoke_body(invoke_response)

@@ -83,7 +83,7 @@ def manifest(
             "full": (
                 "Buddy runs an NHS buddy scheme in Teams: people register through a short dialog, are "
                 "matched with a buddy from the other profession, introduced in a group chat, and get a "
-                "task to talk about every fortnight. Coordinators preview and confirm matches, nudge "
+                "task to talk about every week (the coordinator sets how often). Coordinators preview and confirm matches, nudge "
                 "quiet pairs and export progress. Type 'help' in a chat with Buddy to start."
             ),
         },

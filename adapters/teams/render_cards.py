@@ -207,8 +207,8 @@ def _input(field: Any, value: FormValue | None, error: str) -> dict[str, Any]:
 
 def _hint(field: Any) -> str:
     hint = getattr(field, "hint", "")
-    if isinstance(field, LongText) and field.word_limit:
-        limit = f"Up to {field.word_limit} words."
+    limit = f"Up to {getattr(field, 'word_limit', 0)} words."
+    if isinstance(field, LongText) and field.word_limit and limit not in hint:  # the engine may have said so
         hint = f"{hint} {limit}".strip() if hint else limit
     return hint
 

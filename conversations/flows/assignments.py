@@ -9,7 +9,16 @@ from typing import Any
 
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.core.markup import escape
-from conversations.core.model import Assignment, Cohort, Match, Participant, Response, Status, TaskDefinition
+from conversations.core.model import (
+    Assignment,
+    AuditEntry,
+    Cohort,
+    Match,
+    Participant,
+    Response,
+    Status,
+    TaskDefinition,
+)
 from conversations.core.refs import ConversationRef
 from conversations.core.routes import InSlices, Who, button, command, form
 from conversations.core.views import (
@@ -28,7 +37,7 @@ from conversations.core.views import (
     Select,
 )
 from conversations.delivery.outbox import queue, to_conversation, to_group, to_user
-from conversations.flows.context import Ctx, Refusal
+from conversations.flows.context import OPERATOR, Ctx, Refusal
 from conversations.flows.lookup import Call
 
 FORM_ID = "respond"
@@ -57,17 +66,53 @@ def send_tasks(
     ctx: Ctx, cohort: Cohort, task_key: str | None = None, matches: Collection[int] | None = None
 ) -> list[Assignment]:
     """Post the next task (or ``task_key``) to every active group (of ``matches``, when given)
-    that hasn't had it."""
+    that hasn't had it.
+
+    Without a key, a group that has had a task posted in the cohort's current period (see
+    :class:`~conversations.schedule.cadence.Cadence`) is left alone: repeating a ``task send`` that was
+    interrupted half-way finishes it, and never posts a second task to the groups that already
+    had one. A named task goes to every group that lacks it, whenever it is sent."""
     check_bank(ctx, task_key)
     bank = ctx.uow.tasks.all()
+    since = None if task_key else _period_start(ctx, cohort)
     posted = []
     for match in ctx.uow.matches.active_in(cohort.id, matches):
-        done = {a.task_key for a in ctx.uow.assignments.for_match(match.id)}
+        history = ctx.uow.assignments.for_match(match.id)
+        if since is not None and any(a.posted_at >= since for a in history):
+            continue  # this period's task is there already
+        done = {a.task_key for a in history}
         task = ctx.uow.tasks.get(task_key) if task_key else next((t for t in bank if t.key not in done), None)
         if task is None or task.key in done:
             continue
         posted.append(post_task(ctx, match, task, sequence=len(done) + 1))
+    # each slice notes its progress; the engine's closing ``task_send`` entry says the send finished
+    ctx.audit(cohort, OPERATOR, SLICE_AUDIT, task=task_key or "next", groups=len(posted))
     return posted
+
+
+SLICE_AUDIT = "task_send_slice"
+
+
+def interrupted_send(ctx: Ctx, cohort: Cohort) -> str | None:
+    """What a coordinator should hear when the last ``task send`` never finished (the process was
+    stopped half-way, so its report never reached them); None when it did finish."""
+    entries = [e for e in ctx.uow.audit.for_cohort(cohort.id) if e.action in (SLICE_AUDIT, "task_send")]
+    since_last: list[AuditEntry] = []
+    for entry in entries:
+        since_last = [] if entry.action == "task_send" else [*since_last, entry]
+    if not since_last:
+        return None
+    groups = sum(int(e.detail.get("groups", 0)) for e in since_last)
+    return (f"The last `task send` was interrupted on {since_last[-1].at:%a %d %b at %H:%M} after posting the task "
+            f"to {groups} groups; the others didn't get it. Send `task send` again to finish: nobody gets it twice.")  # fmt: skip
+
+
+def _period_start(ctx: Ctx, cohort: Cohort) -> Any:
+    """When the cohort's current task period began (before its first slot: one period ago)."""
+    from conversations.schedule.cadence import Cadence  # cadence posts tasks with this module
+
+    cadence = Cadence.of(cohort)
+    return cadence.current(ctx.now) or ctx.now - timedelta(weeks=cadence.every_weeks)
 
 
 def post_task(ctx: Ctx, match: Match, task: TaskDefinition, sequence: int) -> Assignment:

@@ -133,7 +133,7 @@ def export_csv(ctx: Ctx, cohort: Cohort) -> str:
 
 
 def _safe_cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"):
         return "'" + value
     return value
 

@@ -12,6 +12,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from conversations.core.hygiene import hidden
 from conversations.core.interactions import CloseForm, FileShared, FormErrors, Outcome, Reply, ShowForm
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Participant
@@ -111,6 +112,10 @@ def parse(text: str) -> tuple[list[ParsedRow], list[RowError]]:
         user_id = raw.pop("user_id", "")
         email = raw.pop("email", "")
         profile, problems = validate(raw)
+        for name, i in mapping.items():  # the same rule as for forms and commands (conversations.core.hygiene)
+            found = hidden(record[i]) if i < len(record) else None
+            if found:
+                problems[name] = f"contains {found[1]}, a hidden character: remove it"
         if not user_id:
             problems["user_id"] = "the user id is empty (export the Slack member ID or Teams user ID)"
         elif not user_id.replace("-", "").replace(":", "").replace("_", "").isalnum() or len(user_id) > 64:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, OutboxItem, Participant
-from conversations.core.refs import UserRef
+from conversations.core.refs import ConversationRef, UserRef
 from conversations.core.routes import Who, button
 from conversations.core.views import Actions, Button, Message, Section
-from conversations.delivery.outbox import queue, to_user
+from conversations.delivery.outbox import queue, to_conversation, to_user
 from conversations.flows.context import OPERATOR, Ctx, Refusal
 from conversations.flows.lookup import target
 from conversations.ports.messenger import DeliveryError
@@ -126,3 +126,19 @@ ROUTES = (
     button(RESEND, lambda call: settle(call.ctx, call.user, str(call.target.id), resend=True),
            who=Who.COORDINATOR, target="held_post"),
 )  # fmt: skip
+def reply_undelivered(
+    ctx: Ctx,
+    user: UserRef,
+    conversation: ConversationRef | None,
+    message: Message,
+    error: DeliveryError,
+    key: str,
+) -> None:
+    """A reply the platform refused for good while answering someone: a person who blocked Buddy
+    is marked unreachable (as the outbox does); anything else goes to the outbox, to be sent later."""
+    if error.unreachable:
+        for p in ctx.uow.participants.for_user(user):
+            p.unreachable = True
+        return
+    recipient = to_conversation(conversation) if conversation is not None else to_user(user)
+    queue(ctx.uow, key, recipient, message, ctx.now)

@@ -263,7 +263,9 @@ def confirm(ctx: Ctx, cohort: Cohort, actor: UserRef, proposal_id: int | None = 
 def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Participant], note: str = "") -> None:
     caps = ctx.caps(members[0].platform)
     reasons = "; ".join(escape(r) for r in match.reasons) or "you bring different views of the same system"
-    who = tuple((escape(p.display_name), describe(p)) for p in members)
+    who = tuple(
+        (p.display_name, describe(p)) for p in members
+    )  # a label is plain text: the renderer escapes it
     cadence = "every week" if cohort.cadence_every_weeks == 1 else f"every {cohort.cadence_every_weeks} weeks"
     body: list[Block] = [
         Header("Meet your buddy"),
@@ -277,7 +279,7 @@ def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Particip
     ]
     if caps.group_dm and 2 <= len(members) <= caps.max_group_size:
         recipient = to_group([p.ref for p in members], topic=f"{cohort.name} buddies")
-        text = "Meet your buddy: " + " and ".join(p.display_name for p in members)
+        text = "Meet your buddy: " + " and ".join(escape(p.display_name) for p in members)
         queue(ctx.uow, f"intro:{match.id}", recipient, Message(text, tuple(body)), ctx.now, match_id=match.id)
         return
     for p in members:
@@ -286,7 +288,7 @@ def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Particip
         extra: tuple[Any, ...] = (
             (Actions((Button("Open a group chat", "open_group_chat", url=link),)),) if link else ()
         )
-        text = "Meet your buddy: " + " and ".join(o.display_name for o in others)
+        text = "Meet your buddy: " + " and ".join(escape(o.display_name) for o in others)
         queue(ctx.uow, f"intro:{match.id}:{p.id}", to_user(p.ref), Message(text, (*body, *extra)), ctx.now)
 
 

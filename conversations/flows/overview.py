@@ -18,7 +18,7 @@ from conversations.core.model import Participant, Status
 from conversations.core.refs import UserRef
 from conversations.core.routes import CommandRoute, Handler, Lane, Unknown, Who, button, command, on
 from conversations.core.views import Actions, Block, Button, Context, Divider, Header, Home, Message, Section
-from conversations.flows.assignments import current_assignment
+from conversations.flows.assignments import current_assignment, interrupted_send
 from conversations.flows.context import Ctx
 from conversations.flows.coordination import figures
 from conversations.flows.lookup import Call
@@ -56,7 +56,9 @@ def status_message(ctx: Ctx, user: UserRef) -> Message:
     if p is None and not coordinated:
         blocks.append(Section("You're not in a buddy scheme yet: use `join` to sign up."))
     for cohort in coordinated:
+        interrupted = interrupted_send(ctx, cohort)
         blocks += [Divider(), Header(f"{cohort.name} (you coordinate)"[:150]),
+                   *([Section(f"⚠️ {interrupted}")] if interrupted else []),
                    Section("", fields=tuple(figures(ctx, cohort))),
                    Actions((Button("Import registrations", "cohort_import", str(cohort.id), opens_form=True),
                             Button("Match preview", "match_preview", str(cohort.id)),
@@ -111,8 +113,9 @@ def help_message(ctx: Ctx, user: UserRef, intro: str = "") -> Message:
     organising = [r for r in routes if r.who is Who.ORGANISER]
     if organising:
         blocks.append(Section("**For network organisers**\n" + "\n".join(r.help_line for r in organising)))
-    blocks.append(Context("In Slack type `/buddy <command>`, or just the command in your DM with me; in Teams, "
-                          "send the command in a chat with me."))  # fmt: skip
+    how = {"slack": "Type `/buddy <command>`, or just the command in your DM with me.",
+           "teams": "Send the command in a chat with me (in a group chat, @mention me first)."}  # fmt: skip
+    blocks.append(Context(how.get(user.platform, "Send me the command in a chat.")))
     return Message("Buddy help", tuple(blocks))
 
 

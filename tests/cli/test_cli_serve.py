@@ -51,7 +51,7 @@ async def test_one_server_answers_slack_and_teams_and_reports_health(servers):
     async with TestClient(TestServer(app)) as client:
         health = await client.get("/healthz")
         assert (await health.json()) == {"status": "ok", "role": "all", "platforms": ["slack", "teams"],
-                                         "outbox": {"pending": 0, "held": 0, "failed": 0}}  # fmt: skip
+                                         "outbox": {"pending": 0, "held": 0, "failed": 0, "stuck_sending": 0}}  # fmt: skip
 
         body = urlencode({"command": "/buddy", "text": "help", "team_id": TEAM, "user_id": "U0AAA",
                           "user_name": "asha", "channel_id": "D1", "response_url": slack.response_url(),
@@ -109,3 +109,26 @@ async def test_health_is_503_when_the_database_cannot_be_reached(servers, caplog
         assert body == {"status": "unavailable", "role": "web", "platforms": ["slack", "teams"],
                         "reason": "database unreachable"}  # fmt: skip
     assert settings.database_url not in str(body) and "OperationalError" in caplog.text
+
+
+async def test_health_reports_posts_stuck_in_sending_past_their_lease(servers):
+    from datetime import timedelta
+
+    from conversations.core.refs import UserRef
+    from conversations.core.views import Message
+    from conversations.delivery.outbox import queue, to_user
+
+    settings, env, _slack, _connector = servers
+    buddy, app = prepare(settings, "web", env)
+
+    def stuck(ctx):  # type: ignore[no-untyped-def]
+        for n in range(3):
+            queue(ctx.uow, f"k{n}", to_user(UserRef("slack", TEAM, f"U{n}")), Message.simple("hi"), ctx.now)
+        ctx.uow.session.flush() if hasattr(ctx.uow, "session") else None
+        ctx.uow.outbox.claim(ctx.now - timedelta(minutes=20), 2, "a-sender-that-died")  # two, long ago
+
+    buddy.engine.run(stuck)
+    buddy.engine.run(lambda ctx: ctx.uow.outbox.claim(ctx.now, 1, "a-live-sender"))  # one, just now
+    async with TestClient(TestServer(app)) as client:
+        outbox = (await (await client.get("/healthz")).json())["outbox"]
+    assert outbox == {"pending": 0, "held": 0, "failed": 0, "stuck_sending": 2}

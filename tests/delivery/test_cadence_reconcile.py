@@ -215,6 +215,59 @@ def test_task_send_goes_a_slice_at_a_time_and_a_failing_group_can_be_retried(cha
     assert cohort_id == 1
 
 
+def test_repeating_an_interrupted_task_send_finishes_it_and_posts_nobody_a_second_task(chat, clock, monkeypatch):
+    from conversations import engine as engine_module
+    from conversations.flows import assignments
+
+    scheme(chat.engine, 5, CREATED)
+    clock.set(MONDAY_SLOT + timedelta(days=1))
+    monkeypatch.setattr(engine_module, "RECONCILE_SLICE", 2)
+    real_post = assignments.post_task
+    monkeypatch.setattr(assignments, "post_task", broken_for(3, real_post))
+    chat.say(COORDINATOR, "task send")  # interrupted: the slice with group 3 fails
+    assert "2 groups failed" in chat.last(COORDINATOR)
+    monkeypatch.setattr(assignments, "post_task", real_post)
+    chat.say(COORDINATOR, "task send")  # the same words again, without a key
+    assert "Posted the task to 2 groups." in chat.last(COORDINATOR)
+    assert all(keys == ["problem_page"] for keys in assignments_by_match(chat).values())
+    chat.say(COORDINATOR, "task send")  # and again: nothing more this period
+    assert all(keys == ["problem_page"] for keys in assignments_by_match(chat).values())
+
+
+class Stopped(BaseException):
+    """The process stopping mid-send (a deploy, a crash): not an error the engine catches."""
+
+
+def test_the_coordinator_sees_that_a_task_send_was_interrupted_and_can_finish_it(chat, clock, monkeypatch):
+    import pytest
+
+    from conversations import engine as engine_module
+    from conversations.flows import assignments
+
+    scheme(chat.engine, 5, CREATED)
+    clock.set(MONDAY_SLOT + timedelta(days=1))
+    monkeypatch.setattr(engine_module, "RECONCILE_SLICE", 2)
+    real_post = assignments.post_task
+
+    def stops_at_group_3(ctx, match, task, sequence):  # type: ignore[no-untyped-def]
+        if match.id == 3:
+            raise Stopped()
+        return real_post(ctx, match, task, sequence)
+
+    monkeypatch.setattr(assignments, "post_task", stops_at_group_3)
+    with pytest.raises(Stopped):
+        chat.say(COORDINATOR, "task send")  # the reply never comes
+    monkeypatch.setattr(assignments, "post_task", real_post)
+    chat.say(COORDINATOR, "status")
+    assert "The last `task send` was interrupted" in chat.last(COORDINATOR)
+    assert "after posting the task to 2 groups" in chat.last(COORDINATOR)
+    chat.say(COORDINATOR, "task send")
+    assert "Posted the task to 3 groups." in chat.last(COORDINATOR)
+    chat.say(COORDINATOR, "status")
+    assert "interrupted" not in chat.last(COORDINATOR)
+    assert all(keys == ["problem_page"] for keys in assignments_by_match(chat).values())
+
+
 def assignments_by_match(chat):  # type: ignore[no-untyped-def]
     return assignments(chat)
 

@@ -157,3 +157,15 @@ def test_a_coordinators_status_and_home_have_buttons_for_their_cohort(chat):
     member_home = chat.open_home("U1")
     labels = [b.label for block in member_home.blocks if isinstance(block, Actions) for b in block.buttons]
     assert "Export" not in labels
+
+
+def test_export_neutralises_full_width_formula_characters_too(chat):
+    from conversations.flows.coordination import export_csv
+
+    cohort(chat)
+    names = {"U1": "＝HYPERLINK(1)", "U2": "＋1", "U3": "－2", "U4": "＠SUM(1)", "U5": "=1+2"}
+    for user, name in names.items():
+        register(chat, user, name)
+    text = chat.engine.run(lambda ctx: export_csv(ctx, ctx.uow.cohorts.get(1)))
+    for name in names.values():
+        assert f"'{name}" in text, name

@@ -19,7 +19,7 @@ def responses(chat):
         return [r for a in assignments(chat) for r in uow.responses.for_assignment(a.id)]
 
 
-def test_task_send_posts_the_next_task_once_to_each_group(chat):
+def test_task_send_posts_the_next_task_once_to_each_group(chat, clock):
     matched_pair(chat)
     chat.say(ADMIN, "task send")
     assert "Posted the task to 1 groups" in chat.last(ADMIN)
@@ -33,7 +33,10 @@ def test_task_send_posts_the_next_task_once_to_each_group(chat):
     chat.say(ADMIN, "task send no_such_task")
     assert "There's no task “no\\_such\\_task”" in chat.last(ADMIN) or "no_such_task" in chat.last(ADMIN)
     assert [a.task_key for a in assignments(chat)] == ["problem_page"]
-    chat.say(ADMIN, "task send")
+    chat.say(ADMIN, "task send")  # again in the same period: the group has this period's task
+    assert [a.task_key for a in assignments(chat)] == ["problem_page"]
+    clock.advance(days=7)
+    chat.say(ADMIN, "task send")  # the next period: the next task
     assert [a.task_key for a in assignments(chat)] == ["problem_page", "virtual_shadowing"]
 
 
