@@ -10,7 +10,7 @@ Allowed: tab, line feed and carriage return (long answers and files have lines),
 inside an emoji sequence (👩‍⚕️).
 
 Used by :func:`adapters.runner` for every interaction (Slack, Teams) and by the CSV import
-(:mod:`conversations.csv_import`) for every cell, which reports its line and column: so the chat
+(:mod:`conversations.flows.csv_import`) for every cell, which reports its line and column: so the chat
 form, a file sent in chat and ``buddybot import`` refuse the same things with the same words.
 Names that the *platform* supplies (a Slack or Teams profile name) are cleaned instead, since the
 person did not type them to Buddy.
@@ -22,7 +22,7 @@ import dataclasses
 import unicodedata
 from collections.abc import Mapping
 
-from conversations.interactions import (
+from conversations.core.interactions import (
     Actor,
     ButtonPressed,
     CommandInvoked,
@@ -33,7 +33,7 @@ from conversations.interactions import (
     Outcome,
     Reply,
 )
-from conversations.views import Message
+from conversations.core.views import Message
 
 ZWJ = "\u200d"
 _NAMES: dict[str, str] = {
