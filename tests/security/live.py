@@ -19,7 +19,7 @@ from sqlalchemy import MetaData, create_engine, select
 
 from bot.serve import prepare
 from bot.settings import Settings
-from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 from tests.teams.fake_teams import FakeConnector
 
 SECRET = "malformed-suite-signing-secret"
@@ -60,7 +60,7 @@ class LiveApp:
         self.connector_url = self.connector.url
         env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                "SLACK_API_URL": self.fake_slack.api_url, "BUDDY_TEAMS_DEV_MODE": "1"}  # fmt: skip
-        settings = Settings(database_url=f"sqlite:///{self.database}", admins=(ADMIN,))
+        settings = Settings(database_url=f"sqlite:///{self.database}", admins=(f"{TEAM}:{ADMIN}",))
         self.buddy, app = prepare(settings, "web", env)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
