@@ -14,6 +14,7 @@ from conversations.engine import Engine
 from conversations.messenger import Messenger
 from storage.database import make_engine
 from storage.migrate import upgrade
+from storage.pacing import SqlPaceSlots
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
 
@@ -43,5 +44,7 @@ def bootstrap(
     capabilities = {platform: m.capabilities for platform, m in messengers.items()}
     engine = Engine(uow, clock=clock, seed=seed, capabilities=capabilities, admins=admins)
     engine.run(sync_builtin)
-    sender = Sender(uow, messengers, clock, on_failure=engine.delivery_failed)
+    # several workers on PostgreSQL share each platform's limits; SQLite runs one worker
+    shared = SqlPaceSlots(db) if db.dialect.name == "postgresql" else None
+    sender = Sender(uow, messengers, clock, on_failure=engine.delivery_failed, shared_pacing=shared)
     return Buddy(db, uow, engine, sender)

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        settings = Settings.from_env(environment())
+        settings = Settings.from_env(environment(), web=args.command == "serve")
         return _run(args, settings)
     except (SettingsError, TaskBankError, Refusal, LeadershipRefused) as error:
         print(f"buddybot: {error}", file=sys.stderr)

@@ -143,8 +143,30 @@ class Outbox(Protocol):
         """When the next pending item becomes due (``now`` if one is due already; None if none)."""
         ...
 
+    def renew(self, owner: str, now: datetime) -> int:
+        """The heartbeat: ``owner``'s ``sending``/``checking`` claims are still alive as of ``now``
+        (so their lease can be short); how many."""
+        ...
+
     def count(self, status: str) -> int: ...
     def by_status(self, status: str) -> list[OutboxItem]: ...
+
+
+class PaceSlots(Protocol):
+    """Sending slots shared by every sender on one database (several workers on PostgreSQL).
+
+    Each limit is a GCRA cell ``(key, interval, tolerance)``: sends at most every ``interval``
+    seconds on average, ``tolerance`` seconds early at most (a burst). Times are the store's own
+    clock, so workers on several hosts agree."""
+
+    def reserve(self, cells: Sequence[tuple[str, float, float]], max_wait: float) -> tuple[bool, float]:
+        """Atomically take the earliest moment every cell allows a send: ``(True, seconds until
+        it)``; or, when that is more than ``max_wait`` away, take nothing: ``(False, seconds)``."""
+        ...
+
+    def block(self, cells: Sequence[tuple[str, float, float]], seconds: float) -> None:
+        """The platform said Retry-After: no cell allows a send for ``seconds``."""
+        ...
 
 
 class UnitOfWork(Protocol):

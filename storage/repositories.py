@@ -204,8 +204,17 @@ class SqlTasks(_Repo):
         existing = {t.key: t for t in self.all()}
         for new in definitions:
             old = existing.pop(new.key, None)
-            if old is None:
-                self.session.add(new)
+            if old is None:  # another process starting at the same moment may add it first: fine
+                values = {
+                    c.name: getattr(new, c.name) for c in tables.task_definitions.columns if c.name != "id"
+                }
+                dialect = self.session.get_bind().dialect.name
+                insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+                self.session.execute(
+                    insert(tables.task_definitions)
+                    .values(**values)
+                    .on_conflict_do_nothing(index_elements=["key"])
+                )
                 continue
             for attr in ("title", "summary", "instructions", "minutes", "due_days", "phases",
                          "competencies", "position", "source"):  # fmt: skip
@@ -420,6 +429,15 @@ class SqlOutbox(_Repo):
             return now
         soonest = self.session.scalar(select(func.min(o.not_before)).where(o.status == "pending"))
         return None if soonest is None else max(soonest, now)
+
+    def renew(self, owner: str, now: datetime) -> int:
+        o = tables.outbox.c
+        stmt = (
+            update(tables.outbox)
+            .where(o.claimed_by == owner, o.status.in_(["sending", "checking"]))
+            .values(claimed_at=now)
+        )
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
     def count(self, status: str) -> int:
         o = tables.outbox.c

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.mapping import start_mappers
+from storage.notify import OUTBOX_CHANNEL
 from storage.repositories import (
     SqlAssignments,
     SqlAudit,
@@ -22,8 +23,9 @@ from storage.repositories import (
 
 
 class SqlUnitOfWork:
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], notify: bool = False) -> None:
         self._factory = factory
+        self._notify = notify
 
     def __enter__(self) -> Self:
         self.session = self._factory()
@@ -43,6 +45,8 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        if self.outbox.queued and self._notify:  # wake every worker (delivered on commit)
+            self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
         self.session.commit()
 
     def rollback(self) -> None:
@@ -56,6 +60,7 @@ class SqlUnitOfWorkFactory:
         start_mappers()
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self._notify = engine.dialect.name == "postgresql"
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, self._notify)
