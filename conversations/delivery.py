@@ -107,15 +107,19 @@ class _Gate:
 
 def cells(pace: Pace, platform: str, workspace: str, conversation: str) -> list[tuple[str, float, float]]:
     """The shared GCRA cells of one send: each limit as ``(key, interval, tolerance)``, a limit of
-    ``count`` in ``seconds`` being one send every ``seconds / count`` with a burst of ``count``."""
+    ``count`` in ``seconds`` being one send every ``seconds / count``, with a burst of ``count`` in
+    a conversation. A workspace's slots are taken evenly, with no burst: they are reserved ahead,
+    so a sender that wakes late does not lower the rate, and a burst would only let several
+    workers that woke late together overrun the platform."""
     out = []
     for scope, limits in ((conversation, pace.per_conversation), ("*", pace.per_workspace)):
         for limit in limits:
             interval = limit.seconds / limit.count
+            burst = limit.seconds - interval if scope != "*" else 0.0
             key = f"{platform}|{workspace}|{scope}|{limit.count}/{limit.seconds:g}"
             if len(key) > 255:  # a big group's member list: the pacing key only has to be unique
                 key = f"{platform}|{workspace}|#{uuid.uuid5(uuid.NAMESPACE_URL, scope).hex}|{limit.count}/{limit.seconds:g}"
-            out.append((key, interval, limit.seconds - interval))
+            out.append((key, interval, burst))
     return out
 
 

@@ -259,17 +259,22 @@ def confirm(ctx: Ctx, cohort: Cohort, actor: UserRef, proposal_id: int | None = 
     for position, pid in enumerate(plan["waiting"], start=1):
         p = people[pid]
         p.status = Status.WAITING
-        queue(ctx.uow, f"waiting:{cohort.id}:{cohort.current_round}:{pid}", to_user(p.ref), Message.simple(
-            f"Hello {escape(p.display_name)}: this round of **{escape(cohort.name)}** had more "
-            f"{_role_plural(p.role)} than partners, so you're number {position} on the waiting list. "
-            "I'll introduce you as soon as someone joins who fits."), ctx.now)  # fmt: skip
-    proposal.confirmed_at = ctx.now
+        tell_waiting(ctx, cohort, p, position)
+    proposal.confirmed_at = proposal.introduced_at = ctx.now
     ctx.audit(cohort, actor, "match_confirm", proposal=proposal.id, groups=len(plan["groups"]),
               waiting=len(plan["waiting"]))  # fmt: skip
     return Message.simple(
         f"Confirmed round {cohort.current_round} of **{escape(cohort.name)}**: {len(plan['groups'])} groups "
         f"introduced, {len(plan['waiting'])} on the waiting list."
     )
+
+
+def tell_waiting(ctx: Ctx, cohort: Cohort, p: Participant, position: int) -> None:
+    """Queued once per person and round (keyed by the round)."""
+    queue(ctx.uow, f"waiting:{cohort.id}:{cohort.current_round}:{p.id}", to_user(p.ref), Message.simple(
+        f"Hello {escape(p.display_name)}: this round of **{escape(cohort.name)}** had more "
+        f"{_role_plural(p.role)} than partners, so you're number {position} on the waiting list. "
+        "I'll introduce you as soon as someone joins who fits."), ctx.now)  # fmt: skip
 
 
 def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Participant], note: str = "") -> None:

@@ -36,6 +36,9 @@ class Cohorts(Protocol):
     def coordinators(self, cohort_id: int) -> list[Coordinator]: ...
     def add_coordinator(self, coordinator: Coordinator) -> None: ...
     def coordinated_by(self, user: UserRef) -> list[Cohort]: ...
+    def advance_round(self, cohort_id: int, expected: int) -> bool:
+        """Move the cohort from round ``expected`` to the next; False if it is not at ``expected``."""
+        ...
 
 
 class Participants(Protocol):
@@ -46,6 +49,9 @@ class Participants(Protocol):
     def in_cohort(self, cohort_id: int, statuses: Iterable[str] | None = None) -> list[Participant]: ...
     def many(self, ids: Iterable[int]) -> list[Participant]: ...
     def status_counts(self, cohort_id: int) -> dict[str, int]: ...
+    def set_status(self, ids: Collection[int], status: str, only_from: Collection[str]) -> int:
+        """Set ``status`` on those of ``ids`` whose status is in ``only_from``; how many."""
+        ...
 
 
 class Matches(Protocol):
@@ -66,6 +72,36 @@ class Matches(Protocol):
 
     def add_proposal(self, proposal: MatchProposal) -> MatchProposal: ...
     def open_proposal(self, cohort_id: int) -> MatchProposal | None: ...
+
+    # a big round is confirmed in steps (conversations.confirming): staged groups are invisible
+    # to every other query until one short transaction reveals them all
+    def stage(
+        self,
+        cohort_id: int,
+        round: int,
+        token: str,
+        groups: Sequence[tuple[float, list[str], Sequence[int]]],
+        now: datetime,
+    ) -> None:
+        """Add ``groups`` (score, reasons, member ids) as ``staged`` under ``token``."""
+        ...
+
+    def discard_staged(self, cohort_id: int, limit: int) -> int:
+        """Remove up to ``limit`` staged groups of the cohort (an attempt that never finished)."""
+        ...
+
+    def reveal(self, token: str, member_statuses: Collection[str], status: str) -> tuple[int, int]:
+        """Make the groups staged under ``token`` active, and their members ``status`` where their
+        status is one of ``member_statuses``: (groups, people) changed."""
+        ...
+
+    def revealed(self, token_prefix: str, after_id: int, limit: int) -> list[Match]:
+        """Active groups revealed under a token starting with ``token_prefix``, by id, after ``after_id``."""
+        ...
+
+    def unintroduced(self) -> list[MatchProposal]:
+        """Confirmed proposals whose introductions are not all queued yet."""
+        ...
 
 
 class Tasks(Protocol):
