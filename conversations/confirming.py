@@ -42,8 +42,8 @@ from conversations.views import Message
 T = TypeVar("T")
 Run = Callable[[Callable[[Ctx], T]], T]
 
-STAGE_SLICE = 1000  # groups staged per transaction
-INTRODUCE_SLICE = 500  # groups introduced per transaction
+STAGE_SLICE = 2000  # groups staged per transaction
+INTRODUCE_SLICE = 250  # groups introduced per transaction
 DISCARD_SLICE = 2000
 
 

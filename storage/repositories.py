@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -439,20 +440,9 @@ class SqlOutbox(_Repo):
         self.queued = 0
 
     def add(self, item: OutboxItem) -> bool:
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        values = {
-            col.name: getattr(item, col.name)
-            for col in tables.outbox.columns
-            if col.name != "id" and col.name not in self._CLAIM_COLUMNS
-        }
-        stmt = (
-            insert(tables.outbox)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(tables.outbox.c.id)  # rowcount is not reliable here on every driver
-        )
-        added = self.session.execute(stmt).first() is not None
+        values = {name: getattr(item, name) for name in _OUTBOX_ADDED}
+        stmt = _outbox_insert(self.session.get_bind().dialect.name)
+        added = self.session.execute(stmt, values).first() is not None
         self.queued += added
         return added
 
@@ -543,6 +533,22 @@ class SqlOutbox(_Repo):
     def by_status(self, status: str) -> list[OutboxItem]:
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
+
+
+_OUTBOX_ADDED = tuple(c.name for c in tables.outbox.columns if c.name not in ("id", "claimed_at", "claimed_by"))
+
+
+@cache
+def _outbox_insert(dialect: str) -> Any:
+    """Built once: building an INSERT with its values costs more than running it (see statements)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    o = tables.outbox.c
+    return (
+        insert(tables.outbox)
+        .values({name: bindparam(name, type_=o[name].type) for name in _OUTBOX_ADDED})
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(o.id)  # rowcount is not reliable here on every driver
+    )
 
 
 def _identity(user: UserRef) -> dict[str, str]:
