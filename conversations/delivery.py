@@ -308,13 +308,14 @@ class Sender:
                 room = self.concurrency - len(running)
                 if room > 0 and (not running or (not exhausted and room >= refill)):
                     wanted = min(room, batch)
-                    items = self._claim(wanted)
+                    # off the event loop: sends waiting for their slot go on while the database answers
+                    items = await asyncio.to_thread(self._claim, wanted)
                     exhausted = len(items) < wanted
                     running |= {asyncio.create_task(self._attempt(item)) for item in items}
                 if not running:
                     break
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                self._settle([task.result() for task in done], report)
+                await asyncio.to_thread(self._settle, [task.result() for task in done], report)
         finally:
             if running:  # cancelled: keep what finished; the rest stay claimed and are recovered later
                 for task in running:
