@@ -140,7 +140,7 @@ def confirm_bench(tmp: Path, people: int) -> tuple[float, float, dict[str, float
     assert "Confirmed round 1" in answer.text, answer.text
     writes = {name: seconds for name, seconds in longest.items() if name != "check"}  # the check only reads
 
-    small = confirm_cohort(tmp / "whole.db", people // 10)
+    small = confirm_cohort(tmp / "confirm-whole.db", people // 10)
     start = time.perf_counter()
     small.run(lambda ctx: matchmaking.confirm(ctx, ctx.uow.cohorts.get(1), actor))
     whole = time.perf_counter() - start

@@ -43,7 +43,7 @@ T = TypeVar("T")
 Run = Callable[[Callable[[Ctx], T]], T]
 
 STAGE_SLICE = 2000  # groups staged per transaction
-INTRODUCE_SLICE = 250  # groups introduced per transaction
+INTRODUCE_SLICE = 100  # groups introduced (or people told they wait) per transaction
 DISCARD_SLICE = 2000
 
 
@@ -112,10 +112,10 @@ def _check(ctx: Ctx, cohort_id: int, proposal_id: int | None) -> _Checked:
         raise Refusal("That preview has been replaced by a newer one: confirm the latest preview.")
     plan = proposal.plan
     ids = [m for g in plan["groups"] for m in g["members"]] + plan["waiting"]
-    people = {p.id: p for p in ctx.uow.participants.many(ids)}
-    stale = [people[i].display_name if i in people else str(i) for i in ids
-             if i not in people or people[i].status not in MATCHABLE]  # fmt: skip
-    if stale:
+    if ctx.uow.participants.count_with_status(ids, MATCHABLE) != len(set(ids)):  # load them only to say who
+        people = {p.id: p for p in ctx.uow.participants.many(ids)}
+        stale = [people[i].display_name if i in people else str(i) for i in ids
+                 if i not in people or people[i].status not in MATCHABLE]  # fmt: skip
         raise Refusal(f"The preview is out of date ({escape(', '.join(stale[:5]))} changed status): "
                       "run `match preview` again.")  # fmt: skip
     groups = [(float(g["score"]), list(g["reasons"]), list(g["members"])) for g in plan["groups"]]
@@ -148,6 +148,10 @@ def _introduce(run: Run[Any], proposal_id: int, size: int, done: Callable[[str],
         done("introduce")
         if after < 0:
             break
+    waiting: list[int] = run(lambda ctx: _waiting_of(ctx, proposal_id))
+    for start in range(0, len(waiting), size):
+        run(lambda ctx, start=start: _tell_waiting(ctx, proposal_id, waiting, start, size))  # type: ignore[misc]
+        done("waiting")
     run(lambda ctx: _finish(ctx, proposal_id))
     done("introduced")
 
@@ -169,14 +173,29 @@ def _introduce_slice(ctx: Ctx, prefix: str, after: int, size: int) -> int:
     return matches[-1].id
 
 
-def _finish(ctx: Ctx, proposal_id: int) -> None:
-    proposal = next((p for p in ctx.uow.matches.unintroduced() if p.id == proposal_id), None)
-    if proposal is None:
+def _unintroduced(ctx: Ctx, proposal_id: int) -> Any:
+    return next((p for p in ctx.uow.matches.unintroduced() if p.id == proposal_id), None)
+
+
+def _waiting_of(ctx: Ctx, proposal_id: int) -> list[int]:
+    proposal = _unintroduced(ctx, proposal_id)
+    return [] if proposal is None else list(proposal.plan["waiting"])
+
+
+def _tell_waiting(ctx: Ctx, proposal_id: int, waiting: list[int], start: int, size: int) -> None:
+    """Tell a slice of the waiting list their place (keyed by round: told once)."""
+    proposal = _unintroduced(ctx, proposal_id)
+    cohort = ctx.uow.cohorts.get(proposal.cohort_id) if proposal is not None else None
+    if cohort is None:
         return
-    cohort = ctx.uow.cohorts.get(proposal.cohort_id)
-    assert cohort is not None
-    waiting = ctx.uow.participants.many(proposal.plan["waiting"])
-    for position, p in enumerate(waiting, start=1):
-        if p.status == Status.WAITING:
+    people = {p.id: p for p in ctx.uow.participants.many(waiting[start : start + size])}
+    for position, pid in enumerate(waiting[start : start + size], start=start + 1):
+        p = people.get(pid)
+        if p is not None and p.status == Status.WAITING:
             tell_waiting(ctx, cohort, p, position)
-    proposal.introduced_at = ctx.now
+
+
+def _finish(ctx: Ctx, proposal_id: int) -> None:
+    proposal = _unintroduced(ctx, proposal_id)
+    if proposal is not None:
+        proposal.introduced_at = ctx.now

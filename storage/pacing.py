@@ -5,14 +5,18 @@ time, GCRA-style, in seconds on the database's clock. A reservation is one state
 transaction: it locks the cells of one send (in key order, so two reservations never deadlock),
 takes the earliest moment all of them allow and moves each on by its interval. The workspace's
 cell is locked only while that statement runs (well under a millisecond), so it is no bottleneck
-at hundreds of sends a second. SQLite runs one worker, which paces in its own memory.
+at hundreds of sends a second. Its connections commit without waiting for the disk
+(``synchronous_commit=off``): otherwise each reservation holds the workspace's cell through an
+fsync, and a slow disk caps every worker together at a hundred or so sends a second. Losing the
+last few reservations in a database crash is harmless: they are only a schedule. SQLite runs one
+worker, which paces in its own memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.dialects.postgresql import insert
 
 from storage import tables
@@ -49,7 +53,9 @@ class SqlPaceSlots:
     def __init__(self, engine: Engine) -> None:
         if engine.dialect.name != "postgresql":
             raise ValueError("shared pacing needs PostgreSQL; on SQLite one worker paces itself")
-        self.engine = engine
+        self.engine = create_engine(
+            engine.url, pool_pre_ping=True, connect_args={"options": "-c synchronous_commit=off"}
+        )
         self._reservations = 0
         self._known: set[str] = set()
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from itertools import combinations
 from typing import Any
 
@@ -129,6 +129,16 @@ class SqlParticipants(_Repo):
         p = tables.participants.c
         stmt = select(p.status, func.count()).where(p.cohort_id == cohort_id).group_by(p.status)
         return {status: count for status, count in self.session.execute(stmt)}
+
+    def count_with_status(self, ids: Collection[int], statuses: Collection[str]) -> int:
+        p = tables.participants.c
+        wanted, found = sorted(set(ids)), 0
+        for start in range(0, len(wanted), IN_CHUNK):
+            stmt = select(func.count()).where(
+                p.id.in_(wanted[start : start + IN_CHUNK]), p.status.in_(list(statuses))
+            )
+            found += int(self.session.execute(stmt).scalar_one())
+        return found
 
     def set_status(self, ids: Collection[int], status: str, only_from: Collection[str]) -> int:
         p = tables.participants.c
@@ -535,7 +545,9 @@ class SqlOutbox(_Repo):
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
 
 
-_OUTBOX_ADDED = tuple(c.name for c in tables.outbox.columns if c.name not in ("id", "claimed_at", "claimed_by"))
+_OUTBOX_ADDED = tuple(
+    c.name for c in tables.outbox.columns if c.name not in ("id", "claimed_at", "claimed_by")
+)
 
 
 @cache
