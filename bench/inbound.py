@@ -11,7 +11,9 @@ Two servers, each in its own process, measured in the same run:
   10 ms for the ack, so its latency is about 12 ms), the floor.
 - **adapter**: Buddy's Slack adapter around an engine that does nothing: the adapter's own cost.
 
-Phases: open-loop 50 and 200 requests/s (ack latency p50/p99), then closed-loop bursts with 32 and
+Each server's heap is frozen after its warm-up (``gc.freeze``), as ``buddybot serve`` does.
+Phases: open-loop 50 and 200 requests/s (ack latency p50/p99), ten open-loop rounds at 500
+requests/s for buddy (the worst round's p99 is printed: every round must hold), then closed-loop bursts with 32 and
 with 128 concurrent clients, interleaved across servers. A server's throughput is its best median
 over the two (bare Bolt is bound by its 10 ms ack polling at 32 clients and by the CPU at 128).
 For buddy it includes waiting until every post-ack engine call is done. Bounded: well under a
