@@ -148,9 +148,9 @@ def _introduce(run: Run[Any], proposal_id: int, size: int, done: Callable[[str],
         done("introduce")
         if after < 0:
             break
-    waiting: list[int] = run(lambda ctx: _waiting_of(ctx, proposal_id))
+    cohort_id, waiting = run(lambda ctx: _waiting_of(ctx, proposal_id))
     for start in range(0, len(waiting), size):
-        run(lambda ctx, start=start: _tell_waiting(ctx, proposal_id, waiting, start, size))  # type: ignore[misc]
+        run(lambda ctx, start=start: _tell_waiting(ctx, cohort_id, waiting, start, size))  # type: ignore[misc]
         done("waiting")
     run(lambda ctx: _finish(ctx, proposal_id))
     done("introduced")
@@ -177,15 +177,14 @@ def _unintroduced(ctx: Ctx, proposal_id: int) -> Any:
     return next((p for p in ctx.uow.matches.unintroduced() if p.id == proposal_id), None)
 
 
-def _waiting_of(ctx: Ctx, proposal_id: int) -> list[int]:
+def _waiting_of(ctx: Ctx, proposal_id: int) -> tuple[int, list[int]]:
     proposal = _unintroduced(ctx, proposal_id)
-    return [] if proposal is None else list(proposal.plan["waiting"])
+    return (0, []) if proposal is None else (proposal.cohort_id, list(proposal.plan["waiting"]))
 
 
-def _tell_waiting(ctx: Ctx, proposal_id: int, waiting: list[int], start: int, size: int) -> None:
+def _tell_waiting(ctx: Ctx, cohort_id: int, waiting: list[int], start: int, size: int) -> None:
     """Tell a slice of the waiting list their place (keyed by round: told once)."""
-    proposal = _unintroduced(ctx, proposal_id)
-    cohort = ctx.uow.cohorts.get(proposal.cohort_id) if proposal is not None else None
+    cohort = ctx.uow.cohorts.get(cohort_id)
     if cohort is None:
         return
     people = {p.id: p for p in ctx.uow.participants.many(waiting[start : start + size])}
