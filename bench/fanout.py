@@ -18,7 +18,13 @@ with ``BUDDY_SLACK_WORKSPACE_RATE``. The floor is the time the workspace limit a
 Prints the wall time of the drain against that floor (goal: at most 1.1x), duplicates (a key
 posted more than once; goal 0) and missing posts (goal 0). Loopback only; about a minute and a half.
 
-    .venv/bin/python bench/fanout.py [--matches 10000] [--rate 200]
+Then, with PostgreSQL reachable (``--postgres``, default the test server), the same 10,000 posts
+drained by **two worker processes** sharing the database and one workspace limit, as an operator
+would run them: their pacing is shared through the database (``pace_slots``), so the floor is the
+same n / 200 s for both together, and the fake must reject nothing (a 429 would mean the two
+overran the limits together).
+
+    .venv/bin/python bench/fanout.py [--matches 10000] [--rate 200] [--workers 2] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -110,8 +116,9 @@ def serve_fake_slack(rate: float, ready: Any) -> None:
 # ---- the scheme ------------------------------------------------------------------------------------
 
 
-def build(database: Path, matches: int) -> Any:
-    """A migrated SQLite file with one cohort of ``matches`` introduced pairs; returns the engine."""
+def build(database: Path | str, matches: int) -> Any:
+    """A migrated SQLite file (or database URL) with one cohort of ``matches`` introduced pairs;
+    returns the engine."""
     from sqlalchemy import insert
 
     from conversations.core.clock import FakeClock
@@ -122,7 +129,7 @@ def build(database: Path, matches: int) -> Any:
     from storage.migrate import upgrade
     from storage.unit_of_work import SqlUnitOfWorkFactory
 
-    db = make_engine(f"sqlite:///{database}")
+    db = make_engine(database if isinstance(database, str) else f"sqlite:///{database}")
     upgrade(db)
     created = SLOT - timedelta(days=3)
     with db.begin() as conn:
@@ -179,6 +186,93 @@ async def drain(engine: Any, port: int, rate: float, concurrency: int) -> tuple[
         return time.perf_counter() - started, sender
 
 
+def worker(url: str, port: int, rate: float, concurrency: int, name: str, start: Any, done: Any) -> None:
+    """One worker process: a sender with pacing shared through the database, draining until the
+    outbox is empty; reports its own figures."""
+    import aiohttp
+
+    from adapters.slack.client import make_web_client
+    from adapters.slack.messenger import SlackMessenger, static_token
+    from conversations.core.clock import SystemClock
+    from conversations.delivery.sender import Sender, slack_pace
+    from storage.database import make_engine
+    from storage.pacing import SqlPaceSlots
+    from storage.unit_of_work import SqlUnitOfWorkFactory
+
+    db = make_engine(url, pool_size=concurrency // 4 + 4)
+    uow = SqlUnitOfWorkFactory(db)
+
+    async def run() -> dict[str, Any]:
+        connector = aiohttp.TCPConnector(limit=concurrency * 2)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            client = make_web_client(TOKEN, base_url=f"http://127.0.0.1:{port}/api/", session=session)
+            messenger = SlackMessenger(client, static_token(TOKEN))
+            sender = Sender(uow, {"slack": messenger}, SystemClock(), pacing={"slack": slack_pace(rate)},
+                            concurrency=concurrency, shared_pacing=SqlPaceSlots(db), name=name)  # fmt: skip
+            start.wait()
+            sent = 0
+            while True:
+                report = await sender.drain(batch=concurrency)
+                sent += report.sent
+                with uow() as work:
+                    left = work.outbox.count("pending") + work.outbox.count("sending")
+                if not left:
+                    break
+                await asyncio.sleep(0.05)
+            return {"name": name, "sent": sent, "at": time.time()}
+
+    done.put(asyncio.run(run()))
+
+
+def shared_run(
+    url: str, port: int, matches: int, rate: float, concurrency: int, workers: int
+) -> tuple[float, list[Any]]:
+    from conversations.schedule import cadence
+
+    engine = build(url, matches)
+    report = engine.run(lambda ctx: cadence.post_due(ctx, ctx.uow.cohorts.get(1)))
+    print(f"{workers} workers on PostgreSQL: reconcile queued {report.posted} task posts")
+    context = mp.get_context("spawn")
+    start, done = context.Event(), context.Queue()
+    processes = [context.Process(target=worker, args=(url, port, rate, concurrency // workers, f"w{i}", start, done))
+                 for i in range(workers)]  # fmt: skip
+    for process in processes:
+        process.start()
+    time.sleep(3.0)  # let both import and connect: the clock starts when they start together
+    started = time.time()
+    start.set()
+    results = [done.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join()
+    return max(r["at"] for r in results) - started, results
+
+
+def fresh_postgres(admin_url: str) -> tuple[str, Any]:
+    """A new, uniquely named database on ``admin_url``'s server; returns its URL and a cleanup."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    name = f"buddy_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin_url.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def fake_stats(port: int) -> dict[str, Any]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats") as response:
+        return dict(json.load(response))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -188,7 +282,54 @@ def main() -> int:
         "--rate", type=float, default=200.0, help="the fake's workspace-wide limit, messages/s"
     )
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes in the shared run (0: skip it)"
+    )
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL server for the shared run (a fresh database is created there)",
+    )
+    parser.add_argument("--skip-single", action="store_true", help="only the shared run")
     args = parser.parse_args()
+    summary = ""
+    if not args.skip_single:
+        summary = single(args)
+    if args.workers:
+        summary += " " + shared(args)
+    print(f"fanout {summary.strip()}")
+    return 0
+
+
+def shared(args: argparse.Namespace) -> str:
+    try:
+        url, drop = fresh_postgres(args.postgres)
+    except Exception as error:  # noqa: BLE001 - say why and carry on
+        print(f"shared run skipped: PostgreSQL not reachable at {args.postgres} ({type(error).__name__})")
+        return "shared=skipped"
+    receive, send = mp.get_context("spawn").Pipe(duplex=False)
+    fake = mp.get_context("spawn").Process(target=serve_fake_slack, args=(args.rate, send), daemon=True)
+    fake.start()
+    port = receive.recv()
+    try:
+        seconds, results = shared_run(url, port, args.matches, args.rate, args.concurrency, args.workers)
+        stats = fake_stats(port)
+    finally:
+        fake.terminate()
+        drop()
+    posts: dict[str, int] = stats["posts"]
+    duplicates = sum(count - 1 for count in posts.values() if count > 1)
+    missing = args.matches - len(posts)
+    rejected = stats["rejected_workspace"] + stats["rejected_channel"]
+    floor = args.matches / args.rate
+    print(f"shared: {args.workers} workers sent {', '.join(str(r['sent']) for r in results)} in {seconds:.1f} s; "
+          f"shared floor {floor:.1f} s at {args.rate:g}/s for all workers together; fake rejected "
+          f"{stats['rejected_workspace']} (workspace) and {stats['rejected_channel']} (channel) with 429")  # fmt: skip
+    return (f"shared_workers={args.workers} shared_seconds={seconds:.1f} shared_vs_floor={seconds / floor:.3f} "
+            f"shared_duplicates={duplicates} shared_missing={missing} shared_429={rejected}")  # fmt: skip
+
+
+def single(args: argparse.Namespace) -> str:
 
     from conversations.schedule import cadence
 
@@ -224,9 +365,8 @@ def main() -> int:
     print(f"drain: {sent} sent, {failed} failed in {seconds:.1f} s; floor {floor:.1f} s at {args.rate:g}/s "
           f"workspace-wide, 1/s per channel; fake rejected {stats['rejected_workspace']} (workspace) and "
           f"{stats['rejected_channel']} (channel) with 429")  # fmt: skip
-    print(f"fanout matches={args.matches} seconds={seconds:.1f} vs_floor={seconds / floor:.3f} "
-          f"duplicates={duplicates} missing={missing}")  # fmt: skip
-    return 0
+    return (f"matches={args.matches} seconds={seconds:.1f} vs_floor={seconds / floor:.3f} "
+            f"duplicates={duplicates} missing={missing}")  # fmt: skip
 
 
 if __name__ == "__main__":

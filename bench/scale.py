@@ -8,9 +8,16 @@ then, through the real engine:
 - the scheduled work as the scheduler runs it (:meth:`Engine.reconcile`, slices of 250 groups per
   transaction): the period's task, then the pair nudges four days later. What matters on SQLite is
   the longest write transaction, since every other writer waits for it; the same work done as one
-  transaction (as before slicing) is timed for comparison.
+  transaction (as before slicing) is timed for comparison;
+- ``match confirm`` of a national round (``--people``, default 100,000 registered people and a
+  previewed plan pairing them, 1% left waiting) through :func:`conversations.flows.confirming.
+  confirm_staged`: groups staged in slices, the round revealed in one short transaction, then
+  introductions queued in slices. Printed: the longest write transaction (goal: at most 0.5 s)
+  and each step's longest, against the one-transaction confirm timed on a tenth of the people.
+  The plan is built directly (pairs in registration order): what a confirm costs does not
+  depend on who is paired with whom, and the matcher has its own bench.
 
-    .venv/bin/python bench/scale.py [--groups 10000]
+    .venv/bin/python bench/scale.py [--groups 10000] [--people 100000]
 """
 
 from __future__ import annotations
@@ -59,9 +66,91 @@ def command_seconds(engine: Any, text: str) -> float:
     return elapsed
 
 
+def confirm_cohort(database: Path, people: int) -> Any:
+    """A SQLite file with one cohort of ``people`` registered people and an open preview pairing
+    them (clinician with manager, 1% of clinicians over); returns the engine."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from conversations.core.clock import FakeClock
+    from conversations.core.model import MatchProposal
+    from conversations.engine import Engine
+    from conversations.flows.bank import sync_builtin
+    from storage import tables
+    from storage.database import make_engine
+    from storage.migrate import upgrade
+    from storage.unit_of_work import SqlUnitOfWorkFactory
+
+    db = make_engine(f"sqlite:///{database}")
+    upgrade(db)
+    now = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+    pairs = int(people / 2 * 0.99)
+    clinicians = people - pairs
+    with db.begin() as conn:
+        conn.execute(insert(tables.cohorts).values(
+            id=1, name="National", platform="slack", workspace=TEAM, region="", registration_open=False, paused=False,
+            cadence_weekday=0, cadence_time="09:00", cadence_timezone="Europe/London", cadence_every_weeks=1,
+            nudge_pair_days=4, nudge_individual_days=7, alert_coordinator_days=10, allow_trios=False, settings={},
+            current_round=0, created_at=now))  # fmt: skip
+        conn.execute(insert(tables.participants), [
+            dict(id=i + 1, cohort_id=1, platform="slack", workspace=TEAM, user_id=f"U{i:07d}", display_name=f"Person {i}",
+                 email="", role="clinician" if i < clinicians else "general_manager", specialist_area="",
+                 profession="", grade="", specialty="", employer="", employer_type="", region="", interests=[],
+                 consent_data=True, consent_share=False, status="registered", registered_at=now,
+                 last_active_at=None, unreachable=False)
+            for i in range(people)
+        ])  # fmt: skip
+    plan = {"groups": [{"members": [i + 1, clinicians + i + 1], "score": 0.8, "reasons": ["same region"]}
+                       for i in range(pairs)],
+            "waiting": [i + 1 for i in range(pairs, clinicians)]}  # fmt: skip
+    engine = Engine(SqlUnitOfWorkFactory(db), clock=FakeClock(now), admins=frozenset({ADMIN}))
+    engine.run(sync_builtin)
+    engine.run(lambda ctx: ctx.uow.matches.add_proposal(
+        MatchProposal(cohort_id=1, created_by=f"slack:{TEAM}:{ADMIN}", plan=plan, seed=0, created_at=now)))  # fmt: skip
+    return engine
+
+
+def confirm_bench(tmp: Path, people: int) -> tuple[float, float, dict[str, float], float]:
+    """Staged confirm of ``people``: (total s, longest write s, longest per step, one-transaction
+    confirm of a tenth as many people, s)."""
+    from conversations.core.refs import UserRef
+    from conversations.flows import confirming, matchmaking
+
+    actor = UserRef("slack", TEAM, ADMIN)
+    engine = confirm_cohort(tmp / "confirm.db", people)
+    last = [0.0]
+    run = engine.run
+
+    def timed(work: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return run(work)
+        finally:
+            last[0] = time.perf_counter() - start
+
+    longest: dict[str, float] = {}
+
+    def step(name: str) -> None:  # called as each transaction commits
+        longest[name] = max(longest.get(name, 0.0), last[0])
+
+    start = time.perf_counter()
+    answer = confirming.confirm_staged(timed, 1, actor, step=step)
+    total = time.perf_counter() - start
+    assert "Confirmed round 1" in answer.text, answer.text
+    writes = {name: seconds for name, seconds in longest.items() if name != "check"}  # the check only reads
+
+    small = confirm_cohort(tmp / "confirm-whole.db", people // 10)
+    start = time.perf_counter()
+    small.run(lambda ctx: matchmaking.confirm(ctx, ctx.uow.cohorts.get(1), actor))
+    whole = time.perf_counter() - start
+    return total, max(writes.values()), longest, whole
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=10000)
+    parser.add_argument("--people", type=int, default=100_000, help="people in the confirmed round (0: skip)")
     args = parser.parse_args()
     from conversations.schedule import cadence
 
@@ -89,6 +178,7 @@ def main() -> None:
         start = time.perf_counter()
         whole.run(lambda ctx: cadence.tick(ctx, ctx.uow.cohorts.get(1)))
         one_transaction = time.perf_counter() - start
+        confirm = confirm_bench(Path(tmp), args.people) if args.people else None
 
     print(f"groups {args.groups} ({2 * args.groups} people), SQLite")
     print(f"status (coordinator's figures): {status:.3f} s median of 3")
@@ -99,10 +189,16 @@ def main() -> None:
         )
     print(f"the task posted as one transaction (before slicing): {one_transaction:.2f} s")
     longest_ms = max(p[2] for p in phases) * 1000
-    print(
-        f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
-        f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f}"
-    )
+    summary = (f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
+               f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f}")  # fmt: skip
+    if confirm is not None:
+        total, longest_write, steps, whole = confirm
+        print(f"match confirm, {args.people} people: {total:.1f} s in all; longest transaction per step: "
+              + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in steps.items()))  # fmt: skip
+        print(f"match confirm as one transaction (before staging), {args.people // 10} people: {whole:.2f} s")
+        summary += (f" confirm_people={args.people} confirm_s={total:.1f} "
+                    f"confirm_longest_write_ms={longest_write * 1000:.0f} confirm_one_txn_s_at_tenth={whole:.2f}")  # fmt: skip
+    print(summary)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from conversations.flows.bank import sync_builtin
 from conversations.ports.messenger import Messenger
 from storage.database import make_engine
 from storage.migrate import upgrade
+from storage.pacing import SqlPaceSlots
 from storage.unit_of_work import SqlUnitOfWorkFactory
 
 
@@ -48,5 +49,7 @@ def bootstrap(
     engine = Engine(uow, clock=clock, seed=seed, capabilities=capabilities, admins=admins)
     engine.run(sync_builtin)
     outgoing = metered(messengers, metrics, counted_429s) if metrics is not None else messengers
-    sender = Sender(uow, outgoing, clock, on_failure=engine.delivery_failed)
+    # several workers on PostgreSQL share each platform's limits; SQLite runs one worker
+    shared = SqlPaceSlots(db) if db.dialect.name == "postgresql" else None
+    sender = Sender(uow, outgoing, clock, on_failure=engine.delivery_failed, shared_pacing=shared)
     return Buddy(db, uow, engine, sender)

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_doctor(env, sys.stdout)
     try:
-        settings = Settings.from_env(env)
+        settings = Settings.from_env(env, web=args.command == "serve")
         return _run(args, settings)
     except (SettingsError, TaskBankError, Refusal, LeadershipRefused) as error:
         print(f"buddybot: {error}", file=sys.stderr)

@@ -38,6 +38,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from conversations.engine import OUTBOX_RETENTION, Engine
+from conversations.flows import confirming
 from conversations.schedule import cadence
 from storage.database import normalise_url
 from storage.tables import scheduler_jobs
@@ -105,6 +106,9 @@ def _log_failures(cohort_id: int, report: cadence.TickReport) -> None:
 
 def sync_jobs() -> None:
     _scheduler().sync()
+    resumed = confirming.resume(_scheduler().engine.run)  # a confirm that stopped before its introductions
+    if resumed:
+        log.info("queued the remaining introductions of %d confirmed rounds", resumed)
 
 
 # ---- the scheduler --------------------------------------------------------------------------------

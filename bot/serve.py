@@ -11,6 +11,7 @@ the 30 s a process manager such as systemd allows before it kills.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import Mapping
@@ -192,8 +193,33 @@ def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Budd
     return buddy, build_web_app(buddy, platforms, role, settings, metrics)
 
 
+WARM_UP_SECONDS = 60.0
+
+
+def freeze_heap() -> None:
+    """Move every object alive now out of the collector's sight (``gc.freeze``): the modules, the
+    engine, the Slack and Teams apps and the caches a warmed-up server holds live for the whole
+    process, and a full collection that walks them all (about 150,000 objects) stalled the event
+    loop for 45-85 ms, long enough to push an ack past the p99. Collections then only walk what
+    requests allocate."""
+    gc.collect()
+    gc.freeze()
+
+
+def freeze_when_warm(app: web.Application, warm_up: float = WARM_UP_SECONDS) -> None:
+    """Freeze once the server has started, and again after ``warm_up`` seconds of traffic (by then
+    the lazily built parts, such as compiled queries and Bolt's listeners, exist)."""
+
+    async def on_startup(_app: web.Application) -> None:
+        freeze_heap()
+        asyncio.get_running_loop().call_later(warm_up, freeze_heap)
+
+    app.on_startup.append(on_startup)
+
+
 def serve(settings: Settings, role: str, env: Mapping[str, str] | None = None) -> int:
     _buddy, app = prepare(settings, role, env if env is not None else os.environ)
+    freeze_when_warm(app)
     log.info("buddybot serve --role %s on %s:%s (pid %s)", role, settings.host, settings.port, os.getpid())
     web.run_app(app, host=settings.host, port=settings.port, print=log.info, shutdown_timeout=SHUTDOWN_SECONDS)
     log.info("buddybot serve --role %s stopped", role)

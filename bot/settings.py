@@ -47,10 +47,15 @@ class Settings:
     metrics_port: int | None = None  # /metrics on a port of its own (BUDDY_METRICS_PORT)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Settings:
+    def from_env(cls, env: Mapping[str, str], *, web: bool = False) -> Settings:
+        """Only the settings a command uses are checked: ``HOST`` and ``PORT`` with ``web`` (``serve``),
+        so that ``PORT=0 buddybot db upgrade`` works while ``PORT=0 buddybot serve`` names the fix."""
         port_text = env.get("PORT", "3978")
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise SettingsError(f"PORT must be a port number from 1 to 65535, not {port_text!r}")
+        port = 3978
+        if web:
+            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+                raise SettingsError(f"PORT must be a port number from 1 to 65535, not {port_text!r}")
+            port = int(port_text)
         seed_text = env.get("BUDDY_SEED", "0")
         if not seed_text.lstrip("-").isdigit():
             raise SettingsError(f"BUDDY_SEED must be a whole number, not {seed_text!r}")
@@ -72,7 +77,7 @@ class Settings:
             admins=admins,
             seed=int(seed_text),
             host=env.get("HOST", "127.0.0.1"),
-            port=int(port_text),
+            port=port,
             metrics=metrics_text == "1",
             metrics_port=int(metrics_port_text) if metrics_port_text else None,
         )

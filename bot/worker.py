@@ -4,8 +4,12 @@
 does not, so any number of web processes can share the database with the workers. Every worker
 runs a sender (they share the outbox safely); one of them, the elected leader, runs the scheduler.
 
-Wake-ups: a unit of work committed in this process wakes the sender at once; rows queued by
-another process (a web-only one) are picked up within ``idle_seconds``.
+Wake-ups: a unit of work committed in this process wakes the sender at once; on PostgreSQL rows
+queued by another process (a web-only one) wake it at once too (``LISTEN/NOTIFY``); otherwise
+they are picked up within ``idle_seconds``.
+
+Claims: the sender renews its claims every ``RENEW_SECONDS`` (a heartbeat), so their lease can
+be short: a dead worker's claimed posts are checked and sent again by another within a minute.
 
 Stopping (SIGTERM, at the web app's cleanup): the scheduler stops first (a job already running is
 an idempotent reconciler, and finishes in its thread); the sender claims nothing more and finishes
@@ -20,6 +24,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -28,11 +33,15 @@ from bot.leader import Elector, Leadership, SqliteLeadership, leadership_for
 from bot.metrics import Metrics, job_kind
 from bot.scheduler import BuddyScheduler
 from bot.settings import Settings, SettingsError, environment
-from conversations.delivery.sender import drain_forever, slack_pace
+from conversations.delivery.sender import drain_forever, keep_alive, slack_pace
+from storage.notify import listen
 
 log = logging.getLogger(__name__)
 
 STANDBY_POLL_SECONDS = 15.0  # a standby takes over within this (plus ~25 s to notice a vanished host)
+LEASE = timedelta(seconds=30)  # a claim not renewed for this long belongs to a dead worker
+RENEW_SECONDS = 10.0
+RECOVER_SECONDS = 15.0
 
 
 @dataclass
@@ -58,7 +67,14 @@ class Worker:
 
         self.buddy.sender.closing = False
         self.buddy.engine.on_queued = woken
-        self.tasks.append(asyncio.create_task(drain_forever(self.buddy.sender, wake, self.idle_seconds)))
+        sender = self.buddy.sender
+        sender.lease = LEASE
+        self.tasks.append(
+            asyncio.create_task(drain_forever(sender, wake, self.idle_seconds, RECOVER_SECONDS))
+        )
+        self.tasks.append(asyncio.create_task(keep_alive(sender, RENEW_SECONDS, RECOVER_SECONDS)))
+        if self.database_url.startswith(("postgres://", "postgresql")):
+            self.tasks.append(asyncio.create_task(listen(self.database_url, woken)))
         self.elector = Elector(self.leadership, self._elected, self._deposed, poll=self.poll)
         self.tasks.append(asyncio.create_task(self.elector.run()))
 
@@ -118,7 +134,8 @@ def start_worker(app: web.Application, buddy: Buddy, settings: Settings, metrics
 
     On SQLite the scheduler lock is taken here, before the server starts, and
     :class:`~bot.leader.LeadershipRefused` (with the reason) is raised if another scheduler holds it.
-    ``BUDDY_SLACK_WORKSPACE_RATE`` (messages per second, default 5) sets the Slack workspace-wide pace.
+    ``BUDDY_SLACK_WORKSPACE_RATE`` (messages per second, default 5) sets the Slack workspace-wide
+    pace: shared by every worker on PostgreSQL (set the same value on each), one worker's on SQLite.
     """
     leadership = leadership_for(settings.database_url)
     if isinstance(leadership, SqliteLeadership) and not leadership.try_acquire():

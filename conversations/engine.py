@@ -34,6 +34,7 @@ from conversations.core.routes import (
     EventRoute,
     FormRoute,
     InSlices,
+    InTransactions,
     Lane,
     Parsed,
     Route,
@@ -86,6 +87,9 @@ class Engine:
             outcome = self.run(functools.partial(self._call, interaction, found))
             if isinstance(outcome, InSlices):
                 return Reply(self._in_slices(outcome))
+            if isinstance(outcome, InTransactions):
+                result = outcome.work(self.run)
+                return Reply(result) if isinstance(result, Message) else result
             return outcome
         except Refusal as refusal:
             if isinstance(interaction, FormSubmitted):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x4255_4D47  # "BUMG": the advisory lock id held while migrating (not the scheduler's)
 
 
 def _config(connection: object) -> Config:
@@ -18,13 +22,40 @@ def _config(connection: object) -> Config:
     return config
 
 
+def _serialised(connection: Connection) -> None:
+    """On PostgreSQL, wait for any other process migrating the same database: a transaction-level
+    advisory lock, so that five processes starting together on an empty database run the upgrade
+    one after another (the later ones find it done) instead of racing on ``alembic_version``.
+    SQLite serialises writers itself (the upgrade's first write takes the file's lock)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+@contextlib.contextmanager
+def _one_at_a_time(engine: Engine) -> Iterator[None]:
+    """SQLite's DDL is not transactional under pysqlite, so processes sharing one file take an
+    exclusive lock on a file beside it while they migrate; PostgreSQL uses :func:`_serialised`."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(Path(database).resolve().with_name(Path(database).name + ".migrate.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as connection:
+    with _one_at_a_time(engine), engine.begin() as connection:
+        _serialised(connection)
         command.upgrade(_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as connection:
+        _serialised(connection)
         command.downgrade(_config(connection), revision)
 
 

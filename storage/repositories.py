@@ -6,10 +6,11 @@ import json
 import logging
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -84,6 +85,20 @@ class SqlCohorts(_Repo):
     def coordinated_by(self, user: UserRef) -> list[Cohort]:
         return list(self.session.scalars(statements.cohorts_coordinated_by(), _identity(user)))
 
+    def advance_round(self, cohort_id: int, expected: int) -> bool:
+        c = tables.cohorts.c
+        stmt = (
+            update(tables.cohorts)
+            .where(c.id == cohort_id, c.current_round == expected)
+            .values(current_round=expected + 1)
+            .returning(c.id)
+        )
+        moved = self.session.execute(stmt).first() is not None
+        cohort = self.session.get(Cohort, cohort_id)
+        if moved and cohort is not None:
+            self.session.refresh(cohort)
+        return moved
+
 
 class SqlParticipants(_Repo):
     def add(self, participant: Participant) -> Participant:
@@ -117,6 +132,29 @@ class SqlParticipants(_Repo):
         p = tables.participants.c
         stmt = select(p.status, func.count()).where(p.cohort_id == cohort_id).group_by(p.status)
         return {status: count for status, count in self.session.execute(stmt)}
+
+    def count_with_status(self, ids: Collection[int], statuses: Collection[str]) -> int:
+        p = tables.participants.c
+        wanted, found = sorted(set(ids)), 0
+        for start in range(0, len(wanted), IN_CHUNK):
+            stmt = select(func.count()).where(
+                p.id.in_(wanted[start : start + IN_CHUNK]), p.status.in_(list(statuses))
+            )
+            found += int(self.session.execute(stmt).scalar_one())
+        return found
+
+    def set_status(self, ids: Collection[int], status: str, only_from: Collection[str]) -> int:
+        p = tables.participants.c
+        wanted, changed = sorted(set(ids)), 0
+        for start in range(0, len(wanted), IN_CHUNK):
+            stmt = (
+                update(tables.participants)
+                .where(p.id.in_(wanted[start : start + IN_CHUNK]), p.status.in_(list(only_from)))
+                .values(status=status)
+                .returning(p.id)
+            )
+            changed += len(self.session.execute(stmt).all())
+        return changed
 
 
 class SqlMatches(_Repo):
@@ -164,10 +202,12 @@ class SqlMatches(_Repo):
         if not wanted:
             return set()
         p, mm = tables.participants.c, tables.match_members.c
+        m = tables.matches.c
         rows = self.session.execute(
-            select(mm.match_id, p.platform, p.workspace, p.user_id).join(
-                tables.participants, p.id == mm.participant_id
-            )
+            select(mm.match_id, p.platform, p.workspace, p.user_id)
+            .join(tables.participants, p.id == mm.participant_id)
+            .join(tables.matches, m.id == mm.match_id)
+            .where(m.status != "staged")  # a confirm still under way (or abandoned) is not history
         )
         groups: dict[int, list[str]] = {}
         for match_id, platform, workspace, user_id in rows:
@@ -183,6 +223,74 @@ class SqlMatches(_Repo):
         self.session.add(proposal)
         self.session.flush()
         return proposal
+
+    def stage(
+        self,
+        cohort_id: int,
+        round: int,
+        token: str,
+        groups: Sequence[tuple[float, list[str], Sequence[int]]],
+        now: datetime,
+    ) -> None:
+        if not groups:
+            return
+        rows: list[dict[str, Any]] = [dict(cohort_id=cohort_id, round=round, score=score, reasons=list(reasons), status="staged",
+                     conversation={}, created_at=now, ended_at=None, stage_token=token)
+                for score, reasons, _members in groups]  # fmt: skip
+        m = tables.matches.c
+        ids = (
+            self.session.execute(tables.matches.insert().returning(m.id, sort_by_parameter_order=True), rows)
+            .scalars()
+            .all()
+        )
+        members = [dict(match_id=match_id, participant_id=pid)
+                   for match_id, (_s, _r, member_ids) in zip(ids, groups, strict=True) for pid in member_ids]  # fmt: skip
+        self.session.execute(tables.match_members.insert(), members)
+
+    def discard_staged(self, cohort_id: int, limit: int) -> int:
+        m, mm = tables.matches.c, tables.match_members.c
+        ids = list(self.session.scalars(
+            select(m.id).where(m.cohort_id == cohort_id, m.status == "staged").order_by(m.id).limit(limit)
+        ))  # fmt: skip
+        if ids:  # members first: SQLite enforces the cascade only with foreign keys on
+            self.session.execute(tables.match_members.delete().where(mm.match_id.in_(ids)))
+            self.session.execute(tables.matches.delete().where(m.id.in_(ids)))
+        return len(ids)
+
+    def reveal(self, token: str, member_statuses: Collection[str], status: str) -> tuple[int, int]:
+        m, mm, p = tables.matches.c, tables.match_members.c, tables.participants.c
+        members = (
+            select(mm.participant_id)
+            .join(tables.matches, m.id == mm.match_id)
+            .where(m.stage_token == token, m.status == "staged")
+        )
+        people = self.session.execute(
+            update(tables.participants)
+            .where(p.id.in_(members), p.status.in_(list(member_statuses)))
+            .values(status=status)
+        ).rowcount  # type: ignore[attr-defined]
+        groups = self.session.execute(
+            update(tables.matches)
+            .where(m.stage_token == token, m.status == "staged")
+            .values(status=MatchStatus.ACTIVE)
+        ).rowcount  # type: ignore[attr-defined]
+        return int(groups or 0), int(people or 0)
+
+    def revealed(self, token_prefix: str, after_id: int, limit: int) -> list[Match]:
+        m = tables.matches.c
+        stmt = (
+            select(Match)
+            .where(m.stage_token.startswith(token_prefix, autoescape=True), m.status == MatchStatus.ACTIVE,
+                   m.id > after_id)
+            .order_by(m.id)
+            .limit(limit)
+        )  # fmt: skip
+        return list(self.session.scalars(stmt))
+
+    def unintroduced(self) -> list[MatchProposal]:
+        mp = tables.match_proposals.c
+        stmt = select(MatchProposal).where(mp.confirmed_at.is_not(None), mp.introduced_at.is_(None))
+        return list(self.session.scalars(stmt.order_by(mp.id)))
 
     def open_proposal(self, cohort_id: int) -> MatchProposal | None:
         mp = tables.match_proposals.c
@@ -207,8 +315,17 @@ class SqlTasks(_Repo):
         existing = {t.key: t for t in self.all()}
         for new in definitions:
             old = existing.pop(new.key, None)
-            if old is None:
-                self.session.add(new)
+            if old is None:  # another process starting at the same moment may add it first: fine
+                values = {
+                    c.name: getattr(new, c.name) for c in tables.task_definitions.columns if c.name != "id"
+                }
+                dialect = self.session.get_bind().dialect.name
+                insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+                self.session.execute(
+                    insert(tables.task_definitions)
+                    .values(**values)
+                    .on_conflict_do_nothing(index_elements=["key"])
+                )
                 continue
             for attr in ("title", "summary", "instructions", "minutes", "due_days", "phases",
                          "competencies", "position", "source"):  # fmt: skip
@@ -336,20 +453,9 @@ class SqlOutbox(_Repo):
         self.queued = 0
 
     def add(self, item: OutboxItem) -> bool:
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        values = {
-            col.name: getattr(item, col.name)
-            for col in tables.outbox.columns
-            if col.name != "id" and col.name not in self._CLAIM_COLUMNS
-        }
-        stmt = (
-            insert(tables.outbox)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(tables.outbox.c.id)  # rowcount is not reliable here on every driver
-        )
-        added = self.session.execute(stmt).first() is not None
+        values = {name: getattr(item, name) for name in _OUTBOX_ADDED}
+        stmt = _outbox_insert(self.session.get_bind().dialect.name)
+        added = self.session.execute(stmt, values).first() is not None
         self.queued += added
         if added:  # with the request id (bot.logs): the link from an interaction to its sends
             log.debug("outbox: queued %s", item.key)
@@ -435,6 +541,15 @@ class SqlOutbox(_Repo):
         soonest = self.session.scalar(select(func.min(o.not_before)).where(o.status == "pending"))
         return None if soonest is None else max(soonest, now)
 
+    def renew(self, owner: str, now: datetime) -> int:
+        o = tables.outbox.c
+        stmt = (
+            update(tables.outbox)
+            .where(o.claimed_by == owner, o.status.in_(["sending", "checking"]))
+            .values(claimed_at=now)
+        )
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
     def count(self, status: str) -> int:
         o = tables.outbox.c
         return int(self.session.scalar(select(func.count()).where(o.status == status)) or 0)
@@ -448,6 +563,24 @@ class SqlOutbox(_Repo):
     def by_status(self, status: str) -> list[OutboxItem]:
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
+
+
+_OUTBOX_ADDED = tuple(
+    c.name for c in tables.outbox.columns if c.name not in ("id", "claimed_at", "claimed_by")
+)
+
+
+@cache
+def _outbox_insert(dialect: str) -> Any:
+    """Built once: building an INSERT with its values costs more than running it (see statements)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    o = tables.outbox.c
+    return (
+        insert(tables.outbox)
+        .values({name: bindparam(name, type_=o[name].type) for name in _OUTBOX_ADDED})
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(o.id)  # rowcount is not reliable here on every driver
+    )
 
 
 def _identity(user: UserRef) -> dict[str, str]:

@@ -105,6 +105,8 @@ matches = Table(
     Column("conversation", JSON, nullable=False, default=dict),
     Column("created_at", UTCDateTime),
     Column("ended_at", UTCDateTime),
+    # a group staged by a ``match confirm`` still under way (status "staged"): its attempt's token (0005)
+    Column("stage_token", String(36), nullable=False, default="", server_default=""),
     Index("ix_matches_cohort_status", "cohort_id", "status"),
 )
 
@@ -128,6 +130,7 @@ match_proposals = Table(
     Column("seed", Integer, nullable=False),
     Column("created_at", UTCDateTime),
     Column("confirmed_at", UTCDateTime),
+    Column("introduced_at", UTCDateTime),  # every introduction of the confirmed round queued (0005)
 )
 
 task_definitions = Table(
@@ -222,6 +225,15 @@ scheduler_jobs = Table(
     Column("id", Unicode(191), primary_key=True),
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
+)
+
+# Shared pacing (PostgreSQL, several workers): one row per pacing key and limit, holding the
+# limit's theoretical arrival time (GCRA) in seconds on the database's clock (0005).
+pace_slots = Table(
+    "pace_slots",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("tat", Float(53), nullable=False),
 )
 
 # The network's tables live in their own module; importing it registers them on ``metadata``.

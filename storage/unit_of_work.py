@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Self, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.mapping import start_mappers
+from storage.notify import OUTBOX_CHANNEL
 from storage.records import SqlRecords
 from storage.repositories import (
     SqlAssignments,
@@ -25,8 +26,9 @@ R = TypeVar("R")
 
 
 class SqlUnitOfWork:
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    def __init__(self, factory: sessionmaker[Session], notify: bool = False) -> None:
         self._factory = factory
+        self._notify = notify
 
     def __enter__(self) -> Self:
         self.session = self._factory()
@@ -49,6 +51,8 @@ class SqlUnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        if self.outbox.queued and self._notify:  # wake every worker (delivered on commit)
+            self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
         self.session.commit()
 
     def rollback(self) -> None:
@@ -62,6 +66,7 @@ class SqlUnitOfWorkFactory:
         start_mappers()
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self._notify = engine.dialect.name == "postgresql"
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._sessions, self._notify)

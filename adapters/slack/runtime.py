@@ -31,6 +31,7 @@ from adapters.slack.http import add_routes
 from adapters.slack.installation import EncryptedInstallationStore, ThreadedStateStore, build_oauth_stores
 from adapters.slack.installation import installation_tokens as tokens_from_installs
 from adapters.slack.messenger import SlackMessenger, static_token
+from adapters.slack.profiles import Profiles, SqlProfileCache
 from adapters.slack.settings import Mode, SlackSettings
 from adapters.slack.socket_mode import start_socket_mode
 from conversations.core.interactions import EngineHandle
@@ -43,6 +44,7 @@ class SlackRuntime:
     messenger: SlackMessenger
     dedupe: EventDedupe
     background: Background = field(default_factory=Background)
+    profiles: Profiles = field(default_factory=Profiles)
     installation_store: EncryptedInstallationStore | None = None
     state_store: ThreadedStateStore | None = None
     app: AsyncApp | None = None
@@ -57,11 +59,16 @@ class SlackRuntime:
         installations; without it dedupe is per process and OAuth is refused."""
         client = make_web_client(settings.bot_token or None, base_url=settings.api_base_url or None)
         dedupe: EventDedupe = MemoryDedupe()
+        profiles = Profiles()
         if db is not None:
             sql_dedupe = SqlDedupe(db)
             if create_tables:
                 sql_dedupe.create_table()
+                from adapters.slack.profiles import metadata as profile_tables
+
+                profile_tables.create_all(db)
             dedupe = sql_dedupe
+            profiles = Profiles(shared=SqlProfileCache(db))  # several web processes ask once between them
         if settings.mode is Mode.OAUTH:
             if db is None:
                 raise ValueError("OAuth installs need a database for their tokens: pass db=")
@@ -72,8 +79,10 @@ class SlackRuntime:
                 create_tables=create_tables,
             )
             messenger = SlackMessenger(client, tokens_from_installs(store))
-            return cls(settings, client, messenger, dedupe, installation_store=store, state_store=states)
-        return cls(settings, client, SlackMessenger(client, static_token(settings.bot_token)), dedupe)
+            return cls(settings, client, messenger, dedupe, installation_store=store, state_store=states,
+                       profiles=profiles)  # fmt: skip
+        messenger = SlackMessenger(client, static_token(settings.bot_token))
+        return cls(settings, client, messenger, dedupe, profiles=profiles)
 
     def attach(self, engine_handle: EngineHandle, runner: EngineRunner | None = None) -> AsyncApp:
         oauth = None
@@ -89,6 +98,7 @@ class SlackRuntime:
             oauth_settings=oauth,
             dedupe=self.dedupe,
             background=self.background,
+            profiles=self.profiles,
             runner=runner,
         )
         return self.app

@@ -118,6 +118,7 @@ class MatchProposal:
     seed: int
     created_at: datetime | None = None
     confirmed_at: datetime | None = None
+    introduced_at: datetime | None = None  # every introduction of the round queued (a staged confirm)
     id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 

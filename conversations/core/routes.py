@@ -215,6 +215,14 @@ class InSlices:
     size: int = 0
 
 
+@dataclass(frozen=True)
+class InTransactions:
+    """A handler's answer when its work needs transactions of its own (a national round confirmed
+    in short steps): the engine calls ``work`` with its ``run`` once the checks have passed."""
+
+    work: Callable[[Callable[[Callable[[Any], Any]], Any]], Any]
+
+
 # ---- parsing typed words ----------------------------------------------------------------------
 
 _SLACK_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")

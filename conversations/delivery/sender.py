@@ -12,7 +12,9 @@ ever sent again blindly: :meth:`Sender.recover` takes rows whose claim has outli
 ``pending`` if it did not. A platform that cannot tell leaves the row ``held`` for a person.
 
 Pacing: each platform has limits per conversation and per workspace (:class:`Pace`), enforced as
-sliding windows in this process. A send that would wait longer than ``max_hold`` for its
+sliding windows in this process and, when several workers share a database (PostgreSQL), as
+slots reserved atomically in the store (:class:`~conversations.store.PaceSlots`), so that all of
+them together keep to the limits. A send that would wait longer than ``max_hold`` for its
 conversation goes back to the queue with ``not_before`` instead of holding a claimed row, so no
 claim lives anywhere near its lease. ``Retry-After`` pauses the conversation and the row.
 """
@@ -35,7 +37,7 @@ from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Message
 from conversations.core.views_codec import message_from_dict
 from conversations.ports.messenger import DeliveryError, Messenger
-from conversations.ports.store import UnitOfWork, UnitOfWorkFactory
+from conversations.ports.store import PaceSlots, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +105,27 @@ class _Gate:
         return not self.busy and all(not t or t[-1] + lim.seconds < now for lim, t in self.windows)
 
 
+def cells(pace: Pace, platform: str, workspace: str, conversation: str) -> list[tuple[str, float, float]]:
+    """The shared GCRA cells of one send: each limit as ``(key, interval, tolerance)``, a limit of
+    ``count`` in ``seconds`` being one send every ``seconds / count``, with a burst of ``count`` in
+    a conversation. A workspace's slots are taken evenly, with no burst: they are reserved ahead,
+    so a sender that wakes late does not lower the rate, and a burst would only let several
+    workers that woke late together overrun the platform."""
+    out = []
+    for scope, limits in ((conversation, pace.per_conversation), ("*", pace.per_workspace)):
+        for limit in limits:
+            interval = limit.seconds / limit.count
+            burst = limit.seconds - interval if scope != "*" else 0.0
+            key = f"{platform}|{workspace}|{scope}|{limit.count}/{limit.seconds:g}"
+            if len(key) > 255:  # a big group's member list: the pacing key only has to be unique
+                key = f"{platform}|{workspace}|#{uuid.uuid5(uuid.NAMESPACE_URL, scope).hex}|{limit.count}/{limit.seconds:g}"
+            out.append((key, interval, burst))
+    return out
+
+
 class Pacer:
-    """Per-conversation and per-workspace sliding windows, shared by one sender's sends."""
+    """Per-conversation and per-workspace sliding windows, shared by one sender's sends; with
+    ``shared`` slots, the same limits shared by every sender on the database as well."""
 
     def __init__(
         self,
@@ -113,11 +134,13 @@ class Pacer:
         max_hold: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        shared: PaceSlots | None = None,
     ) -> None:
         self.pacing = dict(pacing)
         self.max_hold = max_hold
         self.monotonic = monotonic
         self.sleep = sleep
+        self.shared = shared
         self._gates: dict[tuple[str, ...], _Gate] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -137,6 +160,13 @@ class Pacer:
         conv.busy = True
         try:
             await self._wait(conv)
+            if self.shared is not None:
+                taken = await self._reserve_shared(pace, platform, workspace, conversation)
+                if taken is not None:
+                    if taken > 0:
+                        return taken  # the conversation is busy in another worker: come back later
+                    conv.record(self.monotonic())
+                    return 0.0
             space = self._gate(("workspace", platform, workspace), pace.per_workspace)
             async with space.lock:  # FIFO: one waiter wakes per turn, not all of them
                 await self._wait(space)
@@ -146,12 +176,45 @@ class Pacer:
             conv.busy = False
         return 0.0
 
+    async def _reserve_shared(
+        self, pace: Pace, platform: str, workspace: str, conversation: str
+    ) -> float | None:
+        """Take a shared slot and wait for it (0.0), or the seconds to come back after when the
+        slot is further off than ``max_hold``; None when the store cannot be reached (this
+        process's own windows still apply)."""
+        assert self.shared is not None
+        try:
+            ok, wait = await asyncio.to_thread(
+                self.shared.reserve, cells(pace, platform, workspace, conversation), self.max_hold
+            )
+        except Exception as error:  # noqa: BLE001 - pace locally rather than stop sending
+            log.warning("shared pacing unavailable (%s); pacing this worker alone", type(error).__name__)
+            return None
+        if not ok:
+            return max(wait, 0.001)
+        if wait > 0:
+            await self.sleep(wait)
+        return 0.0
+
     def penalise(self, platform: str, workspace: str, conversation: str, seconds: float) -> None:
         """The platform said Retry-After: nothing more to this conversation until then."""
         pace = self.pacing.get(platform)
         if pace is not None:
             gate = self._gate(("conversation", platform, workspace, conversation), pace.per_conversation)
             gate.blocked_until = max(gate.blocked_until, self.monotonic() + seconds)
+
+    async def penalise_shared(self, platform: str, workspace: str, conversation: str, seconds: float) -> None:
+        """Retry-After told to every worker: the conversation's shared cells are blocked too."""
+        pace = self.pacing.get(platform)
+        if pace is None or self.shared is None:
+            return
+        only_conversation = Pace(per_conversation=pace.per_conversation)
+        try:
+            await asyncio.to_thread(
+                self.shared.block, cells(only_conversation, platform, workspace, conversation), seconds
+            )
+        except Exception as error:  # noqa: BLE001 - this worker still holds back
+            log.warning("could not share a Retry-After (%s)", type(error).__name__)
 
     async def _wait(self, gate: _Gate) -> None:
         while (delay := gate.earliest(self.monotonic()) - self.monotonic()) > 0:
@@ -222,15 +285,16 @@ class Sender:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         name: str = "",
+        shared_pacing: PaceSlots | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.messengers = dict(messengers)
         self.clock = clock
         self.on_failure = on_failure  # e.g. tell the coordinator
         self.concurrency = max(1, concurrency)
-        self.lease = lease  # a claim older than this belongs to a sender that died
+        self.lease = lease  # a claim not renewed for this long belongs to a sender that died
         self.pacer = Pacer(DEFAULT_PACING if pacing is None else pacing, max_hold=max_hold,
-                           monotonic=monotonic, sleep=sleep)  # fmt: skip
+                           monotonic=monotonic, sleep=sleep, shared=shared_pacing)  # fmt: skip
         self.owner = name or f"sender-{uuid.uuid4().hex[:16]}"  # the token on this sender's claims
         self.closing = False  # shutting down: claim nothing more, finish the sends in flight
         self._posting: set[int] = set()  # rows whose post has started: only recovery may settle them
@@ -246,13 +310,14 @@ class Sender:
                 room = self.concurrency - len(running)
                 if room > 0 and not self.closing and (not running or (not exhausted and room >= refill)):
                     wanted = min(room, batch)
-                    items = self._claim(wanted)
+                    # off the event loop: sends waiting for their slot go on while the database answers
+                    items = await asyncio.to_thread(self._claim, wanted)
                     exhausted = len(items) < wanted
                     running |= {asyncio.create_task(self._attempt(item)) for item in items}
                 if not running:
                     break
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                self._settle([task.result() for task in done], report)
+                await asyncio.to_thread(self._settle, [task.result() for task in done], report)
         finally:
             if running:  # cancelled: keep what finished; the rest stay claimed and are recovered later
                 for task in running:
@@ -278,6 +343,13 @@ class Sender:
     def next_due(self) -> datetime | None:
         with self.uow_factory() as uow:
             return uow.outbox.next_due(self.clock.now())
+
+    def renew(self) -> int:
+        """The heartbeat: this sender's claims are alive (see :func:`keep_alive`)."""
+        with self.uow_factory() as uow:
+            renewed = uow.outbox.renew(self.owner, self.clock.now())
+            uow.commit()
+        return renewed
 
     def _claim(self, limit: int) -> list[OutboxItem]:
         with self.uow_factory() as uow:
@@ -314,6 +386,7 @@ class Sender:
         except DeliveryError as error:
             if error.retry_after:
                 self.pacer.penalise(platform, workspace, key, error.retry_after)
+                await self.pacer.penalise_shared(platform, workspace, key, error.retry_after)
             return _Outcome(item, error=error)
         except Exception as error:  # noqa: BLE001 - the post may have landed: check before any resend
             log.exception("posting outbox item %s failed", item.id)
@@ -485,3 +558,20 @@ async def drain_forever(
         except TimeoutError:
             pass
         wake.clear()
+
+
+async def keep_alive(sender: Sender, renew_seconds: float = 10.0, recover_seconds: float = 15.0) -> None:
+    """Beside :func:`drain_forever` in every worker: renew this sender's claims every
+    ``renew_seconds`` (so a lease of half a minute is safe however long a drain runs) and recover
+    other senders' abandoned claims every ``recover_seconds``, even in the middle of a long drain:
+    a dead worker's posts are checked and sent again within a minute."""
+    last_recovery = time.monotonic()
+    while True:
+        await asyncio.sleep(min(renew_seconds, recover_seconds))
+        try:
+            await asyncio.to_thread(sender.renew)
+            if time.monotonic() - last_recovery >= recover_seconds:
+                last_recovery = time.monotonic()
+                await sender.recover()
+        except Exception:  # noqa: BLE001 - the database may be down for a moment
+            log.exception("outbox heartbeat failed")

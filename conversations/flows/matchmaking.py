@@ -14,7 +14,7 @@ from conversations.core.markup import escape
 from conversations.core.model import Cohort, Match, MatchProposal, MatchStatus, Participant, Status
 from conversations.core.profiles import describe
 from conversations.core.refs import UserRef
-from conversations.core.routes import Who, button, command
+from conversations.core.routes import InTransactions, Who, button, command
 from conversations.core.views import Actions, Block, Button, Context, Header, Message, Section
 from conversations.delivery.outbox import queue, to_group, to_user
 from conversations.flows.assignments import post_task
@@ -247,17 +247,22 @@ def confirm(ctx: Ctx, cohort: Cohort, actor: UserRef, proposal_id: int | None = 
     for position, pid in enumerate(plan["waiting"], start=1):
         p = people[pid]
         p.status = Status.WAITING
-        queue(ctx.uow, f"waiting:{cohort.id}:{cohort.current_round}:{pid}", to_user(p.ref), Message.simple(
-            f"Hello {escape(p.display_name)}: this round of **{escape(cohort.name)}** had more "
-            f"{_role_plural(p.role)} than partners, so you're number {position} on the waiting list. "
-            "I'll introduce you as soon as someone joins who fits."), ctx.now)  # fmt: skip
-    proposal.confirmed_at = ctx.now
+        tell_waiting(ctx, cohort, p, position)
+    proposal.confirmed_at = proposal.introduced_at = ctx.now
     ctx.audit(cohort, actor, "match_confirm", proposal=proposal.id, groups=len(plan["groups"]),
               waiting=len(plan["waiting"]))  # fmt: skip
     return Message.simple(
         f"Confirmed round {cohort.current_round} of **{escape(cohort.name)}**: {len(plan['groups'])} groups "
         f"introduced, {len(plan['waiting'])} on the waiting list."
     )
+
+
+def tell_waiting(ctx: Ctx, cohort: Cohort, p: Participant, position: int) -> None:
+    """Queued once per person and round (keyed by the round)."""
+    queue(ctx.uow, f"waiting:{cohort.id}:{cohort.current_round}:{p.id}", to_user(p.ref), Message.simple(
+        f"Hello {escape(p.display_name)}: this round of **{escape(cohort.name)}** had more "
+        f"{_role_plural(p.role)} than partners, so you're number {position} on the waiting list. "
+        "I'll introduce you as soon as someone joins who fits."), ctx.now)  # fmt: skip
 
 
 def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Participant], note: str = "") -> None:
@@ -447,6 +452,17 @@ def _preview(call: Call) -> Message:
     return preview(call.ctx, call.the_cohort, call.user.key)
 
 
+def _confirm(call: Call) -> InTransactions:
+    """Confirm in short transactions (flows/confirming.py): a national round never holds the write
+    lock for long, and a crash leaves it wholly confirmed or not at all."""
+    from conversations.flows.confirming import confirm_staged  # it builds on this module
+
+    _proposal(call.ctx, call.the_cohort)  # nothing to confirm: say so now
+    cohort_id, actor = call.the_cohort.id, call.user
+    proposal_id = call.target.id if call.target is not None else None
+    return InTransactions(lambda run: confirm_staged(run, cohort_id, actor, proposal_id))
+
+
 NO_BUDDY = "You don't have a buddy at the moment, so there's no one to re-match."
 
 ROUTES = (
@@ -456,11 +472,9 @@ ROUTES = (
             lambda call: lock(call.ctx, call.the_cohort, call.args), who=Who.COORDINATOR),
     command("match exclude @a @b", "never match these two",
             lambda call: exclude(call.ctx, call.the_cohort, *_two(call), call.user.key), who=Who.COORDINATOR),
-    command("match confirm", "confirm the preview and introduce buddies",
-            lambda call: confirm(call.ctx, call.the_cohort, call.user), who=Who.COORDINATOR),
+    command("match confirm", "confirm the preview and introduce buddies", _confirm, who=Who.COORDINATOR),
     command("rematch", "ask for a new buddy when yours has gone quiet", _self_rematch, not_member=NO_BUDDY),
     button("match_preview", _preview, who=Who.COORDINATOR, target="cohort"),
-    button("match_confirm", lambda call: confirm(call.ctx, call.the_cohort, call.user, call.target.id),
-           who=Who.COORDINATOR, target="proposal"),
+    button("match_confirm", _confirm, who=Who.COORDINATOR, target="proposal"),
     button("rematch", _coordinator_rematch, who=Who.COORDINATOR, target="group_member"),
 )  # fmt: skip

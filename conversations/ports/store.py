@@ -36,6 +36,9 @@ class Cohorts(Protocol):
     def coordinators(self, cohort_id: int) -> list[Coordinator]: ...
     def add_coordinator(self, coordinator: Coordinator) -> None: ...
     def coordinated_by(self, user: UserRef) -> list[Cohort]: ...
+    def advance_round(self, cohort_id: int, expected: int) -> bool:
+        """Move the cohort from round ``expected`` to the next; False if it is not at ``expected``."""
+        ...
 
 
 class Participants(Protocol):
@@ -46,6 +49,13 @@ class Participants(Protocol):
     def in_cohort(self, cohort_id: int, statuses: Iterable[str] | None = None) -> list[Participant]: ...
     def many(self, ids: Iterable[int]) -> list[Participant]: ...
     def status_counts(self, cohort_id: int) -> dict[str, int]: ...
+    def count_with_status(self, ids: Collection[int], statuses: Collection[str]) -> int:
+        """How many of ``ids`` have one of ``statuses`` (without loading them)."""
+        ...
+
+    def set_status(self, ids: Collection[int], status: str, only_from: Collection[str]) -> int:
+        """Set ``status`` on those of ``ids`` whose status is in ``only_from``; how many."""
+        ...
 
 
 class Matches(Protocol):
@@ -66,6 +76,36 @@ class Matches(Protocol):
 
     def add_proposal(self, proposal: MatchProposal) -> MatchProposal: ...
     def open_proposal(self, cohort_id: int) -> MatchProposal | None: ...
+
+    # a big round is confirmed in steps (conversations.confirming): staged groups are invisible
+    # to every other query until one short transaction reveals them all
+    def stage(
+        self,
+        cohort_id: int,
+        round: int,
+        token: str,
+        groups: Sequence[tuple[float, list[str], Sequence[int]]],
+        now: datetime,
+    ) -> None:
+        """Add ``groups`` (score, reasons, member ids) as ``staged`` under ``token``."""
+        ...
+
+    def discard_staged(self, cohort_id: int, limit: int) -> int:
+        """Remove up to ``limit`` staged groups of the cohort (an attempt that never finished)."""
+        ...
+
+    def reveal(self, token: str, member_statuses: Collection[str], status: str) -> tuple[int, int]:
+        """Make the groups staged under ``token`` active, and their members ``status`` where their
+        status is one of ``member_statuses``: (groups, people) changed."""
+        ...
+
+    def revealed(self, token_prefix: str, after_id: int, limit: int) -> list[Match]:
+        """Active groups revealed under a token starting with ``token_prefix``, by id, after ``after_id``."""
+        ...
+
+    def unintroduced(self) -> list[MatchProposal]:
+        """Confirmed proposals whose introductions are not all queued yet."""
+        ...
 
 
 class Tasks(Protocol):
@@ -147,6 +187,11 @@ class Outbox(Protocol):
         """When the next pending item becomes due (``now`` if one is due already; None if none)."""
         ...
 
+    def renew(self, owner: str, now: datetime) -> int:
+        """The heartbeat: ``owner``'s ``sending``/``checking`` claims are still alive as of ``now``
+        (so their lease can be short); how many."""
+        ...
+
     def count(self, status: str) -> int: ...
     def count_stuck(self, claimed_before: datetime) -> int:
         """Rows still ``sending`` whose claim is older than ``claimed_before`` (past the lease)."""
@@ -165,6 +210,21 @@ class Records(Protocol[R]):
     def get(self, record_id: int) -> R | None: ...
     def where(self, **equal: object) -> list[R]: ...
     def delete(self, record: R) -> None: ...
+class PaceSlots(Protocol):
+    """Sending slots shared by every sender on one database (several workers on PostgreSQL).
+
+    Each limit is a GCRA cell ``(key, interval, tolerance)``: sends at most every ``interval``
+    seconds on average, ``tolerance`` seconds early at most (a burst). Times are the store's own
+    clock, so workers on several hosts agree."""
+
+    def reserve(self, cells: Sequence[tuple[str, float, float]], max_wait: float) -> tuple[bool, float]:
+        """Atomically take the earliest moment every cell allows a send: ``(True, seconds until
+        it)``; or, when that is more than ``max_wait`` away, take nothing: ``(False, seconds)``."""
+        ...
+
+    def block(self, cells: Sequence[tuple[str, float, float]], seconds: float) -> None:
+        """The platform said Retry-After: no cell allows a send for ``seconds``."""
+        ...
 
 
 class UnitOfWork(Protocol):

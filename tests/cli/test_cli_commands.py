@@ -88,8 +88,15 @@ def test_loading_a_malformed_task_file_leaves_the_bank_as_it_was(workdir, capsys
 
 def test_bad_settings_name_the_setting(workdir, monkeypatch, capsys):
     monkeypatch.setenv("PORT", "eighty")
-    assert main(["tasks", "list"]) == 2
+    assert main(["serve"]) == 2
     assert "PORT must be a port number" in capsys.readouterr().err
+
+
+def test_a_command_checks_only_the_settings_it_uses(workdir, monkeypatch, capsys):
+    monkeypatch.setenv("PORT", "0")  # a web-server setting: db upgrade and tasks do not use it
+    assert main(["db", "upgrade"]) == 0
+    assert "database at revision" in capsys.readouterr().out
+    assert main(["tasks", "list"]) == 0
 
 
 def test_operators_list_and_settle_held_posts(workdir, capsys):

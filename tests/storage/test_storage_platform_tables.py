@@ -1,4 +1,4 @@
-"""Migrations 0003 and 0004 create the platform adapters' tables exactly as the adapters define them."""
+"""Migrations 0003, 0004 and 0005 create the platform adapters' tables exactly as the adapters define them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from adapters.slack.dedupe import metadata as slack_dedupe
 from adapters.slack.installation import WideTokenInstallationStore
+from adapters.slack.profiles import metadata as slack_profiles
 from adapters.teams.tables import metadata as teams
 from storage.database import make_engine
 from storage.migrate import upgrade
@@ -16,7 +17,7 @@ from storage.migrate import upgrade
 
 def adapters_metadata() -> sa.MetaData:
     md = sa.MetaData()
-    for table in [*teams.tables.values(), *slack_dedupe.tables.values()]:
+    for table in [*teams.tables.values(), *slack_dedupe.tables.values(), *slack_profiles.tables.values()]:
         table.to_metadata(md)
     WideTokenInstallationStore.build_installations_table(md, "slack_installations")
     WideTokenInstallationStore.build_bots_table(md, "slack_bots")
