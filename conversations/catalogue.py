@@ -18,11 +18,13 @@ from conversations.core.routes import ButtonRoute, FormRoute, Parsed, Route, Rou
 from conversations.flows import (
     assignments,
     cohort_settings,
+    consent,
     coordination,
     csv_import,
     failures,
     matchmaking,
     overview,
+    privacy,
     registration,
 )
 from conversations.flows.context import Ctx
@@ -39,6 +41,8 @@ FEATURES: tuple[ModuleType, ...] = (
     cohort_settings,
     csv_import,
     failures,
+    privacy,
+    consent,
     cadence,
     nudging,
 )

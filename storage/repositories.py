@@ -8,7 +8,7 @@ from datetime import datetime
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from conversations.core.model import (
     Assignment,
     AuditEntry,
     Cohort,
+    ConsentRecord,
     Coordinator,
     Match,
     MatchMember,
@@ -190,6 +191,18 @@ class SqlMatches(_Repo):
         )
         return self.session.scalars(stmt).first()
 
+    def proposals(self, cohort_id: int | None = None) -> list[MatchProposal]:
+        mp = tables.match_proposals.c
+        stmt = select(MatchProposal).order_by(mp.id)
+        if cohort_id is not None:
+            stmt = stmt.where(mp.cohort_id == cohort_id)
+        return list(self.session.scalars(stmt))
+
+    def groups_of(self, participant_id: int) -> list[Match]:
+        mm = tables.match_members.c
+        ids = select(mm.match_id).where(mm.participant_id == participant_id)
+        return list(self.session.scalars(select(Match).where(tables.matches.c.id.in_(ids)).order_by(tables.matches.c.id)))
+
 
 class SqlTasks(_Repo):
     def get(self, key: str) -> TaskDefinition | None:
@@ -324,6 +337,40 @@ class SqlAudit(_Repo):
         a = tables.audit_log.c
         return list(self.session.scalars(select(AuditEntry).where(a.cohort_id == cohort_id).order_by(a.id)))
 
+    def all(self, limit: int | None = None) -> list[AuditEntry]:
+        a = tables.audit_log.c
+        if limit is None:
+            return list(self.session.scalars(select(AuditEntry).order_by(a.id)))
+        newest = self.session.scalars(select(AuditEntry).order_by(a.id.desc()).limit(limit))
+        return sorted(newest, key=lambda e: e.id)
+
+    def delete_before(self, before: datetime, limit: int) -> int:
+        a = tables.audit_log.c
+        due = select(a.id).where(a.at < before).order_by(a.id).limit(limit).scalar_subquery()
+        result = self.session.execute(delete(tables.audit_log).where(a.id.in_(due)))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class SqlConsents(_Repo):
+    def add(self, record: ConsentRecord) -> ConsentRecord:
+        self.session.add(record)
+        self.session.flush()
+        return record
+
+    def for_user(self, user: UserRef) -> list[ConsentRecord]:
+        c = tables.consent_records.c
+        stmt = select(ConsentRecord).filter_by(**_identity(user)).order_by(c.id)
+        return list(self.session.scalars(stmt))
+
+    def delete_for(self, user: UserRef) -> int:
+        c = tables.consent_records.c
+        result = self.session.execute(
+            delete(tables.consent_records).where(
+                c.platform == user.platform, c.workspace == user.workspace, c.user_id == user.user_id
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
 
 class SqlOutbox(_Repo):
     _CLAIM_COLUMNS = ("claimed_at", "claimed_by")  # set by claims only, never by ``add``
@@ -428,6 +475,16 @@ class SqlOutbox(_Repo):
     def by_status(self, status: str) -> list[OutboxItem]:
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
+
+    def created_before(self, before: datetime, statuses: Collection[str], limit: int) -> list[OutboxItem]:
+        o = tables.outbox.c
+        stmt = (
+            select(OutboxItem)
+            .where(o.created_at < before, o.status.in_(sorted(statuses)))
+            .order_by(o.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
 
 
 def _identity(user: UserRef) -> dict[str, str]:

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 
+from conversations.core import patient_data
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Status
 from conversations.core.refs import UserRef
@@ -22,6 +23,19 @@ WEIGHTS = tuple(f.name for f in fields(Weights))
 YES, NO = {"yes", "true", "on", "1"}, {"no", "false", "off", "0"}
 
 
+def guard_level(cohort: Cohort | None) -> str:
+    """How strictly the cohort refuses text that looks like patient data (core/patient_data.py)."""
+    level = ((cohort.settings or {}) if cohort else {}).get("patient_guard", patient_data.DEFAULT_LEVEL)
+    return level if level in patient_data.LEVELS else patient_data.DEFAULT_LEVEL
+
+
+def guard(cohort: Cohort | None, text: str, what: str) -> None:
+    """Refuse ``text`` (naming what looked like patient data, never echoing it)."""
+    problem = patient_data.check(text, guard_level(cohort), what)
+    if problem:
+        raise Refusal(problem)
+
+
 def show(cohort: Cohort) -> Message:
     settings = cohort.settings or {}
     weights = {**{name: getattr(Weights(), name) for name in WEIGHTS}, **settings.get("weights", {})}
@@ -29,6 +43,7 @@ def show(cohort: Cohort) -> Message:
     lines = [f"`{name}={getattr(cohort, name)}`" for name in THRESHOLDS]
     lines.append(f"`allow_trios={'yes' if cohort.allow_trios else 'no'}`")
     lines.append(f"`eligible_grades={','.join(grades) if grades else 'any'}`")
+    lines.append(f"`patient_guard={guard_level(cohort)}`")
     lines += [f"`weight.{name}={value:g}`" for name, value in weights.items()]
     return Message(
         f"Settings of {cohort.name}",
@@ -70,6 +85,10 @@ def apply(
                 )
             else:
                 settings["eligible_grades"] = grades
+        elif name == "patient_guard":
+            if value.lower() not in patient_data.LEVELS:
+                raise Refusal(f"`patient_guard` must be one of {', '.join(patient_data.LEVELS)}, not “{escape(value)}”.")
+            settings["patient_guard"] = value.lower()
         elif name.startswith("weight.") and name[len("weight.") :] in WEIGHTS:
             try:
                 number = float(value)
@@ -80,7 +99,7 @@ def apply(
             weights[name[len("weight.") :]] = number
         else:
             known = ", ".join(
-                [*THRESHOLDS, "allow_trios", "eligible_grades", *(f"weight.{w}" for w in WEIGHTS)]
+                [*THRESHOLDS, "allow_trios", "eligible_grades", "patient_guard", *(f"weight.{w}" for w in WEIGHTS)]
             )
             raise Refusal(f"There's no setting called `{escape(name)}`. Settings: {known}.")
     if (
@@ -109,6 +128,7 @@ def add_channel(ctx: Ctx, actor: UserRef, cohort: Cohort, args: Sequence[str]) -
         raise Refusal('Give a name, an https link and a description: `community add "#ops-chat" '
                       'https://... "Where operational managers talk"`.')  # fmt: skip
     name, url, description = args[0][:80], args[1][:500], " ".join(args[2:])[:300]
+    guard(cohort, f"{name}\n{description}", "the channel's description")
     channels = [c for c in (cohort.settings or {}).get("community", []) if c["name"].lower() != name.lower()]
     channels.append({"name": name, "url": url, "description": description})
     cohort.settings = {**(cohort.settings or {}), "community": channels}
@@ -132,6 +152,7 @@ def add_event(ctx: Ctx, actor: UserRef, cohort: Cohort, args: Sequence[str]) -> 
         raise Refusal('Give a title, when, and optionally a description: `event add "Winter meetup" "3 Dec, 6pm" '
                       '"Leeds, all welcome"`.')  # fmt: skip
     event = {"title": args[0][:120], "when": args[1][:80], "description": " ".join(args[2:])[:300]}
+    guard(cohort, "\n".join(event.values()), "the event")
     cohort.settings = {
         **(cohort.settings or {}),
         "events": [*(cohort.settings or {}).get("events", []), event],
@@ -150,6 +171,7 @@ def announce_event(ctx: Ctx, actor: UserRef, cohort: Cohort, args: Sequence[str]
         raise Refusal(f"Say which event by its number in `community`, from 1 to {len(events)}." if events
                       else "There are no events to announce: add one with `event add`.")  # fmt: skip
     event = events[int(args[0]) - 1]
+    guard(cohort, "\n".join(str(v) for v in event.values()), "the event")
     text = (f"📅 **{escape(event['title'])}**, {escape(event['when'])}"
             + (f": {escape(event['description'])}" if event.get("description") else "")
             + f"\nFrom the coordinators of {escape(cohort.name)}.")  # fmt: skip

@@ -15,6 +15,7 @@ from conversations.core.model import (
     Assignment,
     AuditEntry,
     Cohort,
+    ConsentRecord,
     Coordinator,
     Match,
     MatchMember,
@@ -66,6 +67,13 @@ class Matches(Protocol):
 
     def add_proposal(self, proposal: MatchProposal) -> MatchProposal: ...
     def open_proposal(self, cohort_id: int) -> MatchProposal | None: ...
+    def proposals(self, cohort_id: int | None = None) -> list[MatchProposal]:
+        """Every kept proposal (of one cohort when given), oldest first."""
+        ...
+
+    def groups_of(self, participant_id: int) -> list[Match]:
+        """Every group the participant was ever in, active or ended."""
+        ...
 
 
 class Tasks(Protocol):
@@ -107,6 +115,22 @@ class Nudges(Protocol):
 class Audit(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
     def for_cohort(self, cohort_id: int) -> list[AuditEntry]: ...
+    def all(self, limit: int | None = None) -> list[AuditEntry]:
+        """Every entry, oldest first (the newest ``limit`` when given)."""
+        ...
+
+    def delete_before(self, before: datetime, limit: int) -> int:
+        """Remove up to ``limit`` entries older than ``before``; how many went."""
+        ...
+
+
+class Consents(Protocol):
+    def add(self, record: ConsentRecord) -> ConsentRecord: ...
+    def for_user(self, user: UserRef) -> list[ConsentRecord]:
+        """Oldest first."""
+        ...
+
+    def delete_for(self, user: UserRef) -> int: ...
 
 
 SCRUBBED = {"text": "[content removed: older than the retention period]", "blocks": []}
@@ -145,6 +169,9 @@ class Outbox(Protocol):
 
     def count(self, status: str) -> int: ...
     def by_status(self, status: str) -> list[OutboxItem]: ...
+    def created_before(self, before: datetime, statuses: Collection[str], limit: int) -> list[OutboxItem]:
+        """Up to ``limit`` rows in ``statuses`` created before ``before``, oldest first."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -167,6 +194,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> Audit: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def consents(self) -> Consents: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
