@@ -22,6 +22,7 @@ from bot.leader import Elector, Leadership, SqliteLeadership, leadership_for
 from bot.scheduler import BuddyScheduler
 from bot.settings import Settings, SettingsError, environment
 from conversations.delivery.sender import drain_forever, slack_pace
+from conversations.flows.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Worker:
     scheduler: BuddyScheduler | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     elector: Elector | None = None
+    retention: Retention | None = None  # the deployment's retention schedule (default: documented defaults)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -61,7 +63,8 @@ class Worker:
         self.buddy.engine.on_queued = None
 
     async def _elected(self) -> None:
-        self.scheduler = BuddyScheduler(self.buddy.engine, self.database_url)
+        self.scheduler = BuddyScheduler(self.buddy.engine, self.database_url,
+                                        retention=self.retention)  # fmt: skip
         self.scheduler.start()
 
     async def _deposed(self) -> None:
@@ -90,6 +93,7 @@ def start_worker(app: web.Application, buddy: Buddy, settings: Settings) -> Work
         except ValueError as error:
             raise SettingsError(f"BUDDY_SLACK_WORKSPACE_RATE must be a number, not {rate!r}") from error
     worker = Worker(buddy, settings.database_url, leadership)
+    worker.retention = settings.retention
     app[WORKER] = worker
 
     async def on_startup(_app: web.Application) -> None:

@@ -198,6 +198,11 @@ class SqlMatches(_Repo):
             stmt = stmt.where(mp.cohort_id == cohort_id)
         return list(self.session.scalars(stmt))
 
+    def ended_before(self, before: datetime) -> list[Match]:
+        m = tables.matches.c
+        stmt = select(Match).where(m.status == MatchStatus.ENDED, m.ended_at < before).order_by(m.id)
+        return list(self.session.scalars(stmt))
+
     def groups_of(self, participant_id: int) -> list[Match]:
         mm = tables.match_members.c
         ids = select(mm.match_id).where(mm.participant_id == participant_id)
@@ -476,11 +481,13 @@ class SqlOutbox(_Repo):
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
 
-    def created_before(self, before: datetime, statuses: Collection[str], limit: int) -> list[OutboxItem]:
+    def created_before(
+        self, before: datetime, statuses: Collection[str], limit: int, after_id: int = 0
+    ) -> list[OutboxItem]:
         o = tables.outbox.c
         stmt = (
             select(OutboxItem)
-            .where(o.created_at < before, o.status.in_(sorted(statuses)))
+            .where(o.created_at < before, o.status.in_(sorted(statuses)), o.id > after_id)
             .order_by(o.id)
             .limit(limit)
         )

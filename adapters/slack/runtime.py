@@ -31,6 +31,7 @@ from adapters.slack.http import add_routes
 from adapters.slack.installation import EncryptedInstallationStore, ThreadedStateStore, build_oauth_stores
 from adapters.slack.installation import installation_tokens as tokens_from_installs
 from adapters.slack.messenger import SlackMessenger, static_token
+from adapters.slack.profiles import Profiles
 from adapters.slack.settings import Mode, SlackSettings
 from adapters.slack.socket_mode import start_socket_mode
 from conversations.core.interactions import EngineHandle
@@ -43,6 +44,7 @@ class SlackRuntime:
     messenger: SlackMessenger
     dedupe: EventDedupe
     background: Background = field(default_factory=Background)
+    profiles: Profiles = field(default_factory=Profiles)  # names and emails from users.info, cached
     installation_store: EncryptedInstallationStore | None = None
     state_store: ThreadedStateStore | None = None
     app: AsyncApp | None = None
@@ -89,6 +91,7 @@ class SlackRuntime:
             oauth_settings=oauth,
             dedupe=self.dedupe,
             background=self.background,
+            profiles=self.profiles,
             runner=runner,
         )
         return self.app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from conversations.core import patient_data
 from conversations.core import vocabulary as v
 from conversations.core.interactions import Actor, CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.core.markup import escape
@@ -17,13 +18,12 @@ from conversations.core.views import (
     Form,
     Message,
     MultiSelect,
+    Note,
     Option,
     Section,
     Select,
     ShortText,
 )
-from conversations.core import patient_data
-from conversations.core.views import Note
 from conversations.flows import consent
 from conversations.flows.cohort_settings import guard_level
 from conversations.flows.context import Ctx, Refusal

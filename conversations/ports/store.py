@@ -71,6 +71,10 @@ class Matches(Protocol):
         """Every kept proposal (of one cohort when given), oldest first."""
         ...
 
+    def ended_before(self, before: datetime) -> list[Match]:
+        """Groups that ended before ``before``."""
+        ...
+
     def groups_of(self, participant_id: int) -> list[Match]:
         """Every group the participant was ever in, active or ended."""
         ...
@@ -169,8 +173,11 @@ class Outbox(Protocol):
 
     def count(self, status: str) -> int: ...
     def by_status(self, status: str) -> list[OutboxItem]: ...
-    def created_before(self, before: datetime, statuses: Collection[str], limit: int) -> list[OutboxItem]:
-        """Up to ``limit`` rows in ``statuses`` created before ``before``, oldest first."""
+    def created_before(
+        self, before: datetime, statuses: Collection[str], limit: int, after_id: int = 0
+    ) -> list[OutboxItem]:
+        """Up to ``limit`` rows in ``statuses`` created before ``before`` with ids above ``after_id``,
+        oldest first."""
         ...
 
 
