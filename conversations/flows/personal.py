@@ -310,11 +310,14 @@ def _audit_erase(ctx: Ctx, user: UserRef) -> int:
 
 
 def _messages_export(ctx: Ctx, user: UserRef) -> list[dict[str, Any]]:
+    """Messages to them, and to the buddy groups they were in."""
+    groups = {m.id for _, m in _groups(ctx, user)}
     rows = []
     for status in STATUSES:
         for item in ctx.uow.outbox.by_status(status):
-            if addressed_to(item, user):
+            if addressed_to(item, user) or (item.match_id is not None and item.match_id in groups):
                 rows.append({"sent_at": _iso(item.sent_at), "created_at": _iso(item.created_at), "status": item.status,
+                             "to": "your group" if item.match_id in groups else "you",
                              "text": item.message.get("text", "")})  # fmt: skip
     return rows
 
