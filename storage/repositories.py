@@ -79,6 +79,13 @@ class SqlCohorts(_Repo):
             self.session.add(coordinator)
             self.session.flush()
 
+    def remove_coordinator(self, cohort_id: int, user: UserRef) -> int:
+        c = tables.coordinators.c
+        result = self.session.execute(delete(tables.coordinators).where(
+            c.cohort_id == cohort_id, c.platform == user.platform, c.workspace == user.workspace,
+            c.user_id == user.user_id))  # fmt: skip
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     def coordinated_by(self, user: UserRef) -> list[Cohort]:
         return list(self.session.scalars(statements.cohorts_coordinated_by(), _identity(user)))
 

@@ -368,4 +368,13 @@ holding("buddy groups", export=_groups_export, erase=_groups_erase)
 holding("nudges", export=_nudges_export, erase=lambda ctx, user: 0)  # by record id only: nothing identifying
 holding("match proposals", export=lambda ctx, user: [], erase=_proposals_erase)
 holding("audit entries about you", export=_audit_export, erase=_audit_erase)
+def _roles_export(ctx: Ctx, user: UserRef) -> list[str]:
+    return [c.name for c in ctx.uow.cohorts.coordinated_by(user)]
+
+
+def _roles_erase(ctx: Ctx, user: UserRef) -> int:
+    return sum(ctx.uow.cohorts.remove_coordinator(c.id, user) for c in ctx.uow.cohorts.coordinated_by(user))
+
+
+holding("cohorts you coordinate", export=_roles_export, erase=_roles_erase)
 holding("profile", export=_profile_export, erase=_profile_erase, last=True)
