@@ -54,3 +54,16 @@ def test_forgetting_someone_unknown_changes_nothing_and_says_so(chat):
     else:
         raise AssertionError("expected a refusal")
     assert {p.display_name for p in everyone(chat).values()} == {"Asha Patel", "Ben Okafor"}
+
+
+def test_an_operators_erasure_tells_the_person_first_and_their_address_goes_once_sent(chat):
+    from conversations.flows import retention
+
+    matched_pair(chat)
+    chat.engine.run(lambda ctx: erasure.forget(ctx, ASHA))
+    chat.deliver()
+    assert "Buddy has erased what it held about you" in chat.transcript("U1")
+    chat.engine.run(lambda ctx: retention.apply(ctx, retention.Retention()))
+    with chat.engine.uow_factory() as uow:
+        rows = [i for s in ("pending", "sent", "failed") for i in uow.outbox.by_status(s)]
+    assert rows and all("U1" not in str(i.recipient) for i in rows)
