@@ -86,13 +86,14 @@ def latest(ctx: Ctx, user: UserRef, kind: str) -> ConsentRecord | None:
     return rows[-1] if rows else None
 
 
-def record_form(ctx: Ctx, user: UserRef, cohort_id: int, cohort_name: str, data: bool, share: bool) -> None:
+def record_form(ctx: Ctx, user: UserRef, cohort_id: int, cohort_name: str, data: bool, share: bool,
+                source: str = "form") -> None:  # fmt: skip
     """After the registration form: a record for each consent that is new or changed."""
     for kind, agreed, wording in ((PARTICIPATION, data, PARTICIPATION_WORDING.format(cohort=cohort_name)),
                                   (QUOTES, share, QUOTES_WORDING)):  # fmt: skip
         last = latest(ctx, user, kind)
         if last is None or last.agreed != agreed or last.notice_version != current().version:
-            record(ctx, user, cohort_id, kind, agreed, wording)
+            record(ctx, user, cohort_id, kind, agreed, wording, source)
 
 
 def needs_agreement(ctx: Ctx, user: UserRef) -> bool:

@@ -254,3 +254,18 @@ def test_retention_settings_are_checked_by_name():
     assert retention.Retention.from_settings({"BUDDY_RETENTION_AUDIT_DAYS": "365"}).audit_days == 365
     with pytest.raises(ValueError, match="BUDDY_RETENTION_OUTBOX_DAYS must be a whole number of days"):
         retention.Retention.from_settings({"BUDDY_RETENTION_OUTBOX_DAYS": "soon"})
+
+
+def test_an_import_refuses_patient_data_by_column_and_records_consent_from_the_survey(chat):
+    cohort(chat)
+    header = "Slack member ID,Full name,I am a,Profession,Grade,Speciality,Trust,Type of organisation,Region,Consent"
+    good = "U1,Asha Patel,Clinician,Doctor,CT2,Psychiatry,Northshire,Mental health trust,North West,Yes"
+    bad = "U2,Ben Okafor,Clinician,Doctor,CT2,Psychiatry,Ward 4 LS1 3EX,Mental health trust,North West,Yes"
+    report = chat.engine.import_csv("Test Cohort", "\n".join([header, good, bad]))
+    [problem] = report.errors
+    assert problem.line == 3 and "looks like patient data (a postcode)" in str(problem) and "LS1" not in str(problem)
+    report = chat.engine.import_csv("Test Cohort", "\n".join([header, good]))
+    assert report.imported
+    with chat.engine.uow_factory() as uow:
+        [record, *_] = uow.consents.for_user(chat.actor("U1").ref)
+    assert (record.kind, record.agreed, record.source) == ("participation", True, "survey import")
