@@ -273,6 +273,21 @@ def _nudges_export(ctx: Ctx, user: UserRef) -> list[dict[str, Any]]:
     return rows
 
 
+def _proposals_export(ctx: Ctx, user: UserRef) -> list[dict[str, Any]]:
+    """Previews a coordinator made that placed the person (in a group, waiting, or not eligible)."""
+    rows = []
+    for p in registrations_of(ctx, user):
+        for proposal in ctx.uow.matches.proposals(p.cohort_id):
+            plan = proposal.plan
+            placed = [m for g in plan.get("groups", []) for m in g.get("members", [])]
+            where = ("in a group" if p.id in placed else "waiting" if p.id in plan.get("waiting", [])
+                     else "not eligible" if p.id in plan.get("ineligible", []) else "")  # fmt: skip
+            if where:
+                rows.append({"made_at": _iso(proposal.created_at), "you were": where,
+                             "confirmed_at": _iso(proposal.confirmed_at)})  # fmt: skip
+    return rows
+
+
 def _proposals_erase(ctx: Ctx, user: UserRef) -> int:
     needles = needles_for(ctx, user)
     count = 0
@@ -366,7 +381,7 @@ holding("messages Buddy sent or queued for you", export=_messages_export, erase=
 holding("answers to tasks", export=_answers_export, erase=_answers_erase)
 holding("buddy groups", export=_groups_export, erase=_groups_erase)
 holding("nudges", export=_nudges_export, erase=lambda ctx, user: 0)  # by record id only: nothing identifying
-holding("match proposals", export=lambda ctx, user: [], erase=_proposals_erase)
+holding("match proposals", export=_proposals_export, erase=_proposals_erase)
 holding("audit entries about you", export=_audit_export, erase=_audit_erase)
 def _roles_export(ctx: Ctx, user: UserRef) -> list[str]:
     return [c.name for c in ctx.uow.cohorts.coordinated_by(user)]

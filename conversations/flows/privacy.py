@@ -112,11 +112,12 @@ def _md(value: Any, depth: int = 0) -> list[str]:
 def mydata_message(ctx: Ctx, user: UserRef, fmt: str, send_files: bool) -> Message:
     if fmt not in ("", "json", "markdown", "md"):
         raise Refusal(f"`mydata` comes as a readable file or as JSON: use `mydata` or `mydata json`, not “{escape(fmt)}”.")
-    if not ctx.uow.participants.for_user(user):
+    people = ctx.uow.participants.for_user(user)
+    if not people:
         raise Refusal(NOTHING_HELD)
     data = subject_access(ctx, user)
     rows = count_rows(data)
-    ctx.audit(None, user, "mydata", format=fmt or "markdown", rows=rows)
+    ctx.audit(ctx.uow.cohorts.get(people[-1].cohort_id), user, "mydata", format=fmt or "markdown", rows=rows)
     stamp = ctx.now.strftime("%Y-%m-%d")
     if fmt == "json":
         name, content, kind = f"buddy-mydata-{stamp}.json", as_json(data), "JSON"

@@ -102,11 +102,12 @@ def test_mydata_sends_a_readable_file_and_a_json_one(files_chat):
     assert held["profile"][0]["employer"] == "Northshire Mental Health NHS Foundation Trust"
     assert [a["text"] for a in held["answers to tasks"]] == [LETTER]
     assert held["buddy groups"][0]["buddies"] == ["Ben Okafor"]
+    assert [p["you were"] for p in held["match proposals"]] == ["in a group"]
     assert {r["kind"] for r in held["consent records"]} == {"participation", "quotes"}
     assert any(m["text"].startswith("New buddy task") for m in held["messages Buddy sent or queued for you"])
     chat.say("U1", "mydata pdf").expect("`mydata` or `mydata json`")
     with chat.engine.uow_factory() as uow:
-        [entry, _] = [a for a in uow.audit.all() if a.action == "mydata"]
+        [entry, _] = [a for a in uow.audit.for_cohort(1) if a.action == "mydata"]
     assert entry.detail["rows"] > 5 and entry.detail["format"] == "markdown"
 
 

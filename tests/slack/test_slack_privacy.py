@@ -74,3 +74,21 @@ def test_the_slack_profile_cache_is_erased_through_the_privacy_port(chat) -> Non
     finally:
         personal.CACHES.pop("Slack profile cache", None)
     assert erasure  # the erasure flow reaches caches through personal.erase_caches (see forget)
+
+
+async def test_a_registration_with_patient_data_comes_back_in_the_modal_naming_it(round_: Round, fake: FakeSlack) -> None:
+    from tests.engine.helpers import registration
+
+    r = round_
+    await r.say(COORDINATOR, "cohort create North")
+    opened = len(fake.calls_to("views.open"))
+    await r.say(DOCTOR, "join")
+    view = fake.calls_to("views.open")[opened].args["view"]
+    assert "Privacy notice" in str(view["blocks"])  # the notice and its version, above the fields
+    sent = await r.slack.submit(view, registration("Asha Patel", employer="MRN 1234567 Mr Smith"), DOCTOR)
+    body = sent.json()
+    assert body["response_action"] == "errors"
+    assert "a hospital or record number next to a name" in body["errors"]["employer"]
+    assert "1234567" not in str(body)
+    with r.engine.uow_factory() as uow:
+        assert uow.participants.for_user(UserRef("slack", TEAM, DOCTOR)) == []

@@ -71,3 +71,26 @@ async def test_forget_me_erases_on_the_button_and_the_adapters_caches_go_too(db,
     finally:
         personal.CACHES.pop("Teams directory entry, chats and files", None)
         await r.h.server.close()
+
+
+async def test_an_answer_with_patient_data_comes_back_in_the_dialog_naming_it(db, connector, graph):
+    from tests.teams.fake_teams import invoke
+
+    r = await start_round(db, connector, graph)
+    try:
+        await _registered(r, connector)
+        await r.say(ADMIN, "match preview")
+        await r.say(ADMIN, "match confirm")
+        await r.say(ADMIN, "task send")
+        respond = _button(connector.cards("19:chat-1@thread.v2"), "Respond")
+        _, answer = await r.h.post(invoke(r.h.service_url, "task/fetch", {"data": respond["data"]}, user=ALICE))
+        card = answer["task"]["value"]["card"]["content"]
+        data = {**card["actions"][0]["data"], "answer": "Dear Ben, patient 943 476 5919 waited all night on the ward."}
+        _, answer = await r.h.post(invoke(r.h.service_url, "task/submit", {"data": data}, user=ALICE))
+        again = answer["task"]["value"]["card"]["content"]["body"]
+        shown = " ".join(e.get("text", "") for e in again if e.get("color") == "Attention")
+        assert "an NHS number" in shown and "5919" not in shown
+        with r.engine.uow_factory() as uow:
+            assert uow.responses.for_cohort(1) == []
+    finally:
+        await r.h.server.close()
