@@ -21,6 +21,7 @@ The holdings of the engine's own tables are registered at the end of this module
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -134,10 +135,23 @@ def _openings(text: str) -> set[str]:
     return out
 
 
+def _pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for all needles. A single word (a platform id, a one-word name) must stand alone,
+    so that forgetting ``U1`` never touches ``U10``; longer text (an answer's opening) may sit anywhere."""
+    words = sorted({n for n in needles if n}, key=len, reverse=True)
+    if not words:
+        return None
+    parts = [rf"(?<!\w){re.escape(w)}(?!\w)" if _ID.match(w) else re.escape(w) for w in words]
+    return re.compile("|".join(parts))
+
+
+_ID = re.compile(r"^[\w.@:-]+$")
+
+
 def mentions(value: Any, needles: Iterable[str]) -> bool:
     """Whether any string inside ``value`` (JSON: dicts, lists, strings) contains a needle."""
-    words = [n for n in needles if n]
-    return any(n in s for s in _strings(value) for n in words)
+    pattern = _pattern(needles)
+    return pattern is not None and any(pattern.search(s) for s in _strings(value))
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -154,15 +168,17 @@ def _strings(value: Any) -> Iterable[str]:
 
 def scrub(value: Any, needles: Sequence[str], replacement: str = "[removed]") -> Any:
     """``value`` with every needle inside its strings replaced."""
-    words = [n for n in needles if n]
+    pattern = _pattern(needles)
+    return value if pattern is None else _replace(value, pattern, replacement)
+
+
+def _replace(value: Any, pattern: re.Pattern[str], replacement: str) -> Any:
     if isinstance(value, str):
-        for n in words:
-            value = value.replace(n, replacement)
-        return value
+        return pattern.sub(replacement, value)
     if isinstance(value, dict):
-        return {scrub(k, words, replacement): scrub(v, words, replacement) for k, v in value.items()}
+        return {_replace(k, pattern, replacement): _replace(v, pattern, replacement) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [scrub(v, words, replacement) for v in value]
+        return [_replace(v, pattern, replacement) for v in value]
     return value
 
 

@@ -67,3 +67,18 @@ def test_an_operators_erasure_tells_the_person_first_and_their_address_goes_once
     with chat.engine.uow_factory() as uow:
         rows = [i for s in ("pending", "sent", "failed") for i in uow.outbox.by_status(s)]
     assert rows and all("U1" not in str(i.recipient) for i in rows)
+
+
+def test_forgetting_u1_leaves_u10_alone(chat):
+    from conversations.flows.personal import mentions, scrub
+
+    assert mentions({"user_ids": ["U1", "U2"]}, ["U1"]) and not mentions({"user_ids": ["U10"]}, ["U1"])
+    assert scrub("{@U1} and {@U10}", ["U1"]) == "{@[removed]} and {@U10}"
+    assert mentions("Dear Ben, the rota is a mess and nobody owns it", ["the rota is a mes"])  # an opening
+    matched_pair(chat)
+    chat.person("U10", "Dev Shah")
+    chat.engine.run(lambda ctx: queue(ctx.uow, "later:U10", to_user(UserRef("memory", "T1", "U10")),
+                                      Message.simple("For U10 only"), ctx.now))  # fmt: skip
+    chat.engine.run(lambda ctx: erasure.forget(ctx, ASHA))
+    chat.deliver()
+    assert "For U10 only" in chat.transcript("U10")
