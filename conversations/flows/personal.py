@@ -136,12 +136,13 @@ def _openings(text: str) -> set[str]:
 
 
 def _pattern(needles: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern for all needles. A single word (a platform id, a one-word name) must stand alone,
-    so that forgetting ``U1`` never touches ``U10``; longer text (an answer's opening) may sit anywhere."""
+    """One pattern for all needles, each starting a word. A single word (a platform id, a one-word
+    name) must also end one, so that forgetting ``U1`` never touches ``U10``; longer text (an answer's
+    opening) may run on."""
     words = sorted({n for n in needles if n}, key=len, reverse=True)
     if not words:
         return None
-    parts = [rf"(?<!\w){re.escape(w)}(?!\w)" if _ID.match(w) else re.escape(w) for w in words]
+    parts = [rf"(?<!\w){re.escape(w)}" + (r"(?!\w)" if _ID.match(w) else "") for w in words]
     return re.compile("|".join(parts))
 
 
