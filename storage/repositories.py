@@ -488,17 +488,22 @@ class SqlOutbox(_Repo):
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
 
-    def created_before(
-        self, before: datetime, statuses: Collection[str], limit: int, after_id: int = 0
-    ) -> list[OutboxItem]:
+    def unscrubbed_before(self, before: datetime, statuses: Collection[str], limit: int) -> list[OutboxItem]:
         o = tables.outbox.c
+        scrubbed_text = json.dumps(SCRUBBED)  # how the JSON column stores it, on both databases
+        pending = or_(cast(o.message, Text) != scrubbed_text, ~cast(o.recipient, Text).contains('"removed": true'))
         stmt = (
             select(OutboxItem)
-            .where(o.created_at < before, o.status.in_(sorted(statuses)), o.id > after_id)
+            .where(o.created_at < before, o.status.in_(sorted(statuses)), pending)
             .order_by(o.id)
             .limit(limit)
         )
         return list(self.session.scalars(stmt))
+
+    def keyed(self, prefix: str, statuses: Collection[str]) -> list[OutboxItem]:
+        o = tables.outbox.c
+        stmt = select(OutboxItem).where(o.key.startswith(prefix, autoescape=True), o.status.in_(sorted(statuses)))
+        return list(self.session.scalars(stmt.order_by(o.id)))
 
 
 def _identity(user: UserRef) -> dict[str, str]:

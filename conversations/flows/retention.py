@@ -28,6 +28,7 @@ from conversations.flows.personal import REMOVED
 from conversations.ports.store import SCRUBBED
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CONFIRMATION_KEY = "forgotten:"  # an erasure's confirmation (flows/erasure.py): its address goes once sent
 SETTLED = ("sent", "failed", "held", "unknown")  # never one a sender is working on
 EXPIRED_PLAN = {"groups": [], "waiting": [], "ineligible": [], "expired": True}
 
@@ -82,17 +83,10 @@ class Due:
 
 def _outbox_rows(ctx: Ctx, policy: Retention, limit: int) -> list[OutboxItem]:
     before = ctx.now - timedelta(days=policy.outbox_days)
-    rows: list[OutboxItem] = []
-    after = 0
-    while True:
-        batch = ctx.uow.outbox.created_before(before, SETTLED, 1000, after)
-        rows += [i for i in batch if i.message != SCRUBBED or not i.recipient.get("removed")]
-        if len(batch) < 1000 or len(rows) >= limit:
-            break
-        after = batch[-1].id
-    confirmations = [i for s in ("sent", "failed") for i in ctx.uow.outbox.by_status(s)
-                     if i.recipient.get("erase_after_send")]  # fmt: skip
-    return (rows + confirmations)[:limit]
+    rows = ctx.uow.outbox.unscrubbed_before(before, SETTLED, limit)
+    confirmations = [i for i in ctx.uow.outbox.keyed(CONFIRMATION_KEY, ("sent", "failed"))
+                     if not i.recipient.get("removed")]  # fmt: skip
+    return (rows + [c for c in confirmations if c not in rows])[:limit]
 
 
 def _answers(ctx: Ctx, policy: Retention) -> list[Response]:

@@ -174,11 +174,13 @@ class Outbox(Protocol):
 
     def count(self, status: str) -> int: ...
     def by_status(self, status: str) -> list[OutboxItem]: ...
-    def created_before(
-        self, before: datetime, statuses: Collection[str], limit: int, after_id: int = 0
-    ) -> list[OutboxItem]:
-        """Up to ``limit`` rows in ``statuses`` created before ``before`` with ids above ``after_id``,
-        oldest first."""
+    def unscrubbed_before(self, before: datetime, statuses: Collection[str], limit: int) -> list[OutboxItem]:
+        """Up to ``limit`` rows in ``statuses`` created before ``before`` whose content is not yet
+        ``SCRUBBED`` or whose addressee is not yet removed (``"removed": true``), oldest first."""
+        ...
+
+    def keyed(self, prefix: str, statuses: Collection[str]) -> list[OutboxItem]:
+        """Rows in ``statuses`` whose key starts with ``prefix``."""
         ...
 
 

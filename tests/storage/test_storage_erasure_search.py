@@ -126,3 +126,27 @@ def _walk_through_every_feature(chat, clock: FakeClock, references: ReferenceSto
         conn.execute(pending_files.insert().values(file_id="f-1", tenant_id="T1", user_id="UADMIN",
                                                    filename="export.csv", content=f"name\n{NAME}\n", created_at=now))  # fmt: skip
         assert conn.execute(select(pending_files.c.file_id)).all()
+
+
+def test_retention_finds_unscrubbed_rows_and_confirmations_on_both_databases(database: Engine) -> None:
+    from conversations.core.model import OutboxItem
+    from conversations.ports.store import SCRUBBED
+    from storage.unit_of_work import SqlUnitOfWorkFactory
+
+    uow_factory = SqlUnitOfWorkFactory(database)
+    old = datetime(2026, 1, 1, tzinfo=UTC)
+    with uow_factory() as uow:
+        for key, status, message, recipient in (
+            ("a", "sent", {"text": "hello"}, {"kind": "user", "user_id": ASHA}),
+            ("b", "sent", dict(SCRUBBED), {"kind": "user", "removed": True}),  # done already
+            ("c", "sent", dict(SCRUBBED), {"kind": "user", "user_id": ASHA}),  # scrubbed by the old job only
+            ("d", "pending", {"text": "later"}, {"kind": "user", "user_id": ASHA}),  # not settled
+            ("forgotten:1:x", "sent", {"text": "done"}, {"kind": "user", "user_id": ASHA, "erase_after_send": True}),
+        ):
+            uow.outbox.add(OutboxItem(key=key, recipient=recipient, message=message, created_at=old, status=status))
+        uow.commit()
+    with uow_factory() as uow:
+        due = uow.outbox.unscrubbed_before(START, ("sent", "failed"), 10)
+        assert [i.key for i in due] == ["a", "c", "forgotten:1:x"]
+        assert [i.key for i in uow.outbox.keyed("forgotten:", ("sent",))] == ["forgotten:1:x"]
+        assert uow.outbox.keyed("forgotten%", ("sent",)) == []  # a prefix, not a pattern
