@@ -148,10 +148,10 @@ def describe(entry: AuditEntry, cohorts: dict[int, str]) -> str:
     if entry.actor.startswith("self:"):
         who = "the person themselves"
     where = cohorts.get(entry.cohort_id or 0, "")
-    detail = ", ".join(f"{k} {v}" for k, v in entry.detail.items() if k != "participant")
+    detail = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in entry.detail.items() if k != "participant")
     if "participant" in entry.detail:
         detail = (f"participant #{entry.detail['participant']}" + (f", {detail}" if detail else ""))
-    return (f"{entry.at:%Y-%m-%d %H:%M} {entry.action}" + (f" in {where}" if where else "") + f" by {who}"
+    return (f"{entry.at:%Y-%m-%d %H:%M} {entry.action.replace('_', ' ')}" + (f" in {where}" if where else "") + f" by {who}"
             + (f" ({detail})" if detail else ""))  # fmt: skip
 
 

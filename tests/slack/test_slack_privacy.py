@@ -92,3 +92,17 @@ async def test_a_registration_with_patient_data_comes_back_in_the_modal_naming_i
     assert "1234567" not in str(body)
     with r.engine.uow_factory() as uow:
         assert uow.participants.for_user(UserRef("slack", TEAM, DOCTOR)) == []
+
+
+async def test_notice_consent_records_and_the_audit_through_slash_commands(round_: Round, fake: FakeSlack) -> None:
+    r = round_
+    await r.say(COORDINATOR, "cohort create North")
+    await r.register(DOCTOR, "Asha Patel", "clinician")
+    assert "Privacy notice" in str(await r.say(DOCTOR, "privacy"))
+    assert "agreed (participation" in str(await r.say(DOCTOR, "consent"))
+    assert "won't be quoted" in str(await r.say(DOCTOR, "consent withdraw quotes"))
+    assert "withdrew (quotes" in str(await r.say(DOCTOR, "consent"))
+    await r.say(COORDINATOR, "export")
+    audit = str(await r.say(COORDINATOR, "audit"))
+    assert "export in North by U0COORD1 (rows 1" in audit and "cohort create in North" in audit
+    assert "for scheme coordinators" in str(await r.say(DOCTOR, "audit"))

@@ -94,3 +94,17 @@ async def test_an_answer_with_patient_data_comes_back_in_the_dialog_naming_it(db
             assert uow.responses.for_cohort(1) == []
     finally:
         await r.h.server.close()
+
+
+async def test_notice_consent_and_the_audit_in_teams(db, connector, graph):
+    r = await start_round(db, connector, graph)
+    try:
+        await _registered(r, connector)
+        assert "Privacy notice" in " ".join(_texts(c) for c in await r.say(ALICE, "privacy"))
+        withdrawn = " ".join(_texts(c) for c in await r.say(ALICE, "consent withdraw"))
+        assert "paused" in withdrawn and "erase everything" in withdrawn
+        await r.say(ADMIN, "export")
+        audit = " ".join(_texts(c) for c in await r.say(ADMIN, "audit"))
+        assert "export in Test Cohort" in audit and "consent withdraw in Test Cohort" in audit
+    finally:
+        await r.h.server.close()
