@@ -14,6 +14,7 @@ queued; withdrawing participation pauses them and offers erasure.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from conversations.core.refs import UserRef
 from conversations.core.routes import CommandRoute, Route, Who, command
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.flows.context import Ctx, Refusal
-from conversations.flows.lookup import GATES
+from conversations.flows.lookup import GATES, Call
 from conversations.flows.personal import holding, mentions, scrub
 
 PARTICIPATION, QUOTES = "participation", "quotes"
@@ -196,13 +197,23 @@ def _records_export(ctx: Ctx, user: UserRef) -> list[dict[str, Any]]:
 holding("consent records", export=_records_export, erase=lambda ctx, user: ctx.uow.consents.delete_for(user))
 
 
+def _exactly(call: Call, handler: Callable[[], Message]) -> Message:
+    """These commands take no words after them: a slip ("consent withdraw quote") must never
+    withdraw more than the person meant."""
+    if call.args:
+        raise Refusal("I didn't follow that. Use `consent` to see your records, `consent withdraw quotes` to stop "
+                      "being quoted, or `consent withdraw` to stop taking part.")  # fmt: skip
+    return handler()
+
+
 ROUTES = (
     command("privacy", "read Buddy's privacy notice", lambda call: show_notice(call.ctx), who=Who.ANYONE),
-    command("consent", "see what you have agreed to, and when", lambda call: show_consent(call.ctx, call.user),
-            who=Who.ANYONE),
-    command("consent agree", "agree to the current privacy notice", lambda call: agree(call.ctx, call.the_member)),
+    command("consent", "see what you have agreed to, and when",
+            lambda call: _exactly(call, lambda: show_consent(call.ctx, call.user)), who=Who.ANYONE),
+    command("consent agree", "agree to the current privacy notice",
+            lambda call: _exactly(call, lambda: agree(call.ctx, call.the_member))),
     command("consent withdraw quotes", "stop your learning points being quoted in digests",
-            lambda call: withdraw_quotes(call.ctx, call.the_member)),
+            lambda call: _exactly(call, lambda: withdraw_quotes(call.ctx, call.the_member))),
     command("consent withdraw", "withdraw from the scheme (you're paused, and offered erasure)",
-            lambda call: withdraw(call.ctx, call.the_member)),
+            lambda call: _exactly(call, lambda: withdraw(call.ctx, call.the_member))),
 )  # fmt: skip

@@ -148,6 +148,8 @@ def test_withdrawing_quotes_takes_the_words_out_of_queued_digests(chat):
 
 def test_withdrawing_participation_pauses_and_offers_erasure(chat):
     matched_pair(chat)
+    chat.say("U1", "consent withdraw quote").expect("I didn't follow that", "`consent withdraw quotes`")
+    chat.say("U1", "status").expect_not("paused")
     chat.say("U1", "consent withdraw").expect("paused", "erase everything")
     chat.press_in_last("U1", "Erase my data").expect("Erase everything Buddy holds about you?")
     with chat.engine.uow_factory() as uow:
