@@ -173,14 +173,14 @@ def _wire_caches(buddy, platform: str) -> None:  # type: ignore[no-untyped-def]
 
 def _mydata(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from conversations.core.refs import UserRef
-    from conversations.flows import privacy
+    from conversations.flows import erasure, privacy
     from conversations.flows.context import OPERATOR
 
     user = UserRef(args.platform, args.workspace, args.user_id)
     _wire_caches(buddy, args.platform)
 
     def work(ctx: Ctx) -> dict:  # type: ignore[type-arg]
-        if not ctx.uow.participants.for_user(user):
+        if not erasure.holds_anything(ctx, user):
             raise Refusal(f"Nobody with the {user.platform} id {user.user_id} in workspace {user.workspace} is registered.")
         data = privacy.subject_access(ctx, user)
         ctx.audit(None, OPERATOR, "mydata", rows=privacy.count_rows(data), by="operator")

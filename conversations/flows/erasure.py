@@ -63,9 +63,14 @@ class ForgetReport:
         )
 
 
+def holds_anything(ctx: Ctx, user: UserRef) -> bool:
+    """Registered in a cohort, or named as a coordinator of one."""
+    return bool(ctx.uow.participants.for_user(user) or ctx.uow.cohorts.coordinated_by(user))
+
+
 def registrations(ctx: Ctx, user: UserRef) -> list[Participant]:
     people = ctx.uow.participants.for_user(user)
-    if not people:
+    if not people and not ctx.uow.cohorts.coordinated_by(user):
         raise Refusal(
             f"Nobody with the {user.platform} id {user.user_id} in workspace {user.workspace} is registered."
         )
@@ -92,7 +97,7 @@ def forget(ctx: Ctx, user: UserRef, *, by: UserRef = OPERATOR, tell_them: bool =
     report.cancelled, report.scrubbed = scrub_outbox(ctx, user, needles)
     if tell_them:
         recipient = {**to_user(user), "erase_after_send": True}
-        queue(ctx.uow, f"forgotten:{people[0].id}:{ctx.now.isoformat()}", recipient,
+        queue(ctx.uow, f"forgotten:{people[0].id if people else 0}:{ctx.now.isoformat()}", recipient,
               Message.simple(CONFIRMATION), ctx.now)  # fmt: skip
     report.erased.update(erase_all(ctx, user))  # every holding (flows/personal.py), the profile last
     report.responses = report.erased.get("answers to tasks", 0)
@@ -100,6 +105,8 @@ def forget(ctx: Ctx, user: UserRef, *, by: UserRef = OPERATOR, tell_them: bool =
     for p in people:
         cohort = ctx.uow.cohorts.get(p.cohort_id)
         ctx.audit(cohort, THEMSELVES if by == user else by, "forget", participant=p.id, rows=rows)
+    if not people:
+        ctx.audit(None, THEMSELVES if by == user else by, "forget", rows=rows)
     return report
 
 

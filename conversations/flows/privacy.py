@@ -27,7 +27,7 @@ NOTHING_HELD = "Buddy holds nothing about you: you haven't registered for a budd
 
 
 def ask_to_forget(ctx: Ctx, user: UserRef) -> Message:
-    if not ctx.uow.participants.for_user(user):
+    if not erasure.holds_anything(ctx, user):
         raise Refusal(NOTHING_HELD)
     text = (
         "**Erase everything Buddy holds about you?** Your profile, answers, consent records and queued "
@@ -42,7 +42,7 @@ def ask_to_forget(ctx: Ctx, user: UserRef) -> Message:
 
 
 def confirm_forget(ctx: Ctx, user: UserRef) -> Message:
-    if not ctx.uow.participants.for_user(user):
+    if not erasure.holds_anything(ctx, user):
         raise Refusal("There's nothing left to erase: Buddy holds nothing about you.")
     erasure.forget(ctx, user, by=user, tell_them=False)
     return erasure.confirmation()  # the answer to their button: they read it before their id goes
@@ -113,11 +113,12 @@ def mydata_message(ctx: Ctx, user: UserRef, fmt: str, send_files: bool) -> Messa
     if fmt not in ("", "json", "markdown", "md"):
         raise Refusal(f"`mydata` comes as a readable file or as JSON: use `mydata` or `mydata json`, not “{escape(fmt)}”.")
     people = ctx.uow.participants.for_user(user)
-    if not people:
+    if not erasure.holds_anything(ctx, user):
         raise Refusal(NOTHING_HELD)
     data = subject_access(ctx, user)
     rows = count_rows(data)
-    ctx.audit(ctx.uow.cohorts.get(people[-1].cohort_id), user, "mydata", format=fmt or "markdown", rows=rows)
+    cohort = ctx.uow.cohorts.get(people[-1].cohort_id) if people else None
+    ctx.audit(cohort, user, "mydata", format=fmt or "markdown", rows=rows)
     stamp = ctx.now.strftime("%Y-%m-%d")
     if fmt == "json":
         name, content, kind = f"buddy-mydata-{stamp}.json", as_json(data), "JSON"

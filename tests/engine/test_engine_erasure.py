@@ -82,3 +82,15 @@ def test_forgetting_u1_leaves_u10_alone(chat):
     chat.engine.run(lambda ctx: erasure.forget(ctx, ASHA))
     chat.deliver()
     assert "For U10 only" in chat.transcript("U10")
+
+
+def test_a_coordinator_who_never_registered_can_see_and_erase_their_role(chat):
+    matched_pair(chat)
+    chat.say(ADMIN, "coordinator add @U7")
+    chat.say("U7", "mydata").expect("cannot take files", "Test Cohort")
+    chat.say("U7", "forget me")
+    chat.press_in_last("U7", "Erase my data").expect("Buddy has erased what it held about you")
+    with chat.engine.uow_factory() as uow:
+        assert all(c.user_id != "U7" for c in uow.cohorts.coordinators(1))
+        assert all("U7" not in str(a.detail) for a in uow.audit.for_cohort(1))
+    chat.say("U7", "mydata").expect("Buddy holds nothing about you")
