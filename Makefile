@@ -28,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/inbound.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/patient_guard.py
+	$(BIN)/python bench/privacy.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache buddy.db

@@ -62,6 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     forget.add_argument("--workspace", required=True, help="Slack team id or Teams tenant id")
     forget.add_argument("--yes", action="store_true", help="do it (without: show what would be erased)")
 
+    mydata = sub.add_parser("mydata", help="a subject access request: everything held about a person")
+    mydata.add_argument("user_id", help="their Slack member ID or Teams (AAD) user id")
+    mydata.add_argument("--platform", choices=["slack", "teams"], default="slack")
+    mydata.add_argument("--workspace", required=True, help="Slack team id or Teams tenant id")
+    mydata.add_argument("--output", "-o", type=Path, default=Path("."), help="folder for the two files")
+
+    audit = sub.add_parser("audit", help="the audit log, readable (who, which cohort, how many rows)")
+    audit.add_argument("--cohort", help="only this cohort's entries")
+    audit.add_argument("--limit", type=int, default=500)
+
+    retention = sub.add_parser("retention", help="apply the retention schedule now (or list what would go)")
+    retention.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+
     serve = sub.add_parser("serve", help="run the web server, scheduler and sender")
     serve.add_argument("--role", choices=["all", "web", "worker"], default="all")
 
@@ -150,6 +163,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _outbox(buddy, args)
     if args.command == "forget":
         return _forget(buddy, args)
+    if args.command == "mydata":
+        return _mydata(buddy, args)
+    if args.command == "audit":
+        return _audit(buddy, args)
+    if args.command == "retention":
+        return _retention(buddy, args, settings)
     raise AssertionError(args.command)
 
 
@@ -184,6 +203,82 @@ def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _wire_caches(buddy, platform: str) -> None:  # type: ignore[no-untyped-def]
+    """At the command line no adapter runs: reach the Teams adapter's tables directly."""
+    if platform == "teams":
+        from adapters.teams.references import ReferenceStore
+        from bot.caches import wire_teams
+
+        wire_teams(ReferenceStore(buddy.db))
+
+
+def _mydata(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from conversations.core.refs import UserRef
+    from conversations.flows import erasure, privacy
+    from conversations.flows.context import OPERATOR
+
+    user = UserRef(args.platform, args.workspace, args.user_id)
+    _wire_caches(buddy, args.platform)
+
+    def work(ctx: Ctx) -> dict:  # type: ignore[type-arg]
+        if not erasure.holds_anything(ctx, user):
+            raise Refusal(f"Nobody with the {user.platform} id {user.user_id} in workspace {user.workspace} is registered.")
+        data = privacy.subject_access(ctx, user)
+        ctx.audit(None, OPERATOR, "mydata", rows=privacy.count_rows(data), by="operator")
+        return data
+
+    data = buddy.engine.run(work)
+    args.output.mkdir(parents=True, exist_ok=True)
+    stem = f"buddy-mydata-{args.platform}-{args.user_id}"
+    readable, machine = args.output / f"{stem}.md", args.output / f"{stem}.json"
+    readable.write_text(privacy.as_markdown(data), encoding="utf-8")
+    machine.write_text(privacy.as_json(data), encoding="utf-8")
+    print(f"wrote {readable} and {machine}: {privacy.count_rows(data)} records. Send both to the person securely.")
+    return 0
+
+
+def _audit(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from conversations.flows import privacy
+
+    def work(ctx: Ctx) -> list[str]:
+        cohort = None
+        if args.cohort:
+            cohort = ctx.uow.cohorts.by_name(args.cohort)
+            if cohort is None:
+                raise Refusal(f"There is no cohort called “{args.cohort}”.")
+        return privacy.audit_lines(ctx, cohort, args.limit)
+
+    lines = buddy.engine.run(work)
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} entries" + (f" for {args.cohort}" if args.cohort else ""))
+    return 0
+
+
+def _retention(buddy, args: argparse.Namespace, settings: Settings) -> int:  # type: ignore[no-untyped-def]
+    from conversations.flows import retention
+
+    policy = settings.retention
+    for line in policy.describe():
+        print(f"keep {line}")
+    if args.dry_run:
+        due = buddy.engine.run(lambda ctx: retention.plan(ctx, policy))
+        for line in due.lines():
+            print(f"would remove {line}")
+        print(f"{due.total()} would go. Nothing changed (dry run).")
+        return 0
+    total = retention.Due()
+    while True:
+        done = buddy.engine.run(lambda ctx: retention.apply(ctx, policy))
+        for name, value in vars(done).items():
+            setattr(total, name, getattr(total, name) + value)
+        if not done.total():
+            break
+    for line in total.lines():
+        print(f"removed {line}")
+    return 0
+
+
 def _forget(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from conversations.core.refs import UserRef
     from conversations.flows import erasure
@@ -195,15 +290,13 @@ def _forget(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
         )
         for name, cohort_id in found:
             print(
-                f"would forget {name} (cohort {cohort_id}): profile, answers, queued messages; a group ends"
+                f"would forget {name} (cohort {cohort_id}): profile, answers, consent records, messages carrying "
+                "their name or words, their id in groups, proposals and the audit; a group ends"
             )
         print("Nothing changed. Run again with --yes to erase.")
         return 0
+    _wire_caches(buddy, args.platform)
     report = buddy.engine.run(lambda ctx: erasure.forget(ctx, user))
-    if args.platform == "teams":
-        from adapters.teams.references import ReferenceStore
-
-        ReferenceStore(buddy.db).forget_user(args.workspace, args.user_id)
     print(report.summary(user))
     print("Messages already delivered stay in people's Slack or Teams history; Buddy cannot delete those.")
     return 0

@@ -10,7 +10,7 @@ Per cohort:
 - ``cohort:<id>:tick``: every few minutes: the period's task if still missing (a crashed or
   coalesced run), reminders and inactivity nudges.
 And ``buddy:sync`` every minute follows cohorts created and cadences changed by any process;
-``buddy:retention`` every six hours removes the content of posts sent over 30 days ago.
+``buddy:retention`` every six hours applies the retention schedule (conversations/flows/retention.py).
 
 Misfires: APScheduler's default grace of one second drops a run missed while the process was
 down. ``post`` jobs get a grace longer than a week and ``coalesce``, so however long the downtime,
@@ -37,8 +37,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from conversations.engine import OUTBOX_RETENTION, Engine
+from conversations.engine import Engine
 from conversations.flows import confirming
+from conversations.flows.retention import Due, Retention
+from conversations.flows.retention import apply as apply_retention
 from conversations.schedule import cadence
 from storage.database import normalise_url
 from storage.tables import scheduler_jobs
@@ -86,9 +88,17 @@ def tick(cohort_id: int) -> None:
 
 
 def retention() -> None:
-    scrubbed = _scheduler().engine.scrub_outbox()
-    if scrubbed:
-        log.info("outbox: removed the content of %d posts sent over %s ago", scrubbed, OUTBOX_RETENTION)
+    """The retention schedule (conversations/flows/retention.py), a batch per transaction."""
+    scheduler = _scheduler()
+    total = Due()
+    for _ in range(1000):
+        done = scheduler.engine.run(lambda ctx: apply_retention(ctx, scheduler.retention))
+        for name, value in vars(done).items():
+            setattr(total, name, getattr(total, name) + value)
+        if not done.total():
+            break
+    if total.total():
+        log.info("retention: removed %s", ", ".join(total.lines()))
 
 
 def network() -> None:
@@ -130,8 +140,12 @@ class _Want:
 
 
 class BuddyScheduler:
-    def __init__(self, engine: Engine, database_url: str, *, tick_every: timedelta = TICK_EVERY) -> None:
+    def __init__(
+        self, engine: Engine, database_url: str, *, tick_every: timedelta = TICK_EVERY,
+        retention: Retention | None = None,
+    ) -> None:
         self.engine = engine
+        self.retention = retention or Retention()
         self.tick_every = tick_every
         store = SQLAlchemyJobStore(url=normalise_url(database_url), tablename=scheduler_jobs.name)
         self.scheduler = AsyncIOScheduler(

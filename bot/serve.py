@@ -67,6 +67,9 @@ def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
             platforms.messengers["teams"] = platforms.teams.messenger
     except (SlackSettingsError, TeamsConfigError) as error:
         raise SettingsError(str(error)) from error
+    from bot.caches import wire
+
+    wire(platforms)  # what the adapters cache about people, for forget and mydata
     if not platforms.messengers:
         raise SettingsError(
             "No platform is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see docs/slack.md) "

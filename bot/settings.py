@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from conversations.flows.retention import Retention
 from storage.database import DEFAULT_URL
 
 
@@ -45,6 +46,8 @@ class Settings:
     port: int = 3978
     metrics: bool = False  # /metrics on the main port (BUDDY_METRICS=1)
     metrics_port: int | None = None  # /metrics on a port of its own (BUDDY_METRICS_PORT)
+    retention: Retention = Retention()
+    privacy_notice: str = ""  # a deployment's own privacy notice (a text file starting "version: ...")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, web: bool = False) -> Settings:
@@ -72,7 +75,21 @@ class Settings:
                 "BUDDY_ADMINS names each administrator with their workspace or tenant, like T0123:U0456 "
                 f"(Slack team id or Teams tenant id, a colon, then their user id); these have none: {', '.join(bare)}"
             )
+        try:
+            retention = Retention.from_settings(dict(env))
+        except ValueError as error:
+            raise SettingsError(str(error)) from error
+        notice = env.get("BUDDY_PRIVACY_NOTICE", "").strip()
+        if notice:
+            from conversations.flows.consent import NoticeError, use_notice
+
+            try:
+                use_notice(Path(notice))
+            except NoticeError as error:
+                raise SettingsError(f"BUDDY_PRIVACY_NOTICE: {error}") from error
         return cls(
+            retention=retention,
+            privacy_notice=notice,
             database_url=env.get("DATABASE_URL", DEFAULT_URL) or DEFAULT_URL,
             admins=admins,
             seed=int(seed_text),

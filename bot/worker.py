@@ -34,6 +34,7 @@ from bot.metrics import Metrics, job_kind
 from bot.scheduler import BuddyScheduler
 from bot.settings import Settings, SettingsError, environment
 from conversations.delivery.sender import drain_forever, keep_alive, slack_pace
+from conversations.flows.retention import Retention
 from storage.notify import listen
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class Worker:
     metrics: Metrics | None = None
     grace: float = 10.0  # seconds the sends in flight may take to finish when stopping
     wake: asyncio.Event | None = None
+    retention: Retention | None = None  # the deployment's retention schedule (default: documented defaults)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -100,7 +102,8 @@ class Worker:
         log.info("worker stopped: claims and scheduler lock released")
 
     async def _elected(self) -> None:
-        self.scheduler = BuddyScheduler(self.buddy.engine, self.database_url)
+        self.scheduler = BuddyScheduler(self.buddy.engine, self.database_url,
+                                        retention=self.retention)  # fmt: skip
         self.scheduler.start()
         if self.metrics is not None:
             self.metrics.leader.set(1)
@@ -147,6 +150,7 @@ def start_worker(app: web.Application, buddy: Buddy, settings: Settings, metrics
         except ValueError as error:
             raise SettingsError(f"BUDDY_SLACK_WORKSPACE_RATE must be a number, not {rate!r}") from error
     worker = Worker(buddy, settings.database_url, leadership, metrics=metrics)
+    worker.retention = settings.retention
     app[WORKER] = worker
 
     async def on_startup(_app: web.Application) -> None:

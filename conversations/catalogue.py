@@ -19,6 +19,7 @@ from conversations.flows import (
     assignments,
     coffee,
     cohort_settings,
+    consent,
     coordination,
     csv_import,
     events,
@@ -27,6 +28,7 @@ from conversations.flows import (
     matchmaking,
     network,
     overview,
+    privacy,
     registration,
 )
 from conversations.flows.context import Ctx
@@ -43,6 +45,8 @@ FEATURES: tuple[ModuleType, ...] = (
     cohort_settings,
     csv_import,
     failures,
+    privacy,
+    consent,
     cadence,
     nudging,
     network,

@@ -34,6 +34,7 @@ _MAPPINGS = (
     (net.Expert, nt.experts),
     (net.ExpertRequest, nt.expert_requests),
     (net.DoubleDate, nt.double_dates),
+    (model.ConsentRecord, tables.consent_records),
 )
 
 

@@ -10,7 +10,7 @@ from functools import cache
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from conversations.core.model import (
     Assignment,
     AuditEntry,
     Cohort,
+    ConsentRecord,
     Coordinator,
     Match,
     MatchMember,
@@ -81,6 +82,13 @@ class SqlCohorts(_Repo):
         if exists is None:
             self.session.add(coordinator)
             self.session.flush()
+
+    def remove_coordinator(self, cohort_id: int, user: UserRef) -> int:
+        c = tables.coordinators.c
+        result = self.session.execute(delete(tables.coordinators).where(
+            c.cohort_id == cohort_id, c.platform == user.platform, c.workspace == user.workspace,
+            c.user_id == user.user_id))  # fmt: skip
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def coordinated_by(self, user: UserRef) -> list[Cohort]:
         return list(self.session.scalars(statements.cohorts_coordinated_by(), _identity(user)))
@@ -301,6 +309,23 @@ class SqlMatches(_Repo):
         )
         return self.session.scalars(stmt).first()
 
+    def proposals(self, cohort_id: int | None = None) -> list[MatchProposal]:
+        mp = tables.match_proposals.c
+        stmt = select(MatchProposal).order_by(mp.id)
+        if cohort_id is not None:
+            stmt = stmt.where(mp.cohort_id == cohort_id)
+        return list(self.session.scalars(stmt))
+
+    def ended_before(self, before: datetime) -> list[Match]:
+        m = tables.matches.c
+        stmt = select(Match).where(m.status == MatchStatus.ENDED, m.ended_at < before).order_by(m.id)
+        return list(self.session.scalars(stmt))
+
+    def groups_of(self, participant_id: int) -> list[Match]:
+        mm = tables.match_members.c
+        ids = select(mm.match_id).where(mm.participant_id == participant_id)
+        return list(self.session.scalars(select(Match).where(tables.matches.c.id.in_(ids)).order_by(tables.matches.c.id)))
+
 
 class SqlTasks(_Repo):
     def get(self, key: str) -> TaskDefinition | None:
@@ -444,6 +469,40 @@ class SqlAudit(_Repo):
         a = tables.audit_log.c
         return list(self.session.scalars(select(AuditEntry).where(a.cohort_id == cohort_id).order_by(a.id)))
 
+    def all(self, limit: int | None = None) -> list[AuditEntry]:
+        a = tables.audit_log.c
+        if limit is None:
+            return list(self.session.scalars(select(AuditEntry).order_by(a.id)))
+        newest = self.session.scalars(select(AuditEntry).order_by(a.id.desc()).limit(limit))
+        return sorted(newest, key=lambda e: e.id)
+
+    def delete_before(self, before: datetime, limit: int) -> int:
+        a = tables.audit_log.c
+        due = select(a.id).where(a.at < before).order_by(a.id).limit(limit).scalar_subquery()
+        result = self.session.execute(delete(tables.audit_log).where(a.id.in_(due)))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class SqlConsents(_Repo):
+    def add(self, record: ConsentRecord) -> ConsentRecord:
+        self.session.add(record)
+        self.session.flush()
+        return record
+
+    def for_user(self, user: UserRef) -> list[ConsentRecord]:
+        c = tables.consent_records.c
+        stmt = select(ConsentRecord).filter_by(**_identity(user)).order_by(c.id)
+        return list(self.session.scalars(stmt))
+
+    def delete_for(self, user: UserRef) -> int:
+        c = tables.consent_records.c
+        result = self.session.execute(
+            delete(tables.consent_records).where(
+                c.platform == user.platform, c.workspace == user.workspace, c.user_id == user.user_id
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
 
 class SqlOutbox(_Repo):
     _CLAIM_COLUMNS = ("claimed_at", "claimed_by")  # set by claims only, never by ``add``
@@ -563,6 +622,23 @@ class SqlOutbox(_Repo):
     def by_status(self, status: str) -> list[OutboxItem]:
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
+
+    def unscrubbed_before(self, before: datetime, statuses: Collection[str], limit: int) -> list[OutboxItem]:
+        o = tables.outbox.c
+        scrubbed_text = json.dumps(SCRUBBED)  # how the JSON column stores it, on both databases
+        pending = or_(cast(o.message, Text) != scrubbed_text, ~cast(o.recipient, Text).contains('"removed": true'))
+        stmt = (
+            select(OutboxItem)
+            .where(o.created_at < before, o.status.in_(sorted(statuses)), pending)
+            .order_by(o.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def keyed(self, prefix: str, statuses: Collection[str]) -> list[OutboxItem]:
+        o = tables.outbox.c
+        stmt = select(OutboxItem).where(o.key.startswith(prefix, autoescape=True), o.status.in_(sorted(statuses)))
+        return list(self.session.scalars(stmt.order_by(o.id)))
 
 
 _OUTBOX_ADDED = tuple(

@@ -217,6 +217,23 @@ outbox = Table(
     Index("ix_outbox_status_not_before", "status", "not_before"),
 )
 
+consent_records = Table(  # issue 12: consent as records (migration 0012)
+    "consent_records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("cohort_id", Integer, nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("agreed", Boolean, nullable=False),
+    Column("notice_version", String(64), nullable=False),
+    Column("wording", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("source", String(32), nullable=False, default="form"),
+    Index("ix_consent_records_user", "platform", "workspace", "user_id"),
+)
+
 # APScheduler 3's SQLAlchemyJobStore table, declared here (same shape, 0002) so that migrations own
 # it and autogenerate does not propose dropping it.
 scheduler_jobs = Table(

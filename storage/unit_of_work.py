@@ -14,6 +14,7 @@ from storage.repositories import (
     SqlAssignments,
     SqlAudit,
     SqlCohorts,
+    SqlConsents,
     SqlMatches,
     SqlNudges,
     SqlOutbox,
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.nudges = SqlNudges(self.session)
         self.audit = SqlAudit(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.consents = SqlConsents(self.session)
         return self
 
     def records(self, kind: type[R]) -> SqlRecords[R]:

@@ -111,3 +111,15 @@ def make_chat(db: Engine, clock: FakeClock, capabilities: Capabilities | None = 
 @pytest.fixture
 def chat(db: Engine, clock: FakeClock) -> Chat:
     return make_chat(db, clock)
+
+
+@pytest.fixture(autouse=True)
+def _adapter_caches_restored() -> Iterator[None]:
+    """The privacy port's registry of adapters' caches is process-wide (bot wires it at start-up):
+    each test leaves it as it found it."""
+    from conversations.flows import personal
+
+    saved = dict(personal.CACHES)
+    yield
+    personal.CACHES.clear()
+    personal.CACHES.update(saved)

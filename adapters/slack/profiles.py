@@ -100,6 +100,17 @@ class Profiles:
         self._cache: dict[tuple[str, str], tuple[float, Profile]] = {}
         self._pending: dict[tuple[str, str], asyncio.Task[Profile]] = {}
 
+    def forget(self, team: str, user: str) -> int:
+        """Drop a person's cached name and email (an erasure request); 1 if there was one."""
+        task = self._pending.pop((team, user), None)
+        if task is not None:
+            task.cancel()
+        return int(self._cache.pop((team, user), None) is not None)
+
+    def export(self, team: str, user: str) -> dict[str, str]:
+        hit = self._cache.get((team, user))
+        return {"name": hit[1].display_name, "email": hit[1].email} if hit else {}
+
     def cached(self, team: str, user: str) -> Profile | None:
         hit = self._cache.get((team, user))
         if hit and self.now() - hit[0] < self.ttl:

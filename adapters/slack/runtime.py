@@ -44,7 +44,7 @@ class SlackRuntime:
     messenger: SlackMessenger
     dedupe: EventDedupe
     background: Background = field(default_factory=Background)
-    profiles: Profiles = field(default_factory=Profiles)
+    profiles: Profiles = field(default_factory=Profiles)  # names and emails from users.info, cached
     installation_store: EncryptedInstallationStore | None = None
     state_store: ThreadedStateStore | None = None
     app: AsyncApp | None = None

@@ -8,13 +8,14 @@ synchronous: run them with ``asyncio.to_thread`` from async code.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, or_, select
 
-from adapters.teams.tables import conversation_references, pending_files, upsert, users
+from adapters.teams.tables import conversation_references, pending_files, seen_activities, upsert, users
 
 
 @dataclass(frozen=True)
@@ -148,10 +149,12 @@ class ReferenceStore:
             return None
         return TeamsUser(row.tenant_id, row.user_id, row.bot_user_id, row.display_name, row.upn)
 
-    def forget_user(self, tenant_id: str, user_id: str) -> int:
+    def forget_user(self, tenant_id: str, user_id: str, needles: Sequence[str] = ()) -> int:
         """Drop what the adapter knows of a person (name, UPN, their 1:1 chat reference and any
-        file offered to them), on an erasure request; the number of rows removed."""
+        file offered to them), on an erasure request; with ``needles`` (their name, their words),
+        also files offered to others and replayed answers that carry them. The number of rows removed."""
         c = conversation_references.c
+        words = [n for n in needles if n]
         with self.engine.begin() as conn:
             removed = conn.execute(
                 delete(users).where(users.c.tenant_id == tenant_id, users.c.user_id == user_id)
@@ -164,7 +167,29 @@ class ReferenceStore:
                     pending_files.c.tenant_id == tenant_id, pending_files.c.user_id == user_id
                 )
             )
-        return int(removed.rowcount or 0) + int(chats.rowcount or 0) + int(files.rowcount or 0)
+            count = int(removed.rowcount or 0) + int(chats.rowcount or 0) + int(files.rowcount or 0)
+            if words:
+                for table, column in ((pending_files, pending_files.c.content), (seen_activities, seen_activities.c.response),
+                                      (conversation_references, c.reference)):  # fmt: skip
+                    found = conn.execute(delete(table).where(or_(*(column.contains(w, autoescape=True) for w in words))))
+                    count += int(found.rowcount or 0)
+        return count
+
+    def export_user(self, tenant_id: str, user_id: str) -> dict[str, Any]:
+        """What the adapter keeps about a person, for a subject access request."""
+        c = conversation_references.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.tenant_id == tenant_id, users.c.user_id == user_id)).first()
+            chats = conn.execute(select(c.conversation_id, c.conversation_type, c.updated_at).where(
+                c.tenant_id == tenant_id, c.user_id == user_id)).all()  # fmt: skip
+            files = conn.execute(select(pending_files.c.filename, pending_files.c.created_at).where(
+                pending_files.c.tenant_id == tenant_id, pending_files.c.user_id == user_id)).all()  # fmt: skip
+        return {
+            "directory entry": {"name": row.display_name, "upn": row.upn, "teams_id": row.bot_user_id} if row else {},
+            "chats with Buddy": [{"type": r.conversation_type, "last_used": r.updated_at.isoformat()} for r in chats],
+            "files waiting for you to accept": [{"file": r.filename, "offered_at": r.created_at.isoformat()}
+                                                for r in files],
+        }  # fmt: skip
 
     def display_names(self, tenant_id: str, user_ids: set[str]) -> dict[str, str]:
         if not user_ids:

@@ -196,3 +196,21 @@ class OutboxItem:
     claimed_at: datetime | None = None  # when a sender took it: a lease that recovery respects
     claimed_by: str = ""  # which sender took it
     id: int = None  # type: ignore[assignment]  # assigned by the store on add
+
+
+@dataclass(eq=False)
+class ConsentRecord:
+    """What a person agreed to (or withdrew), against which version of the privacy notice, and when.
+    Records are added, never changed: the latest of each ``kind`` is what holds now."""
+
+    platform: str
+    workspace: str
+    user_id: str
+    cohort_id: int | None
+    kind: str  # "participation" (take part, data used to run the scheme) or "quotes" (digests)
+    agreed: bool
+    notice_version: str
+    wording: str  # the words they agreed to, as shown
+    at: datetime
+    source: str = "form"  # form, command, survey import
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add

@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from conversations.core import patient_data
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.core.markup import escape
 from conversations.core.model import (
@@ -269,6 +270,10 @@ def submit(
     raw = values.get("answer")
     text = raw.strip() if isinstance(raw, str) else ""
     error = _check(phase, text, assignment)
+    if not error and phase["input"] == "text":
+        cohort = ctx.uow.cohorts.get(match.cohort_id)
+        level = (cohort.settings or {}).get("patient_guard", patient_data.DEFAULT_LEVEL) if cohort else ""
+        error = patient_data.check(text, level, f"your {phase['label'].lower()}")
     if error:
         return FormErrors({"answer": error})
     pid = participant.id

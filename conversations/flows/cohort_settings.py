@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 
+from conversations.core import patient_data
 from conversations.core.markup import escape
 from conversations.core.model import Cohort
 from conversations.core.refs import UserRef
@@ -20,6 +21,19 @@ WEIGHTS = tuple(f.name for f in fields(Weights))
 YES, NO = {"yes", "true", "on", "1"}, {"no", "false", "off", "0"}
 
 
+def guard_level(cohort: Cohort | None) -> str:
+    """How strictly the cohort refuses text that looks like patient data (core/patient_data.py)."""
+    level = ((cohort.settings or {}) if cohort else {}).get("patient_guard", patient_data.DEFAULT_LEVEL)
+    return level if level in patient_data.LEVELS else patient_data.DEFAULT_LEVEL
+
+
+def guard(cohort: Cohort | None, text: str, what: str) -> None:
+    """Refuse ``text`` (naming what looked like patient data, never echoing it)."""
+    problem = patient_data.check(text, guard_level(cohort), what)
+    if problem:
+        raise Refusal(problem)
+
+
 def show(cohort: Cohort) -> Message:
     settings = cohort.settings or {}
     weights = {**{name: getattr(Weights(), name) for name in WEIGHTS}, **settings.get("weights", {})}
@@ -27,6 +41,7 @@ def show(cohort: Cohort) -> Message:
     lines = [f"`{name}={getattr(cohort, name)}`" for name in THRESHOLDS]
     lines.append(f"`allow_trios={'yes' if cohort.allow_trios else 'no'}`")
     lines.append(f"`eligible_grades={','.join(grades) if grades else 'any'}`")
+    lines.append(f"`patient_guard={guard_level(cohort)}`")
     lines += [f"`weight.{name}={value:g}`" for name, value in weights.items()]
     return Message(
         f"Settings of {cohort.name}",
@@ -68,6 +83,10 @@ def apply(
                 )
             else:
                 settings["eligible_grades"] = grades
+        elif name == "patient_guard":
+            if value.lower() not in patient_data.LEVELS:
+                raise Refusal(f"`patient_guard` must be one of {', '.join(patient_data.LEVELS)}, not “{escape(value)}”.")
+            settings["patient_guard"] = value.lower()
         elif name.startswith("weight.") and name[len("weight.") :] in WEIGHTS:
             try:
                 number = float(value)
@@ -78,7 +97,7 @@ def apply(
             weights[name[len("weight.") :]] = number
         else:
             known = ", ".join(
-                [*THRESHOLDS, "allow_trios", "eligible_grades", *(f"weight.{w}" for w in WEIGHTS)]
+                [*THRESHOLDS, "allow_trios", "eligible_grades", "patient_guard", *(f"weight.{w}" for w in WEIGHTS)]
             )
             raise Refusal(f"There's no setting called `{escape(name)}`. Settings: {known}.")
     if (

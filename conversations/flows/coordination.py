@@ -8,6 +8,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from conversations.core import patient_data
 from conversations.core import vocabulary as v
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Coordinator, Response, Status
@@ -182,8 +183,9 @@ def digest(ctx: Ctx, actor: UserRef, cohort: Cohort) -> Message:
         if a is not None and a.task_key == latest_assignment.task_key:
             same_task.append(r)
     authors = {p.id: p for p in ctx.uow.participants.many({r.author_id for r in same_task})}
+    level = (cohort.settings or {}).get("patient_guard", patient_data.DEFAULT_LEVEL)
     quotes = [r for r in same_task if authors.get(r.author_id) and authors[r.author_id].consent_share
-              and len(r.text) > 20][-3:]  # fmt: skip
+              and len(r.text) > 20 and not patient_data.findings(r.text, level)][-3:]  # fmt: skip
     groups = len({r.assignment_id for r in same_task})
     blocks: list[Block] = [Header(f"Learning points: {title}"[:150]),
               Section(f"{groups} buddy groups have answered _{escape(title)}_ so far. A few of their points, "
@@ -198,7 +200,7 @@ def digest(ctx: Ctx, actor: UserRef, cohort: Cohort) -> Message:
     for p in ctx.uow.participants.in_cohort(cohort.id, (Status.MATCHED, Status.WAITING)):
         sent += queue(ctx.uow, f"digest:{cohort.id}:{latest_assignment.task_key}:{p.id}", to_user(p.ref),
                       message, ctx.now)  # fmt: skip
-    ctx.audit(cohort, actor, "digest", task=latest_assignment.task_key, recipients=sent)
+    ctx.audit(cohort, actor, "digest", task=latest_assignment.task_key, recipients=sent, quotes=len(quotes))
     return Message.simple(f"Sent the learning points from _{escape(title)}_ to {sent} people.")
 
 
@@ -207,8 +209,10 @@ def digest(ctx: Ctx, actor: UserRef, cohort: Cohort) -> Message:
 
 def export(call: Call) -> Message:
     cohort = call.the_cohort
-    call.ctx.audit(cohort, call.user, "export")
-    return export_message(call.ctx, cohort, call.ctx.caps(call.user.platform).send_files)
+    message = export_message(call.ctx, cohort, call.ctx.caps(call.user.platform).send_files)
+    rows = len(call.ctx.uow.participants.in_cohort(cohort.id))
+    call.ctx.audit(cohort, call.user, "export", rows=rows, as_file=message.file is not None)
+    return message
 
 
 def _add_coordinator(call: Call) -> Message:

@@ -12,6 +12,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from conversations.core import patient_data
 from conversations.core.hygiene import hidden
 from conversations.core.interactions import CloseForm, FileShared, FormErrors, Outcome, Reply, ShowForm
 from conversations.core.markup import escape
@@ -20,6 +21,7 @@ from conversations.core.profiles import Profile, apply, validate
 from conversations.core.refs import UserRef
 from conversations.core.routes import Lane, Parsed, Who, button, command, form, on
 from conversations.core.views import Checkbox, FileUpload, Form, Message, Note
+from conversations.flows import consent
 from conversations.flows.context import OPERATOR, Ctx, Refusal
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -122,6 +124,10 @@ def parse(text: str) -> tuple[list[ParsedRow], list[RowError]]:
             problems["user_id"] = f"“{user_id[:70]}” doesn't look like a platform user id"
         elif user_id in seen:
             problems["user_id"] = f"{user_id} already appears on line {seen[user_id]}"
+        for name in ("display_name", "grade", "employer"):
+            findings = patient_data.findings(raw.get(name, ""))
+            if findings:  # named, never echoed
+                problems[name] = f"looks like patient data ({', '.join(patient_data.kinds(findings))}): take it out"
         if email and ("@" not in email or len(email) > 254):
             problems["email"] = f"“{email[:60]}” isn't an email address"
         if problems:
@@ -175,6 +181,9 @@ def import_rows(ctx: Ctx, cohort: Cohort, rows: list[ParsedRow]) -> tuple[int, i
             apply(existing, row.profile)
             existing.email = row.email or existing.email
             updated += 1
+        ref = UserRef(ref_platform, ref_workspace, row.user_id)
+        consent.record_form(ctx, ref, cohort.id, cohort.name, row.profile.consent_data, row.profile.consent_share,
+                            source="survey import")  # fmt: skip
     return created, updated
 
 

@@ -20,6 +20,11 @@ from conversations.flows.context import Ctx, Refusal, in_workspace
 
 NOT_REGISTERED = "You're not registered yet: use `join` to sign up."
 
+# Checks run for a registered member before any member route (the privacy notice changed, say):
+# each may raise a Refusal. Features append theirs at import time.
+Gate = Callable[[Ctx, Route, UserRef], None]
+GATES: list[Gate] = []
+
 
 @dataclass
 class Call:
@@ -204,6 +209,9 @@ def prepare(
             raise Refusal(route.not_member or NOT_REGISTERED)
     elif who is Who.ANYONE:
         call.member = ctx.participant(user)
+    if call.member is not None:
+        for gate in GATES:
+            gate(ctx, route, user)
     return call
 
 

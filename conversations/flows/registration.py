@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from conversations.core import patient_data
 from conversations.core import vocabulary as v
 from conversations.core.interactions import Actor, CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.core.markup import escape
@@ -17,11 +18,14 @@ from conversations.core.views import (
     Form,
     Message,
     MultiSelect,
+    Note,
     Option,
     Section,
     Select,
     ShortText,
 )
+from conversations.flows import consent
+from conversations.flows.cohort_settings import guard_level
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
 from conversations.flows.matchmaking import end_match_for_departure
@@ -41,6 +45,8 @@ def registration_form(cohort_id: int, cohort_name: str, profile: Profile, *, edi
         submit_label="Save" if editing else "Register",
         state=str(cohort_id),
         fields=(
+            Note(f"**Privacy notice** (version {escape(consent.current().version)}): "
+                 f"{_first_paragraph(consent.current().text)} Read all of it with `privacy`."),  # fmt: skip
             ShortText("display_name", "Your name", max_chars=80, initial=profile.display_name),
             Select(
                 "role",
@@ -113,6 +119,13 @@ def registration_form(cohort_id: int, cohort_name: str, profile: Profile, *, edi
     )
 
 
+def _first_paragraph(text: str) -> str:
+    return " ".join(text.split("\n\n", 1)[0].split())
+
+
+FREE_TEXT = (("display_name", "your name"), ("grade", "your grade"), ("employer", "your employer"))
+
+
 def start_join(ctx: Ctx, actor: Actor, cohort_name: str | None) -> Outcome:
     existing = ctx.participant(actor.ref)
     if existing is not None and not cohort_name:
@@ -141,6 +154,12 @@ def start_profile(ctx: Ctx, actor: Actor) -> Outcome:
 def submit(ctx: Ctx, actor: Actor, cohort: Cohort, values: Mapping[str, object]) -> Outcome:
     """The form's state named ``cohort``, already resolved in the actor's workspace."""
     profile, errors = validate(values)
+    level = guard_level(cohort)
+    for name, what in FREE_TEXT:
+        raw = values.get(name)
+        problem = patient_data.check(raw if isinstance(raw, str) else "", level, what)
+        if problem:
+            errors[name] = problem
     if errors:
         return FormErrors(errors)
     participant = ctx.uow.participants.find(cohort.id, actor.ref)
@@ -173,6 +192,7 @@ def submit(ctx: Ctx, actor: Actor, cohort: Cohort, values: Mapping[str, object])
         if rejoining:
             participant.status = Status.REGISTERED
         text = "Your profile is saved." if not rejoining else "Welcome back: you're registered again."
+    consent.record_form(ctx, actor.ref, cohort.id, cohort.name, profile.consent_data, profile.consent_share)
     return CloseForm(Message.simple(text))
 
 

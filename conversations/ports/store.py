@@ -15,6 +15,7 @@ from conversations.core.model import (
     Assignment,
     AuditEntry,
     Cohort,
+    ConsentRecord,
     Coordinator,
     Match,
     MatchMember,
@@ -39,6 +40,7 @@ class Cohorts(Protocol):
     def advance_round(self, cohort_id: int, expected: int) -> bool:
         """Move the cohort from round ``expected`` to the next; False if it is not at ``expected``."""
         ...
+    def remove_coordinator(self, cohort_id: int, user: UserRef) -> int: ...
 
 
 class Participants(Protocol):
@@ -76,8 +78,19 @@ class Matches(Protocol):
 
     def add_proposal(self, proposal: MatchProposal) -> MatchProposal: ...
     def open_proposal(self, cohort_id: int) -> MatchProposal | None: ...
+    def proposals(self, cohort_id: int | None = None) -> list[MatchProposal]:
+        """Every kept proposal (of one cohort when given), oldest first."""
+        ...
 
-    # a big round is confirmed in steps (conversations.confirming): staged groups are invisible
+    def ended_before(self, before: datetime) -> list[Match]:
+        """Groups that ended before ``before``."""
+        ...
+
+    def groups_of(self, participant_id: int) -> list[Match]:
+        """Every group the participant was ever in, active or ended."""
+        ...
+
+    # a big round is confirmed in steps (conversations.flows.confirming): staged groups are invisible
     # to every other query until one short transaction reveals them all
     def stage(
         self,
@@ -147,6 +160,22 @@ class Nudges(Protocol):
 class Audit(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
     def for_cohort(self, cohort_id: int) -> list[AuditEntry]: ...
+    def all(self, limit: int | None = None) -> list[AuditEntry]:
+        """Every entry, oldest first (the newest ``limit`` when given)."""
+        ...
+
+    def delete_before(self, before: datetime, limit: int) -> int:
+        """Remove up to ``limit`` entries older than ``before``; how many went."""
+        ...
+
+
+class Consents(Protocol):
+    def add(self, record: ConsentRecord) -> ConsentRecord: ...
+    def for_user(self, user: UserRef) -> list[ConsentRecord]:
+        """Oldest first."""
+        ...
+
+    def delete_for(self, user: UserRef) -> int: ...
 
 
 SCRUBBED = {"text": "[content removed: older than the retention period]", "blocks": []}
@@ -198,6 +227,14 @@ class Outbox(Protocol):
         ...
 
     def by_status(self, status: str) -> list[OutboxItem]: ...
+    def unscrubbed_before(self, before: datetime, statuses: Collection[str], limit: int) -> list[OutboxItem]:
+        """Up to ``limit`` rows in ``statuses`` created before ``before`` whose content is not yet
+        ``SCRUBBED`` or whose addressee is not yet removed (``"removed": true``), oldest first."""
+        ...
+
+    def keyed(self, prefix: str, statuses: Collection[str]) -> list[OutboxItem]:
+        """Rows in ``statuses`` whose key starts with ``prefix``."""
+        ...
 
 
 R = TypeVar("R")
@@ -247,6 +284,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> Audit: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def consents(self) -> Consents: ...
 
     def records(self, kind: type[R]) -> Records[R]: ...
 

@@ -176,3 +176,37 @@ def test_an_operator_forgets_a_person_after_a_dry_run(workdir, capsys):
     assert "Asha" not in exported and "asha@" not in exported and "Former participant" in exported
     assert main(["forget", "aad-1", "--platform", "teams", "--workspace", "tenant-1", "--yes"]) == 2
     assert "Nobody with the teams id aad-1" in capsys.readouterr().err
+
+
+def test_an_operator_answers_a_subject_access_request_and_reads_the_audit(workdir, capsys):
+    assert main(["cohort", "create", "North", "--workspace", "T1", "--coordinator", "c1"]) == 0
+    csv = workdir / "survey.csv"
+    csv.write_text("\n".join([HEADER, ROW]) + "\n")
+    assert main(["import", str(csv), "--cohort", "North"]) == 0
+    capsys.readouterr()
+    assert main(["mydata", "U1", "--workspace", "T1", "-o", str(workdir / "sar")]) == 0
+    assert "records. Send both to the person securely." in capsys.readouterr().out
+    readable = (workdir / "sar" / "buddy-mydata-slack-U1.md").read_text()
+    machine = (workdir / "sar" / "buddy-mydata-slack-U1.json").read_text()
+    assert "# What Buddy holds about you" in readable and "Asha Patel" in readable
+    assert '"employer": "Northshire"' in machine
+    assert main(["mydata", "U404", "--workspace", "T1"]) == 2
+    assert "Nobody with the slack id U404" in capsys.readouterr().err
+
+    assert main(["audit", "--cohort", "North"]) == 0
+    out = capsys.readouterr().out
+    assert "import in North by an operator (created 1, updated 0, skipped 0)" in out and "entries for North" in out
+    assert main(["audit"]) == 0
+    assert "mydata by an operator" in capsys.readouterr().out
+
+
+def test_retention_dry_run_lists_what_would_go_and_changes_nothing(workdir, capsys, monkeypatch):
+    monkeypatch.setenv("BUDDY_RETENTION_AUDIT_DAYS", "1")
+    assert main(["cohort", "create", "North", "--workspace", "T1", "--coordinator", "c1"]) == 0
+    capsys.readouterr()
+    assert main(["retention", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "keep audit log: 1 days" in out and "would remove audit: 0" in out and "Nothing changed" in out
+    monkeypatch.setenv("BUDDY_RETENTION_AUDIT_DAYS", "never")
+    assert main(["retention", "--dry-run"]) == 2
+    assert "BUDDY_RETENTION_AUDIT_DAYS must be a whole number of days" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def test_forgetting_a_person_clears_what_they_gave_and_wrote(chat):
         [cancelled] = [i for i in uow.outbox.by_status("failed") if i.key == "later:U1"]
         assert "forgotten" in cancelled.error
         [entry] = [a for a in uow.audit.for_cohort(1) if a.action == "forget"]
-        assert entry.detail == {"participant": 1} and "Asha" not in str(entry.detail)
+        assert entry.detail["participant"] == 1 and entry.detail["rows"] > 0 and "Asha" not in str(entry.detail)
     chat.deliver()
     assert "Later" not in chat.messenger.transcript("U1")
     assert "your buddy has stepped away" in chat.transcript("U2")  # told as for a departure
@@ -54,3 +54,43 @@ def test_forgetting_someone_unknown_changes_nothing_and_says_so(chat):
     else:
         raise AssertionError("expected a refusal")
     assert {p.display_name for p in everyone(chat).values()} == {"Asha Patel", "Ben Okafor"}
+
+
+def test_an_operators_erasure_tells_the_person_first_and_their_address_goes_once_sent(chat):
+    from conversations.flows import retention
+
+    matched_pair(chat)
+    chat.engine.run(lambda ctx: erasure.forget(ctx, ASHA))
+    chat.deliver()
+    assert "Buddy has erased what it held about you" in chat.transcript("U1")
+    chat.engine.run(lambda ctx: retention.apply(ctx, retention.Retention()))
+    with chat.engine.uow_factory() as uow:
+        rows = [i for s in ("pending", "sent", "failed") for i in uow.outbox.by_status(s)]
+    assert rows and all("U1" not in str(i.recipient) for i in rows)
+
+
+def test_forgetting_u1_leaves_u10_alone(chat):
+    from conversations.flows.personal import mentions, scrub
+
+    assert mentions({"user_ids": ["U1", "U2"]}, ["U1"]) and not mentions({"user_ids": ["U10"]}, ["U1"])
+    assert scrub("{@U1} and {@U10}", ["U1"]) == "{@[removed]} and {@U10}"
+    assert mentions("Dear Ben, the rota is a mess and nobody owns it", ["the rota is a mes"])  # an opening
+    matched_pair(chat)
+    chat.person("U10", "Dev Shah")
+    chat.engine.run(lambda ctx: queue(ctx.uow, "later:U10", to_user(UserRef("memory", "T1", "U10")),
+                                      Message.simple("For U10 only"), ctx.now))  # fmt: skip
+    chat.engine.run(lambda ctx: erasure.forget(ctx, ASHA))
+    chat.deliver()
+    assert "For U10 only" in chat.transcript("U10")
+
+
+def test_a_coordinator_who_never_registered_can_see_and_erase_their_role(chat):
+    matched_pair(chat)
+    chat.say(ADMIN, "coordinator add @U7")
+    chat.say("U7", "mydata").expect("cannot take files", "Test Cohort")
+    chat.say("U7", "forget me")
+    chat.press_in_last("U7", "Erase my data").expect("Buddy has erased what it held about you")
+    with chat.engine.uow_factory() as uow:
+        assert all(c.user_id != "U7" for c in uow.cohorts.coordinators(1))
+        assert all("U7" not in str(a.detail) for a in uow.audit.for_cohort(1))
+    chat.say("U7", "mydata").expect("Buddy holds nothing about you")
