@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
+from conversations.core import patient_data
 from conversations.core import vocabulary as v
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, ShowForm
 from conversations.core.markup import escape
@@ -330,6 +331,10 @@ def add(call: Call) -> Outcome:
             capacity = int(capacity_text)
     if not _text(values, "place") and not link:
         errors["place"] = "Give a place, an online link, or both."
+    for key, what in (("title", "the title"), ("description", "the description"), ("place", "the place")):
+        problem = patient_data.check(_text(values, key), what=what)  # never echoed
+        if problem and key not in errors:
+            errors[key] = problem
     if errors:
         return FormErrors(errors)
     assert starts is not None and ends is not None

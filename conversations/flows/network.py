@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from conversations.core import patient_data
 from conversations.core import vocabulary as v
 from conversations.core.interactions import Actor, MemberJoined, NoReply, Outcome
 from conversations.core.markup import escape
@@ -88,6 +89,9 @@ def add_channel(call: Call) -> Message:
         raise Refusal('Give the channel\'s name, a link that opens it and a description: `channel add '
                       '"#ops-north-west" https://... "Ops managers in the North West"`.')  # fmt: skip
     name = _channel_name(args[0])[:80]
+    problem = patient_data.check(f"{name}\n{' '.join(args[2:])}", what="the channel's description")
+    if problem:
+        raise Refusal(problem)
     options = call.options
     channel_id = options.get("id", "")
     if channel_id and not channel_id.replace("-", "").replace(":", "").replace("@", "").replace(".", "").isalnum():

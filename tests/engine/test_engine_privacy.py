@@ -206,7 +206,9 @@ def test_profile_text_and_events_are_guarded_and_the_cohort_can_tune_it(chat):
 
     refused = chat.submit("U1", registration("Asha Patel", employer="Ward 3, LS1 3EX"))
     assert isinstance(refused, FormErrors) and "a postcode" in refused.errors["employer"]
-    chat.say(ADMIN, 'event add "Clinic for Mr Smith" "3 Dec" "MRN 1234567"').expect("patient data", "record number")
+    chat.say(ADMIN, "event add")
+    chat.submit(ADMIN, {"title": "Clinic for Mr Smith", "date": "2026-12-03", "start": "18:00", "end": "19:00",
+                        "place": "Leeds", "description": "MRN 1234567"}).expect("patient data", "record number")
     chat.say(ADMIN, "cohort set patient_guard=relaxed").expect("patient_guard=relaxed")
     assert isinstance(chat.submit("U1", registration("Asha Patel", employer="Ward 3, LS1 3EX")), CloseForm)
     chat.say(ADMIN, "cohort set patient_guard=loose").expect("`patient_guard` must be one of relaxed, standard, strict")
