@@ -21,9 +21,11 @@ from conversations.flows import (
     coordination,
     csv_import,
     failures,
+    inbox,
     matchmaking,
     overview,
     registration,
+    running,
 )
 from conversations.flows.context import Ctx
 from conversations.flows.lookup import describe, targets
@@ -39,6 +41,8 @@ FEATURES: tuple[ModuleType, ...] = (
     cohort_settings,
     csv_import,
     failures,
+    running,
+    inbox,
     cadence,
     nudging,
 )

@@ -22,6 +22,7 @@ _MAPPINGS = (
     (model.Nudge, tables.nudges),
     (model.AuditEntry, tables.audit_log),
     (model.OutboxItem, tables.outbox),
+    (model.InboxMessage, tables.inbox_messages),
 )
 
 

@@ -17,6 +17,7 @@ from conversations.core.model import (
     AuditEntry,
     Cohort,
     Coordinator,
+    InboxMessage,
     Match,
     MatchMember,
     MatchProposal,
@@ -77,6 +78,10 @@ class SqlCohorts(_Repo):
         if exists is None:
             self.session.add(coordinator)
             self.session.flush()
+
+    def remove_coordinator(self, coordinator: Coordinator) -> None:
+        self.session.delete(coordinator)
+        self.session.flush()
 
     def coordinated_by(self, user: UserRef) -> list[Cohort]:
         return list(self.session.scalars(statements.cohorts_coordinated_by(), _identity(user)))
@@ -428,6 +433,34 @@ class SqlOutbox(_Repo):
     def by_status(self, status: str) -> list[OutboxItem]:
         o = tables.outbox.c
         return list(self.session.scalars(select(OutboxItem).where(o.status == status).order_by(o.id)))
+
+
+class SqlInbox(_Repo):
+    def add(self, message: InboxMessage) -> InboxMessage:
+        self.session.add(message)
+        self.session.flush()
+        return message
+
+    def get(self, message_id: int) -> InboxMessage | None:
+        return self.session.get(InboxMessage, message_id)
+
+    def thread(self, thread_id: int) -> list[InboxMessage]:
+        i = tables.inbox_messages.c
+        stmt = select(InboxMessage).where(or_(i.id == thread_id, i.thread_id == thread_id)).order_by(i.id)
+        return list(self.session.scalars(stmt))
+
+    def open_threads(self, cohort_id: int) -> list[InboxMessage]:
+        i = tables.inbox_messages.c
+        stmt = select(InboxMessage).where(i.cohort_id == cohort_id, i.thread_id.is_(None), i.resolved_at.is_(None))
+        return list(self.session.scalars(stmt.order_by(i.id)))
+
+    def for_participants(self, participant_ids: Iterable[int]) -> list[InboxMessage]:
+        rows = self._where_in(select(InboxMessage), tables.inbox_messages.c.participant_id, participant_ids)
+        return sorted(rows, key=lambda m: m.id)
+
+    def delete(self, message: InboxMessage) -> None:
+        self.session.delete(message)
+        self.session.flush()
 
 
 def _identity(user: UserRef) -> dict[str, str]:

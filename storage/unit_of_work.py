@@ -12,6 +12,7 @@ from storage.repositories import (
     SqlAssignments,
     SqlAudit,
     SqlCohorts,
+    SqlInbox,
     SqlMatches,
     SqlNudges,
     SqlOutbox,
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
         self.nudges = SqlNudges(self.session)
         self.audit = SqlAudit(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.inbox = SqlInbox(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -20,6 +20,7 @@ from conversations.core.refs import UserRef
 from conversations.core.routes import CommandRoute, Handler, Lane, Unknown, Who, button, command, on
 from conversations.core.views import Actions, Block, Button, Context, Divider, Header, Home, Message, Section
 from conversations.delivery.outbox import queue, to_user
+from conversations.flows import inbox
 from conversations.flows.assignments import current_assignment
 from conversations.flows.context import Ctx
 from conversations.flows.coordination import figures
@@ -120,6 +121,9 @@ def unknown(ctx: Ctx, actor: Actor, typed: Unknown) -> Outcome:
     routes = may_run(ctx, user)
     near = ctx.routes.closest(typed.words, routes) if ctx.routes else []
     if _sentence(typed.words) and not (near and len(typed.words) <= 2):
+        member = ctx.participant(user)
+        if member is not None:  # a buddy writing to a person: it goes to their coordinators' inbox
+            return Reply(inbox.receive(ctx, member, typed.text))
         return Reply(Message.simple(_reach_coordinator(ctx, user)))
     if near:
         lines = "\n".join(r.help_line for r in near)
