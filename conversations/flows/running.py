@@ -561,11 +561,9 @@ def _announce_preview(call: Call) -> Outcome:
             return FormErrors({"round": f"Please give a round from 1 to {cohort.current_round}, e.g. 1."
                                if cohort.current_round else "No round has been matched yet: choose another audience."})  # fmt: skip
     people = audience(ctx, cohort, str(who), round_)
-    previous = (cohort.settings or {}).get("announcement") or {}
-    number = int((cohort.settings or {}).get("announcements", 0)) + 1
+    number = int((cohort.settings or {}).get("announcement_drafts", 0)) + 1  # each preview its own button
     draft = {"draft": number, "text": text, "audience": who, "round": round_, "by": call.user.key}
-    del previous
-    cohort.settings = {**(cohort.settings or {}), "announcement": draft}
+    cohort.settings = {**(cohort.settings or {}), "announcement": draft, "announcement_drafts": number}
     label = dict(AUDIENCES)[str(who)] + (f" {round_}" if round_ else "")
     value = f"{cohort.id}:{number}"
     return CloseForm(Message("Announcement preview", (
@@ -584,8 +582,7 @@ def _announce_send(call: Call) -> Message:
     message = Message(f"An announcement from {cohort.name}", (Section(body),), carries_user_text=True)
     sent = sum(queue(ctx.uow, f"announce:{cohort.id}:{draft['draft']}:{p.id}", to_user(p.ref), message, ctx.now)
                for p in people)  # fmt: skip
-    settings = {k: val for k, val in (cohort.settings or {}).items() if k != "announcement"}
-    cohort.settings = {**settings, "announcements": draft["draft"]}
+    cohort.settings = {k: val for k, val in (cohort.settings or {}).items() if k != "announcement"}
     ctx.audit(cohort, call.user, "announce", audience=draft["audience"], recipients=sent)
     return Message.simple(f"Sent your announcement to {sent} people.")
 
