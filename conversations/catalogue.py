@@ -25,6 +25,7 @@ from conversations.flows import (
     matchmaking,
     overview,
     registration,
+    reports,
     running,
 )
 from conversations.flows.context import Ctx
@@ -43,6 +44,7 @@ FEATURES: tuple[ModuleType, ...] = (
     failures,
     running,
     inbox,
+    reports,
     cadence,
     nudging,
 )

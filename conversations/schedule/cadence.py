@@ -33,6 +33,7 @@ from conversations.core.routes import Who
 from conversations.core.routes import command as command_route
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_user
+from conversations.flows import reports
 from conversations.flows.assignments import post_task
 from conversations.flows.context import Ctx, Refusal
 from conversations.schedule import nudging
@@ -296,9 +297,11 @@ def remind_hours(cohort: Cohort) -> int:
 def tick(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> TickReport:
     """Everything that is due for the cohort now (for ``matches`` only, when given): the
     period's task, reminders and nudges."""
-    return TickReport(
+    report = TickReport(
         post_due(ctx, cohort, matches), remind(ctx, cohort, matches), nudging.sweep(ctx, cohort, matches)
     )
+    reports.due_summary(ctx, cohort)  # Mondays: the week's summary and chart to the coordinators
+    return report
 
 
 # ---- coordinator commands ---------------------------------------------------------------------
