@@ -17,6 +17,7 @@ from conversations.core.model import Cohort, OutboxItem
 from conversations.core.routes import ButtonRoute, FormRoute, Parsed, Route, RouteError, RouteTable, Unknown
 from conversations.flows import (
     assignments,
+    authoring,
     cohort_settings,
     coordination,
     csv_import,
@@ -37,6 +38,7 @@ FEATURES: tuple[ModuleType, ...] = (
     overview,
     registration,
     assignments,
+    authoring,
     matchmaking,
     coordination,
     cohort_settings,

@@ -35,6 +35,7 @@ from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows import reports
 from conversations.flows.assignments import post_task
+from conversations.flows.authoring import bank_for
 from conversations.flows.context import Ctx, Refusal
 from conversations.schedule import nudging
 
@@ -238,7 +239,7 @@ def post_due(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -
     if cadence.is_skipped(slot):
         report.reason = "skipped"
         return report
-    bank = ctx.uow.tasks.all()
+    bank = bank_for(ctx, cohort)  # the cohort's own bank, in its order
     for match in ctx.uow.matches.active_in(cohort.id, matches):
         if match.created_at is not None and match.created_at > slot:
             continue
