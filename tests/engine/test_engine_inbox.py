@@ -87,3 +87,16 @@ def test_forget_erases_inbox_messages(chat):
     chat.engine.run(lambda ctx: erasure.forget(ctx, asha))
     with chat.engine.uow_factory() as uow:
         assert uow.inbox.open_threads(1) == [] and uow.inbox.for_participants([1]) == []
+
+
+def test_the_reminder_delay_is_a_cohort_setting(chat, clock):
+    matched_pair(chat)
+    chat.say(ADMIN, "cohort set inbox_remind_days=zero").expect("`inbox_remind_days` must be a whole number")
+    chat.say(ADMIN, "cohort set inbox_remind_days=5")
+    chat.say("U1", "Hello, is anyone there?")
+    clock.advance(days=4)
+    chat.say(ADMIN, "nudge")
+    assert "Unanswered" not in chat.transcript(ADMIN)
+    clock.advance(days=1)
+    chat.say(ADMIN, "nudge")
+    assert "Unanswered for 5 days" in chat.transcript(ADMIN)
