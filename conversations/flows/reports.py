@@ -186,8 +186,9 @@ def due_summary(ctx: Ctx, cohort: Cohort) -> int:
     week = ctx.now.strftime("%G-W%V")
     if cohort.paused or ctx.now.weekday() != 0 or ctx.now.hour < 8 or (cohort.settings or {}).get("summary_week") == week:
         return 0
+    sent = weekly_summary(ctx, cohort)
     cohort.settings = {**(cohort.settings or {}), "summary_week": week}
-    return weekly_summary(ctx, cohort)
+    return sent
 
 
 # ---- routes -------------------------------------------------------------------------------------

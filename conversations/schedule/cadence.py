@@ -298,11 +298,12 @@ def remind_hours(cohort: Cohort) -> int:
 def tick(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> TickReport:
     """Everything that is due for the cohort now (for ``matches`` only, when given): the
     period's task, reminders and nudges."""
-    report = TickReport(
+    # Mondays, once: the week's summary and chart to the coordinators. It reads first and writes
+    # last, so the slice that carries it holds the write lock no longer than the others.
+    reports.due_summary(ctx, cohort)
+    return TickReport(
         post_due(ctx, cohort, matches), remind(ctx, cohort, matches), nudging.sweep(ctx, cohort, matches)
     )
-    reports.due_summary(ctx, cohort)  # Mondays: the week's summary and chart to the coordinators
-    return report
 
 
 # ---- coordinator commands ---------------------------------------------------------------------
