@@ -83,6 +83,20 @@ class SqlCohorts(_Repo):
         self.session.delete(coordinator)
         self.session.flush()
 
+    def activity_times(self, cohort_id: int, since: datetime) -> dict[str, list[datetime]]:
+        p, m, a = tables.participants.c, tables.matches.c, tables.assignments.c
+        r, n = tables.responses.c, tables.nudges.c
+        in_cohort = (tables.assignments.join(tables.matches, m.id == a.match_id))
+        queries = {
+            "registered": select(p.registered_at).where(p.cohort_id == cohort_id, p.registered_at >= since),
+            "matched": select(m.created_at).where(m.cohort_id == cohort_id, m.created_at >= since),
+            "answered": select(r.submitted_at).select_from(tables.responses.join(in_cohort, a.id == r.assignment_id))
+            .where(m.cohort_id == cohort_id, r.submitted_at >= since),
+            "nudged": select(n.sent_at).select_from(tables.nudges.join(in_cohort, a.id == n.assignment_id))
+            .where(m.cohort_id == cohort_id, n.level == "pair", n.sent_at >= since),
+        }  # fmt: skip
+        return {name: [t for t in self.session.scalars(stmt) if t is not None] for name, stmt in queries.items()}
+
     def coordinated_by(self, user: UserRef) -> list[Cohort]:
         return list(self.session.scalars(statements.cohorts_coordinated_by(), _identity(user)))
 

@@ -109,25 +109,19 @@ def xlsx_message(ctx: Ctx, cohort: Cohort, send_files: bool) -> Message:
 
 
 def weekly_figures(ctx: Ctx, cohort: Cohort, weeks: int = 8) -> dict[str, list[int]]:
-    """Per week (oldest first, the last ``weeks``): registrations, groups formed, answers written, and
-    (this week only, as the latest figure) quiet groups."""
+    """Per week (oldest first, the last ``weeks``): registrations, groups formed, answers written and
+    silent groups (nudged because nobody in them had written), from one light query each."""
     start = _week_start(ctx.now) - timedelta(weeks=weeks - 1)
-    people = ctx.uow.participants.in_cohort(cohort.id)
-    registered = [0] * weeks
-    for p in people:
-        if p.registered_at and p.registered_at >= start:
-            registered[min(weeks - 1, (p.registered_at - start).days // 7)] += 1
-    matched = [0] * weeks
-    for m in ctx.uow.matches.active_in(cohort.id):
-        if m.created_at and m.created_at >= start:
-            matched[min(weeks - 1, (m.created_at - start).days // 7)] += 1
-    answered = [0] * weeks
-    for r in ctx.uow.responses.for_cohort(cohort.id):
-        if r.submitted_at >= start:
-            answered[min(weeks - 1, (r.submitted_at - start).days // 7)] += 1
-    quiet = [0] * weeks
-    quiet[-1] = sum(1 for g in group_rows(ctx, cohort) if g.quiet)
-    return {"registrations": registered, "groups formed": matched, "answers": answered, "quiet groups": quiet}
+    times = ctx.uow.cohorts.activity_times(cohort.id, start)
+    names = {"registered": "registrations", "matched": "groups formed", "answered": "answers",
+             "nudged": "silent groups"}  # fmt: skip
+    series = {}
+    for key, label in names.items():
+        counts = [0] * weeks
+        for t in times.get(key, []):
+            counts[min(weeks - 1, max(0, (t - start).days // 7))] += 1
+        series[label] = counts
+    return series
 
 
 def _week_start(now: datetime) -> datetime:
