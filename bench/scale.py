@@ -4,7 +4,7 @@ A SQLite file with one cohort of ``--groups`` introduced pairs (built as ``bench
 then, through the real engine:
 
 - ``status`` and ``export`` as a coordinator types them, once every group has a task (each must
-  answer well inside Slack's 3 s);
+  answer well inside Slack's 3 s); ``groups``, ``status chart`` and the XLSX export (each under 1 s);
 - the scheduled work as the scheduler runs it (:meth:`Engine.reconcile`, slices of 250 groups per
   transaction): the period's task, then the pair nudges four days later. What matters on SQLite is
   the longest write transaction, since every other writer waits for it; the same work done as one
@@ -147,6 +147,18 @@ def confirm_bench(tmp: Path, people: int) -> tuple[float, float, dict[str, float
     return total, max(writes.values()), longest, whole
 
 
+def spreadsheet(engine: Any) -> tuple[float, int]:
+    """The XLSX export's workbook, built as ``export xlsx`` builds it (median of 3, and its size)."""
+    from conversations.flows.reports import workbook
+
+    times, size = [], 0
+    for _ in range(3):
+        start = time.perf_counter()
+        size = len(engine.run(lambda ctx: workbook(ctx, ctx.uow.cohorts.get(1))))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=10000)
@@ -159,7 +171,8 @@ def main() -> None:
         sliced.admins = frozenset({f"{TEAM}:{ADMIN}"})
         durations = timed_runs(sliced)
         phases: list[tuple[str, float, float, int]] = []
-        status = export = 0.0
+        status = export = groups = quiet = chart = xlsx = 0.0
+        xlsx_bytes = 0
         for label, days in (("task posted", 0), ("pair nudges", 5)):
             sliced.clock.advance(days=days)
             durations.clear()
@@ -173,6 +186,11 @@ def main() -> None:
             if label == "task posted":  # the figures now count every group's current task
                 status = statistics.median(command_seconds(sliced, "status") for _ in range(3))
                 export = statistics.median(command_seconds(sliced, "export") for _ in range(3))
+                groups = statistics.median(command_seconds(sliced, "groups") for _ in range(3))
+                quiet = statistics.median(command_seconds(sliced, "groups quiet page=2") for _ in range(3))
+                command_seconds(sliced, "status chart")  # the first chart loads matplotlib's fonts
+                chart = statistics.median(command_seconds(sliced, "status chart") for _ in range(3))
+                xlsx, xlsx_bytes = spreadsheet(sliced)
 
         whole = build(Path(tmp) / "whole.db", args.groups)
         start = time.perf_counter()
@@ -183,6 +201,10 @@ def main() -> None:
     print(f"groups {args.groups} ({2 * args.groups} people), SQLite")
     print(f"status (coordinator's figures): {status:.3f} s median of 3")
     print(f"export (CSV of everyone):       {export:.3f} s median of 3")
+    print(f"groups (first page of 15):      {groups:.3f} s median of 3")
+    print(f"groups quiet page=2:            {quiet:.3f} s median of 3")
+    print(f"status chart (figures + PNG):   {chart:.3f} s median of 3")
+    print(f"export xlsx (4 sheets, {xlsx_bytes / 1e6:.1f} MB): {xlsx:.3f} s median of 3")
     for label, total, longest, slices in phases:
         print(
             f"reconcile, {label:12}: {total:6.2f} s in {slices} transactions, longest {longest * 1000:5.0f} ms"
@@ -199,6 +221,11 @@ def main() -> None:
         summary += (f" confirm_people={args.people} confirm_s={total:.1f} "
                     f"confirm_longest_write_ms={longest_write * 1000:.0f} confirm_one_txn_s_at_tenth={whole:.2f}")  # fmt: skip
     print(summary)
+    print(
+        f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
+        f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f} groups_s={groups:.3f} "
+        f"status_chart_s={chart:.3f} xlsx_s={xlsx:.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
     say("The coordinator's alert, and a re-match for the jilted buddy")
     alert = _last_with(chat, COORDINATOR, "has been quiet")
     print(alert, file=out)
-    chat.press_in_last(COORDINATOR, "Re-match their buddy")
+    chat.press_in_last(COORDINATOR, "Re-match the one waiting")
     print(chat.last_reply(COORDINATOR), file=out)
 
     say("Transcripts")

@@ -35,6 +35,7 @@ _MAPPINGS = (
     (net.ExpertRequest, nt.expert_requests),
     (net.DoubleDate, nt.double_dates),
     (model.ConsentRecord, tables.consent_records),
+    (model.InboxMessage, tables.inbox_messages),
 )
 
 

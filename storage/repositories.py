@@ -20,6 +20,7 @@ from conversations.core.model import (
     Cohort,
     ConsentRecord,
     Coordinator,
+    InboxMessage,
     Match,
     MatchMember,
     MatchProposal,
@@ -89,6 +90,24 @@ class SqlCohorts(_Repo):
             c.cohort_id == cohort_id, c.platform == user.platform, c.workspace == user.workspace,
             c.user_id == user.user_id))  # fmt: skip
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def delete_coordinator(self, coordinator: Coordinator) -> None:
+        self.session.delete(coordinator)
+        self.session.flush()
+
+    def activity_times(self, cohort_id: int, since: datetime) -> dict[str, list[datetime]]:
+        p, m, a = tables.participants.c, tables.matches.c, tables.assignments.c
+        r, n = tables.responses.c, tables.nudges.c
+        in_cohort = (tables.assignments.join(tables.matches, m.id == a.match_id))
+        queries = {
+            "registered": select(p.registered_at).where(p.cohort_id == cohort_id, p.registered_at >= since),
+            "matched": select(m.created_at).where(m.cohort_id == cohort_id, m.created_at >= since),
+            "answered": select(r.submitted_at).select_from(tables.responses.join(in_cohort, a.id == r.assignment_id))
+            .where(m.cohort_id == cohort_id, r.submitted_at >= since),
+            "nudged": select(n.sent_at).select_from(tables.nudges.join(in_cohort, a.id == n.assignment_id))
+            .where(m.cohort_id == cohort_id, n.level == "pair", n.sent_at >= since),
+        }  # fmt: skip
+        return {name: [t for t in self.session.scalars(stmt) if t is not None] for name, stmt in queries.items()}
 
     def coordinated_by(self, user: UserRef) -> list[Cohort]:
         return list(self.session.scalars(statements.cohorts_coordinated_by(), _identity(user)))
@@ -657,6 +676,34 @@ def _outbox_insert(dialect: str) -> Any:
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(o.id)  # rowcount is not reliable here on every driver
     )
+
+
+class SqlInbox(_Repo):
+    def add(self, message: InboxMessage) -> InboxMessage:
+        self.session.add(message)
+        self.session.flush()
+        return message
+
+    def get(self, message_id: int) -> InboxMessage | None:
+        return self.session.get(InboxMessage, message_id)
+
+    def thread(self, thread_id: int) -> list[InboxMessage]:
+        i = tables.inbox_messages.c
+        stmt = select(InboxMessage).where(or_(i.id == thread_id, i.thread_id == thread_id)).order_by(i.id)
+        return list(self.session.scalars(stmt))
+
+    def open_threads(self, cohort_id: int) -> list[InboxMessage]:
+        i = tables.inbox_messages.c
+        stmt = select(InboxMessage).where(i.cohort_id == cohort_id, i.thread_id.is_(None), i.resolved_at.is_(None))
+        return list(self.session.scalars(stmt.order_by(i.id)))
+
+    def for_participants(self, participant_ids: Iterable[int]) -> list[InboxMessage]:
+        rows = self._where_in(select(InboxMessage), tables.inbox_messages.c.participant_id, participant_ids)
+        return sorted(rows, key=lambda m: m.id)
+
+    def delete(self, message: InboxMessage) -> None:
+        self.session.delete(message)
+        self.session.flush()
 
 
 def _identity(user: UserRef) -> dict[str, str]:

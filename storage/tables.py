@@ -234,6 +234,20 @@ consent_records = Table(  # issue 12: consent as records (migration 0012)
     Index("ix_consent_records_user", "platform", "workspace", "user_id"),
 )
 
+inbox_messages = Table(  # issue 13: buddies' messages to their coordinators, and the replies
+    "inbox_messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    Column("participant_id", Integer, nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("author", String(120), nullable=False, default=""),
+    Column("thread_id", Integer, nullable=True, index=True),
+    Column("resolved_at", UTCDateTime),
+    Column("reminded_at", UTCDateTime),
+)
+
 # APScheduler 3's SQLAlchemyJobStore table, declared here (same shape, 0002) so that migrations own
 # it and autogenerate does not propose dropping it.
 scheduler_jobs = Table(

@@ -15,6 +15,7 @@ from storage.repositories import (
     SqlAudit,
     SqlCohorts,
     SqlConsents,
+    SqlInbox,
     SqlMatches,
     SqlNudges,
     SqlOutbox,
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(self.session)
         self.outbox = SqlOutbox(self.session)
         self.consents = SqlConsents(self.session)
+        self.inbox = SqlInbox(self.session)
         return self
 
     def records(self, kind: type[R]) -> SqlRecords[R]:

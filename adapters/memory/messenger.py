@@ -45,6 +45,8 @@ def render_text(message: Message) -> str:
             parts += [f"{plain(label)}: {plain(value)}" for label, value in block.fields]
         elif isinstance(block, Actions):
             parts.append(" ".join(f"[{b.label}]" for b in block.buttons))
+    if message.image is not None:
+        parts.append(f"[image: {message.image.alt}]")
     return "\n".join(parts) or plain(message.text)
 
 

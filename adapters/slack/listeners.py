@@ -201,6 +201,10 @@ class SlackInbound:
         """A message's file follows it, in the person's DM."""
         if message.file is not None:
             self.background.spawn(self._send_file(body, client, message.file), "slack-file")
+        if message.image is not None:  # a chart: uploaded to the DM, after the answer
+            image = message.image
+            self.background.spawn(self._send_file(body, client, FileAttachment(
+                image.filename, "", title=image.alt[:250], data=image.png)), "slack-image")  # fmt: skip
 
     async def _send_file(self, body: JSON, client: AsyncWebClient, file: FileAttachment) -> None:
         """Upload ``file`` to the person's DM with the app (``files:write``)."""
@@ -209,7 +213,7 @@ class SlackInbound:
             opened = await client.conversations_open(users=user)
             await client.files_upload_v2(
                 channel=opened["channel"]["id"],
-                content=file.content,
+                content=file.data or file.content,
                 filename=file.filename,
                 title=file.title or file.filename,
             )

@@ -6,13 +6,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.errors import TRANSPORT_ERRORS, from_api_error, from_transport_error
 from adapters.slack.render_blocks import render_home, render_message
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
-from conversations.core.views import Home, Message
+from conversations.core.views import Home, ImageAttachment, Message
 from conversations.ports.messenger import Capabilities, DeliveryError
 
 PLATFORM = "slack"
@@ -20,6 +20,9 @@ OUTBOX_EVENT = "buddy_outbox"  # message metadata event_type that tags outbox po
 HISTORY_PAGES = 5  # find_tagged reads at most this many pages of 200 messages
 
 TokenProvider = Callable[[str], Awaitable[str]]  # workspace (team id) -> bot token
+
+
+log = logging.getLogger(__name__)
 
 
 def static_token(token: str) -> TokenProvider:
@@ -85,7 +88,19 @@ class SlackMessenger:
         if tag:
             body["metadata"] = {"event_type": OUTBOX_EVENT, "event_payload": {"key": tag}}
         data = await self._call("chat.postMessage", conversation.workspace, idempotent=False, **body)
+        if message.image is not None:
+            await self._upload_image(conversation, message.image)
         return MessageRef(conversation, str(data["ts"]))
+
+    async def _upload_image(self, conversation: ConversationRef, image: ImageAttachment) -> None:
+        """A message's picture (a chart) follows it as an uploaded image. The post has gone already,
+        so a failed upload is logged rather than retried (a retry would post the text twice)."""
+        try:
+            await self._call("files.upload_v2", conversation.workspace, idempotent=False,
+                             channel=conversation.conversation_id, content=image.png, filename=image.filename,
+                             title=image.filename, alt_txt=image.alt[:1000])  # fmt: skip
+        except (DeliveryError, SlackRequestError) as e:
+            log.warning("could not upload an image to %s: %s", conversation.conversation_id, e)
 
     async def find_tagged(self, conversation: ConversationRef, tag: str) -> MessageRef | None:
         """Look for an outbox post by its tag in the conversation's recent history."""

@@ -6,6 +6,7 @@ attached in the 1:1 chat arrives with a short-lived download URL (``supportsFile
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,7 +39,7 @@ class PendingFiles:
         with self.engine.begin() as conn:
             conn.execute(delete(pending_files).where(pending_files.c.created_at < now - KEEP_FOR))
             conn.execute(insert(pending_files).values(file_id=file_id, tenant_id=tenant_id, user_id=user_id,
-                                                      filename=file.filename, content=file.content, created_at=now))  # fmt: skip
+                                                      filename=file.filename, content=_stored(file), created_at=now))  # fmt: skip
         return file_id
 
     def take(self, file_id: str, tenant_id: str, user_id: str) -> FileAttachment | None:
@@ -50,14 +51,23 @@ class PendingFiles:
             if row is None:
                 return None
             conn.execute(delete(pending_files).where(mine))
+        if row.content.startswith(BINARY):
+            return FileAttachment(row.filename, "", data=base64.b64decode(row.content[len(BINARY) :]))
         return FileAttachment(row.filename, row.content)
+
+
+BINARY = "base64:"  # a binary file (a spreadsheet) waits as text with this prefix
+
+
+def _stored(file: FileAttachment) -> str:
+    return BINARY + base64.b64encode(file.data).decode("ascii") if file.data else file.content
 
 
 def consent_card(file: FileAttachment, file_id: str) -> Attachment:
     """The attachment that asks the person to accept the file."""
     content = {
         "description": file.title or file.filename,
-        "sizeInBytes": len(file.content.encode("utf-8")),
+        "sizeInBytes": len(file.payload()),
         "acceptContext": {"buddy_file": file_id},
         "declineContext": {"buddy_file": file_id},
     }
@@ -73,7 +83,7 @@ def info_card(upload_info: Any) -> Attachment:
 
 async def upload(upload_url: str, file: FileAttachment) -> None:
     """Put the bytes in the place Teams gave (one range: the whole file). Raises on failure."""
-    data = file.content.encode("utf-8")
+    data = file.payload()
     headers = {"Content-Length": str(len(data)), "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
     timeout = aiohttp.ClientTimeout(total=UPLOAD_SECONDS)
     async with aiohttp.ClientSession(timeout=timeout) as session:

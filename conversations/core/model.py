@@ -214,3 +214,19 @@ class ConsentRecord:
     at: datetime
     source: str = "form"  # form, command, survey import
     id: int = None  # type: ignore[assignment]  # assigned by the store on add
+
+
+@dataclass(eq=False)
+class InboxMessage:
+    """A buddy's message to their coordinators (typed to Buddy in their 1:1 chat), or a
+    coordinator's reply: a thread is its first message and the replies that name it."""
+
+    cohort_id: int
+    participant_id: int  # the buddy the thread is with
+    text: str
+    sent_at: datetime
+    author: str = ""  # "" for the buddy; the coordinator's UserRef key for a reply
+    thread_id: int | None = None  # None on the first message of a thread
+    resolved_at: datetime | None = None  # on the first message: when a coordinator resolved it
+    reminded_at: datetime | None = None  # on the first message: when coordinators were last reminded
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add

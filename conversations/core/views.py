@@ -60,6 +60,19 @@ class FileAttachment:
     filename: str
     content: str
     title: str = ""
+    data: bytes = b""  # a binary file (a spreadsheet): sent instead of ``content`` when set
+
+    def payload(self) -> bytes:
+        return self.data or self.content.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class ImageAttachment:
+    """A picture that goes with a message (a chart): Slack uploads it, Teams shows it in the card."""
+
+    png: bytes
+    alt: str  # what the picture shows, for screen readers and notifications
+    filename: str = "chart.png"
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class Message:
     blocks: tuple[Block, ...] = ()
     carries_user_text: bool = False  # renderers turn off link unfurling when set
     file: FileAttachment | None = None
+    image: ImageAttachment | None = None
 
     @staticmethod
     def simple(text: str) -> Message:

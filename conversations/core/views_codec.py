@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from conversations.core.views import (
@@ -12,6 +13,7 @@ from conversations.core.views import (
     Divider,
     FileAttachment,
     Header,
+    ImageAttachment,
     Message,
     Section,
 )
@@ -75,16 +77,27 @@ def message_to_dict(message: Message) -> dict[str, Any]:
             "content": message.file.content,
             "title": message.file.title,
         }
+        if message.file.data:
+            data["file"]["data_b64"] = base64.b64encode(message.file.data).decode("ascii")
+    if message.image is not None:
+        data["image"] = {"png_b64": base64.b64encode(message.image.png).decode("ascii"), "alt": message.image.alt,
+                         "filename": message.image.filename}  # fmt: skip
     return data
 
 
 def message_from_dict(data: dict[str, Any]) -> Message:
     file = data.get("file")
+    image = data.get("image")
     return Message(
         text=data["text"],
         blocks=tuple(block_from_dict(b) for b in data.get("blocks", [])),
         carries_user_text=bool(data.get("carries_user_text", False)),
-        file=FileAttachment(str(file["filename"]), str(file["content"]), str(file.get("title", "")))
+        file=FileAttachment(str(file["filename"]), str(file["content"]), str(file.get("title", "")),
+                            base64.b64decode(file.get("data_b64", "")))
         if isinstance(file, dict)
         else None,
-    )
+        image=ImageAttachment(base64.b64decode(image["png_b64"]), str(image.get("alt", "")),
+                              str(image.get("filename", "chart.png")))
+        if isinstance(image, dict)
+        else None,
+    )  # fmt: skip

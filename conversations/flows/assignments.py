@@ -38,6 +38,7 @@ from conversations.core.views import (
     Select,
 )
 from conversations.delivery.outbox import queue, to_conversation, to_group, to_user
+from conversations.flows.authoring import bank_for, task_in_bank
 from conversations.flows.context import OPERATOR, Ctx, Refusal
 from conversations.flows.lookup import Call
 
@@ -74,7 +75,8 @@ def send_tasks(
     interrupted half-way finishes it, and never posts a second task to the groups that already
     had one. A named task goes to every group that lacks it, whenever it is sent."""
     check_bank(ctx, task_key)
-    bank = ctx.uow.tasks.all()
+    bank = bank_for(ctx, cohort)  # the cohort's own bank, in its order
+    chosen = task_in_bank(ctx, cohort, task_key) if task_key else None
     since = None if task_key else _period_start(ctx, cohort)
     posted = []
     for match in ctx.uow.matches.active_in(cohort.id, matches):
@@ -82,7 +84,7 @@ def send_tasks(
         if since is not None and any(a.posted_at >= since for a in history):
             continue  # this period's task is there already
         done = {a.task_key for a in history}
-        task = ctx.uow.tasks.get(task_key) if task_key else next((t for t in bank if t.key not in done), None)
+        task = chosen if chosen else next((t for t in bank if t.key not in done), None)
         if task is None or task.key in done:
             continue
         posted.append(post_task(ctx, match, task, sequence=len(done) + 1))
@@ -359,12 +361,38 @@ def quiet_members(responses: Sequence[Response], members: Sequence[Participant])
 NOT_MEMBER = "You're not registered in this scheme any more."
 
 
+def open_tasks(ctx: Ctx, participant: Participant) -> list[tuple[Assignment, TaskDefinition]]:
+    """Every task of the participant's group they have not finished, oldest first."""
+    match = ctx.uow.matches.active_for(participant.id)
+    if match is None or participant.id is None:
+        return []
+    found = []
+    assignments = ctx.uow.assignments.for_match(match.id)
+    responses = ctx.uow.responses.for_assignments(a.id for a in assignments)
+    for a in sorted(assignments, key=lambda a: (a.posted_at, a.id)):
+        task = ctx.uow.tasks.get(a.task_key)
+        mine = [r for r in responses if r.assignment_id == a.id]
+        if task is not None and not all(_done(mine, p, participant.id) is not None for p in task.phases):
+            found.append((a, task))
+    return found
+
+
 def _current(call: Call) -> Outcome:
     participant = call.the_member
     match = call.ctx.uow.matches.active_for(participant.id)
     assignment = call.ctx.uow.assignments.latest(match.id) if match else None
     if match is None or assignment is None:
         raise Refusal("You don't have a task yet: it arrives once you've been matched.")
+    waiting = open_tasks(call.ctx, participant)
+    if len(waiting) > 1:  # several open: each with its own button, so none hides another
+        blocks: list[Any] = [Section(f"You have {len(waiting)} tasks open:")]
+        for a, task in waiting:
+            blocks += [Section(f"_{escape(task.title)}_, due {_day(a.due_at.date())}"),
+                       Actions((Button(f"Respond: {task.title}"[:75], "respond", str(a.id), style="primary",
+                                       opens_form=True),))]  # fmt: skip
+        return Reply(Message("Your open tasks", tuple(blocks)))
+    if waiting:
+        assignment = waiting[0][0]
     return open_form(call.ctx, participant, assignment, match)
 
 
@@ -380,16 +408,47 @@ def _answer(call: Call) -> Outcome:
 
 def task_list(call: Call) -> Message:
     lines = [f"- `{t.key}`: **{escape(t.title)}** ({t.minutes} min, due in {t.due_days} days)"
-             for t in call.ctx.uow.tasks.all()]  # fmt: skip
+             for t in bank_for(call.ctx, call.the_cohort)]  # fmt: skip
     return Message("Task bank", (Section("**Task bank**\n" + "\n".join(lines)),))
 
 
-def task_send(call: Call) -> InSlices:
-    """``task send [KEY]``: the task to every active group, a slice of groups per transaction."""
+def still_open(ctx: Ctx, cohort: Cohort, task_key: str | None) -> int:
+    """How many active groups that would get a task now still have one open (not finished, not due)."""
+    latest = [a for a in ctx.uow.assignments.open_since(cohort.id, ctx.now) if a.due_at > ctx.now]
+    had: dict[int, set[str]] = {}
+    for a in ctx.uow.assignments.for_matches(a.match_id for a in latest):
+        had.setdefault(a.match_id, set()).add(a.task_key)
+    bank = {t.key for t in bank_for(ctx, cohort)}
+    latest = [a for a in latest if (task_key not in had[a.match_id] if task_key else bank - had[a.match_id])]
+    responses: dict[int, list[Response]] = {}
+    for r in ctx.uow.responses.for_assignments(a.id for a in latest):
+        responses.setdefault(r.assignment_id, []).append(r)
+    members: dict[int, list[int]] = {}
+    for row in ctx.uow.matches.member_rows(a.match_id for a in latest):
+        members.setdefault(row.match_id, []).append(row.participant_id)
+    tasks = {t.key: t for t in ctx.uow.tasks.all()}
+    return sum(1 for a in latest if a.task_key in tasks
+               and not complete_for(tasks[a.task_key], responses.get(a.id, []), members.get(a.match_id, [])))  # fmt: skip
+
+
+def task_send(call: Call) -> InSlices | Message:
+    """``task send [KEY]``: the task to every active group, a slice of groups per transaction; when
+    groups still have a task open, a warning first (``Send anyway`` goes on)."""
     task_key = call.args[0] if call.args else None
+    if isinstance(call.target, TaskDefinition):
+        task_key = call.target.key
     cohort_id = call.the_cohort.id
     user = call.user
     check_bank(call.ctx, task_key)
+    if task_key:
+        task_in_bank(call.ctx, call.the_cohort, task_key)
+    busy = still_open(call.ctx, call.the_cohort, task_key) if call.route.name != "task_send_anyway" else 0
+    if busy:
+        value = f"{cohort_id}:{task_key}" if task_key else str(cohort_id)
+        text = (f"{busy} groups still have a task open. If I send another now they will have two at once "
+                "(buddies see both in `task`). Send it anyway?")  # fmt: skip
+        return Message(text, (Section(text), Actions((Button("Send anyway", "task_send_anyway", value,
+                                                             style="danger"),))))  # fmt: skip
 
     def each(ctx: Ctx, part: list[int]) -> int:
         cohort = ctx.uow.cohorts.get(cohort_id)
@@ -414,6 +473,7 @@ ROUTES = (
             not_member="You're not registered yet: use `join` to sign up."),
     command("task send [task-key]", "post the next task to every group now", task_send, who=Who.COORDINATOR),
     command("task list", "show the task bank", task_list, who=Who.COORDINATOR),
+    button("task_send_anyway", task_send, who=Who.COORDINATOR, target="cohort_task"),
     button("respond", _respond, target="assignment", not_member=NOT_MEMBER),
     form(FORM_ID, _answer, target="assignment", error_field="answer", not_member=NOT_MEMBER),
 )  # fmt: skip

@@ -69,6 +69,10 @@ def apply(
             if not value.isdigit() or not 1 <= int(value) <= 60:
                 raise Refusal(f"`{name}` must be a whole number of days from 1 to 60, not “{escape(value)}”.")
             thresholds[name] = int(value)
+        elif name == "inbox_remind_days":  # unanswered buddies' messages remind coordinators (issue 13)
+            if not value.isdigit() or not 1 <= int(value) <= 30:
+                raise Refusal(f"`inbox_remind_days` must be a whole number of days from 1 to 30, not “{escape(value)}”.")
+            settings["inbox_remind_days"] = int(value)
         elif name == "allow_trios":
             if value.lower() not in YES | NO:
                 raise Refusal(f"`allow_trios` must be yes or no, not “{escape(value)}”.")
@@ -97,7 +101,8 @@ def apply(
             weights[name[len("weight.") :]] = number
         else:
             known = ", ".join(
-                [*THRESHOLDS, "allow_trios", "eligible_grades", "patient_guard", *(f"weight.{w}" for w in WEIGHTS)]
+                [*THRESHOLDS, "inbox_remind_days", "allow_trios", "eligible_grades", "patient_guard",
+                 *(f"weight.{w}" for w in WEIGHTS)]
             )
             raise Refusal(f"There's no setting called `{escape(name)}`. Settings: {known}.")
     if (

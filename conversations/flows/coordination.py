@@ -8,14 +8,12 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from conversations.core import patient_data
 from conversations.core import vocabulary as v
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Coordinator, Response, Status
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command
-from conversations.core.views import Block, Context, FileAttachment, Header, Message, Section
-from conversations.delivery.outbox import queue, to_user
+from conversations.core.views import FileAttachment, Message, Section
 from conversations.flows.assignments import complete_for
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
@@ -168,42 +166,6 @@ def export_message(ctx: Ctx, cohort: Cohort, send_files: bool) -> Message:
     )
 
 
-def digest(ctx: Ctx, actor: UserRef, cohort: Cohort) -> Message:
-    """Share the latest task's learning points (anonymised, from people who agreed) with the cohort."""
-    responses = [r for r in ctx.uow.responses.for_cohort(cohort.id)]
-    if not responses:
-        raise Refusal("Nobody has answered a task yet, so there's nothing to share.")
-    latest_assignment = ctx.uow.assignments.get(responses[-1].assignment_id)
-    assert latest_assignment is not None
-    task = ctx.uow.tasks.get(latest_assignment.task_key)
-    title = task.title if task else latest_assignment.task_key
-    same_task = []
-    for r in responses:
-        a = ctx.uow.assignments.get(r.assignment_id)
-        if a is not None and a.task_key == latest_assignment.task_key:
-            same_task.append(r)
-    authors = {p.id: p for p in ctx.uow.participants.many({r.author_id for r in same_task})}
-    level = (cohort.settings or {}).get("patient_guard", patient_data.DEFAULT_LEVEL)
-    quotes = [r for r in same_task if authors.get(r.author_id) and authors[r.author_id].consent_share
-              and len(r.text) > 20 and not patient_data.findings(r.text, level)][-3:]  # fmt: skip
-    groups = len({r.assignment_id for r in same_task})
-    blocks: list[Block] = [Header(f"Learning points: {title}"[:150]),
-              Section(f"{groups} buddy groups have answered _{escape(title)}_ so far. A few of their points, "
-                      "shared with permission and without names:")]  # fmt: skip
-    for r in quotes:
-        snippet = r.text if len(r.text) <= 280 else r.text[:279] + "…"
-        blocks.append(Section(f"“{escape(snippet)}”"))
-    if not quotes:
-        blocks.append(Context("Nobody who answered has agreed to be quoted yet."))
-    message = Message(f"Learning points from {title}", tuple(blocks), carries_user_text=True)
-    sent = 0
-    for p in ctx.uow.participants.in_cohort(cohort.id, (Status.MATCHED, Status.WAITING)):
-        sent += queue(ctx.uow, f"digest:{cohort.id}:{latest_assignment.task_key}:{p.id}", to_user(p.ref),
-                      message, ctx.now)  # fmt: skip
-    ctx.audit(cohort, actor, "digest", task=latest_assignment.task_key, recipients=sent, quotes=len(quotes))
-    return Message.simple(f"Sent the learning points from _{escape(title)}_ to {sent} people.")
-
-
 # ---- routes -------------------------------------------------------------------------------------
 
 
@@ -230,7 +192,5 @@ ROUTES = (
             lambda call: set_registration(call.ctx, call.user, call.the_cohort, False), who=Who.COORDINATOR),
     command("coordinator add @person", "make someone a coordinator", _add_coordinator, who=Who.COORDINATOR),
     command("export", "export participants and progress as CSV", export, who=Who.COORDINATOR),
-    command("digest", "share learning points with the cohort",
-            lambda call: digest(call.ctx, call.user, call.the_cohort), who=Who.COORDINATOR),
     button("cohort_export", export, who=Who.COORDINATOR, target="cohort"),
 )  # fmt: skip

@@ -18,7 +18,8 @@ from conversations.core.model import Participant, Status
 from conversations.core.refs import UserRef
 from conversations.core.routes import CommandRoute, Handler, Lane, Unknown, Who, button, command, on
 from conversations.core.views import Actions, Block, Button, Context, Divider, Header, Home, Message, Section
-from conversations.flows.assignments import current_assignment, interrupted_send
+from conversations.flows import inbox
+from conversations.flows.assignments import current_assignment, interrupted_send, open_tasks
 from conversations.flows.context import Ctx
 from conversations.flows.coordination import figures
 from conversations.flows.lookup import Call
@@ -33,9 +34,17 @@ def participant_blocks(ctx: Ctx, p: Participant) -> list[Block]:
         buddies = [m for m in ctx.uow.matches.members(match.id) if m.id != p.id]
         names = " and ".join(f"**{escape(b.display_name)}**" for b in buddies)
         blocks.append(Section(f"Your buddy: {names}"))
+        waiting = open_tasks(ctx, p)  # every open task, so a newer one never hides an older one
+        for open_assignment, open_task in waiting if len(waiting) > 1 else []:
+            mine = [r for r in ctx.uow.responses.for_assignment(open_assignment.id) if r.author_id == p.id]
+            state = f"you've sent {len(mine)} of {len(open_task.phases)} parts" if mine else "not started"
+            blocks.append(Section(f"Open task: _{escape(open_task.title)}_, due "
+                                  f"{open_assignment.due_at:%a %-d %b} ({state})."))  # fmt: skip
+            blocks.append(Actions((Button(f"Respond: {open_task.title}"[:75], "respond", str(open_assignment.id),
+                                          style="primary", opens_form=True),)))  # fmt: skip
         assignment = current_assignment(ctx, p)
         task = ctx.uow.tasks.get(assignment.task_key) if assignment else None
-        if assignment is not None and task is not None:
+        if assignment is not None and task is not None and len(waiting) <= 1:
             mine = [r for r in ctx.uow.responses.for_assignment(assignment.id) if r.author_id == p.id]
             state = f"you've sent {len(mine)} of {len(task.phases)} parts" if mine else "not started"
             blocks.append(
@@ -126,6 +135,9 @@ def unknown(ctx: Ctx, actor: Actor, typed: Unknown) -> Outcome:
     routes = may_run(ctx, user)
     near = ctx.routes.closest(typed.words, routes) if ctx.routes else []
     if _sentence(typed.words) and not (near and len(typed.words) <= 2):
+        member = ctx.participant(user)
+        if member is not None:  # a buddy writing to a person: it goes to their coordinators' inbox
+            return Reply(inbox.receive(ctx, member, typed.text))
         return Reply(Message.simple(_reach_coordinator(ctx, user)))
     if near:
         lines = "\n".join(r.help_line for r in near)

@@ -33,7 +33,9 @@ from conversations.core.routes import Who
 from conversations.core.routes import command as command_route
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_user
+from conversations.flows import reports
 from conversations.flows.assignments import post_task
+from conversations.flows.authoring import bank_for
 from conversations.flows.context import Ctx, Refusal
 from conversations.schedule import nudging
 
@@ -237,7 +239,7 @@ def post_due(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -
     if cadence.is_skipped(slot):
         report.reason = "skipped"
         return report
-    bank = ctx.uow.tasks.all()
+    bank = bank_for(ctx, cohort)  # the cohort's own bank, in its order
     for match in ctx.uow.matches.active_in(cohort.id, matches):
         if match.created_at is not None and match.created_at > slot:
             continue
@@ -296,6 +298,9 @@ def remind_hours(cohort: Cohort) -> int:
 def tick(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> TickReport:
     """Everything that is due for the cohort now (for ``matches`` only, when given): the
     period's task, reminders and nudges."""
+    # Mondays, once: the week's summary and chart to the coordinators. It reads first and writes
+    # last, so the slice that carries it holds the write lock no longer than the others.
+    reports.due_summary(ctx, cohort)
     return TickReport(
         post_due(ctx, cohort, matches), remind(ctx, cohort, matches), nudging.sweep(ctx, cohort, matches)
     )

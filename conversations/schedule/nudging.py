@@ -16,6 +16,7 @@ from conversations.core.refs import UserRef
 from conversations.core.routes import Who, command
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_user
+from conversations.flows import inbox
 from conversations.flows.assignments import is_complete, quiet_members, to_members
 from conversations.flows.context import Ctx
 from conversations.flows.lookup import Call
@@ -64,7 +65,18 @@ def sweep(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> S
             )
             _record(ctx, assignment.id, "pair", 0)
             report.pair += 1
-        for quiet in quiet_members(responses, active):
+        quiet_ones = quiet_members(responses, active)
+        alert_due = age >= timedelta(days=cohort.alert_coordinator_days)
+        if not responses and quiet_ones and alert_due \
+                and any(("coordinator", q.id) not in done for q in quiet_ones):  # fmt: skip
+            _alert_silent_group(ctx, cohort, match.id, [q.display_name for q in quiet_ones], title, age.days)
+            for q in quiet_ones:
+                if ("coordinator", q.id) not in done:
+                    _record(ctx, assignment.id, "coordinator", q.id)
+                done.add(("coordinator", q.id))
+            report.coordinator += 1
+            report.details.append(f"group {', '.join(q.display_name for q in quiet_ones)} silent for {age.days} days")
+        for quiet in quiet_ones:
             assert quiet.id is not None
             buddies = [escape(m.display_name) for m in members if m.id != quiet.id]
             others = " and ".join(buddies)
@@ -75,11 +87,14 @@ def sweep(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> S
                       Message(text, (Section(text), respond)), ctx.now)  # fmt: skip
                 _record(ctx, assignment.id, "individual", quiet.id)
                 report.individual += 1
-            if age >= timedelta(days=cohort.alert_coordinator_days) and ("coordinator", quiet.id) not in done:
-                _alert(ctx, cohort, match.id, quiet.display_name, quiet.id, buddies, title, age.days)
+            if alert_due and responses and ("coordinator", quiet.id) not in done:
+                writers = {r.author_id for r in responses}
+                waiting = [escape(m.display_name) for m in members if m.id in writers]
+                _alert(ctx, cohort, match.id, quiet.display_name, quiet.id, waiting, title, age.days)
                 _record(ctx, assignment.id, "coordinator", quiet.id)
                 report.coordinator += 1
                 report.details.append(f"{quiet.display_name} quiet for {age.days} days")
+    inbox.remind(ctx, cohort)  # buddies' messages nobody has answered
     return report
 
 
@@ -89,27 +104,45 @@ def _record(ctx: Ctx, assignment_id: int, level: str, participant_id: int) -> No
     )
 
 
-def _alert(ctx: Ctx, cohort: Cohort, match_id: int, name: str, quiet_id: int, buddies: list[str], title: str,
+def _alert(ctx: Ctx, cohort: Cohort, match_id: int, name: str, quiet_id: int, waiting: list[str], title: str,
            days: int) -> None:  # fmt: skip
-    text = (f"**{escape(name)}** ({escape(cohort.name)}) has been quiet for {days} days on _{title}_; "
-            f"{'their buddy' if len(buddies) == 1 else 'their buddies'} {' and '.join(buddies)} "
-        f"{'is' if len(buddies) == 1 else 'are'} waiting. Re-match the buddy, or check in with {escape(name)} first.")  # fmt: skip
+    """One member silent while the others (``waiting``, who have written) wait for them."""
+    others = " and ".join(waiting)
+    verb = "has" if len(waiting) == 1 else "have"
+    text = (f"**{escape(name)}** ({escape(cohort.name)}) has been quiet for {days} days on _{title}_, while "
+            f"{others} {verb} written and {'is' if len(waiting) == 1 else 'are'} waiting. Re-match "
+            f"{others}, or check in with {escape(name)} first.")  # fmt: skip
     message = Message(
         f"{name} has gone quiet",
         (
             Section(text),
-            Actions((Button("Re-match their buddy", "rematch", f"{match_id}:{quiet_id}", style="danger"),)),
+            Actions((Button(f"Re-match {'the one' if len(waiting) == 1 else 'those'} waiting"[:75], "rematch",
+                            f"{match_id}:{quiet_id}", style="danger"),)),  # fmt: skip
         ),
     )
+    _to_coordinators(ctx, cohort, f"nudge:coordinator:{match_id}:{quiet_id}", message)
+
+
+def _alert_silent_group(ctx: Ctx, cohort: Cohort, match_id: int, names: list[str], title: str, days: int) -> None:
+    """Nobody in the group has written: nobody is waiting for anyone."""
+    who = " and ".join(f"**{escape(n)}**" for n in names)
+    text = (f"The whole group {who} ({escape(cohort.name)}) has been silent for {days} days on _{title}_: "
+            "nobody has written yet. End the group and put them on the waiting list, or message them first.")
+    message = Message(
+        "A buddy group has gone silent",
+        (
+            Section(text),
+            Actions((Button("Message the group", "group_message", str(match_id), opens_form=True),
+                     Button("End group: all to waiting list", "group_end", str(match_id), style="danger"))),
+        ),
+    )  # fmt: skip
+    _to_coordinators(ctx, cohort, f"nudge:coordinator:{match_id}:group", message)
+
+
+def _to_coordinators(ctx: Ctx, cohort: Cohort, key: str, message: Message) -> None:
     for coordinator in ctx.uow.cohorts.coordinators(cohort.id):
         ref = UserRef(coordinator.platform, coordinator.workspace, coordinator.user_id)
-        queue(
-            ctx.uow,
-            f"nudge:coordinator:{match_id}:{quiet_id}:{coordinator.user_id}",
-            to_user(ref),
-            message,
-            ctx.now,
-        )
+        queue(ctx.uow, f"{key}:{coordinator.user_id}", to_user(ref), message, ctx.now)
 
 
 def run_now(call: Call) -> Message:

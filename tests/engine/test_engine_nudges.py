@@ -46,7 +46,7 @@ def test_nudges_escalate_on_the_cohorts_thresholds_and_fire_once(chat, clock):
     assert "1 alerts to coordinators" in chat.last_reply(ADMIN)
     alert = [t for t in chat.log[ADMIN] if "has been quiet" in t]
     assert len(alert) == 1 and "Ben Okafor (Test Cohort) has been quiet for 10 days" in alert[0]
-    assert "their buddy Asha Patel is waiting" in alert[0]
+    assert "while Asha Patel has written and is waiting" in alert[0]
     chat.say(ADMIN, "nudge")
     assert [t for t in chat.log[ADMIN] if "has been quiet" in t] == alert
     assert nudges(chat) == [("coordinator", 2), ("individual", 2), ("pair", 0)]
@@ -88,7 +88,7 @@ def test_the_coordinator_rematches_a_jilted_buddy_from_the_alert(chat, clock):
     chat.submit("U1", {"answer": LETTER})
     clock.set(start + timedelta(days=10))
     chat.say(ADMIN, "nudge")
-    chat.press_in_last(ADMIN, "Re-match their buddy")
+    chat.press_in_last(ADMIN, "Re-match the one waiting")
     assert "Asha Patel has a new buddy" in chat.last_reply(ADMIN)
     assert "we haven't heard from you for a while" in chat.transcript("U2")
     intro = [p for p in chat.messenger.seen("U1") if "Meet your buddy" in p.text][-1]
@@ -98,7 +98,7 @@ def test_the_coordinator_rematches_a_jilted_buddy_from_the_alert(chat, clock):
     with chat.engine.uow_factory() as uow:
         statuses = {p.user_id: p.status for p in uow.participants.in_cohort(1)}
     assert statuses == {"U1": "matched", "U2": "paused", "U3": "matched"}
-    chat.press_in_last(ADMIN, "Re-match their buddy")
+    chat.press_in_last(ADMIN, "Re-match the one waiting")
     assert "already been re-matched" in chat.last_reply(ADMIN)
 
 
@@ -133,4 +133,21 @@ def test_a_second_cohort_coordinator_is_alerted_too(chat, clock):
     chat.say(ADMIN, "task send")
     clock.advance(days=10)
     chat.say(ADMIN, "nudge")
-    assert sum("has been quiet" in t for t in chat.log["UCO2"]) == 2  # both buddies are quiet
+    # both buddies are quiet: one truthful alert about the group, nobody "is waiting"
+    alerts = [t for t in chat.log["UCO2"] if "silent" in t]
+    assert len(alerts) == 1 and "The whole group Asha Patel and Ben Okafor" in alerts[0]
+    assert "is waiting" not in chat.transcript("UCO2") and "[End group: all to waiting list]" in alerts[0]
+    chat.say(ADMIN, "nudge")
+    assert sum("silent" in t for t in chat.log["UCO2"]) == 1  # once
+
+
+def test_a_silent_group_is_ended_from_the_alert_and_both_wait(chat, clock):
+    matched_pair(chat)
+    chat.say(ADMIN, "task send")
+    clock.advance(days=10)
+    chat.say(ADMIN, "nudge")
+    chat.press_in_last(ADMIN, "End group: all to waiting list").expect("Asha Patel and Ben Okafor are now on the waiting list")
+    chat.say("U1", "status").expect("you're waiting")
+    assert "closed your buddy group" in chat.transcript("U2")
+    chat.press_in_last(ADMIN, "End group: all to waiting list")
+    assert "already ended" in chat.last_reply(ADMIN)

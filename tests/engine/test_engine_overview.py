@@ -70,13 +70,43 @@ def test_digest_shares_quotes_only_from_people_who_agreed(chat):
     chat.submit("U1", {"answer": "Shared: clinicians and managers want the same thing for patients."})
     chat.press_in_last("U2", "Respond")
     chat.submit("U2", {"answer": "Private: this should never be quoted to the cohort at all."})
-    chat.say(ADMIN, "digest")
-    assert "Sent the learning points from Problem page to 2 people" in chat.last_reply(ADMIN)
+    form = chat.say(ADMIN, "digest").expect("[form: Learning points]").form
+    [points] = [f for f in form.fields if getattr(f, "id", "") == "points"]
+    assert "want the same thing for patients" in points.initial and "Private" not in points.initial
+    assert "Asha" not in points.initial  # without names
+    chat.submit(ADMIN, {"intro": "", "points": "", "send_to": "channel", "channel": "nope"}).expect(
+        "intro: Please write an opening line", "points: Please keep at least one", "channel: Paste the channel's link")
+    edited = points.initial + "\n- And a point of my own."
+    chat.submit(ADMIN, {"intro": "From week one:", "points": edited, "send_to": "both", "channel": "<#C0LEARN1|learning>"}).expect(
+        "Preview", "And a point of my own.", "To: 2 people and the channel. Quotes 1 answers.", "[Send digest] [Edit digest]")
+    chat.press_in_last(ADMIN, "Edit digest").expect("[form: Learning points]")
+    chat.submit(ADMIN, {"intro": "From week one:", "points": edited, "send_to": "cohort", "channel": ""})
+    chat.press_in_last(ADMIN, "Send digest").expect("Sent the learning points to 2 people.")
     digest = [p.text for p in chat.messenger.seen("U2") if "Learning points" in p.text][0]
-    assert "want the same thing for patients" in digest and "Private" not in digest
-    assert "Asha" not in digest  # without names
-    chat.say(ADMIN, "digest")
-    assert sum("Learning points" in p.text for p in chat.messenger.seen("U2")) == 1  # once per task
+    assert "want the same thing for patients" in digest and "Private" not in digest and "Asha" not in digest
+    assert "And a point of my own." in digest
+    chat.press_in_last(ADMIN, "Send digest").expect("already been sent or replaced")
+    assert sum("Learning points" in p.text for p in chat.messenger.seen("U2")) == 1  # once
+    with chat.engine.uow_factory() as uow:
+        [entry] = [a for a in uow.audit.for_cohort(1) if a.action == "digest"]
+        assert len(entry.detail["quoted"]) == 1  # which answers it quoted
+    chat.say(ADMIN, "digest nosuch").expect("Nobody has answered “nosuch” yet")
+
+
+def test_digest_to_a_channel(chat):
+    cohort(chat)
+    register(chat, "U1", "Asha Patel", consent_share=True)
+    register(chat, "U2", "Ben Okafor", "general_manager")
+    chat.say(ADMIN, "match preview")
+    chat.say(ADMIN, "match confirm")
+    chat.say(ADMIN, "task send")
+    chat.press_in_last("U1", "Respond")
+    chat.submit("U1", {"answer": "Shared: clinicians and managers want the same thing for patients."})
+    chat.messenger.members["C0LEARN1"] = ("U1", "U2", "U5")  # the community channel
+    chat.say(ADMIN, "digest problem_page")
+    chat.submit(ADMIN, {"intro": "Hello", "points": "- one", "send_to": "channel", "channel": "C0LEARN1"})
+    chat.press_in_last(ADMIN, "Send digest").expect("Sent the learning points to the channel.")
+    assert any(p.conversation.conversation_id == "C0LEARN1" for p in chat.messenger.posts)
 
 
 

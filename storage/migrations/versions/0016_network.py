@@ -2,7 +2,7 @@
 introductions, experts and double dates.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0013
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import storage.types
 
 
 revision = '0016'
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
