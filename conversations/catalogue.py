@@ -24,6 +24,7 @@ from conversations.flows import (
     matchmaking,
     overview,
     registration,
+    survey_import,
 )
 from conversations.flows.context import Ctx
 from conversations.flows.lookup import describe, targets
@@ -38,6 +39,7 @@ FEATURES: tuple[ModuleType, ...] = (
     coordination,
     cohort_settings,
     csv_import,
+    survey_import,
     failures,
     cadence,
     nudging,

@@ -22,6 +22,8 @@ _MAPPINGS = (
     (model.Nudge, tables.nudges),
     (model.AuditEntry, tables.audit_log),
     (model.OutboxItem, tables.outbox),
+    (model.ImportBatch, tables.import_batches),
+    (model.ImportRow, tables.import_rows),
 )
 
 

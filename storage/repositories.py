@@ -17,6 +17,8 @@ from conversations.core.model import (
     AuditEntry,
     Cohort,
     Coordinator,
+    ImportBatch,
+    ImportRow,
     Match,
     MatchMember,
     MatchProposal,
@@ -323,6 +325,47 @@ class SqlAudit(_Repo):
     def for_cohort(self, cohort_id: int) -> list[AuditEntry]:
         a = tables.audit_log.c
         return list(self.session.scalars(select(AuditEntry).where(a.cohort_id == cohort_id).order_by(a.id)))
+
+
+class SqlImports(_Repo):
+    def add(self, batch: ImportBatch) -> ImportBatch:
+        self.session.add(batch)
+        self.session.flush()
+        return batch
+
+    def get(self, batch_id: int) -> ImportBatch | None:
+        return self.session.get(ImportBatch, batch_id)
+
+    def checking(self) -> list[ImportBatch]:
+        b = tables.import_batches.c
+        return list(self.session.scalars(select(ImportBatch).where(b.status == "checking").order_by(b.id)))
+
+    def add_rows(self, rows: Sequence[ImportRow]) -> None:
+        self.session.add_all(rows)
+        self.session.flush()
+
+    def rows(self, batch_id: int, state: str | None = None, limit: int | None = None) -> list[ImportRow]:
+        r = tables.import_rows.c
+        stmt = select(ImportRow).where(r.batch_id == batch_id)
+        if state is not None:
+            stmt = stmt.where(r.state == state)
+        stmt = stmt.order_by(r.line, r.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list(self.session.scalars(stmt))
+
+    def counts(self, batch_id: int) -> dict[str, int]:
+        r = tables.import_rows.c
+        stmt = select(r.state, func.count()).where(r.batch_id == batch_id).group_by(r.state)
+        return {state: count for state, count in self.session.execute(stmt)}
+
+    def drop_rows(self, batch_id: int, states: Iterable[str] | None = None) -> None:
+        r = tables.import_rows.c
+        stmt = tables.import_rows.delete().where(r.batch_id == batch_id)
+        if states is not None:
+            stmt = stmt.where(r.state.in_(list(states)))
+        self.session.execute(stmt, execution_options={"synchronize_session": False})
+        self.session.expire_all()
 
 
 class SqlOutbox(_Repo):

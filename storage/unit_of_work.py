@@ -15,6 +15,7 @@ from storage.repositories import (
     SqlMatches,
     SqlNudges,
     SqlOutbox,
+    SqlImports,
     SqlParticipants,
     SqlResponses,
     SqlTasks,
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
         self.nudges = SqlNudges(self.session)
         self.audit = SqlAudit(self.session)
         self.outbox = SqlOutbox(self.session)
+        self.imports = SqlImports(self.session)
         return self
 
     def __exit__(self, *exc: object) -> None:

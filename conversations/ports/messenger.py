@@ -24,6 +24,7 @@ class Capabilities:
     # filled in (Teams: https://teams.microsoft.com/l/chat/0/0?users={emails}&topicName={topic}).
     group_link_template: str = ""
     send_files: bool = False  # can send a file (an export) to a person
+    email_lookups: float = 0.0  # people found by work email per minute (0: cannot; see ports/directory.py)
 
 
 class DeliveryError(Exception):

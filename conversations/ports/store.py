@@ -16,6 +16,8 @@ from conversations.core.model import (
     AuditEntry,
     Cohort,
     Coordinator,
+    ImportBatch,
+    ImportRow,
     Match,
     MatchMember,
     MatchProposal,
@@ -147,6 +149,27 @@ class Outbox(Protocol):
     def by_status(self, status: str) -> list[OutboxItem]: ...
 
 
+class Imports(Protocol):
+    """Survey imports on their way in (:mod:`conversations.flows.survey_import`)."""
+
+    def add(self, batch: ImportBatch) -> ImportBatch: ...
+    def get(self, batch_id: int) -> ImportBatch | None: ...
+    def checking(self) -> list[ImportBatch]:
+        """Batches whose people are being looked up by email, oldest first."""
+        ...
+
+    def add_rows(self, rows: Sequence[ImportRow]) -> None: ...
+    def rows(self, batch_id: int, state: str | None = None, limit: int | None = None) -> list[ImportRow]:
+        """A batch's rows in file order (only those in ``state`` when given)."""
+        ...
+
+    def counts(self, batch_id: int) -> dict[str, int]:
+        """How many rows are in each state."""
+        ...
+
+    def drop_rows(self, batch_id: int, states: Iterable[str] | None = None) -> None: ...
+
+
 class UnitOfWork(Protocol):
     # read-only members, so that a store's own repository types satisfy them
     @property
@@ -167,6 +190,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> Audit: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def imports(self) -> Imports: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...
