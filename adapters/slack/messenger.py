@@ -32,7 +32,8 @@ def static_token(token: str) -> TokenProvider:
 
 class SlackMessenger:
     capabilities = Capabilities(
-        group_dm=True, home_tab=True, message_update=True, max_group_size=8, send_files=True
+        group_dm=True, home_tab=True, message_update=True, max_group_size=8, send_files=True,
+        email_lookups=50.0,  # users.lookupByEmail, Tier 3 (adapters/slack/directory.py)
     )
 
     def __init__(self, client: AsyncWebClient, tokens: TokenProvider) -> None:
