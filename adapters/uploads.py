@@ -17,7 +17,9 @@ MAX_BYTES = 5 * 1024 * 1024  # a survey export of tens of thousands of people fi
 MAX_SHEET_ROWS = 20_100  # the import's row limit plus headings; more is refused, not truncated
 
 TOO_BIG = "That file is over 5 MB. Please split it and send the parts one at a time."
-NOT_TEXT = "That file isn't a CSV or Excel (.xlsx) file. Please export the survey as CSV or Excel and send that."
+NOT_TEXT = (
+    "That file isn't a CSV or Excel (.xlsx) file. Please export the survey as CSV or Excel and send that."
+)
 BAD_WORKBOOK = "I couldn't open that Excel file. Please save it again as .xlsx (or CSV) and send that."
 TOO_MANY_ROWS = "That workbook has more than 20,000 rows. Please split it and send the parts one at a time."
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine as DbEngine
 
@@ -11,7 +11,9 @@ from conversations.core.clock import Clock, SystemClock
 from conversations.delivery.sender import Sender
 from conversations.engine import Engine
 from conversations.flows.bank import sync_builtin
+from conversations.ports.directory import Directory
 from conversations.ports.messenger import Messenger
+from conversations.schedule.email_lookup import EmailLookups
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.unit_of_work import SqlUnitOfWorkFactory
@@ -23,6 +25,11 @@ class Buddy:
     uow: SqlUnitOfWorkFactory
     engine: Engine
     sender: Sender
+    directories: dict[str, Directory] = field(default_factory=dict)
+
+    def lookups(self) -> EmailLookups:
+        """The background email lookups of survey imports, over this Buddy's directories."""
+        return EmailLookups(self.engine.run, self.directories)
 
 
 def bootstrap(
@@ -33,6 +40,7 @@ def bootstrap(
     seed: int = 0,
     admins: tuple[str, ...] = (),
     migrate: bool = True,
+    directories: Mapping[str, Directory] | None = None,
 ) -> Buddy:
     """``database`` is a URL or an engine the platform adapters already share."""
     db = make_engine(database) if isinstance(database, str) else database
@@ -44,4 +52,4 @@ def bootstrap(
     engine = Engine(uow, clock=clock, seed=seed, capabilities=capabilities, admins=admins)
     engine.run(sync_builtin)
     sender = Sender(uow, messengers, clock, on_failure=engine.delivery_failed)
-    return Buddy(db, uow, engine, sender)
+    return Buddy(db, uow, engine, sender, dict(directories or {}))

@@ -48,6 +48,8 @@ class Worker:
 
         self.buddy.engine.on_queued = woken
         self.tasks.append(asyncio.create_task(drain_forever(self.buddy.sender, wake, self.idle_seconds)))
+        if self.buddy.directories:  # survey imports: people found by work email, a slice at a time
+            self.tasks.append(asyncio.create_task(self.buddy.lookups().run_forever()))
         self.elector = Elector(self.leadership, self._elected, self._deposed, poll=self.poll)
         self.tasks.append(asyncio.create_task(self.elector.run()))
 

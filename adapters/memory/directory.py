@@ -9,7 +9,9 @@ class MemoryDirectory:
     service = "chat"
 
     def __init__(self, people: dict[str, str] | None = None, per_minute: float = 50.0) -> None:
-        self.people = {email.lower(): user_id for email, user_id in (people or {}).items()}  # email -> user id
+        self.people = {
+            email.lower(): user_id for email, user_id in (people or {}).items()
+        }  # email -> user id
         self.per_minute = per_minute
         self.asked: list[str] = []
 

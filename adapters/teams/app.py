@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from adapters.runner import EngineRunner
 from adapters.teams.bot import BuddyTeamsBot
 from adapters.teams.dedupe import Deduper
-from adapters.teams.files import PendingFiles
 from adapters.teams.directory import TeamsDirectory
+from adapters.teams.files import PendingFiles
 from adapters.teams.graph import GraphClient
 from adapters.teams.handler import make_authentication, messages_handler
 from adapters.teams.messenger import TeamsMessenger

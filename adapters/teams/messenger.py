@@ -28,8 +28,8 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
-from adapters.teams.errors import Failure, classify
 from adapters.teams.directory import GRAPH_LOOKUPS_PER_MINUTE
+from adapters.teams.errors import Failure, classify
 from adapters.teams.graph import GraphClient
 from adapters.teams.references import ReferenceStore
 from adapters.teams.render_cards import CARD_CONTENT_TYPE, message_card

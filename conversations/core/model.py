@@ -207,7 +207,7 @@ class ImportBatch:
     cohort_id: int
     platform: str  # the coordinator who started it, who is told when the preview is ready
     workspace: str
-    user_id: str
+    user_id: str  # "" for an operator's import at the command line
     filename: str
     status: str = "mapping"  # mapping, checking (emails being looked up), ready, imported, cancelled
     text: str = ""

@@ -105,7 +105,9 @@ def choice(name: str, raw: str, synonyms: Synonyms = SYNONYMS) -> Normalised:
         if len(said) > 3:  # abbreviations (ED, GP, QI) count only when written exactly
             candidates.setdefault(said, k)
     text = simple(raw)
-    best = process.extract(text, list(candidates), scorer=fuzz.WRatio, processor=utils.default_process, limit=5)
+    best = process.extract(
+        text, list(candidates), scorer=fuzz.WRatio, processor=utils.default_process, limit=5
+    )
     if not best:
         return Normalised(None)
     # of equally good matches, the one most like the whole answer ("psychiatric medicine" is psychiatry)

@@ -224,6 +224,10 @@ def _has(text: str, clue: str) -> bool:
 
 def first_last(table: Table) -> tuple[str, str] | None:
     """The headings of separate first- and last-name columns, when the file has them."""
-    first = next((q.heading for q in table.questions if any(_has(norm(q.heading), c) for c in _CLUES[1][1])), "")
-    last = next((q.heading for q in table.questions if any(_has(norm(q.heading), c) for c in _CLUES[2][1])), "")
+    first = next(
+        (q.heading for q in table.questions if any(_has(norm(q.heading), c) for c in _CLUES[1][1])), ""
+    )
+    last = next(
+        (q.heading for q in table.questions if any(_has(norm(q.heading), c) for c in _CLUES[2][1])), ""
+    )
     return (first, last) if first and last else None

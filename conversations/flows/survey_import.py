@@ -75,7 +75,9 @@ def begin(ctx: Ctx, actor: UserRef, cohort: Cohort, filename: str, text: str) ->
     try:
         table = survey.read(text)
     except survey.TableError as error:
-        raise Refusal(f"Nothing imported from {filename}: {error}. Fix the file and send it again.") from error
+        raise Refusal(
+            f"Nothing imported from {filename}: {error}. Fix the file and send it again."
+        ) from error
     if not table.records:
         raise Refusal(f"Nothing imported from {filename}: it has headings but nobody's answers.")
     batch = ctx.uow.imports.add(ImportBatch(cohort.id, actor.platform, actor.workspace, actor.user_id,
@@ -164,10 +166,13 @@ class Prepared:
 def prepare(table: survey.Table, mapping: Mapping[str, str]) -> Prepared:
     """Each row as a profile in Buddy's vocabulary; problems by line and column; values to check."""
     out = Prepared()
-    questions = {name: table.question(heading) for name, heading in mapping.items() if heading != survey.FIRST_LAST}
+    questions = {
+        name: table.question(heading) for name, heading in mapping.items() if heading != survey.FIRST_LAST
+    }
     seen: dict[str, int] = {}
     for line, cells in table.records:
-        def answers(name: str) -> list[str]:
+
+        def answers(name: str, cells: list[str] = cells) -> list[str]:
             question = questions.get(name)
             return table.answer(cells, question) if question else []
 
@@ -208,7 +213,9 @@ def prepare(table: survey.Table, mapping: Mapping[str, str]) -> Prepared:
             for item in _split(answer):
                 found = normalise.choice("interests", item)
                 if found.value is None:
-                    problems["interests"] = f"“{_short(item, 40)}” isn't an interest I know (closest: {found.suggestion})"
+                    problems["interests"] = (
+                        f"“{_short(item, 40)}” isn't an interest I know (closest: {found.suggestion})"
+                    )
                     continue
                 if not found.certain:
                     _to_check(out, column("interests"), item, found.suggestion, line)
@@ -243,19 +250,23 @@ def _split(answer: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def check(ctx: Ctx, batch: ImportBatch, cohort: Cohort, table: survey.Table, mapping: Mapping[str, str]) -> Outcome:
+def check(
+    ctx: Ctx, batch: ImportBatch, cohort: Cohort, table: survey.Table, mapping: Mapping[str, str]
+) -> Outcome:
     """Check every row; if any has a problem nothing is kept. Otherwise the rows wait for their
     email lookups (or, when nobody needs looking up, the preview is ready now)."""
     prepared = prepare(table, mapping)
     if prepared.problems:
         count = len(prepared.problems)
-        listed = "; ".join(prepared.problems[:SHOWN]) + (f" (and {count - SHOWN} more)" if count > SHOWN else "")
-        rows = "1 row has" if count == 1 else f"{count} rows have"
-        return FormErrors({"display_name": f"Nothing imported from {batch.filename}: {rows} problems: {listed}. "
+        listed = "; ".join(prepared.problems[:SHOWN]) + (
+            f" (and {count - SHOWN} more)" if count > SHOWN else ""
+        )
+        have = "1 row has" if count == 1 else f"{count} rows have"
+        return FormErrors({"display_name": f"Nothing imported from {batch.filename}: {have} problems: {listed}. "
                                            "Fix the file and send it again."})  # fmt: skip
     known = {p.email.lower(): p.user_id for p in ctx.uow.participants.in_cohort(cohort.id) if p.email}
     can_look_up = ctx.caps(cohort.platform).email_lookups > 0
-    rows = []
+    rows: list[ImportRow] = []
     for line, email, profile in prepared.rows:
         row = ImportRow(batch.id, line, email, asdict(profile))
         if not email:
@@ -322,7 +333,7 @@ def finish(ctx: Ctx, batch: ImportBatch, cohort: Cohort | None, *, notify: bool)
     the background."""
     batch.status = "ready"
     message = preview_message(ctx, batch, cohort)
-    if notify:
+    if notify and batch.user_id:  # an operator's import at the command line reads it there instead
         queue(ctx.uow, f"import-preview:{batch.id}", to_user(batch.coordinator), message, ctx.now)
     return message
 
@@ -332,26 +343,40 @@ def preview_message(ctx: Ctx, batch: ImportBatch, cohort: Cohort | None) -> Mess
     found, missing, checks = counts.get("found", 0), counts.get("not_found", 0), len(batch.checks)
     name = escape(cohort.name if cohort else "")
     summary = f"{found} found, {missing} not found, {checks} {'value' if checks == 1 else 'values'} to check"
-    blocks: list[Any] = [Section(f"Survey import for **{name}** from {escape(batch.filename)}: **{summary}**.")]
+    blocks: list[Any] = [
+        Section(f"Survey import for **{name}** from {escape(batch.filename)}: **{summary}**.")
+    ]
     if checks:
         lines = [f"• column {escape(c['column'])}: “{escape(c['value'])}” → {escape(c['suggestion'])} "
                  f"(line{'s' if len(c['lines']) > 1 else ''} {', '.join(map(str, c['lines']))})"
                  for c in batch.checks[:SHOWN]]  # fmt: skip
         more = f"\n…and {checks - SHOWN} more" if checks > SHOWN else ""
-        blocks.append(Section("**Values to check**: I'll use my suggestion unless you cancel and correct the "
-                              "file (or add the answer to the synonyms table).\n" + "\n".join(lines) + more))
+        blocks.append(
+            Section(
+                "**Values to check**: I'll use my suggestion unless you cancel and correct the "
+                "file (or add the answer to the synonyms table).\n" + "\n".join(lines) + more
+            )
+        )
     if missing:
         rows = ctx.uow.imports.rows(batch.id, "not_found", limit=SHOWN)
-        lines = [f"• line {r.line}, {escape(r.email) if r.email else 'no email'}: {escape(r.reason)}" for r in rows]
+        lines = [
+            f"• line {r.line}, {escape(r.email) if r.email else 'no email'}: {escape(r.reason)}" for r in rows
+        ]
         more = f"\n…and {missing - SHOWN} more" if missing > SHOWN else ""
-        blocks.append(Section("**Not found** (export them to invite them by email):\n" + "\n".join(lines) + more))
+        blocks.append(
+            Section("**Not found** (export them to invite them by email):\n" + "\n".join(lines) + more)
+        )
     buttons = [Button(f"Import {found}", "import_confirm", str(batch.id), style="primary")] if found else []
     if missing:
         buttons.append(Button("Export not found", "import_not_found", str(batch.id)))
     buttons.append(Button("Cancel", "import_cancel", str(batch.id), style="danger"))
     blocks.append(Actions(tuple(buttons)))
-    blocks.append(Context("Importing registers the people found as invited: each is asked in their DM to "
-                          "confirm their details and consent, and nobody is matched until they do."))
+    blocks.append(
+        Context(
+            "Importing registers the people found as invited: each is asked in their DM to "
+            "confirm their details and consent, and nobody is matched until they do."
+        )
+    )
     return Message(f"Survey import for {cohort.name if cohort else ''}: {summary}.", tuple(blocks))
 
 
@@ -384,7 +409,9 @@ def do_import(ctx: Ctx, actor: UserRef, cohort: Cohort, batch: ImportBatch) -> t
     missing = ctx.uow.imports.counts(batch.id).get("not_found", 0)
     ctx.uow.imports.drop_rows(batch.id, ("found",))  # kept only for the not-found export
     batch.status, batch.finished_at = "imported", ctx.now
-    ctx.audit(cohort, actor, "import", created=created, updated=updated, not_found=missing, source=batch.filename)
+    ctx.audit(
+        cohort, actor, "import", created=created, updated=updated, not_found=missing, source=batch.filename
+    )
     return created, updated, missing
 
 
@@ -462,7 +489,9 @@ def _export_not_found(call: Call) -> Message:
 
 @target("import_batch")
 def _batch(ctx: Ctx, user: UserRef, value: str) -> tuple[ImportBatch, Cohort]:
-    batch = ctx.uow.imports.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    batch = (
+        ctx.uow.imports.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    )
     cohort = ctx.uow.cohorts.get(batch.cohort_id) if batch else None
     if batch is None or cohort is None or not in_workspace(cohort, user):
         raise Refusal("That import no longer exists: send the file again with `import`.")
@@ -472,7 +501,9 @@ def _batch(ctx: Ctx, user: UserRef, value: str) -> tuple[ImportBatch, Cohort]:
 @target("invitation")
 def _invitation(ctx: Ctx, user: UserRef, value: str) -> tuple[Participant, Cohort]:
     """The actor's own membership of the cohort they were invited to."""
-    cohort = ctx.uow.cohorts.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    cohort = (
+        ctx.uow.cohorts.get(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    )
     person = ctx.uow.participants.find(cohort.id, user) if cohort and in_workspace(cohort, user) else None
     if cohort is None or person is None or person.status == Status.LEFT:
         raise Refusal("That invitation is out of date: use `join` to sign up.")

@@ -19,7 +19,7 @@ from conversations.flows.bank import sync_builtin
 from conversations.ports.messenger import Capabilities
 from conversations.schedule.email_lookup import EmailLookups
 from storage.unit_of_work import SqlUnitOfWorkFactory
-from tests.engine.helpers import ADMIN, COHORT, cohort
+from tests.engine.helpers import ADMIN, cohort
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IN_SLACK = {"asha.patel@nhs.net": "U0AAA001", "ben.okafor@nhs.net": "U0BBB002",
@@ -42,7 +42,9 @@ def survey_chat(db, clock) -> Chat:  # type: ignore[no-untyped-def]
     engine.run(sync_builtin)
     sender = Sender(uow, {"memory": messenger}, clock, on_failure=engine.delivery_failed)
     directory = MemoryDirectory(IN_SLACK)
-    chat = Chat(engine, messenger, sender, workspace="T1", lookups=EmailLookups(engine.run, {"memory": directory}))
+    chat = Chat(
+        engine, messenger, sender, workspace="T1", lookups=EmailLookups(engine.run, {"memory": directory})
+    )
     chat.directory = directory  # type: ignore[attr-defined]
     return chat
 
@@ -74,19 +76,28 @@ def test_each_tools_export_is_mapped_looked_up_previewed_and_imported(survey_cha
     blank = export == "surveymonkey.csv"  # one person left the email blank
     said = accept_guesses(chat)
     said.expect("I'm now looking up 5 people by their work email")
-    said.expect("4 found, 2 not found, 1 value to check" if blank else "4 found, 1 not found, 1 value to check")
+    said.expect(
+        "4 found, 2 not found, 1 value to check" if blank else "4 found, 1 not found, 1 value to check"
+    )
     said.expect("“Psychiatric medicine” → Psychiatry", "sam.nobody@nhs.net: no chat account with this email")
     if blank:
         said.expect("no email: email missing")
     assert people(chat) == {}  # nothing until the coordinator says so
 
-    chat.press_in_last(ADMIN, "Import 4").expect("Imported into Test Cohort: 4 new, 0 updated",
-                                                 "1 not found" if not blank else "2 not found")
+    chat.press_in_last(ADMIN, "Import 4").expect(
+        "Imported into Test Cohort: 4 new, 0 updated", "1 not found" if not blank else "2 not found"
+    )
     found = people(chat)
     assert set(found) == {"U0AAA001", "U0BBB002", "U0CCC003", "U0EEE005"}
     asha, ben, chloe, ella = (found[u] for u in ("U0AAA001", "U0BBB002", "U0CCC003", "U0EEE005"))
     assert (asha.display_name, asha.role, asha.grade, asha.specialty, asha.employer_type, asha.region) == (
-        "Asha Patel", "clinician", "CT2", "psychiatry", "mental_health", "north_east_yorkshire")  # type: ignore[attr-defined]
+        "Asha Patel",
+        "clinician",
+        "CT2",
+        "psychiatry",
+        "mental_health",
+        "north_east_yorkshire",
+    )  # type: ignore[attr-defined]
     assert asha.interests == ["digital", "quality_improvement"] and asha.consent_share  # type: ignore[attr-defined]
     assert (ben.role, ben.grade, ben.employer_type) == ("general_manager", "GMTS year 1", "acute")  # type: ignore[attr-defined]
     assert (chloe.grade, chloe.specialty) == ("FY1", "psychiatry")  # type: ignore[attr-defined]
@@ -130,8 +141,11 @@ def test_those_not_found_can_be_exported_to_invite_them(survey_chat: Chat) -> No
     chat.submit(ADMIN, {"file": fixture_text("surveymonkey.csv")})
     accept_guesses(chat)
     said = chat.press_in_last(ADMIN, "Export not found")
-    said.expect("line,name,email,reason", "Sam Nobody,sam.nobody@nhs.net,no chat account with this email",
-                "Dev Sharma,,email missing")
+    said.expect(
+        "line,name,email,reason",
+        "Sam Nobody,sam.nobody@nhs.net,no chat account with this email",
+        "Dev Sharma,,email missing",
+    )
     chat.press_in_last(ADMIN, "Cancel").expect("Cancelled: nothing was imported")
     chat.press_in_last(ADMIN, "Import 4").expect("That import was cancelled.")
     assert people(chat) == {}
@@ -140,13 +154,20 @@ def test_those_not_found_can_be_exported_to_invite_them(survey_chat: Chat) -> No
 def test_unknown_values_and_bad_rows_are_named_by_line_and_column(survey_chat: Chat) -> None:
     chat = survey_chat
     cohort(chat)
-    text = fixture_text("google_forms.csv").replace("Psych,", "Xylophone,").replace("ben.okafor@nhs.net", "ben at nhs")
+    text = (
+        fixture_text("google_forms.csv")
+        .replace("Psych,", "Xylophone,")
+        .replace("ben.okafor@nhs.net", "ben at nhs")
+    )
     chat.say(ADMIN, "import")
     chat.submit(ADMIN, {"file": text})
     said = accept_guesses(chat)
-    said.expect("Nothing imported", "2 rows have problems",
-                "line 2: column “What is your specialty?”: “Xylophone” isn't a specialty I know (closest:",
-                "line 3: column “Email address”: “ben at nhs” isn't an email address")
+    said.expect(
+        "Nothing imported",
+        "2 rows have problems",
+        "line 2: column “What is your specialty?”: “Xylophone” isn't a specialty I know (closest:",
+        "line 3: column “Email address”: “ben at nhs” isn't an email address",
+    )
     assert people(chat) == {} and chat.directory.asked == []  # type: ignore[attr-defined]
 
 
@@ -158,7 +179,9 @@ def test_the_mapping_form_insists_on_the_fields_buddy_needs(survey_chat: Chat) -
     form = chat.person(ADMIN).open_form
     values = {f.id: f.initial for f in form.fields if isinstance(f, Select)}  # type: ignore[union-attr]
     values["email"] = ""
-    chat.submit(ADMIN, values).expect("[form errors] email: Please choose the question with each person's work email.")
+    chat.submit(ADMIN, values).expect(
+        "[form errors] email: Please choose the question with each person's work email."
+    )
 
 
 def test_an_empty_or_ragged_file_is_refused_with_where(survey_chat: Chat) -> None:

@@ -43,7 +43,8 @@ async def test_a_microsoft_forms_export_is_imported_with_people_found_in_graph(d
         assert status == 200
         await r.sender.drain()
         assert "looking up 5 people by their work email in Microsoft Teams" in str(answer) + _texts(
-            connector.cards()[-1])
+            connector.cards()[-1]
+        )
 
         lookups = EmailLookups(r.engine.run, {"teams": h.teams.directory})
         assert await lookups.drain() == 5
@@ -58,7 +59,12 @@ async def test_a_microsoft_forms_export_is_imported_with_people_found_in_graph(d
         assert any("4 new, 0 updated" in _texts(c) for c in cards)
         with r.engine.uow_factory() as uow:
             people = {p.user_id: p.status for p in uow.participants.in_cohort(1)}
-        assert people == {"aad-asha": "invited", "aad-ben": "invited", "aad-chloe": "invited", "aad-ella": "invited"}
+        assert people == {
+            "aad-asha": "invited",
+            "aad-ben": "invited",
+            "aad-chloe": "invited",
+            "aad-ella": "invited",
+        }
         welcomes = [c for c in connector.cards() if "Please check these details" in _texts(c)]
         assert len(welcomes) == 4
     finally:

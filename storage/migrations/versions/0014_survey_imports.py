@@ -31,8 +31,12 @@ def upgrade() -> None:
         sa.Column("checks", sa.JSON(), nullable=False),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["cohort_id"], ["cohorts.id"], name=op.f("fk_import_batches_cohort_id_cohorts"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohorts.id"],
+            name=op.f("fk_import_batches_cohort_id_cohorts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_batches")),
     )
     op.create_index("ix_import_batches_status", "import_batches", ["status"], unique=False)
@@ -46,8 +50,12 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("user_id", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
-        sa.ForeignKeyConstraint(["batch_id"], ["import_batches.id"], name=op.f("fk_import_rows_batch_id_import_batches"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["import_batches.id"],
+            name=op.f("fk_import_rows_batch_id_import_batches"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_rows")),
     )
     op.create_index("ix_import_rows_batch_state", "import_rows", ["batch_id", "state"], unique=False)
