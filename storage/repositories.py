@@ -90,6 +90,10 @@ class SqlParticipants(_Repo):
         self.session.flush()
         return participant
 
+    def add_many(self, participants: Sequence[Participant]) -> None:
+        self.session.add_all(participants)
+        self.session.flush()
+
     def get(self, participant_id: int) -> Participant | None:
         return self.session.get(Participant, participant_id)
 
@@ -354,10 +358,23 @@ class SqlImports(_Repo):
             stmt = stmt.limit(limit)
         return list(self.session.scalars(stmt))
 
+    def rows_by_id(self, batch_id: int, ids: Iterable[int]) -> list[ImportRow]:
+        r = tables.import_rows.c
+        return self._where_in(select(ImportRow).where(r.batch_id == batch_id), r.id, ids)
+
     def counts(self, batch_id: int) -> dict[str, int]:
         r = tables.import_rows.c
         stmt = select(r.state, func.count()).where(r.batch_id == batch_id).group_by(r.state)
         return {state: count for state, count in self.session.execute(stmt)}
+
+    def rows_for(self, user: UserRef) -> list[ImportRow]:
+        r, b = tables.import_rows.c, tables.import_batches.c
+        stmt = (
+            select(ImportRow)
+            .join(tables.import_batches, b.id == r.batch_id)
+            .where(b.platform == user.platform, b.workspace == user.workspace, r.user_id == user.user_id)
+        )
+        return list(self.session.scalars(stmt))
 
     def drop_rows(self, batch_id: int, states: Iterable[str] | None = None) -> None:
         r = tables.import_rows.c
@@ -392,6 +409,26 @@ class SqlOutbox(_Repo):
         added = self.session.execute(stmt).first() is not None
         self.queued += added
         return added
+
+    def add_many(self, items: Sequence[OutboxItem]) -> int:
+        if not items:
+            return 0
+        o = tables.outbox.c
+        keys = [item.key for item in items]
+        taken = {key for start in range(0, len(keys), IN_CHUNK)
+                 for key in self.session.scalars(select(o.key).where(o.key.in_(keys[start : start + IN_CHUNK])))}  # fmt: skip
+        fresh: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if item.key not in taken and item.key not in fresh:
+                fresh[item.key] = {col.name: getattr(item, col.name) for col in tables.outbox.columns
+                                   if col.name != "id" and col.name not in self._CLAIM_COLUMNS}  # fmt: skip
+        if fresh:
+            dialect = self.session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            self.session.execute(insert(tables.outbox).on_conflict_do_nothing(index_elements=["key"]),
+                                 list(fresh.values()))  # fmt: skip
+        self.queued += len(fresh)
+        return len(fresh)
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)

@@ -45,9 +45,10 @@ from conversations.core.views import (
     Section,
     Select,
 )
-from conversations.delivery.outbox import queue, to_user
+from conversations.delivery.outbox import queue, queue_many, to_user
 from conversations.flows.context import Ctx, Refusal, in_workspace
 from conversations.flows.lookup import Call, target
+from conversations.flows.personal import holding
 
 MAPPING_FORM = "import_mapping"
 SETTING = "import_mapping"  # where a cohort keeps its mapping (cohort.settings)
@@ -179,7 +180,9 @@ def prepare(table: survey.Table, mapping: Mapping[str, str]) -> Prepared:
         def column(name: str) -> str:
             if mapping.get(name) == survey.FIRST_LAST:
                 return f"“{mapping.get('first_name', '')}” and “{mapping.get('last_name', '')}”"
-            return f"“{_short(mapping.get(name, name), 60)}”"
+            if name not in mapping:
+                return f"{survey.FIELDS.get(name, name).lower()} (no question in the file gives it)"
+            return f"“{_short(mapping[name], 60)}”"
 
         raw: dict[str, object] = {}
         problems: dict[str, str] = {}
@@ -205,6 +208,11 @@ def prepare(table: survey.Table, mapping: Mapping[str, str]) -> Prepared:
             if not found.certain:
                 _to_check(out, column(name), given[0], found.suggestion, line)
             raw[name] = found.value
+        role = answers("role")
+        if "profession" not in raw and role:  # "Doctor" as a role says the profession too
+            implied = normalise.choice("profession", role[0])
+            if implied.certain and implied.value:
+                raw["profession"] = implied.value
         grade = " ".join(answers("grade"))
         raw["grade"] = normalise.grade(grade) if grade else ""
         raw["employer"] = " ".join(answers("employer"))
@@ -316,8 +324,8 @@ def record_lookups(ctx: Ctx, batch_id: int, found: Mapping[int, tuple[str, str]]
     batch = ctx.uow.imports.get(batch_id)
     if batch is None or batch.status != "checking":
         return  # cancelled meanwhile
-    for row in ctx.uow.imports.rows(batch_id, "pending"):
-        if row.id not in found:
+    for row in ctx.uow.imports.rows_by_id(batch_id, found):
+        if row.state != "pending":
             continue
         user_id, reason = found[row.id]
         if user_id:
@@ -388,7 +396,8 @@ def do_import(ctx: Ctx, actor: UserRef, cohort: Cohort, batch: ImportBatch) -> t
     if batch.status != "ready":
         raise Refusal(_moved_on(batch))
     existing = {p.user_id: p for p in ctx.uow.participants.in_cohort(cohort.id)}
-    created = updated = 0
+    updated = 0
+    new: list[Participant] = []
     for row in ctx.uow.imports.rows(batch.id, "found"):
         profile = Profile(**row.profile)
         person = existing.get(row.user_id)
@@ -401,11 +410,12 @@ def do_import(ctx: Ctx, actor: UserRef, cohort: Cohort, batch: ImportBatch) -> t
                              user_id=row.user_id, display_name=profile.display_name, role=profile.role,
                              email=row.email, status=Status.INVITED, registered_at=ctx.now)  # fmt: skip
         apply(person, profile)
-        ctx.uow.participants.add(person)
         existing[row.user_id] = person
-        created += 1
-        queue(ctx.uow, f"import-welcome:{cohort.id}:{row.user_id}", to_user(person.ref),
-              welcome(cohort, person), ctx.now)  # fmt: skip
+        new.append(person)
+    ctx.uow.participants.add_many(new)  # one flush: a national survey is one short transaction
+    queue_many(ctx.uow, [(f"import-welcome:{cohort.id}:{p.user_id}", to_user(p.ref), welcome(cohort, p))
+                         for p in new], ctx.now)  # fmt: skip
+    created = len(new)
     missing = ctx.uow.imports.counts(batch.id).get("not_found", 0)
     ctx.uow.imports.drop_rows(batch.id, ("found",))  # kept only for the not-found export
     batch.status, batch.finished_at = "imported", ctx.now
@@ -508,6 +518,20 @@ def _invitation(ctx: Ctx, user: UserRef, value: str) -> tuple[Participant, Cohor
     if cohort is None or person is None or person.status == Status.LEFT:
         raise Refusal("That invitation is out of date: use `join` to sign up.")
     return person, cohort
+
+
+def _erase_rows(ctx: Ctx, user: UserRef) -> int:
+    rows = ctx.uow.imports.rows_for(user)
+    for row in rows:  # the row stays counted in its import; what it said about the person goes
+        row.profile, row.email, row.user_id, row.state, row.reason = {}, "", "", "not_found", "erased on request"
+    return len(rows)
+
+
+holding(
+    "survey import rows (answers waiting to be imported)",
+    export=lambda ctx, user: [{"line": r.line, "email": r.email, "answers": r.profile} for r in ctx.uow.imports.rows_for(user)],
+    erase=_erase_rows,
+)
 
 
 def _short(text: str, limit: int) -> str:

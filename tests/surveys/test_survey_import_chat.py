@@ -200,3 +200,27 @@ def test_the_encodings_the_chat_form_accepts_read_the_same(encoding: str) -> Non
     again, problem = decode_text(text.lstrip("\ufeff").encode(encoding))
     assert not problem and again.lstrip("\ufeff") == text.lstrip("\ufeff")
     assert re.search("Brontë", again)
+
+
+def test_erasure_covers_answers_waiting_to_be_imported(survey_chat: Chat) -> None:
+    from conversations.core.refs import UserRef
+    from conversations.flows.personal import erase_all, export_all
+
+    chat = survey_chat
+    cohort(chat)
+    chat.say(ADMIN, "import")
+    chat.submit(ADMIN, {"file": fixture_text("google_forms.csv")})
+    accept_guesses(chat)  # the preview is waiting: nothing imported yet
+    asha = UserRef("memory", "T1", "U0AAA001")
+    held = chat.engine.run(lambda ctx: export_all(ctx, asha))
+    [row] = held["survey import rows (answers waiting to be imported)"]
+    assert row["email"] == "asha.patel@nhs.net" and row["answers"]["display_name"] == "Asha Patel"
+    erased = chat.engine.run(lambda ctx: erase_all(ctx, asha))
+    assert erased["survey import rows (answers waiting to be imported)"] == 1
+    assert (
+        chat.engine.run(lambda ctx: export_all(ctx, asha))[
+            "survey import rows (answers waiting to be imported)"
+        ]
+        == []
+    )
+    chat.press_in_last(ADMIN, "Import 4").expect("3 new, 0 updated")
