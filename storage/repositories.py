@@ -345,8 +345,10 @@ class SqlImports(_Repo):
         return list(self.session.scalars(select(ImportBatch).where(b.status == "checking").order_by(b.id)))
 
     def add_rows(self, rows: Sequence[ImportRow]) -> None:
-        self.session.add_all(rows)
-        self.session.flush()
+        """One multi-row INSERT (a national survey has 20,000 rows); the records are not tracked."""
+        if rows:
+            columns = [c.name for c in tables.import_rows.columns if c.name != "id"]
+            self.session.execute(tables.import_rows.insert(), [{c: getattr(r, c) for c in columns} for r in rows])
 
     def rows(self, batch_id: int, state: str | None = None, limit: int | None = None) -> list[ImportRow]:
         r = tables.import_rows.c

@@ -171,6 +171,14 @@ def prepare(table: survey.Table, mapping: Mapping[str, str]) -> Prepared:
         name: table.question(heading) for name, heading in mapping.items() if heading != survey.FIRST_LAST
     }
     seen: dict[str, int] = {}
+    known: dict[tuple[str, str], normalise.Normalised] = {}  # answers repeat: each is worked out once
+
+    def choice(name: str, raw: str) -> normalise.Normalised:
+        key = (name, raw)
+        if key not in known:
+            known[key] = normalise.choice(name, raw)
+        return known[key]
+
     for line, cells in table.records:
 
         def answers(name: str, cells: list[str] = cells) -> list[str]:
@@ -199,7 +207,7 @@ def prepare(table: survey.Table, mapping: Mapping[str, str]) -> Prepared:
             given = answers(name)
             if not given:
                 continue
-            found = normalise.choice(name, given[0])
+            found = choice(name, given[0])
             if found.value is None:
                 hint = f" (closest: {found.suggestion})" if found.suggestion else ""
                 problems[name] = (f"“{_short(given[0], 40)}” isn't a {normalise.WHAT[name]} I know{hint}; add it "
@@ -210,7 +218,7 @@ def prepare(table: survey.Table, mapping: Mapping[str, str]) -> Prepared:
             raw[name] = found.value
         role = answers("role")
         if "profession" not in raw and role:  # "Doctor" as a role says the profession too
-            implied = normalise.choice("profession", role[0])
+            implied = choice("profession", role[0])
             if implied.certain and implied.value:
                 raw["profession"] = implied.value
         grade = " ".join(answers("grade"))
@@ -219,7 +227,7 @@ def prepare(table: survey.Table, mapping: Mapping[str, str]) -> Prepared:
         interests: list[str] = []
         for answer in answers("interests"):
             for item in _split(answer):
-                found = normalise.choice("interests", item)
+                found = choice("interests", item)
                 if found.value is None:
                     problems["interests"] = (
                         f"“{_short(item, 40)}” isn't an interest I know (closest: {found.suggestion})"

@@ -8,6 +8,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from adapters.slack.directory import SlackDirectory
 from adapters.slack.messenger import static_token
 from conversations.core.refs import UserRef
@@ -25,15 +27,32 @@ def initial(view: dict[str, Any]) -> dict[str, Any]:
             for b in view["blocks"] if b.get("type") == "input"}  # fmt: skip
 
 
-async def test_a_surveymonkey_workbook_is_imported_with_people_found_by_email(
-    round_: Round, fake: FakeSlack, web_client
+EXPORTS = [  # (fixture, re-encoded as, who is not found)
+    ("surveymonkey.xlsx", None, 1),
+    ("surveymonkey.csv", None, 2),  # UTF-8 with a byte order mark, as SurveyMonkey writes it; one blank email
+    ("microsoft_forms.xlsx", None, 1),
+    ("google_forms.csv", None, 1),
+    ("google_forms.csv", "utf-16", 1),  # Excel's "Unicode text"
+    ("google_forms.csv", "cp1252", 1),  # Excel's "CSV" on Windows
+]
+
+
+def content(name: str, encoding: str | None) -> bytes:
+    body = (FIXTURES / name).read_bytes()
+    return body if encoding is None else body.decode("utf-8-sig").encode(encoding)
+
+
+@pytest.mark.parametrize(("export", "encoding", "missing"), EXPORTS)
+async def test_each_export_is_imported_with_people_found_by_email(
+    round_: Round, fake: FakeSlack, web_client, export: str, encoding: str | None, missing: int
 ) -> None:
     r = round_
     await r.say(COORDINATOR, "cohort create North")
     opened = len(fake.calls_to("views.open"))
     await r.say(COORDINATOR, "import")
     view = fake.calls_to("views.open")[opened].args["view"]
-    upload = fake.upload("survey.xlsx", (FIXTURES / "surveymonkey.xlsx").read_bytes(), XLSX)
+    kind = XLSX if export.endswith(".xlsx") else "text/csv"
+    upload = fake.upload(export, content(export, encoding), kind)
     sent = await r.slack.submit(view, {"file": [upload]}, COORDINATOR)
     assert sent.status == 200
     answer = sent.json()
@@ -42,7 +61,10 @@ async def test_a_surveymonkey_workbook_is_imported_with_people_found_by_email(
     assert mapping["callback_id"] == "import_mapping"
     assert "The first 3 rows" in str(mapping["blocks"])
     choices = initial(mapping)
-    assert choices["display_name"] == "first+last" and choices["email"]
+    assert choices["email"] and choices["display_name"] == (
+        "first+last" if "surveymonkey" in export else choices["display_name"]
+    )
+    assert choices["display_name"]
     sent = await r.slack.submit(mapping, choices, COORDINATOR)
     assert sent.status == 200 and sent.text == ""
     await r.slack.settle()
@@ -51,14 +73,14 @@ async def test_a_surveymonkey_workbook_is_imported_with_people_found_by_email(
 
     directory = SlackDirectory(web_client, static_token(BOT_TOKEN), per_minute=3000)
     lookups = EmailLookups(r.engine.run, {"slack": directory})
-    assert await lookups.drain() == 5
+    assert await lookups.drain() == 5  # a blank email needs no lookup
     asked = [c.args["email"] for c in fake.calls_to("users.lookupByEmail")]
     assert sorted(asked) == sorted(["asha.patel@nhs.net", "ben.okafor@nhs.net", "chloe.wright@nhs.net",
                                     "sam.nobody@nhs.net", "ella.brown@nhs.net"])  # fmt: skip
     assert all(c.token == BOT_TOKEN for c in fake.calls_to("users.lookupByEmail"))
     await r.deliver()
     [preview] = [t for t in r.dm_texts(COORDINATOR) if "Survey import for North" in t]
-    assert "4 found, 1 not found, 1 value to check" in preview
+    assert f"4 found, {missing} not found, 1 value to check" in preview
 
     dm = fake.open_dm(COORDINATOR)
     button = r.button(dm, "Import 4")
@@ -67,8 +89,11 @@ async def test_a_surveymonkey_workbook_is_imported_with_people_found_by_email(
     await r.slack.settle()
     await r.deliver()
     with r.engine.uow_factory() as uow:
-        people = {p.user_id: p.status for c in uow.cohorts.all() for p in uow.participants.in_cohort(c.id)}
-    assert people == {u: "invited" for u in ("U0AAA001", "U0BBB002", "U0CCC003", "U0EEE005")}
+        found = [p for c in uow.cohorts.all() for p in uow.participants.in_cohort(c.id)]
+    assert {p.user_id: p.status for p in found} == {
+        u: "invited" for u in ("U0AAA001", "U0BBB002", "U0CCC003", "U0EEE005")
+    }
+    assert "Ella Brontë" in {p.display_name for p in found}  # read in the file's own encoding
     assert any("Please confirm your details for North" in t for t in r.dm_texts("U0AAA001"))
     confirm = r.button(fake.open_dm("U0AAA001"), "Confirm and agree")
     await r.slack.press(confirm["action_id"], confirm["value"], "U0AAA001")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conversations.schedule.email_lookup import EmailLookups
 from tests.teams.fake_teams import invoke, message
 from tests.teams.test_teams_round import ADMIN, _texts, start_round
@@ -22,7 +24,11 @@ def actions(card: dict) -> list[dict]:
     return found
 
 
-async def test_a_microsoft_forms_export_is_imported_with_people_found_in_graph(db, connector, graph):
+@pytest.mark.parametrize(
+    ("export", "missing"),
+    [("microsoft_forms.xlsx", 1), ("surveymonkey.xlsx", 1), ("surveymonkey.csv", 2), ("google_forms.csv", 1)],
+)
+async def test_each_export_is_imported_with_people_found_in_graph(db, connector, graph, export, missing):
     r = await start_round(db, connector, graph)
     h = r.h
     for mail, (object_id, name) in PEOPLE.items():
@@ -30,7 +36,7 @@ async def test_a_microsoft_forms_export_is_imported_with_people_found_in_graph(d
     graph.user_lookups_per_second = 50
     try:
         await r.say(ADMIN, "cohort create Test Cohort")
-        survey = connector.attach("responses.xlsx", (FIXTURES / "microsoft_forms.xlsx").read_bytes())
+        survey = connector.attach(export, (FIXTURES / export).read_bytes())
         status, _ = await h.post(message(h.service_url, "import", user=ADMIN, attachments=[survey]))
         assert status == 200
         opener = connector.cards()[-1]["actions"][0]
@@ -52,7 +58,7 @@ async def test_a_microsoft_forms_export_is_imported_with_people_found_in_graph(d
         assert len(asked) == 5 and any("sam.nobody@nhs.net" in p for p in asked)
         await r.sender.drain()
         preview = connector.cards()[-1]
-        assert "4 found, 1 not found, 1 value to check" in _texts(preview)
+        assert f"4 found, {missing} not found, 1 value to check" in _texts(preview)
         assert "no Microsoft Teams account with this email" in _texts(preview)
         [import_button] = [a for a in actions(preview) if a.get("title") == "Import 4"]
         cards = await r.press(ADMIN, import_button)
