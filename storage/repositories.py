@@ -344,6 +344,11 @@ class SqlImports(_Repo):
         b = tables.import_batches.c
         return list(self.session.scalars(select(ImportBatch).where(b.status == "checking").order_by(b.id)))
 
+    def mapping(self, cohort_id: int) -> list[ImportBatch]:
+        b = tables.import_batches.c
+        stmt = select(ImportBatch).where(b.cohort_id == cohort_id, b.status == "mapping").order_by(b.id)
+        return list(self.session.scalars(stmt))
+
     def add_rows(self, rows: Sequence[ImportRow]) -> None:
         """One multi-row INSERT (a national survey has 20,000 rows); the records are not tracked."""
         if rows:

@@ -81,6 +81,9 @@ def begin(ctx: Ctx, actor: UserRef, cohort: Cohort, filename: str, text: str) ->
         ) from error
     if not table.records:
         raise Refusal(f"Nothing imported from {filename}: it has headings but nobody's answers.")
+    for old in ctx.uow.imports.mapping(cohort.id):  # a file sent again: the last one's copy is not kept
+        if old.user_id == actor.user_id:
+            old.status, old.text, old.finished_at = "cancelled", "", ctx.now
     batch = ctx.uow.imports.add(ImportBatch(cohort.id, actor.platform, actor.workspace, actor.user_id,
                                             filename[:255], text=text, created_at=ctx.now))  # fmt: skip
     saved = cohort.settings.get(SETTING)

@@ -166,6 +166,10 @@ class Imports(Protocol):
         """Batches whose people are being looked up by email, oldest first."""
         ...
 
+    def mapping(self, cohort_id: int) -> list[ImportBatch]:
+        """Batches of the cohort still waiting for their columns to be mapped."""
+        ...
+
     def add_rows(self, rows: Sequence[ImportRow]) -> None:
         """Store the rows (they are read back with :meth:`rows`; these objects are not kept)."""
         ...

@@ -224,3 +224,17 @@ def test_erasure_covers_answers_waiting_to_be_imported(survey_chat: Chat) -> Non
         == []
     )
     chat.press_in_last(ADMIN, "Import 4").expect("3 new, 0 updated")
+
+
+def test_a_file_sent_again_replaces_the_one_waiting_for_its_mapping(survey_chat: Chat) -> None:
+    chat = survey_chat
+    cohort(chat)
+    chat.say(ADMIN, "import")
+    chat.submit(ADMIN, {"file": fixture_text("google_forms.csv")})
+    first = chat.person(ADMIN).open_form
+    chat.say(ADMIN, "import")
+    chat.submit(ADMIN, {"file": fixture_text("google_forms.csv")})
+    chat.person(ADMIN).open_form = first  # the first mapping form, still open in another window
+    accept_guesses(chat).expect("This import has moved on")
+    with chat.engine.uow_factory() as uow:
+        assert uow.imports.get(1).text == "" and uow.imports.get(1).status == "cancelled"  # type: ignore[union-attr]
