@@ -105,7 +105,8 @@ def mapping_form(batch: ImportBatch, cohort: Cohort, table: survey.Table) -> For
     names = survey.first_last(table)
     if names:
         options.insert(0, Option(survey.FIRST_LAST, _short(f"{names[0]} + {names[1]}", 75)))
-    index = {q.heading: f"q{i}" for i, q in enumerate(table.questions)}
+    offered = {o.value for o in options}
+    index = {q.heading: f"q{i}" for i, q in enumerate(table.questions) if f"q{i}" in offered}
     fields: list[Any] = [Note(
         f"Which question holds each of Buddy's fields in **{escape(batch.filename)}**"
         f"{' (' + table.tool + ')' if table.tool else ''}? I've guessed from the headings; I'll remember "
@@ -132,7 +133,8 @@ def preview(table: survey.Table, rows: int = 3, questions: int = 14) -> str:
 
 def submit_mapping(ctx: Ctx, cohort: Cohort, batch: ImportBatch, values: Mapping[str, object]) -> Outcome:
     if batch.status != "mapping" or not batch.text:
-        return FormErrors({"display_name": "This import has moved on: look for its preview in our messages."})
+        return FormErrors({"display_name": "This file has been checked already, or replaced by one sent later: "
+                                           "look for its preview in our messages, or send the file again."})
     table = survey.read(batch.text)
     names = survey.first_last(table)
     mapping: dict[str, str] = {}

@@ -235,6 +235,6 @@ def test_a_file_sent_again_replaces_the_one_waiting_for_its_mapping(survey_chat:
     chat.say(ADMIN, "import")
     chat.submit(ADMIN, {"file": fixture_text("google_forms.csv")})
     chat.person(ADMIN).open_form = first  # the first mapping form, still open in another window
-    accept_guesses(chat).expect("This import has moved on")
+    accept_guesses(chat).expect("replaced by one sent later")
     with chat.engine.uow_factory() as uow:
         assert uow.imports.get(1).text == "" and uow.imports.get(1).status == "cancelled"  # type: ignore[union-attr]
