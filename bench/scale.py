@@ -17,7 +17,13 @@ then, through the real engine:
   The plan is built directly (pairs in registration order): what a confirm costs does not
   depend on who is paired with whom, and the matcher has its own bench.
 
-    .venv/bin/python bench/scale.py [--groups 10000] [--people 100000]
+- a national survey import (``bench/survey.py``): a ``--survey-rows`` SurveyMonkey XLSX read, checked,
+  its people looked up by email on the fake Slack at its enforced rate, and imported. Slack allows 50
+  lookups a minute (Tier 3), so 20,000 take 400 minutes at least: the benchmark scales the fake's rate
+  and the directory's pace by ``--lookup-scale`` (default 200, 10,000 a minute) and reports the time
+  against that scaled floor.
+
+    .venv/bin/python bench/scale.py [--groups 10000] [--people 100000] [--survey-rows 20000] [--lookup-scale 200]
 """
 
 from __future__ import annotations
@@ -161,9 +167,24 @@ def spreadsheet(engine: Any) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--groups", type=int, default=10000)
+    parser.add_argument("--groups", type=int, default=10000, help="0 skips the cohort figures")
+    parser.add_argument("--survey-rows", type=int, default=20000, help="0 skips the survey import")
+    parser.add_argument(
+        "--lookup-scale",
+        type=float,
+        default=200.0,
+        help="run the fake Slack's users.lookupByEmail rate (and Buddy's pace) this many times Tier 3",
+    )
     parser.add_argument("--people", type=int, default=100_000, help="people in the confirmed round (0: skip)")
     args = parser.parse_args()
+    survey_figures = None
+    if args.survey_rows:
+        import survey
+
+        survey_figures = survey.run(args.survey_rows, args.lookup_scale)
+    if not args.groups:
+        report_survey(survey_figures)
+        return
     from conversations.schedule import cadence
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,6 +232,7 @@ def main() -> None:
         )
     print(f"the task posted as one transaction (before slicing): {one_transaction:.2f} s")
     longest_ms = max(p[2] for p in phases) * 1000
+    survey_line = report_survey(survey_figures, summary=False)
     summary = (f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
                f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f}")  # fmt: skip
     if confirm is not None:
@@ -224,8 +246,33 @@ def main() -> None:
     print(
         f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
         f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f} groups_s={groups:.3f} "
-        f"status_chart_s={chart:.3f} xlsx_s={xlsx:.3f}"
+        f"status_chart_s={chart:.3f} xlsx_s={xlsx:.3f}{survey_line}"
     )
+
+
+def report_survey(f: Any, summary: bool = True) -> str:
+    """The survey import's figures; its part of the summary line."""
+    if f is None:
+        return ""
+    rate = 50 * f.scale
+    print(f"survey import: {f.rows} rows, SurveyMonkey XLSX, SQLite; lookups on the fake Slack at {rate:.0f}/min "
+          f"(Tier 3 scaled {f.scale:g}x)")  # fmt: skip
+    print(f"  read the workbook:             {f.decode_s:6.2f} s")
+    print(f"  check and normalise every row: {f.check_s:6.2f} s  ({f.checks} values to check)")
+    print(f"  {f.lookups} email lookups:        {f.lookups_s:6.2f} s  floor {f.floor_s:.2f} s at the enforced rate "
+          f"({f.lookups_s / f.floor_s:.2f}x the floor), {f.throttled} answered 429")  # fmt: skip
+    print(
+        f"  unscaled, at Tier 3 (50/min) the floor is {f.unscaled_floor_min:.0f} min "
+        f"({f.unscaled_floor_min / 60:.1f} h); Buddy keeps that pace in the background"
+    )
+    print(
+        f"  import (one transaction):      {f.import_s:6.2f} s  ({f.found} invited, {f.not_found} not found)"
+    )
+    line = (f" survey_rows={f.rows} lookup_scale={f.scale:g} lookups_s={f.lookups_s:.1f} floor_s={f.floor_s:.1f} "
+            f"vs_floor={f.lookups_s / f.floor_s:.2f} throttled={f.throttled} import_txn_s={f.import_s:.2f}")  # fmt: skip
+    if summary:
+        print("scale" + line)
+    return line
 
 
 if __name__ == "__main__":

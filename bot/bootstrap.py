@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine as DbEngine
 
@@ -12,7 +12,9 @@ from conversations.core.clock import Clock, SystemClock
 from conversations.delivery.sender import Sender
 from conversations.engine import Engine
 from conversations.flows.bank import sync_builtin
+from conversations.ports.directory import Directory
 from conversations.ports.messenger import Messenger
+from conversations.schedule.email_lookup import EmailLookups
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.pacing import SqlPaceSlots
@@ -25,6 +27,11 @@ class Buddy:
     uow: SqlUnitOfWorkFactory
     engine: Engine
     sender: Sender
+    directories: dict[str, Directory] = field(default_factory=dict)
+
+    def lookups(self) -> EmailLookups:
+        """The background email lookups of survey imports, over this Buddy's directories."""
+        return EmailLookups(self.engine.run, self.directories)
 
 
 def bootstrap(
@@ -37,6 +44,7 @@ def bootstrap(
     migrate: bool = True,
     metrics: Metrics | None = None,
     counted_429s: tuple[str, ...] = (),
+    directories: Mapping[str, Directory] | None = None,
 ) -> Buddy:
     """``database`` is a URL or an engine the platform adapters already share; with ``metrics`` the
     sender's posts are timed and counted."""
@@ -52,4 +60,4 @@ def bootstrap(
     # several workers on PostgreSQL share each platform's limits; SQLite runs one worker
     shared = SqlPaceSlots(db) if db.dialect.name == "postgresql" else None
     sender = Sender(uow, outgoing, clock, on_failure=engine.delivery_failed, shared_pacing=shared)
-    return Buddy(db, uow, engine, sender)
+    return Buddy(db, uow, engine, sender, dict(directories or {}))

@@ -28,10 +28,15 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("doctor", help="check the settings, tokens, database and time zone; say what to fix")
 
-    imp = sub.add_parser("import", help="import a CSV survey export into a cohort")
+    imp = sub.add_parser("import", help="import a survey export (CSV or Excel) into a cohort")
     imp.add_argument("file", type=Path)
     imp.add_argument("--cohort", required=True)
-    imp.add_argument("--skip-invalid", action="store_true", help="import the valid rows even if some are bad")
+    imp.add_argument("--mapping", choices=["saved", "interactive"],
+                     help="the cohort's saved column mapping, or choose each column now (default: saved if it fits)")
+    imp.add_argument("--dry-run", action="store_true", help="check and look people up, but import nothing")
+    imp.add_argument("--not-found", type=Path, help="where to write those not found (default: FILE-not-found.csv)")
+    imp.add_argument("--skip-invalid", action="store_true",
+                     help="files with platform user ids: import the valid rows even if some are bad")
 
     exp = sub.add_parser("export", help="export a cohort's participants and progress as CSV")
     exp.add_argument("--cohort", required=True)
@@ -95,6 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_doctor(env, sys.stdout)
     try:
         settings = Settings.from_env(env, web=args.command == "serve")
+        extra = env.get("BUDDY_SYNONYMS", "").strip()
+        if extra:  # a deployment's own answers -> Buddy's vocabulary, for survey imports
+            from conversations.core import normalise
+
+            try:
+                normalise.SYNONYMS.extend(normalise.load(extra))
+            except (OSError, ValueError) as error:
+                raise SettingsError(f"BUDDY_SYNONYMS ({extra}): {error}") from error
         return _run(args, settings)
     except (SettingsError, TaskBankError, Refusal, LeadershipRefused) as error:
         print(f"buddybot: {error}", file=sys.stderr)
@@ -123,23 +136,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "db":
         return _db(settings, args)
-    buddy = bootstrap(settings.database_url, {}, seed=settings.seed, admins=settings.admins)
     if args.command == "import":
-        from adapters.uploads import decode_text  # the chat form's decoding: the same files, the same words
+        from bot.import_cli import run as run_import
 
-        try:
-            text, unreadable = decode_text(args.file.read_bytes())
-        except OSError as error:
-            print(f"buddybot: cannot read {args.file}: {error.strerror}", file=sys.stderr)
-            return 2
-        if unreadable:
-            print(f"buddybot: {args.file}: {unreadable}", file=sys.stderr)
-            return 2
-        report = buddy.engine.import_csv(args.cohort, text, args.skip_invalid)
-        for problem in report.errors:
-            print(f"{args.file}, {problem}", file=sys.stderr)
-        print(report.summary())
-        return 0 if report.imported else 1
+        return run_import(args, _with_platforms(settings))
+    buddy = bootstrap(settings.database_url, {}, seed=settings.seed, admins=settings.admins)
     if args.command == "export":
 
         def work(ctx: Ctx) -> str:
@@ -277,6 +278,26 @@ def _retention(buddy, args: argparse.Namespace, settings: Settings) -> int:  # t
     for line in total.lines():
         print(f"removed {line}")
     return 0
+
+
+def _with_platforms(settings: Settings):  # type: ignore[no-untyped-def]
+    """Buddy with the platforms configured in the environment, if any: an import looks people up by
+    email there, and their welcomes wait in the outbox for the worker."""
+    from bot.bootstrap import bootstrap
+    from bot.serve import Platforms, configure_platforms
+    from storage.database import make_engine
+    from storage.migrate import upgrade
+
+    db = make_engine(settings.database_url)
+    upgrade(db)
+    try:
+        platforms = configure_platforms(environment(), db)
+    except SettingsError as error:
+        if "No platform is configured" not in str(error):
+            raise
+        platforms = Platforms()
+    return bootstrap(db, platforms.messengers, seed=settings.seed, admins=settings.admins, migrate=False,
+                     directories=platforms.directories)  # fmt: skip
 
 
 def _forget(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]

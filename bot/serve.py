@@ -29,6 +29,7 @@ from bot.metrics import Metrics, count_slack_429s, metered_handle, watch_matchin
 from bot.settings import Settings, SettingsError
 from bot.worker import start_worker
 from conversations.flows.context import Ctx
+from conversations.ports.directory import Directory
 from conversations.ports.messenger import Messenger
 from storage.database import make_engine
 from storage.migrate import upgrade
@@ -46,6 +47,7 @@ class Platforms:
     """The messaging platforms configured in the environment, ready to attach to an engine."""
 
     messengers: dict[str, Messenger] = field(default_factory=dict)
+    directories: dict[str, Directory] = field(default_factory=dict)  # people by work email
     slack: Any = None
     teams: Any = None
 
@@ -62,9 +64,12 @@ def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
         if SlackSettings.is_configured(env):
             platforms.slack = SlackRuntime.create(SlackSettings.from_env(env), db=db, create_tables=False)
             platforms.messengers["slack"] = platforms.slack.messenger
+            platforms.directories["slack"] = slack_directory(platforms.slack, env)
         if env.get("MICROSOFT_APP_ID", "").strip() or env.get("BUDDY_TEAMS_DEV_MODE", "").strip():
             platforms.teams = build_teams(TeamsSettings.from_env(env), db)
             platforms.messengers["teams"] = platforms.teams.messenger
+            if platforms.teams.directory is not None:
+                platforms.directories["teams"] = platforms.teams.directory
     except (SlackSettingsError, TeamsConfigError) as error:
         raise SettingsError(str(error)) from error
     from bot.caches import wire
@@ -76,6 +81,20 @@ def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
             "or MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (see docs/teams.md)."
         )
     return platforms
+
+
+def slack_directory(slack: Any, env: Mapping[str, str]) -> Directory:
+    """``users.lookupByEmail`` at Tier 3 (50 a minute) unless ``BUDDY_SLACK_LOOKUP_RATE`` says otherwise."""
+    from adapters.slack.directory import TIER_3_PER_MINUTE, SlackDirectory
+
+    rate = env.get("BUDDY_SLACK_LOOKUP_RATE", "").strip()
+    try:
+        per_minute = float(rate) if rate else TIER_3_PER_MINUTE
+    except ValueError as error:
+        raise SettingsError(f"BUDDY_SLACK_LOOKUP_RATE must be lookups per minute, not {rate!r}") from error
+    if per_minute <= 0:
+        raise SettingsError("BUDDY_SLACK_LOOKUP_RATE must be above 0 (lookups per minute).")
+    return SlackDirectory(slack.client, slack.messenger.tokens, per_minute=per_minute)
 
 
 METRICS = web.AppKey("buddy_metrics", Metrics)
@@ -190,7 +209,7 @@ def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Budd
         count_slack_429s(platforms.slack.client, metrics)
         counted = ("slack",)
     buddy = bootstrap(db, platforms.messengers, seed=settings.seed, admins=settings.admins, migrate=False,
-                      metrics=metrics, counted_429s=counted)  # fmt: skip
+                      metrics=metrics, counted_429s=counted, directories=platforms.directories)  # fmt: skip
     metrics.watch_outbox(buddy.uow)
     watch_matching()
     return buddy, build_web_app(buddy, platforms, role, settings, metrics)

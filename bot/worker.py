@@ -77,6 +77,8 @@ class Worker:
         self.tasks.append(asyncio.create_task(keep_alive(sender, RENEW_SECONDS, RECOVER_SECONDS)))
         if self.database_url.startswith(("postgres://", "postgresql")):
             self.tasks.append(asyncio.create_task(listen(self.database_url, woken)))
+        if self.buddy.directories:  # survey imports: people found by work email, a slice at a time
+            self.tasks.append(asyncio.create_task(self.buddy.lookups().run_forever()))
         self.elector = Elector(self.leadership, self._elected, self._deposed, poll=self.poll)
         self.tasks.append(asyncio.create_task(self.elector.run()))
 

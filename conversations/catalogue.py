@@ -35,6 +35,7 @@ from conversations.flows import (
     registration,
     reports,
     running,
+    survey_import,
 )
 from conversations.flows.context import Ctx
 from conversations.flows.lookup import describe, targets
@@ -51,6 +52,7 @@ FEATURES: tuple[ModuleType, ...] = (
     cohort_settings,
     csv_import,
     digests,
+    survey_import,
     failures,
     privacy,
     consent,

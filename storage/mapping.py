@@ -36,6 +36,8 @@ _MAPPINGS = (
     (net.DoubleDate, nt.double_dates),
     (model.ConsentRecord, tables.consent_records),
     (model.InboxMessage, tables.inbox_messages),
+    (model.ImportBatch, tables.import_batches),
+    (model.ImportRow, tables.import_rows),
 )
 
 

@@ -20,6 +20,8 @@ from conversations.core.model import (
     Cohort,
     ConsentRecord,
     Coordinator,
+    ImportBatch,
+    ImportRow,
     InboxMessage,
     Match,
     MatchMember,
@@ -132,6 +134,10 @@ class SqlParticipants(_Repo):
         self.session.add(participant)
         self.session.flush()
         return participant
+
+    def add_many(self, participants: Sequence[Participant]) -> None:
+        self.session.add_all(participants)
+        self.session.flush()
 
     def get(self, participant_id: int) -> Participant | None:
         return self.session.get(Participant, participant_id)
@@ -523,6 +529,67 @@ class SqlConsents(_Repo):
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+class SqlImports(_Repo):
+    def add(self, batch: ImportBatch) -> ImportBatch:
+        self.session.add(batch)
+        self.session.flush()
+        return batch
+
+    def get(self, batch_id: int) -> ImportBatch | None:
+        return self.session.get(ImportBatch, batch_id)
+
+    def checking(self) -> list[ImportBatch]:
+        b = tables.import_batches.c
+        return list(self.session.scalars(select(ImportBatch).where(b.status == "checking").order_by(b.id)))
+
+    def mapping(self, cohort_id: int) -> list[ImportBatch]:
+        b = tables.import_batches.c
+        stmt = select(ImportBatch).where(b.cohort_id == cohort_id, b.status == "mapping").order_by(b.id)
+        return list(self.session.scalars(stmt))
+
+    def add_rows(self, rows: Sequence[ImportRow]) -> None:
+        """One multi-row INSERT (a national survey has 20,000 rows); the records are not tracked."""
+        if rows:
+            columns = [c.name for c in tables.import_rows.columns if c.name != "id"]
+            self.session.execute(tables.import_rows.insert(), [{c: getattr(r, c) for c in columns} for r in rows])
+
+    def rows(self, batch_id: int, state: str | None = None, limit: int | None = None) -> list[ImportRow]:
+        r = tables.import_rows.c
+        stmt = select(ImportRow).where(r.batch_id == batch_id)
+        if state is not None:
+            stmt = stmt.where(r.state == state)
+        stmt = stmt.order_by(r.line, r.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return list(self.session.scalars(stmt))
+
+    def rows_by_id(self, batch_id: int, ids: Iterable[int]) -> list[ImportRow]:
+        r = tables.import_rows.c
+        return self._where_in(select(ImportRow).where(r.batch_id == batch_id), r.id, ids)
+
+    def counts(self, batch_id: int) -> dict[str, int]:
+        r = tables.import_rows.c
+        stmt = select(r.state, func.count()).where(r.batch_id == batch_id).group_by(r.state)
+        return {state: count for state, count in self.session.execute(stmt)}
+
+    def rows_for(self, user: UserRef) -> list[ImportRow]:
+        r, b = tables.import_rows.c, tables.import_batches.c
+        stmt = (
+            select(ImportRow)
+            .join(tables.import_batches, b.id == r.batch_id)
+            .where(b.platform == user.platform, b.workspace == user.workspace, r.user_id == user.user_id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def drop_rows(self, batch_id: int, states: Iterable[str] | None = None) -> None:
+        r = tables.import_rows.c
+        stmt = tables.import_rows.delete().where(r.batch_id == batch_id)
+        if states is not None:
+            stmt = stmt.where(r.state.in_(list(states)))
+        self.session.execute(stmt, execution_options={"synchronize_session": False})
+        self.session.expire_all()
+
+
 class SqlOutbox(_Repo):
     _CLAIM_COLUMNS = ("claimed_at", "claimed_by")  # set by claims only, never by ``add``
 
@@ -538,6 +605,26 @@ class SqlOutbox(_Repo):
         if added:  # with the request id (bot.logs): the link from an interaction to its sends
             log.debug("outbox: queued %s", item.key)
         return added
+
+    def add_many(self, items: Sequence[OutboxItem]) -> int:
+        if not items:
+            return 0
+        o = tables.outbox.c
+        keys = [item.key for item in items]
+        taken = {key for start in range(0, len(keys), IN_CHUNK)
+                 for key in self.session.scalars(select(o.key).where(o.key.in_(keys[start : start + IN_CHUNK])))}  # fmt: skip
+        fresh: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if item.key not in taken and item.key not in fresh:
+                fresh[item.key] = {col.name: getattr(item, col.name) for col in tables.outbox.columns
+                                   if col.name != "id" and col.name not in self._CLAIM_COLUMNS}  # fmt: skip
+        if fresh:
+            dialect = self.session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            self.session.execute(insert(tables.outbox).on_conflict_do_nothing(index_elements=["key"]),
+                                 list(fresh.values()))  # fmt: skip
+        self.queued += len(fresh)
+        return len(fresh)
 
     def get(self, item_id: int) -> OutboxItem | None:
         return self.session.get(OutboxItem, item_id)

@@ -248,6 +248,38 @@ inbox_messages = Table(  # issue 13: buddies' messages to their coordinators, an
     Column("reminded_at", UTCDateTime),
 )
 
+import_batches = Table(  # survey imports on their way in (0014)
+    "import_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("filename", String(255), nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("mapping", JSON, nullable=False, default=dict),
+    Column("checks", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Index("ix_import_batches_status", "status"),
+)
+
+import_rows = Table(  # one person of a survey import (0014)
+    "import_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("email", String(254), nullable=False, default=""),
+    Column("profile", JSON, nullable=False, default=dict),
+    Column("state", String(16), nullable=False),
+    Column("user_id", String(64), nullable=False, default=""),
+    Column("reason", String(200), nullable=False, default=""),
+    Index("ix_import_rows_batch_state", "batch_id", "state"),
+)
+
 # APScheduler 3's SQLAlchemyJobStore table, declared here (same shape, 0002) so that migrations own
 # it and autogenerate does not propose dropping it.
 scheduler_jobs = Table(

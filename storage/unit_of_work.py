@@ -15,6 +15,7 @@ from storage.repositories import (
     SqlAudit,
     SqlCohorts,
     SqlConsents,
+    SqlImports,
     SqlInbox,
     SqlMatches,
     SqlNudges,
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutbox(self.session)
         self.consents = SqlConsents(self.session)
         self.inbox = SqlInbox(self.session)
+        self.imports = SqlImports(self.session)
         return self
 
     def records(self, kind: type[R]) -> SqlRecords[R]:

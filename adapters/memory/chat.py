@@ -39,6 +39,7 @@ from conversations.core.refs import ConversationRef, UserRef
 from conversations.core.views import Actions, Button, Form, FormValue, Home, Message
 from conversations.delivery.sender import DrainReport, Sender
 from conversations.engine import Engine
+from conversations.schedule.email_lookup import EmailLookups
 
 
 class Said:
@@ -99,9 +100,15 @@ class Person:
 
 class Chat:
     def __init__(
-        self, engine: Engine, messenger: MemoryMessenger, sender: Sender, workspace: str = "T1"
+        self,
+        engine: Engine,
+        messenger: MemoryMessenger,
+        sender: Sender,
+        workspace: str = "T1",
+        lookups: EmailLookups | None = None,
     ) -> None:
         self.engine = engine
+        self.lookups = lookups  # background email lookups (survey imports), run before each delivery
         self.messenger = messenger
         self.sender = sender
         self.workspace = workspace
@@ -182,6 +189,8 @@ class Chat:
     def deliver(self) -> DrainReport:
         """Drain the outbox now and add every post to its readers' logs."""
         before = len(self.messenger.posts)
+        if self.lookups is not None:
+            asyncio.run(self.lookups.drain())
         report = asyncio.run(self.sender.drain())
         for post in self.messenger.posts[before:]:
             for user_id in self.messenger.members[post.conversation.conversation_id]:

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 class SlackMessenger:
     capabilities = Capabilities(
-        group_dm=True, home_tab=True, message_update=True, max_group_size=8, send_files=True, channel_invite=True
+        group_dm=True, home_tab=True, message_update=True, max_group_size=8, send_files=True, channel_invite=True,
+        email_lookups=50.0,  # users.lookupByEmail, Tier 3 (adapters/slack/directory.py)
     )
 
     def __init__(self, client: AsyncWebClient, tokens: TokenProvider) -> None:

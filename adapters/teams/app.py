@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from adapters.runner import EngineRunner
 from adapters.teams.bot import BuddyTeamsBot, Undelivered
 from adapters.teams.dedupe import Deduper
+from adapters.teams.directory import TeamsDirectory
 from adapters.teams.files import PendingFiles
 from adapters.teams.graph import GraphClient
 from adapters.teams.handler import make_authentication, messages_handler
@@ -38,6 +39,7 @@ class TeamsApp:
     pacer: Pacer
     messenger: TeamsMessenger
     files: PendingFiles
+    directory: TeamsDirectory | None = None  # people by work email, where Graph is configured
 
     def add_routes(
         self,
@@ -92,6 +94,7 @@ def build_teams(
         rng=rng,
     )
     deduper = Deduper(db, settings.dedupe_ttl_seconds)
+    directory = TeamsDirectory(graph, sleep=sleep) if graph is not None else None
     return TeamsApp(
-        settings, adapter, authentication, references, deduper, pacer, messenger, PendingFiles(db)
+        settings, adapter, authentication, references, deduper, pacer, messenger, PendingFiles(db), directory
     )

@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -75,7 +76,7 @@ class GraphClient:
             return self._token[0]
 
     async def _call(
-        self, method: str, path: str, payload: dict[str, Any], *, idempotent: bool
+        self, method: str, path: str, payload: dict[str, Any] | None, *, idempotent: bool
     ) -> dict[str, Any]:
         url = self.settings.base_url + path
         async with aiohttp.ClientSession(timeout=self.timeout) as session:
@@ -130,6 +131,17 @@ class GraphClient:
         if not chat_id:
             raise DeliveryError("graph_chat_without_id")
         return str(chat_id)
+
+    async def user_by_mail(self, mail: str) -> dict[str, Any] | None:
+        """The person with this email (``GET /users/{mail}``, ``User.ReadBasic.All``): their AAD
+        object id and name; None when the tenant has nobody with it (404)."""
+        path = f"/users/{quote(mail, safe='@')}?$select=id,displayName,mail,userPrincipalName"
+        try:
+            return await self._call("GET", path, None, idempotent=True)
+        except DeliveryError as error:
+            if "NotFound" in error.code or error.code == "graph_http_404":  # Request_ResourceNotFound
+                return None
+            raise
 
     async def install_app(self, chat_id: str) -> None:
         """Install the bot's app into the chat; an app already there counts as installed."""

@@ -28,6 +28,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 
+from adapters.teams.directory import GRAPH_LOOKUPS_PER_MINUTE
 from adapters.teams.errors import Failure, classify
 from adapters.teams.graph import GraphClient
 from adapters.teams.references import ReferenceStore
@@ -52,6 +53,7 @@ def capabilities_for(settings: TeamsSettings) -> Capabilities:
         message_update=True,
         max_group_size=8,
         send_files=True,
+        email_lookups=GRAPH_LOOKUPS_PER_MINUTE if settings.graph is not None else 0.0,  # GET /users/{mail}
     )
 
 

@@ -20,6 +20,7 @@ class Status(StrEnum):
     MATCHED = "matched"
     PAUSED = "paused"
     LEFT = "left"
+    INVITED = "invited"  # imported from a survey; not matched until they confirm their details
 
 
 class MatchStatus(StrEnum):
@@ -229,4 +230,43 @@ class InboxMessage:
     thread_id: int | None = None  # None on the first message of a thread
     resolved_at: datetime | None = None  # on the first message: when a coordinator resolved it
     reminded_at: datetime | None = None  # on the first message: when coordinators were last reminded
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
+
+
+@dataclass(eq=False)
+class ImportBatch:
+    """A survey export on its way in: mapped, its people looked up by email, previewed to the
+    coordinator, then imported (all or nothing) or cancelled. The file itself is kept only until
+    its columns are mapped."""
+
+    cohort_id: int
+    platform: str  # the coordinator who started it, who is told when the preview is ready
+    workspace: str
+    user_id: str  # "" for an operator's import at the command line
+    filename: str
+    status: str = "mapping"  # mapping, checking (emails being looked up), ready, imported, cancelled
+    text: str = ""
+    mapping: dict[str, str] = field(default_factory=dict)  # Buddy's field -> the question's heading
+    checks: list[dict[str, Any]] = field(default_factory=list)  # values to check: line, column, value, suggestion
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
+
+    @property
+    def coordinator(self) -> UserRef:
+        return UserRef(self.platform, self.workspace, self.user_id)
+
+
+@dataclass(eq=False)
+class ImportRow:
+    """One person in an :class:`ImportBatch`: their answers, normalised, and whether the platform
+    knows their work email."""
+
+    batch_id: int
+    line: int
+    email: str
+    profile: dict[str, Any]  # the answers as Buddy's fields (vocabulary keys), ready to validate
+    state: str = "pending"  # pending (to look up), found, not_found
+    user_id: str = ""
+    reason: str = ""  # why not found
     id: int = None  # type: ignore[assignment]  # assigned by the store on add

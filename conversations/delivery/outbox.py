@@ -64,3 +64,11 @@ def queue(
         match_id=match_id,
     )
     return uow.outbox.add(item)
+
+
+def queue_many(uow: UnitOfWork, entries: Sequence[tuple[str, dict[str, Any], Message]], now: datetime) -> int:
+    """Queue several (key, recipient, message) at once, each only if its key is new; how many."""
+    return uow.outbox.add_many(
+        [OutboxItem(key=key[:255], recipient=recipient, message=message_to_dict(message), created_at=now)
+         for key, recipient, message in entries]
+    )  # fmt: skip

@@ -1,8 +1,11 @@
-"""Importing a survey export (CSV): map its columns, validate every row, import all or nothing.
+"""Importing a survey export: map its columns, validate every row, import all or nothing.
 
-Survey tools name columns as they like, so each field accepts several headings (see
-``COLUMNS``). Identity is the platform user id column (Slack member ID or Teams user ID):
-a display name is never an identity, and re-importing updates people instead of duplicating.
+A file with a platform user id column (Slack member ID or Teams user ID) is imported here at once:
+survey tools name columns as they like, so each field accepts several headings (see ``COLUMNS``).
+A real survey export, which has people's work emails instead, goes to
+:mod:`conversations.flows.survey_import` (columns mapped once, people found by email, a preview).
+Either way a display name is never an identity, and re-importing updates people instead of
+duplicating.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from conversations.core.profiles import Profile, apply, validate
 from conversations.core.refs import UserRef
 from conversations.core.routes import Lane, Parsed, Who, button, command, form, on
 from conversations.core.views import Checkbox, FileUpload, Form, Message, Note
-from conversations.flows import consent
+from conversations.flows import consent, survey_import
 from conversations.flows.context import OPERATOR, Ctx, Refusal
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -139,6 +142,18 @@ def parse(text: str) -> tuple[list[ParsedRow], list[RowError]]:
     return rows, errors
 
 
+def has_platform_ids(text: str) -> bool:
+    """The file names people by their platform user id (this module's import), rather than only by
+    email (a survey export: :mod:`conversations.flows.survey_import`)."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    try:
+        dialect = csv.Sniffer().sniff(first[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    header = next(csv.reader([first], dialect), [])
+    return "user_id" in _map_header(header)[0]
+
+
 def _map_header(header: list[str]) -> tuple[dict[str, int], list[RowError]]:
     mapping: dict[str, int] = {}
     for index, heading in enumerate(header):
@@ -224,9 +239,11 @@ def _listed(report: ImportReport) -> str:
 
 def start(cohort: Cohort) -> ShowForm:
     fields = (
-        Note(f"Import registrations into **{escape(cohort.name)}** from a survey export. I check every row "
-             "first: if any row has a problem I import nothing and tell you which, unless you tick the box."),
-        FileUpload("file", "Survey export (CSV)", hint="One row per person, with a heading row."),
+        Note(f"Import registrations into **{escape(cohort.name)}** from a survey export (SurveyMonkey, "
+             "Microsoft Forms or Google Forms, as CSV or Excel). I check every row first: if any row has a "
+             "problem I import nothing and tell you which."),
+        FileUpload("file", "Survey export (CSV or Excel)", file_types=("csv", "xlsx"),
+                   hint="As the survey tool exports it: one row per person."),
         Checkbox("skip_invalid", "Import the valid rows even if some rows have problems"),
     )  # fmt: skip
     return ShowForm(
@@ -239,6 +256,14 @@ def submit(ctx: Ctx, actor: UserRef, cohort: Cohort, values: Mapping[str, object
     text = values.get("file")
     if not isinstance(text, str) or not text.strip():
         return FormErrors({"file": "Please choose the CSV file to import."})
+    if not has_platform_ids(text):
+        try:
+            outcome = survey_import.begin(ctx, actor, cohort, "the survey export", text)
+        except Refusal as refusal:
+            return FormErrors({"file": str(refusal)})
+        if isinstance(outcome, FormErrors):
+            return FormErrors({"file": " ".join(outcome.errors.values())})
+        return CloseForm(outcome.message) if isinstance(outcome, Reply) else outcome
     report = run_import(ctx, cohort, text, values.get("skip_invalid") is True, actor)
     problems = _listed(report)
     if not report.imported:
@@ -261,6 +286,8 @@ def shared_file(ctx: Ctx, actor: UserRef, filename: str, text: str, caption: str
             f"I only read files sent to import registrations: send {escape(filename)} again with the message "
             "`import` (add `skip-invalid` to import the valid rows if some have problems)."))  # fmt: skip
     cohort = ctx.cohort_for_coordinator(actor, command.options.get("cohort"))
+    if not has_platform_ids(text):
+        return survey_import.begin(ctx, actor, cohort, filename, text)
     skip = "skip-invalid" in (a.lower() for a in command.args)
     report = run_import(ctx, cohort, text, skip, actor)
     problems = escape(_listed(report))

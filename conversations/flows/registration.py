@@ -187,11 +187,13 @@ def submit(ctx: Ctx, actor: Actor, cohort: Cohort, values: Mapping[str, object])
         )
     else:
         rejoining = participant.status == Status.LEFT
+        confirming = participant.status == Status.INVITED  # imported from a survey: the form confirms
         apply(participant, profile)
         participant.last_active_at = ctx.now
-        if rejoining:
+        if rejoining or confirming:
             participant.status = Status.REGISTERED
-        text = "Your profile is saved." if not rejoining else "Welcome back: you're registered again."
+        text = "Welcome back: you're registered again." if rejoining else \
+            f"Thank you: you're registered for **{escape(cohort.name)}**." if confirming else "Your profile is saved."
     consent.record_form(ctx, actor.ref, cohort.id, cohort.name, profile.consent_data, profile.consent_share)
     return CloseForm(Message.simple(text))
 

@@ -25,6 +25,7 @@ class Capabilities:
     group_link_template: str = ""
     send_files: bool = False  # can send a file (an export) to a person
     channel_invite: bool = False  # can add a person to a channel the bot is in (Slack conversations.invite)
+    email_lookups: float = 0.0  # people found by work email per minute (0: cannot; see ports/directory.py)
 
 
 class DeliveryError(Exception):

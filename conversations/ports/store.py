@@ -17,6 +17,8 @@ from conversations.core.model import (
     Cohort,
     ConsentRecord,
     Coordinator,
+    ImportBatch,
+    ImportRow,
     InboxMessage,
     Match,
     MatchMember,
@@ -52,6 +54,10 @@ class Cohorts(Protocol):
 
 class Participants(Protocol):
     def add(self, participant: Participant) -> Participant: ...
+    def add_many(self, participants: Sequence[Participant]) -> None:
+        """Add several at once (a survey import); each gets its id."""
+        ...
+
     def get(self, participant_id: int) -> Participant | None: ...
     def find(self, cohort_id: int, user: UserRef) -> Participant | None: ...
     def for_user(self, user: UserRef) -> list[Participant]: ...
@@ -195,6 +201,10 @@ class Outbox(Protocol):
         """Queue unless an item with the same key exists; True if queued."""
         ...
 
+    def add_many(self, items: Sequence[OutboxItem]) -> int:
+        """Queue each unless an item with its key exists (one statement for them all); how many."""
+        ...
+
     def get(self, item_id: int) -> OutboxItem | None: ...
     def requeue(self, item: OutboxItem, now: datetime) -> None:
         """Send ``item`` again from ``now`` as if newly queued (it counts in ``queued``)."""
@@ -286,6 +296,39 @@ class Inbox(Protocol):
     def delete(self, message: InboxMessage) -> None: ...
 
 
+class Imports(Protocol):
+    """Survey imports on their way in (:mod:`conversations.flows.survey_import`)."""
+
+    def add(self, batch: ImportBatch) -> ImportBatch: ...
+    def get(self, batch_id: int) -> ImportBatch | None: ...
+    def checking(self) -> list[ImportBatch]:
+        """Batches whose people are being looked up by email, oldest first."""
+        ...
+
+    def mapping(self, cohort_id: int) -> list[ImportBatch]:
+        """Batches of the cohort still waiting for their columns to be mapped."""
+        ...
+
+    def add_rows(self, rows: Sequence[ImportRow]) -> None:
+        """Store the rows (they are read back with :meth:`rows`; these objects are not kept)."""
+        ...
+
+    def rows(self, batch_id: int, state: str | None = None, limit: int | None = None) -> list[ImportRow]:
+        """A batch's rows in file order (only those in ``state`` when given)."""
+        ...
+
+    def rows_by_id(self, batch_id: int, ids: Iterable[int]) -> list[ImportRow]: ...
+    def counts(self, batch_id: int) -> dict[str, int]:
+        """How many rows are in each state."""
+        ...
+
+    def drop_rows(self, batch_id: int, states: Iterable[str] | None = None) -> None: ...
+    def rows_for(self, user: UserRef) -> list[ImportRow]:
+        """Rows found to be this person, in imports of their workspace not yet done."""
+        ...
+
+
+
 class UnitOfWork(Protocol):
     # read-only members, so that a store's own repository types satisfy them
     @property
@@ -312,6 +355,8 @@ class UnitOfWork(Protocol):
     def inbox(self) -> Inbox: ...
 
     def records(self, kind: type[R]) -> Records[R]: ...
+    @property
+    def imports(self) -> Imports: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -132,3 +132,36 @@ async def test_health_reports_posts_stuck_in_sending_past_their_lease(servers):
     async with TestClient(TestServer(app)) as client:
         outbox = (await (await client.get("/healthz")).json())["outbox"]
     assert outbox == {"pending": 0, "held": 0, "failed": 0, "stuck_sending": 2}
+
+
+async def test_the_worker_looks_up_a_survey_imports_people_and_sends_the_preview(servers):
+    """Email lookups run in the worker, not in a request: the preview reaches the coordinator's DM."""
+    from pathlib import Path
+
+    from adapters.uploads import decode_text
+    from conversations.core import survey
+    from conversations.core.model import Cohort, Coordinator
+    from conversations.core.refs import UserRef
+    from conversations.flows import survey_import
+
+    settings, env, slack, _connector = servers
+    buddy, app = prepare(settings, "all", {**env, "BUDDY_SLACK_LOOKUP_RATE": "3000"})
+    assert set(buddy.directories) == {"slack"}  # Teams without Graph cannot look people up
+    text, _ = decode_text(
+        (Path(__file__).parent.parent / "surveys" / "fixtures" / "google_forms.csv").read_bytes()
+    )
+
+    def stage(ctx):  # type: ignore[no-untyped-def]
+        cohort = ctx.uow.cohorts.add(
+            Cohort("North", "slack", TEAM, settings={"import_mapping": survey.guess(survey.read(text))})
+        )
+        ctx.uow.cohorts.add_coordinator(Coordinator(cohort.id, "slack", TEAM, "U0COORD1"))
+        return survey_import.begin(ctx, UserRef("slack", TEAM, "U0COORD1"), cohort, "survey.csv", text)
+
+    async with TestClient(TestServer(app)):
+        assert "looking up 5 people" in str(buddy.engine.run(stage))
+        dm = slack.open_dm("U0COORD1")
+        await slack.wait_for(
+            lambda: any("4 found, 1 not found" in m["text"] for m in slack.messages_in(dm)), 20
+        )
+        assert len(slack.calls_to("users.lookupByEmail")) == 5

@@ -110,7 +110,7 @@ def test_a_coordinator_imports_from_chat_with_a_file_form(chat):
     outcome = chat.say(ADMIN, "import")
     assert isinstance(outcome, ShowForm) and outcome.form.title == "Import registrations"
     [upload] = [f for f in outcome.form.fields if isinstance(f, FileUpload)]
-    assert upload.file_types == ("csv",) and upload.required
+    assert upload.file_types == ("csv", "xlsx") and upload.required
     done = chat.submit(ADMIN, {"file": "\n".join([HEADER, GOOD, GOOD2]), "skip_invalid": False})
     assert isinstance(done, CloseForm)
     assert "Imported: 2 new, 0 updated. Cohort Test Cohort." in chat.last(ADMIN)
@@ -135,8 +135,9 @@ def test_a_bad_upload_is_refused_in_the_form_with_each_problem_and_nothing_impor
     outcome = chat.submit(ADMIN, {"file": "   ", "skip_invalid": False})
     assert outcome == FormErrors({"file": "Please choose the CSV file to import."})
     outcome = chat.submit(ADMIN, {"file": "name,email\nAsha,a@x", "skip_invalid": True})
-    assert isinstance(outcome, FormErrors) and "line 1" in outcome.errors["file"]
-    assert "tick the box" not in outcome.errors["file"]  # a broken heading cannot be skipped
+    # no platform ids: a survey export, whose columns are mapped first (tests/surveys)
+    assert isinstance(outcome, ShowForm) and outcome.form.form_id == "import_mapping"
+    chat.say(ADMIN, "import")
     done = chat.submit(ADMIN, {"file": "\n".join([HEADER, GOOD, BAD]), "skip_invalid": True})
     assert isinstance(done, CloseForm)
     assert "Imported: 1 new, 0 updated, skipped 1 invalid rows" in chat.last(ADMIN)

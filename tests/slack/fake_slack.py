@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,9 @@ TEAM = "T0TEAM01"
 BOT_USER = "U0BOT001"
 BOT_TOKEN = "xoxb-test-token"
 TRIGGER_TTL = 3.0
+# Per method, per workspace: at most this many calls in any minute, then HTTP 429 with Retry-After.
+# users.lookupByEmail is Tier 3 ("50+ per minute"); the fake holds it to exactly 50.
+RATE_LIMITS = {"users.lookupByEmail": 50.0}
 
 
 @dataclass
@@ -71,6 +76,11 @@ class FakeSlack:
         self._faults: dict[str, list[Fault]] = {}
         self.scopes: tuple[str, ...] | None = BOT_SCOPES  # the x-oauth-scopes header; None: not sent
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
+        self.rate_limits = dict(RATE_LIMITS)  # calls per minute; a benchmark may scale them (and says so)
+        self.throttled: dict[str, int] = {}  # method -> calls answered 429 by the enforced rate
+        self._recent: dict[tuple[str, str], deque[float]] = {}
+        self._by_email: dict[tuple[str, str], JSON] = {}
+        self._indexed = -1
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -235,6 +245,11 @@ class FakeSlack:
             if fault and not fault.drop:
                 body = {"ok": False, "error": fault.error}
                 return web.json_response(body, status=fault.status, headers=fault.headers)
+            wait = self._over_rate(method, self.tokens.get(token or "", ""))
+            if wait is not None:
+                self.throttled[method] = self.throttled.get(method, 0) + 1
+                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                         headers={"Retry-After": str(max(1, math.ceil(wait)))})
             response = self._call(method, args, token)
             if fault and fault.drop:
                 # The call took effect but its answer is lost: the case a sender must not resend blindly.
@@ -243,6 +258,23 @@ class FakeSlack:
             return response
         finally:
             await self._notify()
+
+    def _over_rate(self, method: str, team: str) -> float | None:
+        """Seconds until another call is allowed, if this one is over the method's rate."""
+        per_minute = self.rate_limits.get(method)
+        if per_minute is None or not team:
+            return None
+        window, count = 60.0, max(1, int(per_minute))
+        if per_minute > 60:  # a scaled rate: the same pace over a shorter window
+            window, count = 60.0 / per_minute * 50, 50
+        recent = self._recent.setdefault((method, team), deque())
+        now = time.monotonic()
+        while recent and recent[0] <= now - window:
+            recent.popleft()
+        if len(recent) >= count:
+            return recent[0] + window - now
+        recent.append(now)
+        return None
 
     def _call(self, method: str, args: JSON, token: str | None) -> web.Response:
         if method == "oauth.v2.access":
@@ -294,6 +326,18 @@ class FakeSlack:
 
     def _m_users_info(self, args: JSON, team: str) -> JSON:
         user = self._user(_required(args, "user"))
+        return {"user": user}
+
+    def _m_users_lookupByEmail(self, args: JSON, team: str) -> JSON:
+        """Needs ``users:read.email``; an email nobody in the workspace has is ``users_not_found``."""
+        email = str(_required(args, "email")).strip().lower()
+        if self._indexed != len(self.users):  # an index, so a benchmark's 20,000 people stay quick
+            self._indexed = len(self.users)
+            self._by_email = {(u.get("team_id", TEAM), (u.get("profile") or {}).get("email", "").lower()): u
+                              for u in self.users.values()}  # fmt: skip
+        user = self._by_email.get((team, email))
+        if user is None:
+            raise SlackError("users_not_found")
         return {"user": user}
 
     def _m_conversations_open(self, args: JSON, team: str) -> JSON:

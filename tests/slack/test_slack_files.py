@@ -29,7 +29,7 @@ async def import_form(r: Round) -> dict[str, Any]:
     assert file_block["element"] == {
         "type": "file_input",
         "action_id": "file",
-        "filetypes": ["csv"],
+        "filetypes": ["csv", "xlsx"],
         "max_files": 1,
     }
     return view

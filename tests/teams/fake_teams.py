@@ -5,6 +5,7 @@ the adapter uses."""
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -154,6 +155,12 @@ class FakeGraph:
         app.router.add_post("/login/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_post("/graph/chats", self._chats)
         app.router.add_post("/graph/chats/{chat}/installedApps", self._install)
+        app.router.add_get("/graph/users/{mail}", self._user)
+        # people by email (GET /users/{mail}); a lookup of anyone else is 404 Request_ResourceNotFound
+        self.users: dict[str, dict[str, Any]] = {}
+        self.user_lookups_per_second: float | None = None  # when set, faster lookups are answered 429
+        self.throttled = 0
+        self._lookups: list[float] = []
         self.server = TestServer(app, host="127.0.0.1")
 
     @property
@@ -189,6 +196,30 @@ class FakeGraph:
         return web.json_response(
             {"id": f"19:chat-{next(self._ids)}@thread.v2", "chatType": "group"}, status=201
         )
+
+    def add_user(self, object_id: str, name: str, mail: str) -> None:
+        self.users[mail.lower()] = {"id": object_id, "displayName": name, "mail": mail, "userPrincipalName": mail}
+
+    async def _user(self, request: web.Request) -> web.StreamResponse:
+        call = Call(request.method, request.path_qs, None, dict(request.headers))
+        self.calls.append(call)
+        if not call.headers.get("Authorization", "").startswith("Bearer graph-token-"):
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
+        if self.user_lookups_per_second:
+            now = time.monotonic()
+            self._lookups = [t for t in self._lookups if t > now - 1.0]
+            if len(self._lookups) >= self.user_lookups_per_second:
+                self.throttled += 1
+                return web.json_response({"error": {"code": "TooManyRequests"}}, status=429,
+                                         headers={"Retry-After": "1"})  # fmt: skip
+            self._lookups.append(now)
+        user = self.users.get(request.match_info["mail"].lower())
+        if user is None:
+            return web.json_response({"error": {"code": "Request_ResourceNotFound",
+                                                "message": f"Resource '{request.match_info['mail']}' does not exist"}},
+                                     status=404)  # fmt: skip
+        wanted = request.query.get("$select", "")
+        return web.json_response({k: v for k, v in user.items() if not wanted or k in wanted.split(",")})
 
     async def _install(self, request: web.Request) -> web.StreamResponse:
         await self._authorised(request)

@@ -2,7 +2,7 @@
 introductions, experts and double dates.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import storage.types
 
 
 revision = '0016'
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
