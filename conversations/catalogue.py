@@ -21,9 +21,12 @@ from conversations.flows import (
     coordination,
     csv_import,
     failures,
+    feedback,
     matchmaking,
     overview,
+    programme,
     registration,
+    waiting,
 )
 from conversations.flows.context import Ctx
 from conversations.flows.lookup import describe, targets
@@ -41,6 +44,9 @@ FEATURES: tuple[ModuleType, ...] = (
     failures,
     cadence,
     nudging,
+    feedback,
+    programme,
+    waiting,
 )
 
 

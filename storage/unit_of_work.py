@@ -12,6 +12,7 @@ from storage.repositories import (
     SqlAssignments,
     SqlAudit,
     SqlCohorts,
+    SqlEntries,
     SqlMatches,
     SqlNudges,
     SqlOutbox,
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
         self.assignments = SqlAssignments(self.session)
         self.responses = SqlResponses(self.session)
         self.nudges = SqlNudges(self.session)
+        self.entries = SqlEntries(self.session)
         self.audit = SqlAudit(self.session)
         self.outbox = SqlOutbox(self.session)
         return self

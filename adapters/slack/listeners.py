@@ -208,7 +208,7 @@ class SlackInbound:
             opened = await client.conversations_open(users=user)
             await client.files_upload_v2(
                 channel=opened["channel"]["id"],
-                content=file.content,
+                content=file.data() if file.binary else file.content,
                 filename=file.filename,
                 title=file.title or file.filename,
             )

@@ -24,6 +24,7 @@ INFO_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.info"
 KEEP_FOR = timedelta(days=1)
 UPLOAD_SECONDS = 30
 UNREACHABLE = "I couldn't fetch that file from Teams just now. Please send it again."
+BINARY = "data:application/octet-stream;base64,"  # how a binary file's content is kept while it waits
 
 
 class PendingFiles:
@@ -38,7 +39,8 @@ class PendingFiles:
         with self.engine.begin() as conn:
             conn.execute(delete(pending_files).where(pending_files.c.created_at < now - KEEP_FOR))
             conn.execute(insert(pending_files).values(file_id=file_id, tenant_id=tenant_id, user_id=user_id,
-                                                      filename=file.filename, content=file.content, created_at=now))  # fmt: skip
+                                                      filename=file.filename, content=(BINARY if file.binary else "") + file.content,
+                                                      created_at=now))  # fmt: skip
         return file_id
 
     def take(self, file_id: str, tenant_id: str, user_id: str) -> FileAttachment | None:
@@ -50,6 +52,8 @@ class PendingFiles:
             if row is None:
                 return None
             conn.execute(delete(pending_files).where(mine))
+        if row.content.startswith(BINARY):
+            return FileAttachment(row.filename, row.content[len(BINARY):], binary=True)
         return FileAttachment(row.filename, row.content)
 
 
@@ -57,7 +61,7 @@ def consent_card(file: FileAttachment, file_id: str) -> Attachment:
     """The attachment that asks the person to accept the file."""
     content = {
         "description": file.title or file.filename,
-        "sizeInBytes": len(file.content.encode("utf-8")),
+        "sizeInBytes": len(file.data()),
         "acceptContext": {"buddy_file": file_id},
         "declineContext": {"buddy_file": file_id},
     }
@@ -73,7 +77,7 @@ def info_card(upload_info: Any) -> Attachment:
 
 async def upload(upload_url: str, file: FileAttachment) -> None:
     """Put the bytes in the place Teams gave (one range: the whole file). Raises on failure."""
-    data = file.content.encode("utf-8")
+    data = file.data()
     headers = {"Content-Length": str(len(data)), "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
     timeout = aiohttp.ClientTimeout(total=UPLOAD_SECONDS)
     async with aiohttp.ClientSession(timeout=timeout) as session:

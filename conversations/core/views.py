@@ -7,6 +7,7 @@ these with pure functions (Block Kit, Adaptive Cards) and keeps within its platf
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -58,8 +59,17 @@ class FileAttachment:
     ``Capabilities.send_files`` are given one; the adapter sends it to the person's DM."""
 
     filename: str
-    content: str
+    content: str  # the text, or for a binary file (``binary``) its bytes in base64
     title: str = ""
+    binary: bool = False  # a PDF, say: ``content`` is base64
+
+    @staticmethod
+    def of_bytes(filename: str, data: bytes, title: str = "") -> FileAttachment:
+        return FileAttachment(filename, base64.b64encode(data).decode("ascii"), title, binary=True)
+
+    def data(self) -> bytes:
+        """The file's bytes, as uploaded."""
+        return base64.b64decode(self.content) if self.binary else self.content.encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ def message_to_dict(message: Message) -> dict[str, Any]:
             "filename": message.file.filename,
             "content": message.file.content,
             "title": message.file.title,
+            "binary": message.file.binary,
         }
     return data
 
@@ -84,7 +85,8 @@ def message_from_dict(data: dict[str, Any]) -> Message:
         text=data["text"],
         blocks=tuple(block_from_dict(b) for b in data.get("blocks", [])),
         carries_user_text=bool(data.get("carries_user_text", False)),
-        file=FileAttachment(str(file["filename"]), str(file["content"]), str(file.get("title", "")))
+        file=FileAttachment(str(file["filename"]), str(file["content"]), str(file.get("title", "")),
+                            bool(file.get("binary", False)))
         if isinstance(file, dict)
         else None,
     )

@@ -25,6 +25,7 @@ from conversations.core.views import (
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
 from conversations.flows.matchmaking import end_match_for_departure
+from conversations.flows.waiting import offer
 
 FORM_ID = "register"
 
@@ -165,6 +166,7 @@ def submit(ctx: Ctx, actor: Actor, cohort: Cohort, values: Mapping[str, object])
             f"Thanks {escape(profile.display_name)}, you're registered for **{escape(cohort.name)}**. "
             "I'll introduce you to your buddy when the coordinators next run matching."
         )
+        text += offer(ctx, cohort, participant)
     else:
         rejoining = participant.status == Status.LEFT
         apply(participant, profile)
