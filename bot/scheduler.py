@@ -38,6 +38,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from conversations.engine import OUTBOX_RETENTION, Engine
+from conversations.flows import programme
 from conversations.schedule import cadence
 from storage.database import normalise_url
 from storage.tables import scheduler_jobs
@@ -76,6 +77,9 @@ def post_due(cohort_id: int) -> None:
 
 def tick(cohort_id: int) -> None:
     report = _scheduler().engine.reconcile(cohort_id)
+    ended = _scheduler().engine.run(lambda ctx: programme.cohort_tick(ctx, cohort_id))
+    if ended:
+        log.info("cohort %s: programme end or survey reminders, %s messages", cohort_id, ended)
     if report is not None and (report.posts.posted or report.reminders or report.nudges.details):
         log.info("cohort %s: posted %s, reminded %s, %s", cohort_id, report.posts.posted, report.reminders,
                  report.nudges)  # fmt: skip

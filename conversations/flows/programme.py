@@ -308,15 +308,21 @@ def _ended(ctx: Ctx, cohort: Cohort) -> bool:
 
 
 def tick(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> int:
-    """What the programme needs now: check-ins, the end, evaluation reminders. How many messages."""
-    if cohort.paused:
+    """What a slice of groups needs now (the schedule's tick): the week-one check-ins."""
+    if cohort.paused or closed(cohort):
+        return 0
+    return check_ins(ctx, cohort, matches)
+
+
+def cohort_tick(ctx: Ctx, cohort_id: int) -> int:
+    """What the whole cohort needs now, once per tick even when it has no groups left: the
+    programme's end (after its tasks or on its date) and evaluation reminders."""
+    cohort = ctx.uow.cohorts.get(cohort_id)
+    if cohort is None or cohort.paused:
         return 0
     if closed(cohort):
         return remind_evaluation(ctx, cohort)
-    sent = check_ins(ctx, cohort, matches)
-    if _ended(ctx, cohort):
-        sent += close(ctx, cohort, None)
-    return sent
+    return close(ctx, cohort, None) if _ended(ctx, cohort) else 0
 
 
 def close(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
