@@ -48,7 +48,9 @@ def registrations(ctx: Ctx, user: UserRef) -> list[Participant]:
 
 def forget(ctx: Ctx, user: UserRef) -> ForgetReport:
     report = ForgetReport()
-    for p in registrations(ctx, user):
+    people = registrations(ctx, user)
+    erase_all(ctx, user)  # what other features hold about them (flows/personal.py), while `user` still finds them
+    for p in people:
         cohort = ctx.uow.cohorts.get(p.cohort_id)
         p.status = Status.LEFT
         match = ctx.uow.matches.active_for(p.id)
@@ -66,7 +68,6 @@ def forget(ctx: Ctx, user: UserRef) -> ForgetReport:
             if _addressed_to(item, user):
                 item.status, item.error = "failed", "cancelled: the person asked to be forgotten"
                 report.cancelled += 1
-    erase_all(ctx, user)  # what other features hold about them (flows/personal.py)
     return report
 
 

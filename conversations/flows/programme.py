@@ -8,6 +8,7 @@ member) is kept as :class:`ProgrammeEntry` rows and registered with :mod:`person
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping, Sequence
@@ -55,6 +56,7 @@ from conversations.flows.registration import start_join
 from conversations.flows.waiting import tell_coordinators
 
 CHECK_IN_AFTER = timedelta(days=7)
+CHECK_IN_UNTIL = timedelta(days=14)
 EVALUATION_REMINDER_AFTER = timedelta(days=3)
 EVALUATION_FORM = "evaluation"
 ANSWERS = {"yes": "Yes", "not_yet": "Not yet", "help": "Need help"}
@@ -99,8 +101,8 @@ def check_ins(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) 
     """A week after a group is introduced, ask each present member, once, whether they met."""
     sent = 0
     for match in ctx.uow.matches.active_in(cohort.id, matches):
-        if match.created_at is None or ctx.now < match.created_at + CHECK_IN_AFTER:
-            continue
+        if match.created_at is None or not match.created_at + CHECK_IN_AFTER <= ctx.now < match.created_at + CHECK_IN_UNTIL:
+            continue  # asked once, in the group's second week (a missed tick still catches up)
         members = ctx.uow.matches.members(match.id)
         for p in present(members):
             others = " and ".join(escape(o.display_name) for o in members if o.id != p.id)
@@ -644,6 +646,67 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
     return rows
 
 
+def chart_data(ctx: Ctx, cohort: Cohort) -> dict[str, Any]:
+    """The figures behind the chart (and for the coordinators' own charts): usefulness per task,
+    check-ins, and the evaluation's scale questions."""
+    titles = {t.key: t.title for t in ctx.uow.tasks.all()}
+    usefulness = {titles.get(k, k): {"mean": round(sum(d["ratings"]) / len(d["ratings"]), 2), "ratings": len(d["ratings"]),
+                                     "comments": d["comments"]}
+                  for k, d in feedback.per_task(ctx, cohort).items() if d["ratings"]}  # fmt: skip
+    met = Counter(e.value for e in ctx.uow.entries.for_cohort(cohort.id, "met"))
+    answers = ctx.uow.entries.for_cohort(cohort.id, "evaluation")
+    evaluation = {}
+    for q in questions(cohort):
+        given = [int(e.value) for e in answers if e.key == q["key"] and q["kind"] == "scale"]
+        if given:
+            evaluation[q["text"]] = {"mean": round(sum(given) / len(given), 2), "answers": len(given)}
+    return {"usefulness": usefulness, "met": {k: met[k] for k in ANSWERS}, "evaluation": evaluation}
+
+
+def chart_png(data: Mapping[str, Any], title: str) -> bytes:
+    """Usefulness per task, check-ins and the evaluation, as one PNG (matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    panels = (
+        ("Usefulness per task (1-5)", {k: v["mean"] for k, v in data["usefulness"].items()}, 5),
+        ("Did you meet?", {ANSWERS[k]: v for k, v in data["met"].items()}, None),
+        ("Evaluation (1-5)", {k[:28]: v["mean"] for k, v in data["evaluation"].items()}, 5),
+    )
+    for ax, (name, values, top) in zip(axes, panels, strict=True):
+        ax.set_title(name, fontsize=10)
+        if values:
+            ax.barh(list(values), list(values.values()), color="#005eb8")
+            if top:
+                ax.set_xlim(0, top)
+        else:
+            ax.text(0.5, 0.5, "no answers yet", ha="center", va="center", transform=ax.transAxes)
+        ax.tick_params(labelsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=90)
+    plt.close(fig)
+    return out.getvalue()
+
+
+def chart(call: Call) -> Message:
+    cohort = call.the_cohort
+    data = chart_data(call.ctx, cohort)
+    lines = [f"- {escape(k)}: {v['mean']:.1f} / 5 ({v['ratings']} ratings)" for k, v in data["usefulness"].items()]
+    lines += [f"- Did you meet: {data['met']['yes']} yes, {data['met']['not_yet']} not yet, {data['met']['help']} need help"]
+    lines += [f"- {escape(k)}: {v['mean']:.1f} / 5 ({v['answers']} answers)" for k, v in data["evaluation"].items()]
+    file = None
+    if call.ctx.caps(call.user.platform).send_files:
+        png = chart_png(data, f"{cohort.name}: the programme")
+        file = FileAttachment.of_bytes(f"buddy-programme-{_slug(cohort.name)}.png", png, f"{cohort.name}: the programme")
+    return Message(f"The programme in {cohort.name}", (Header(f"The programme: {cohort.name}"[:150]),
+                                                        Section("\n".join(lines))), file=file)  # fmt: skip
+
+
 def export_columns(ctx: Ctx, cohort: Cohort) -> tuple[list[str], Mapping[int, list[object]]]:
     """Check-ins, task ratings and evaluation answers, one row per person."""
     heads, ratings = feedback.export_columns(ctx, cohort)
@@ -684,6 +747,8 @@ ROUTES = (
             programme_end, who=Who.COORDINATOR),
     command("evaluation [add|remove|reset] ...", "change the end-of-programme survey's questions",
             evaluation_change, who=Who.COORDINATOR),
+    command("programme chart", "usefulness per task, check-ins and the evaluation, as a chart", chart,
+            who=Who.COORDINATOR),
     command("round end", "close every group politely, send the survey and certificates", round_end,
             who=Who.COORDINATOR),
     command("cohort copy NAME", "start the next cohort from this one and invite past participants", cohort_copy,

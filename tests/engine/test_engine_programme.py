@@ -312,3 +312,34 @@ def test_the_waiting_list_asks_the_coordinator_then_moves_by_itself_when_auto(ch
     assert "Meet your buddy" in chat.transcript("U4") and "Meet your buddy" in chat.transcript("U6")
     assert "From the waiting list: I matched Dan Wells" in chat.transcript(ADMIN)
     chat.say(ADMIN, "waiting").expect("matched automatically")
+
+
+def test_the_programme_chart_has_the_figures_and_a_png(db, clock):
+    chat = files_chat(db, clock)
+    matched_pair(chat)
+    _finish_problem_page(chat)
+    chat.press_in_last("U1", "5")
+    chat.press_in_last("U2", "2")
+    said = chat.say(ADMIN, "programme chart").expect("Problem page: 3.5 / 5 (2 ratings)", "Did you meet: 0 yes")
+    file = said.outcome.message.file
+    assert file is not None and file.filename.endswith(".png") and file.data()[:8] == b"\x89PNG\r\n\x1a\n"
+    chat.say("U1", "programme chart").expect("for scheme coordinators")
+
+
+def test_what_buddy_holds_about_ratings_check_ins_and_evaluation_is_exported_and_erased(chat, clock):
+    from conversations.core.refs import UserRef
+    from conversations.flows import erasure, personal
+
+    matched_pair(chat)
+    _finish_problem_page(chat)
+    chat.press_in_last("U1", "4")
+    clock.advance(days=7)
+    tick(chat)
+    chat.press_in_last("U1", "Yes")
+    asha = UserRef("memory", "T1", "U1")
+    held = chat.engine.run(lambda ctx: personal.export_all(ctx, asha))
+    assert [e["answer"] for e in held["task ratings and comments"]] == ["4"]
+    assert [e["answer"] for e in held["meeting check-ins, evaluation answers and network choices"]] == ["yes"]
+    chat.engine.run(lambda ctx: erasure.forget(ctx, asha))
+    with chat.engine.uow_factory() as uow:
+        assert [e.participant_id for e in uow.entries.for_cohort(1)] == []
