@@ -30,7 +30,7 @@ from conversations.core.model import (
     TaskDefinition,
 )
 from conversations.core.refs import UserRef
-from conversations.core.routes import Who, button, command, form
+from conversations.core.routes import InSlices, Who, button, command, form
 from conversations.core.views import (
     Actions,
     Block,
@@ -327,17 +327,29 @@ def cohort_tick(ctx: Ctx, cohort_id: int) -> int:
     return close(ctx, cohort, None) if _ended(ctx, cohort) else 0
 
 
-def close(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
-    """End the programme: thank every group and close it, ask everyone who took part for the
-    evaluation, and offer each finisher their certificate."""
-    sent = 0
-    for match in ctx.uow.matches.active_in(cohort.id):
+def close_groups(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> int:
+    """Thank each active group (of ``matches``, when given) and close it."""
+    closed_groups = 0
+    for match in ctx.uow.matches.active_in(cohort.id, matches):
         members = ctx.uow.matches.members(match.id)
         to_members(ctx, match, members, f"close:{match.id}", Message.simple(
             f"**{escape(cohort.name)}** has come to an end: thank you for everything you've shared. This chat stays "
             "yours; keep in touch. `portfolio` keeps your answers for your e-portfolio."))  # fmt: skip
         match.status, match.ended_at = MatchStatus.ENDED, ctx.now
-        sent += 1
+        closed_groups += 1
+    return closed_groups
+
+
+def close(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
+    """End the programme: thank every group and close it, ask everyone who took part for the
+    evaluation, and offer each finisher their certificate."""
+    return close_groups(ctx, cohort) + close_people(ctx, cohort, actor)
+
+
+def close_people(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
+    """The programme is over: the survey to everyone who took part, certificates to finishers,
+    a kind word to those still waiting."""
+    sent = 0
     _save(cohort, closed_at=ctx.now.isoformat())
     for p in took_part(ctx, cohort):
         text = (f"Thank you for taking part in **{escape(cohort.name)}**. Five quick questions help us improve "
@@ -544,14 +556,29 @@ def evaluation_change(call: Call) -> Message:
     return programme_show(call)
 
 
-def round_end(call: Call) -> Message:
-    cohort = call.the_cohort
-    if closed(cohort):
-        raise Refusal(f"{escape(cohort.name)} has already ended.")
-    groups = call.ctx.uow.matches.count_active(cohort.id)
-    close(call.ctx, cohort, call.user)
-    return Message.simple(f"Closed {groups} groups in **{escape(cohort.name)}** with a thank-you; everyone who took "
-                          "part has the evaluation survey, and finishers their certificate.")  # fmt: skip
+def round_end(call: Call) -> InSlices:
+    """``round end``: the groups are closed a slice per transaction, then the survey and
+    certificates go out."""
+    cohort_id, user = call.the_cohort.id, call.user
+    if closed(call.the_cohort):
+        raise Refusal(f"{escape(call.the_cohort.name)} has already ended.")
+
+    def each(ctx: Ctx, part: list[int]) -> int:
+        cohort = ctx.uow.cohorts.get(cohort_id)
+        return close_groups(ctx, cohort, part) if cohort else 0
+
+    def finish(ctx: Ctx, counts: list[int], failed: list[int]) -> Message:
+        cohort = ctx.uow.cohorts.get(cohort_id)
+        if cohort is None:
+            return Message.simple("That cohort no longer exists.")
+        if failed:
+            return Message.simple(f"Closed {sum(counts)} groups; {len(failed)} groups failed (see the logs). Run "
+                                  "`round end` again to finish: nobody is thanked twice.")  # fmt: skip
+        close_people(ctx, cohort, user)
+        return Message.simple(f"Closed {sum(counts)} groups in **{escape(cohort.name)}** with a thank-you; everyone "
+                              "who took part has the evaluation survey, and finishers their certificate.")  # fmt: skip
+
+    return InSlices(call.ctx.uow.matches.active_ids(cohort_id), each, finish, "round end")
 
 
 def cohort_copy(call: Call) -> Message:

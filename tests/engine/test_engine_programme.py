@@ -343,3 +343,22 @@ def test_what_buddy_holds_about_ratings_check_ins_and_evaluation_is_exported_and
     chat.engine.run(lambda ctx: erasure.forget(ctx, asha))
     with chat.engine.uow_factory() as uow:
         assert [e.participant_id for e in uow.entries.for_cohort(1)] == []
+
+
+def test_a_cohort_with_an_end_date_closes_on_that_day_and_posts_no_more_tasks(chat, clock):
+    matched_pair(chat)
+    chat.say(ADMIN, "programme end date=2026-09-20").expect("It ends on 2026-09-20")
+    chat.say(ADMIN, "programme").expect("is running", "How well do you now understand the other profession's role?")
+    clock.set(clock.now().replace(day=19))
+    tick(chat)
+    assert "has come to an end" not in chat.transcript("U1")
+    clock.set(clock.now().replace(day=20))
+    tick(chat)
+    assert "Test Cohort has come to an end" in chat.transcript("U1")
+    assert "Answer the survey" in [b.label for b in chat.buttons("U2")]
+    chat.say(ADMIN, "programme").expect("is closed")
+    with chat.engine.uow_factory() as uow:
+        assert uow.matches.active_in(1) == []
+    chat.say(ADMIN, "evaluation reset").expect("What should we change?")
+    chat.say(ADMIN, "evaluation add hm").expect("Write the question in quotes")
+    chat.say(ADMIN, "evaluation shuffle").expect("Use `evaluation add")

@@ -5,6 +5,7 @@ with pypdf) and the certificate after ``round end``."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from pypdf import PdfReader
 
@@ -43,6 +44,16 @@ async def test_huddle_hint_rating_portfolio_and_certificate_through_slack(round_
     await r.slack.settle()
     text = _pdf(fake, uploads)
     assert "Buddy scheme portfolio: Asha Patel" in text and "MLCF: Working with others" in text
+
+    r.engine.clock.set(r.engine.clock.now() + timedelta(days=7))  # type: ignore[attr-defined]
+    r.engine.reconcile(1)
+    await r.deliver()
+    assert any("Did you meet" in t for t in r.dm_texts(BEN))
+    sent = await r.slack.press("met", "1:help", user=BEN)
+    assert sent.status == 200
+    await r.slack.settle()
+    await r.deliver()
+    assert any("asks for help" in t for t in r.dm_texts(COORDINATOR)), r.dm_texts(COORDINATOR)
 
     await r.say(COORDINATOR, "round end")
     await r.deliver()
