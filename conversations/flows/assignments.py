@@ -316,11 +316,26 @@ def _tell_partners(ctx: Ctx, author: Participant, assignment: Assignment, match:
         text = f"**{escape(author.display_name)}** sent their {escape(phase['label'].lower())} for _{escape(task.title)}_."
         queue(ctx.uow, f"submitted:{assignment.id}:{phase['key']}:{owner}:{m.id}", to_user(m.ref),
               Message(text, (Section(text), *button)), ctx.now)  # fmt: skip
+    _if_complete(ctx, assignment, match, task, members, responses)
+
+
+def _if_complete(ctx: Ctx, assignment: Assignment, match: Match, task: TaskDefinition,
+                 members: Sequence[Participant], responses: Sequence[Response]) -> None:  # fmt: skip
+    """Congratulate the group once, and ask for ratings, when everyone taking part has finished."""
     if is_complete(task, responses, members):
         to_members(ctx, match, members, f"complete:{assignment.id}", Message.simple(
             f"Well done: you've completed _{escape(task.title)}_. Your answers are saved for your portfolios "
             "(`portfolio` sends them to you); coordinators will share learning points across the cohort."))  # fmt: skip
         ask_rating(ctx, assignment, task, present(members))
+
+
+def recheck(ctx: Ctx, match: Match) -> None:
+    """A member paused or left: the others may have finished the open task already."""
+    assignment = ctx.uow.assignments.latest(match.id)
+    task = ctx.uow.tasks.get(assignment.task_key) if assignment else None
+    if assignment is not None and task is not None and ctx.now <= assignment.due_at:
+        _if_complete(ctx, assignment, match, task, ctx.uow.matches.members(match.id),
+                     ctx.uow.responses.for_assignment(assignment.id))  # fmt: skip
 
 
 def is_complete(task: TaskDefinition, responses: Sequence[Response], members: Sequence[Participant]) -> bool:

@@ -17,7 +17,7 @@ from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command
 from conversations.core.views import Actions, Block, Button, Context, Header, Message, Section
 from conversations.delivery.outbox import queue, to_group, to_user
-from conversations.flows.assignments import post_task, to_members
+from conversations.flows.assignments import post_task, recheck, to_members
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
 from conversations.matching import Candidate, MatchRules, Weights, best_partners, explain_group, plan_matches
@@ -387,6 +387,7 @@ def _carry_over_task(ctx: Ctx, old: Match, new: Match, keep_answers: bool = Fals
         to_members(ctx, new, members, f"carried:{latest.id}:{new.id}", Message(text, (
             Section(text),
             Actions((Button("Respond", "respond", str(latest.id), style="primary", opens_form=True),)))))  # fmt: skip
+        recheck(ctx, new)  # those who stay may have finished already
         return
     post_task(ctx, new, task, sequence=1)
 

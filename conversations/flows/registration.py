@@ -22,6 +22,7 @@ from conversations.core.views import (
     Select,
     ShortText,
 )
+from conversations.flows.assignments import recheck
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
 from conversations.flows.matchmaking import end_match_for_departure
@@ -182,6 +183,9 @@ def pause(ctx: Ctx, actor: Actor) -> Outcome:
     if p.status == Status.PAUSED:
         return Reply(Message.simple("You're already paused. Use `resume` when you're ready."))
     p.status = Status.PAUSED
+    match = ctx.uow.matches.active_for(p.id)
+    if match is not None:
+        recheck(ctx, match)  # the others may have finished without them
     text = "Paused: no tasks or reminders until you `resume`. Your buddy group stays as it is."
     return Reply(Message(text, (Section(text), Actions((Button("Resume", "resume", ""),)))))
 
