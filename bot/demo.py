@@ -189,7 +189,7 @@ def _programme(chat: Chat, buddy, clock: FakeClock, database: Path, out: TextIO)
     print(chat.say(asha, "task").seen[-1], file=out)
     said = chat.say(asha, "portfolio")
     print(said.seen[-1], file=out)
-    _save(said.outcome.message.file, database, out)
+    _save(said.outcome, database, out)
 
     say("The coordinator ends the round: groups are thanked, the survey and certificates go out")
     chat.say(COORDINATOR, "round end")
@@ -204,7 +204,7 @@ def _programme(chat: Chat, buddy, clock: FakeClock, database: Path, out: TextIO)
     print("Three days on, a reminder:", _last_with(chat, partner, "A reminder: the survey"), file=out)
     said = chat.press_in_last(asha, "Get my certificate")
     print("Asha's certificate:", chat.last_reply(asha), file=out)
-    _save(said.outcome.message.file, database, out)
+    _save(said.outcome, database, out)
 
     say("The coordinator's figures")
     chat.say(COORDINATOR, "status")
@@ -216,7 +216,9 @@ def _programme(chat: Chat, buddy, clock: FakeClock, database: Path, out: TextIO)
     print("Asha is invited:", _last_with(chat, asha, "new cohort"), file=out)
 
 
-def _save(file, database: Path, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+def _save(outcome: object, database: Path, out: TextIO) -> None:
+    """Write the file a reply carried (a portfolio, a certificate) next to the database."""
+    file = outcome.message.file if isinstance(outcome, Reply) else None
     if file is None:
         return
     path = database.with_name(file.filename)
