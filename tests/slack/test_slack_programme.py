@@ -58,6 +58,12 @@ async def test_huddle_hint_rating_portfolio_and_certificate_through_slack(round_
     await r.say(COORDINATOR, "round end")
     await r.deliver()
     assert any("has come to an end" in t for t in r.texts(group))
+    opened = len(fake.calls_to("views.open"))
+    sent = await r.slack.press("evaluate", "1", user=ASHA)
+    assert sent.status == 200
+    await r.slack.settle()
+    view = fake.calls_to("views.open")[opened].args["view"]
+    assert view["callback_id"] == "evaluation" and "understand the other profession" in str(view["blocks"])
     sent = await r.slack.press("rate_task", "1:9", user=ASHA)
     assert sent.status == 200
     uploads = len(fake.calls_to("files.completeUploadExternal"))
