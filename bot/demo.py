@@ -2,13 +2,17 @@
 
 Thirty fictional people register (a CSV survey export), the coordinator previews and confirms
 matches, buddies are introduced, the first task goes out, some answer and some go quiet, the
-clock moves on until nudges and a coordinator alert fire, and a jilted buddy is re-matched.
+clock moves on until nudges and a coordinator alert fire, and a jilted buddy is re-matched. Then
+the rest of the programme: the week-one "did you meet?" check-in (one group asks for help), a late
+joiner moves the waiting list, a task is finished and rated, a portfolio PDF is made, the
+coordinator ends the round, buddies answer the evaluation, finishers get certificates (PDF files
+written next to the database) and the next cohort is copied from this one.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -19,6 +23,8 @@ from bot.bootstrap import bootstrap
 from conversations.core.clock import FakeClock
 from conversations.core.interactions import Reply
 from conversations.core.model import Participant, Status
+from conversations.flows import programme
+from conversations.ports.messenger import Capabilities
 
 COORDINATOR = "UCOORD"
 COHORT = "Yorkshire & Humber 2026"
@@ -40,7 +46,7 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)  # a fresh file every run
     clock = FakeClock(START)
-    messenger = MemoryMessenger("memory")
+    messenger = MemoryMessenger("memory", Capabilities(group_dm=True, home_tab=True, send_files=True))
     buddy = bootstrap(
         f"sqlite:///{database}", {"memory": messenger}, clock=clock, seed=2026, admins=(f"T-DEMO:{COORDINATOR}",)
     )
@@ -115,8 +121,11 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
     chat.press_in_last(COORDINATOR, "Re-match the one waiting")
     print(chat.last_reply(COORDINATOR), file=out)
 
+    partner = _buddy_of(buddy, "U001")
+    _programme(chat, buddy, clock, database, out)
+
     say("Transcripts")
-    for uid in ("U001", _buddy_of(buddy, "U001")):
+    for uid in ("U001", partner):
         print(f"--- {names.get(uid, uid)} saw:", file=out)
         print(chat.transcript(uid), file=out)
 
@@ -125,6 +134,96 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
     print(chat.last_reply(COORDINATOR), file=out)
     print(_table(buddy), file=out)
     return 0
+
+
+def _programme(chat: Chat, buddy, clock: FakeClock, database: Path, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+    """The programme around the tasks, from the week-one check-in to the next cohort."""
+
+    def say(title: str) -> None:
+        print(f"\n=== {title}", file=out)
+
+    def tick() -> None:
+        with buddy.uow() as uow:
+            cohort_id = uow.cohorts.by_name(COHORT).id
+        buddy.engine.reconcile(cohort_id)
+        buddy.engine.run(lambda ctx: programme.cohort_tick(ctx, cohort_id))
+        chat.deliver()
+
+    asha, partner = "U001", _buddy_of(buddy, "U001")
+    say("A week in: did you meet?")
+    tick()
+    print("Asha sees:", _last_with(chat, asha, "Did you meet"), file=out)
+    chat.press_in_last(asha, "Yes")
+    print("Asha taps Yes:", chat.last_reply(asha), file=out)
+    quiet = next(uid for uid in _names(buddy) if uid not in (asha, partner) and "Did you meet" in chat.transcript(uid))
+    chat.press_in_last(quiet, "Need help")
+    print("Another buddy taps Need help; the coordinator sees:", _last_with(chat, COORDINATOR, "asks for help"), file=out)
+
+    say("The waiting list moves by itself: a late joiner fits the longest-waiting person")
+    waiting = [uid for uid in _names(buddy) if "waiting list" in chat.transcript(uid)]
+    if waiting:
+        print(f"{_names(buddy)[waiting[0]]} asks `where am i`:", chat.say(waiting[0], "where am i").seen[-1], file=out)
+    chat.say(COORDINATOR, "waiting auto")
+    chat.person("U032", "Fatima Khan", "fatima.khan@example.nhs.uk")
+    for role, grade in (("general_manager", "GMTS year 2"), ("clinician", "CT2")):
+        if not waiting:
+            break
+        chat.say("U032", "join")
+        chat.submit("U032", {"display_name": "Fatima Khan", "role": role, "grade": grade, "profession": "doctor",
+                             "employer": "Eastbrook Hospitals NHS Trust", "employer_type": "acute",
+                             "region": "north_west", "interests": ("research",), "consent_data": True})  # fmt: skip
+        print("Fatima sees:", chat.last_reply("U032"), file=out)
+        break
+
+    say("Asha replies to her buddy's letter, finishes the task and rates it")
+    first = next(b for b in chat.buttons(asha) if b.label == "Respond")  # the first task's button
+    chat.press(asha, first.action_id, first.value)
+    chat.submit(asha, {"answer": REPLY})
+    print("Asha sees:", chat.last_reply(asha), file=out)
+    print("The group sees:", _last_with(chat, asha, "Well done"), file=out)
+    chat.press_in_last(asha, "5")
+    print("Asha taps 5:", chat.last_reply(asha), file=out)
+    chat.press_in_last(partner, "4")
+
+    say("Asha's tasks and her portfolio (PDF, ready for an e-portfolio)")
+    print(chat.say(asha, "task").seen[-1], file=out)
+    said = chat.say(asha, "portfolio")
+    print(said.seen[-1], file=out)
+    _save(said.outcome, database, out)
+
+    say("The coordinator ends the round: groups are thanked, the survey and certificates go out")
+    chat.say(COORDINATOR, "round end")
+    print(chat.last_reply(COORDINATOR), file=out)
+    print("Asha's group sees:", _last_with(chat, asha, "has come to an end"), file=out)
+    chat.press_in_last(asha, "Answer the survey")
+    chat.submit(asha, {"understand": "5", "confidence": "4", "recommend": "yes",
+                       "change": "A face-to-face meeting at the start."})  # fmt: skip
+    print("Asha answers the survey:", chat.last_reply(asha), file=out)
+    clock.set(clock.now() + timedelta(days=3))
+    tick()
+    print("Three days on, a reminder:", _last_with(chat, partner, "A reminder: the survey"), file=out)
+    said = chat.press_in_last(asha, "Get my certificate")
+    print("Asha's certificate:", chat.last_reply(asha), file=out)
+    _save(said.outcome, database, out)
+
+    say("The coordinator's figures")
+    chat.say(COORDINATOR, "status")
+    print(chat.last_reply(COORDINATOR), file=out)
+
+    say("The next cohort starts from this one")
+    chat.say(COORDINATOR, "cohort copy Yorkshire 2027")
+    print(chat.last_reply(COORDINATOR), file=out)
+    print("Asha is invited:", _last_with(chat, asha, "new cohort"), file=out)
+
+
+def _save(outcome: object, database: Path, out: TextIO) -> None:
+    """Write the file a reply carried (a portfolio, a certificate) next to the database."""
+    file = outcome.message.file if isinstance(outcome, Reply) else None
+    if file is None:
+        return
+    path = database.with_name(file.filename)
+    path.write_bytes(file.payload())
+    print(f"(wrote {path}, {path.stat().st_size} bytes)", file=out)
 
 
 def _names(buddy) -> dict[str, str]:  # type: ignore[no-untyped-def]

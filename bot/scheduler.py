@@ -38,7 +38,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from conversations.engine import Engine
-from conversations.flows import confirming
+from conversations.flows import confirming, programme
 from conversations.flows.retention import Due, Retention
 from conversations.flows.retention import apply as apply_retention
 from conversations.schedule import cadence
@@ -80,6 +80,9 @@ def post_due(cohort_id: int) -> None:
 
 def tick(cohort_id: int) -> None:
     report = _scheduler().engine.reconcile(cohort_id)
+    ended = _scheduler().engine.run(lambda ctx: programme.cohort_tick(ctx, cohort_id))
+    if ended:
+        log.info("cohort %s: programme end or survey reminders, %s messages", cohort_id, ended)
     if report is not None and (report.posts.posted or report.reminders or report.nudges.details):
         log.info("cohort %s: posted %s, reminded %s, %s", cohort_id, report.posts.posted, report.reminders,
                  report.nudges)  # fmt: skip

@@ -27,15 +27,18 @@ from conversations.flows import (
     events,
     experts,
     failures,
+    feedback,
     inbox,
     matchmaking,
     network,
     overview,
     privacy,
+    programme,
     registration,
     reports,
     running,
     survey_import,
+    waiting,
 )
 from conversations.flows.context import Ctx
 from conversations.flows.lookup import describe, targets
@@ -65,6 +68,9 @@ FEATURES: tuple[ModuleType, ...] = (
     events,
     coffee,
     experts,
+    feedback,
+    programme,
+    waiting,
 )
 
 

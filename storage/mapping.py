@@ -22,6 +22,7 @@ _MAPPINGS = (
     (model.Assignment, tables.assignments),
     (model.Response, tables.responses),
     (model.Nudge, tables.nudges),
+    (model.ProgrammeEntry, tables.programme_entries),
     (model.AuditEntry, tables.audit_log),
     (model.OutboxItem, tables.outbox),
     (net.Organiser, nt.organisers),

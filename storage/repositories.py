@@ -30,6 +30,7 @@ from conversations.core.model import (
     Nudge,
     OutboxItem,
     Participant,
+    ProgrammeEntry,
     Response,
     TaskDefinition,
 )
@@ -209,6 +210,12 @@ class SqlMatches(_Repo):
     def member_rows(self, match_ids: Iterable[int]) -> list[MatchMember]:
         rows = self._where_in(select(MatchMember), tables.match_members.c.match_id, match_ids)
         return sorted(rows, key=lambda row: row.id)
+
+    def of_participant(self, participant_id: int) -> list[Match]:
+        m, mm = tables.matches.c, tables.match_members.c
+        stmt = (select(Match).join(tables.match_members, mm.match_id == m.id)
+                .where(mm.participant_id == participant_id).order_by(m.id))  # fmt: skip
+        return list(self.session.scalars(stmt))
 
     def active_for(self, participant_id: int) -> Match | None:
         return self.session.scalars(statements.active_match_of(), {"participant_id": participant_id}).first()
@@ -484,6 +491,34 @@ class SqlNudges(_Repo):
     def for_assignments(self, assignment_ids: Iterable[int]) -> list[Nudge]:
         rows = self._where_in(select(Nudge), tables.nudges.c.assignment_id, assignment_ids)
         return sorted(rows, key=lambda row: row.id)
+
+
+class SqlEntries(_Repo):
+    def add(self, entry: ProgrammeEntry) -> ProgrammeEntry:
+        self.session.add(entry)
+        self.session.flush()
+        return entry
+
+    def find(self, kind: str, subject: int, participant_id: int, key: str) -> ProgrammeEntry | None:
+        e = tables.programme_entries.c
+        stmt = select(ProgrammeEntry).where(e.kind == kind, e.subject == subject,
+                                            e.participant_id == participant_id, e.key == key)  # fmt: skip
+        return self.session.scalars(stmt).first()
+
+    def for_cohort(self, cohort_id: int, kind: str | None = None) -> list[ProgrammeEntry]:
+        e = tables.programme_entries.c
+        stmt = select(ProgrammeEntry).where(e.cohort_id == cohort_id)
+        if kind is not None:
+            stmt = stmt.where(e.kind == kind)
+        return list(self.session.scalars(stmt.order_by(e.id)))
+
+    def for_participants(self, participant_ids: Iterable[int]) -> list[ProgrammeEntry]:
+        rows = self._where_in(select(ProgrammeEntry), tables.programme_entries.c.participant_id, participant_ids)
+        return sorted(rows, key=lambda row: row.id)
+
+    def remove(self, entry: ProgrammeEntry) -> None:
+        self.session.delete(entry)
+        self.session.flush()
 
 
 class SqlAudit(_Repo):

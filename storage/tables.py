@@ -186,6 +186,20 @@ nudges = Table(
     UniqueConstraint("assignment_id", "level", "participant_id", name="uq_nudges_once"),
 )
 
+programme_entries = Table(
+    "programme_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("participant_id", Integer, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("subject", Integer, nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("kind", "subject", "participant_id", "key", name="uq_programme_entries_once"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -15,6 +15,7 @@ from storage.repositories import (
     SqlAudit,
     SqlCohorts,
     SqlConsents,
+    SqlEntries,
     SqlImports,
     SqlInbox,
     SqlMatches,
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.assignments = SqlAssignments(self.session)
         self.responses = SqlResponses(self.session)
         self.nudges = SqlNudges(self.session)
+        self.entries = SqlEntries(self.session)
         self.audit = SqlAudit(self.session)
         self.outbox = SqlOutbox(self.session)
         self.consents = SqlConsents(self.session)

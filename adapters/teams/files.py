@@ -25,6 +25,7 @@ INFO_CONTENT_TYPE = "application/vnd.microsoft.teams.card.file.info"
 KEEP_FOR = timedelta(days=1)
 UPLOAD_SECONDS = 30
 UNREACHABLE = "I couldn't fetch that file from Teams just now. Please send it again."
+BINARY = "data:application/octet-stream;base64,"  # how a binary file's content is kept while it waits
 
 
 class PendingFiles:

@@ -170,6 +170,22 @@ class Nudge:
 
 
 @dataclass(eq=False)
+class ProgrammeEntry:
+    """Something a person told Buddy about the programme around the tasks: whether their group
+    met (``met``), how useful a task was (``rating``, ``comment``), an end-of-programme
+    evaluation answer (``evaluation``)."""
+
+    cohort_id: int
+    participant_id: int
+    kind: str  # "met", "rating", "comment", "evaluation"
+    subject: int  # the group (met), the assignment (rating, comment); 0 for the evaluation
+    key: str  # what was asked: "met", "rating", "comment" or an evaluation question's key
+    value: str
+    at: datetime
+    id: int = None  # type: ignore[assignment]  # assigned by the store on add
+
+
+@dataclass(eq=False)
 class AuditEntry:
     cohort_id: int | None
     actor: str

@@ -58,12 +58,16 @@ class FileAttachment:
     ``Capabilities.send_files`` are given one; the adapter sends it to the person's DM."""
 
     filename: str
-    content: str
+    content: str  # the text, or for a binary file (``binary``) its bytes in base64
     title: str = ""
     data: bytes = b""  # a binary file (a spreadsheet): sent instead of ``content`` when set
 
     def payload(self) -> bytes:
         return self.data or self.content.encode("utf-8")
+
+    @staticmethod
+    def of_bytes(filename: str, data: bytes, title: str = "") -> FileAttachment:
+        return FileAttachment(filename, "", title, data=data)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from conversations.core.views import (
 from conversations.delivery.outbox import queue, to_conversation, to_group, to_user
 from conversations.flows.authoring import bank_for, task_in_bank
 from conversations.flows.context import OPERATOR, Ctx, Refusal
+from conversations.flows.feedback import ask_rating
 from conversations.flows.lookup import Call
 
 FORM_ID = "respond"
@@ -130,6 +131,10 @@ def post_task(ctx: Ctx, match: Match, task: TaskDefinition, sequence: int) -> As
     )
     members = ctx.uow.matches.members(match.id)
     frameworks = " · ".join(f"{c['framework']}: {c['domain']}" for c in task.competencies)
+    taking_part = ", ".join(escape(p.display_name) for p in present(members))
+    away = [p for p in members if not is_present(p)]
+    away_note = (" (" + ", ".join(f"{escape(p.display_name)} is {'paused' if p.status == Status.PAUSED else 'away'}"
+                                  for p in away) + ": you can finish without them)") if away else ""  # fmt: skip
     message = Message(
         f"New buddy task: {task.title}",
         (
@@ -138,6 +143,7 @@ def post_task(ctx: Ctx, match: Match, task: TaskDefinition, sequence: int) -> As
                 f"{escape(task.summary)}\n_About {task.minutes} minutes · due {_day(assignment.due_at.date())}_"
             ),
             Section(escape(task.instructions)),
+            Context(f"Taking part: {taking_part}{away_note}"),
             Context(f"For your portfolio: {escape(frameworks)}"),
             Actions((Button("Respond", "respond", str(assignment.id), style="primary", opens_form=True),)),
         ),
@@ -163,6 +169,15 @@ def to_members(ctx: Ctx, match: Match, members: Sequence[Participant], key: str,
 
 def _day(d: date) -> str:
     return d.strftime("%a %-d %b")
+
+
+def is_present(p: Participant) -> bool:
+    """Taking part now: a member who has paused or left never holds the others up."""
+    return p.status not in (Status.PAUSED, Status.LEFT)
+
+
+def present(members: Sequence[Participant]) -> list[Participant]:
+    return [p for p in members if is_present(p)]
 
 
 # ---- responding -------------------------------------------------------------------------------
@@ -199,17 +214,28 @@ def open_form(ctx: Ctx, participant: Participant, assignment: Assignment, match:
     else:
         phase = next((p for p in phases if _done(responses, p, pid) is None), phases[-1])
     members = ctx.uow.matches.members(match.id)
-    if phase["after"]:
-        missing = [
-            m for m in members if m.id != pid and _done(responses, _phase(task, phase["after"]), m.id) is None
-        ]
-        if missing:
-            names = " and ".join(escape(m.display_name) for m in missing)
-            return Reply(Message.simple(
-                f"{names} hasn't sent their {_phase(task, phase['after'])['label'].lower()} yet. "
-                "I'll let you know as soon as it arrives."))  # fmt: skip
+    if phase["after"] and not _partner_ready(responses, _phase(task, phase["after"]), members, pid):
+        waiting_for = [m for m in present(members) if m.id != pid] or [m for m in members if m.id != pid]
+        names = " or ".join(escape(m.display_name) for m in waiting_for) or "Your buddy"
+        verb = "haven't" if len(waiting_for) > 1 else "hasn't"
+        return Reply(Message.simple(
+            f"{names} {verb} sent their {_phase(task, phase['after'])['label'].lower()} yet. "
+            "This part opens as soon as one of them arrives; I'll let you know."))  # fmt: skip
     existing = _done(responses, phase, pid)
+    if existing is not None and ctx.now > assignment.due_at:
+        return Reply(Message.simple(
+            f"_{escape(task.title)}_ was due {_day(assignment.due_at.date())}, so your "
+            f"{escape(phase['label'].lower())} can no longer be changed. `portfolio` sends you everything you wrote."))  # fmt: skip
     return ShowForm(response_form(task, phase, assignment, members, responses, pid, existing))
+
+
+def _partner_ready(responses: Sequence[Response], after: dict[str, Any], members: Sequence[Participant],
+                   pid: int) -> bool:  # fmt: skip
+    """A phase that follows another opens once any partner has done that one (for a joint phase:
+    once it is done at all), so one quiet member never holds up the rest."""
+    if after["mode"] == "joint":
+        return _done(responses, after, JOINT) is not None
+    return any(_done(responses, after, m.id) is not None for m in members if m.id != pid)
 
 
 def _phase(task: TaskDefinition, key: str) -> dict[str, Any]:
@@ -282,6 +308,13 @@ def submit(
     assert pid is not None
     owner = JOINT if phase["mode"] == "joint" else pid
     existing = ctx.uow.responses.find(assignment.id, phase_key, owner)
+    if existing is not None and ctx.now > assignment.due_at:
+        return FormErrors({"answer": f"This task was due {_day(assignment.due_at.date())}, so answers can no longer "
+                                     "be changed."})  # fmt: skip
+    if phase["after"] and not _partner_ready(ctx.uow.responses.for_assignment(assignment.id),
+                                             _phase(task, phase["after"]), ctx.uow.matches.members(match.id), pid):
+        return FormErrors({"answer": f"This part opens once a partner's {_phase(task, phase['after'])['label'].lower()} "
+                                     "is in."})  # fmt: skip
     if existing is None:
         ctx.uow.responses.add(Response(assignment_id=assignment.id, phase=phase_key, owner_id=owner,
                                        author_id=pid, text=text, submitted_at=ctx.now))  # fmt: skip
@@ -335,14 +368,33 @@ def _tell_partners(ctx: Ctx, author: Participant, assignment: Assignment, match:
         text = f"**{escape(author.display_name)}** sent their {escape(phase['label'].lower())} for _{escape(task.title)}_."
         queue(ctx.uow, f"submitted:{assignment.id}:{phase['key']}:{owner}:{m.id}", to_user(m.ref),
               Message(text, (Section(text), *button)), ctx.now)  # fmt: skip
-    if all(_done(responses, p, m.id) is not None for p in task.phases for m in members):
+    _if_complete(ctx, assignment, match, task, members, responses)
+
+
+def _if_complete(ctx: Ctx, assignment: Assignment, match: Match, task: TaskDefinition,
+                 members: Sequence[Participant], responses: Sequence[Response]) -> None:  # fmt: skip
+    """Congratulate the group once, and ask for ratings, when everyone taking part has finished."""
+    if is_complete(task, responses, members):
         to_members(ctx, match, members, f"complete:{assignment.id}", Message.simple(
-            f"Well done: you've completed _{escape(task.title)}_. Your answers are saved for your portfolios; "
-            "coordinators will share learning points across the cohort."))  # fmt: skip
+            f"Well done: you've completed _{escape(task.title)}_. Your answers are saved for your portfolios "
+            "(`portfolio` sends them to you); coordinators will share learning points across the cohort."))  # fmt: skip
+        ask_rating(ctx, assignment, task, present(members))
+
+
+def recheck(ctx: Ctx, match: Match) -> None:
+    """A member paused or left: the others may have finished the open task already."""
+    assignment = ctx.uow.assignments.latest(match.id)
+    task = ctx.uow.tasks.get(assignment.task_key) if assignment else None
+    if assignment is not None and task is not None and ctx.now <= assignment.due_at:
+        _if_complete(ctx, assignment, match, task, ctx.uow.matches.members(match.id),
+                     ctx.uow.responses.for_assignment(assignment.id))  # fmt: skip
 
 
 def is_complete(task: TaskDefinition, responses: Sequence[Response], members: Sequence[Participant]) -> bool:
-    return complete_for(task, responses, [m.id for m in members if m.id is not None])
+    """Done by everyone taking part: members who paused or left don't count (a trio's two present
+    members can finish), but a group with nobody present is not complete."""
+    here = [m.id for m in present(members) if m.id is not None]
+    return bool(here) and complete_for(task, responses, here)
 
 
 def complete_for(task: TaskDefinition, responses: Sequence[Response], member_ids: Sequence[int]) -> bool:
@@ -469,8 +521,6 @@ def task_send(call: Call) -> InSlices | Message:
 
 
 ROUTES = (
-    command("task", "show your current task and answer it", _current,
-            not_member="You're not registered yet: use `join` to sign up."),
     command("task send [task-key]", "post the next task to every group now", task_send, who=Who.COORDINATOR),
     command("task list", "show the task bank", task_list, who=Who.COORDINATOR),
     button("task_send_anyway", task_send, who=Who.COORDINATOR, target="cohort_task"),

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from conversations.core import vocabulary as v
 from conversations.core.markup import escape
@@ -17,6 +17,11 @@ from conversations.core.views import FileAttachment, Message, Section
 from conversations.flows.assignments import complete_for
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
+
+# Features add their own figures to ``status`` and columns to ``export`` (the programme: check-ins,
+# task ratings, evaluation answers): columns come as headings and values by participant id.
+EXTRA_FIGURES: list[Callable[[Ctx, Cohort], list[tuple[str, str]]]] = []
+EXTRA_COLUMNS: list[Callable[[Ctx, Cohort], tuple[list[str], Mapping[int, list[object]]]]] = []
 
 COHORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.'&()\-]{1,79}$")
 
@@ -96,6 +101,7 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
         ("Paused / left", f"{counts[Status.PAUSED]} / {counts[Status.LEFT]}"),
         ("Current task done", f"{complete} of {posted} groups"),
         ("Round", str(cohort.current_round)),
+        *(row for extra in EXTRA_FIGURES for row in extra(ctx, cohort)),
     ]
 
 
@@ -107,7 +113,8 @@ def export_csv(ctx: Ctx, cohort: Cohort) -> str:
     """Participants and their progress; cells that a spreadsheet would run as formulas are quoted."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
+    extras = [extra(ctx, cohort) for extra in EXTRA_COLUMNS]
+    writer.writerow(EXPORT_COLUMNS + [h for heads, _ in extras for h in heads])
     people = ctx.uow.participants.in_cohort(cohort.id)
     names = {p.id: p.display_name for p in people}
     group_of: dict[int, int] = {}  # participant -> active match, in a handful of queries in all
@@ -124,9 +131,11 @@ def export_csv(ctx: Ctx, cohort: Cohort) -> str:
     for p in people:
         match_id = group_of.get(p.id) if p.id is not None else None
         buddies = [names.get(b, "") for b in members.get(match_id, []) if b != p.id] if match_id else []
-        row = [p.display_name, p.user_id, p.email, p.role, p.grade, p.specialty, p.employer, p.employer_type, p.region,
+        row: list[object] = [p.display_name, p.user_id, p.email, p.role, p.grade, p.specialty, p.employer, p.employer_type, p.region,
                p.status, match_id or "", "; ".join(buddies), len(tasks.get(match_id, [])) if match_id else 0,
                answered[p.id] if match_id else 0]  # fmt: skip
+        for heads, values in extras:
+            row += values.get(p.id, [""] * len(heads)) if p.id is not None else [""] * len(heads)
         writer.writerow([_safe_cell(c) for c in row])
     return out.getvalue()
 

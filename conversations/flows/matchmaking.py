@@ -17,7 +17,7 @@ from conversations.core.refs import UserRef
 from conversations.core.routes import InTransactions, Who, button, command
 from conversations.core.views import Actions, Block, Button, Context, Header, Message, Section
 from conversations.delivery.outbox import queue, to_group, to_user
-from conversations.flows.assignments import post_task
+from conversations.flows.assignments import post_task, recheck, to_members
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
 from conversations.matching import Candidate, MatchRules, Weights, best_partners, explain_group, plan_matches
@@ -281,6 +281,7 @@ def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Particip
             "which you can do in your own time; answer it with the Respond button. Start by saying hello "
             "and finding 15 minutes for a call."
         ),  # fmt: skip
+        *meeting_blocks(members, cohort.name),
     ]
     if caps.group_dm and 2 <= len(members) <= caps.max_group_size:
         recipient = to_group([p.ref for p in members], topic=f"{cohort.name} buddies")
@@ -295,6 +296,27 @@ def introduce(ctx: Ctx, cohort: Cohort, match: Match, members: Sequence[Particip
         )
         text = "Meet your buddy: " + " and ".join(escape(o.display_name) for o in others)
         queue(ctx.uow, f"intro:{match.id}:{p.id}", to_user(p.ref), Message(text, (*body, *extra)), ctx.now)
+
+
+def meeting_blocks(members: Sequence[Participant], topic: str) -> list[Block]:
+    """A way to meet: in Teams, links that start a call or book a meeting with everyone in the
+    group; in Slack, how to start a huddle in the group chat."""
+    if members[0].platform == "teams":
+        emails = [p.email for p in members if p.email]
+        if len(emails) < len(members):
+            return [Context("To meet, start a call from this chat (the phone icon at the top right).")]
+        people = ",".join(quote(e) for e in emails)
+        subject = quote(f"{topic}: buddies' first 15 minutes")
+        return [
+            Section("**Meet:** find 15 minutes this week. Call now, or book a Teams meeting for you all."),
+            Actions((
+                Button("Call now", "meet_call", url=f"https://teams.microsoft.com/l/call/0/0?users={people}"),
+                Button("Book a meeting", "meet_book",
+                       url=f"https://teams.microsoft.com/l/meeting/new?subject={subject}&attendees={people}"),
+            )),
+        ]  # fmt: skip
+    return [Context("**Meet:** start a huddle right here: the headphones icon at the top of this chat, or type "
+                    "`/huddle`. 15 minutes this week is a great start.")]  # fmt: skip
 
 
 def _group_link(template: str, members: Sequence[Participant], topic: str) -> str:
@@ -336,7 +358,7 @@ def rematch(ctx: Ctx, match: Match, quiet: Sequence[Participant], *, leaving: bo
         if group is not None:
             kept = _new_match(ctx, cohort, people, group.score, list(group.reasons),
                               note="Your group continues without a member who had to step away.")  # fmt: skip
-            _carry_over_task(ctx, match, kept)
+            _carry_over_task(ctx, match, kept, keep_answers=True)
             return [f"{', '.join(p.display_name for p in people)} continue together (match {kept.id})"]
     for person in people:
         person.status = Status.WAITING
@@ -357,12 +379,24 @@ def rematch(ctx: Ctx, match: Match, quiet: Sequence[Participant], *, leaving: bo
     return outcomes
 
 
-def _carry_over_task(ctx: Ctx, old: Match, new: Match) -> None:
-    """A new group picks up the task the old one was on, so nobody loses a week."""
+def _carry_over_task(ctx: Ctx, old: Match, new: Match, keep_answers: bool = False) -> None:
+    """A new group picks up the task the old one was on, so nobody loses a week. A group that
+    continues without a member keeps the open task and the answers already given."""
     latest = ctx.uow.assignments.latest(old.id)
     task = ctx.uow.tasks.get(latest.task_key) if latest else None
-    if task is not None:
-        post_task(ctx, new, task, sequence=1)
+    if task is None or latest is None:
+        return
+    if keep_answers and latest.due_at > ctx.now:
+        latest.match_id = new.id
+        members = ctx.uow.matches.members(new.id)
+        text = (f"Carry on with _{escape(task.title)}_: the answers you've already sent are kept, and the "
+                f"{len(members)} of you can finish it together.")
+        to_members(ctx, new, members, f"carried:{latest.id}:{new.id}", Message(text, (
+            Section(text),
+            Actions((Button("Respond", "respond", str(latest.id), style="primary", opens_form=True),)))))  # fmt: skip
+        recheck(ctx, new)  # those who stay may have finished already
+        return
+    post_task(ctx, new, task, sequence=1)
 
 
 def _new_match(ctx: Ctx, cohort: Cohort, members: Sequence[Participant], score: float, reasons: list[str],

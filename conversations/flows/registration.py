@@ -25,11 +25,13 @@ from conversations.core.views import (
     ShortText,
 )
 from conversations.flows import consent
+from conversations.flows.assignments import recheck
 from conversations.flows.cohort_settings import guard_level
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
 from conversations.flows.matchmaking import end_match_for_departure
 from conversations.flows.network import join_channel
+from conversations.flows.waiting import offer
 
 FORM_ID = "register"
 
@@ -185,6 +187,7 @@ def submit(ctx: Ctx, actor: Actor, cohort: Cohort, values: Mapping[str, object])
             f"Thanks {escape(profile.display_name)}, you're registered for **{escape(cohort.name)}**. "
             "I'll introduce you to your buddy when the coordinators next run matching."
         )
+        text += offer(ctx, cohort, participant)
     else:
         rejoining = participant.status == Status.LEFT
         confirming = participant.status == Status.INVITED  # imported from a survey: the form confirms
@@ -203,6 +206,9 @@ def pause(ctx: Ctx, actor: Actor) -> Outcome:
     if p.status == Status.PAUSED:
         return Reply(Message.simple("You're already paused. Use `resume` when you're ready."))
     p.status = Status.PAUSED
+    match = ctx.uow.matches.active_for(p.id)
+    if match is not None:
+        recheck(ctx, match)  # the others may have finished without them
     text = "Paused: no tasks or reminders until you `resume`. Your buddy group stays as it is."
     return Reply(Message(text, (Section(text), Actions((Button("Resume", "resume", ""),)))))
 

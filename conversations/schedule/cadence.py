@@ -33,7 +33,7 @@ from conversations.core.routes import Who
 from conversations.core.routes import command as command_route
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_user
-from conversations.flows import reports
+from conversations.flows import programme, reports
 from conversations.flows.assignments import post_task
 from conversations.flows.authoring import bank_for
 from conversations.flows.context import Ctx, Refusal
@@ -231,6 +231,8 @@ def post_due(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -
     """
     if cohort.paused:
         return PostReport(reason="paused")
+    if programme.closed(cohort):
+        return PostReport(reason="the programme has ended")
     cadence = Cadence.of(cohort)
     slot = cadence.current(ctx.now)
     if slot is None:
@@ -246,6 +248,8 @@ def post_due(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -
         history = ctx.uow.assignments.for_match(match.id)
         if any(a.posted_at >= slot for a in history):
             continue
+        if programme.end_tasks(cohort) and len(history) >= programme.end_tasks(cohort):
+            continue  # the programme's last task has been posted
         done = {a.task_key for a in history}
         task = next((t for t in bank if t.key not in done), None)
         if task is not None:
@@ -301,9 +305,11 @@ def tick(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> Ti
     # Mondays, once: the week's summary and chart to the coordinators. It reads first and writes
     # last, so the slice that carries it holds the write lock no longer than the others.
     reports.due_summary(ctx, cohort)
-    return TickReport(
+    report = TickReport(
         post_due(ctx, cohort, matches), remind(ctx, cohort, matches), nudging.sweep(ctx, cohort, matches)
     )
+    programme.tick(ctx, cohort, matches)  # check-ins, the programme's end, evaluation reminders
+    return report
 
 
 # ---- coordinator commands ---------------------------------------------------------------------

@@ -156,12 +156,13 @@ def test_someone_elses_task_cannot_be_opened_or_answered(chat):
     assert "out of date" in chat.last("U9")
 
 
-def test_task_command_opens_the_current_task(chat):
+def test_task_command_lists_the_open_task_with_a_respond_button(chat):
     matched_pair(chat)
     chat.say("U1", "task")
     assert "You don't have a task yet" in chat.last("U1")
     chat.say(ADMIN, "task send")
-    assert isinstance(chat.say("U1", "task"), ShowForm)
+    chat.say("U1", "task").expect("Your tasks", "Problem page", "your turn")
+    assert isinstance(chat.press_in_last("U1", "Respond"), ShowForm)
 
 
 def test_the_coordinators_figures_count_groups_that_finished_the_current_task(chat):

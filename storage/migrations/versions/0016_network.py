@@ -2,7 +2,7 @@
 introductions, experts and double dates.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ import storage.types
 
 
 revision = '0016'
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
