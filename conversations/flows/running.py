@@ -663,7 +663,6 @@ C = Who.COORDINATOR
 ROUTES = (
     command("groups [quiet|waiting|all] [page=N]", "list the groups, with buttons to message, re-match or end one",
             _groups, who=C),
-    command("waiting", "the waiting list, with each person's place and why they wait", _waiting, who=C),
     command("person @x", "one person's card: profile, group, history; pause, resume, remove", _show_person,
             who=C),
     command("pair @a @b [@c]", "pair people by hand (shows the matcher's view first)", _pair, who=C),

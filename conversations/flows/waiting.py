@@ -111,10 +111,15 @@ def _mode(call: Call) -> Message:
     cohort = call.the_cohort
     word = call.args[0].lower() if call.args else ""
     if word not in ("auto", "ask"):
+        from conversations.flows.running import waiting_list  # the list itself lives with the groups
+
+        if call.args:
+            raise Refusal("Say `waiting` for the list, or `waiting auto` / `waiting ask` to choose how it moves.")
         auto = (cohort.settings or {}).get(AUTO)
-        return Message.simple(f"The waiting list in {escape(cohort.name)} is matched "
-                              f"{'automatically' if auto else 'with your approval'}. Change it with `waiting auto` "
-                              "or `waiting ask`.")  # fmt: skip
+        listed = waiting_list(call.ctx, cohort)
+        note = (f"It is matched {'automatically' if auto else 'with your approval'} when someone suitable joins: "
+                "change that with `waiting auto` or `waiting ask`.")
+        return Message(listed.text, (*listed.blocks, Section(note)))
     cohort.settings = {**(cohort.settings or {}), AUTO: word == "auto"}
     call.ctx.audit(cohort, call.user, "waiting_mode", mode=word)
     if word == "auto":
@@ -152,7 +157,7 @@ def _why(ctx: Ctx, cohort: Cohort, me: Participant, line: Sequence[Participant])
 
 ROUTES = (
     command("where am i", "your place on the waiting list, and why", _where),
-    command("waiting [auto|ask]", "match the waiting list automatically, or ask you first", _mode,
+    command("waiting [auto|ask]", "the waiting list with each person's place and why; or how it moves", _mode,
             who=Who.COORDINATOR),
     button("approve_waiting", _approve, who=Who.COORDINATOR, target="waiting_pair"),
 )  # fmt: skip
