@@ -90,7 +90,7 @@ def run_doctor(env: Mapping[str, str], out: TextIO, *, teams_login_url: str = TE
 def _settings(env: Mapping[str, str], report: Report) -> Settings | None:
     settings = None
     try:
-        settings = Settings.from_env(env)
+        settings = Settings.from_env(env, web=True)
         _database_url(settings.database_url)
     except SettingsError as error:
         settings = None

@@ -472,6 +472,9 @@ def still_open(ctx: Ctx, cohort: Cohort, task_key: str | None) -> int:
         had.setdefault(a.match_id, set()).add(a.task_key)
     bank = {t.key for t in bank_for(ctx, cohort)}
     latest = [a for a in latest if (task_key not in had[a.match_id] if task_key else bank - had[a.match_id])]
+    if not task_key:  # without a key, a group that has this period's task gets nothing now (send_tasks)
+        since = _period_start(ctx, cohort)
+        latest = [a for a in latest if a.posted_at < since]
     responses: dict[int, list[Response]] = {}
     for r in ctx.uow.responses.for_assignments(a.id for a in latest):
         responses.setdefault(r.assignment_id, []).append(r)

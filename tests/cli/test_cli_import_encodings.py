@@ -33,7 +33,7 @@ def test_nul_bytes_are_refused_as_in_chat(workdir, capsys):
     path = workdir / "nul.csv"
     path.write_bytes(("\n".join([HEADER, ROW]) + "\n").encode().replace(b",", b"\x00,", 1))
     assert main(["import", str(path), "--cohort", "North"]) == 2
-    assert "isn't a text (CSV) file" in capsys.readouterr().err
+    assert "isn't a CSV or Excel (.xlsx) file" in capsys.readouterr().err
 
 
 def test_a_hidden_character_in_a_cell_is_reported_with_its_line_and_column(workdir, capsys):

@@ -3,7 +3,6 @@ the next cohort and the waiting list, through the chat harness."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from datetime import timedelta
@@ -100,7 +99,9 @@ def test_in_a_trio_the_reply_opens_with_one_partners_letter_and_two_can_finish(c
     assert "you've completed Problem page" in chat.transcript("U1")
     assert "How useful was Problem page" in chat.transcript("U1")
     assert "How useful was Problem page" not in chat.transcript("U3")
-    chat.say(ADMIN, "task send")
+    chat.say(ADMIN, "task send virtual_shadowing")  # this period's task is done: the next one, by its key
+    if "Send anyway" in chat.last(ADMIN):
+        chat.press_in_last(ADMIN, "Send anyway")
     assert "Fi Finance is paused: you can finish without them" in chat.transcript("U2")
 
 
@@ -237,7 +238,7 @@ def test_a_cohort_ends_after_its_tasks_with_a_survey_reminders_and_certificates(
     said = chat.press_in_last("U1", "Get my certificate").expect("Certificate of participation: 1 tasks")
     file = said.outcome.message.file
     assert file is not None and bool(file.data)
-    text = pdf_text(base64.b64decode(file.content))
+    text = pdf_text(file.payload())
     assert "Certificate of participation" in text and "Asha Patel" in text and "Problem page" in text
     assert "MLCF: Working with others" in text
     chat.say(ADMIN, "round end").expect("has already ended")

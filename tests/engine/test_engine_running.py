@@ -183,7 +183,7 @@ def test_answers_within_consent(chat):
 
 def test_home_and_help_list_the_new_commands_for_coordinators_only(chat):
     matched_pair(chat)
-    chat.say(ADMIN, "help").expect("`groups [quiet|waiting|all] [page=N]`", "`announce`", "`inbox`", "`waiting`")
+    chat.say(ADMIN, "help").expect("`groups [quiet|waiting|all] [page=N]`", "`announce`", "`inbox`", "`waiting [auto|ask]`")
     said = chat.say("U1", "help").expect("`contact [message]`")
     assert "`groups" not in "\n".join(said.seen)
 
