@@ -66,11 +66,12 @@ def test_the_slack_profile_cache_is_erased_through_the_privacy_port(chat) -> Non
     wire_slack(profiles)
     try:
         user = UserRef("slack", "T1", "U1")
-        assert personal.export_caches(user) == {"Slack profile cache": {"name": "Asha Patel",
-                                                                        "email": "asha@example.nhs.uk"}}  # fmt: skip
-        assert personal.erase_caches(user, ["Asha Patel"]) == {"Slack profile cache": 1}
+        # (another test may have wired a Teams cache in this process: only the Slack one is looked at)
+        assert personal.export_caches(user)["Slack profile cache"] == {"name": "Asha Patel",
+                                                                       "email": "asha@example.nhs.uk"}  # fmt: skip
+        assert personal.erase_caches(user, ["Asha Patel"])["Slack profile cache"] == 1
         assert profiles.cached("T1", "U1") is None
-        assert personal.export_caches(UserRef("teams", "T1", "U1")) == {}  # another platform's person
+        assert "Slack profile cache" not in personal.export_caches(UserRef("teams", "T1", "U1"))  # another platform
     finally:
         personal.CACHES.pop("Slack profile cache", None)
     assert erasure  # the erasure flow reaches caches through personal.erase_caches (see forget)
