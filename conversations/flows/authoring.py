@@ -28,7 +28,7 @@ from conversations.core.views import (
     ShortText,
 )
 from conversations.flows.context import Ctx, Refusal, in_workspace
-from conversations.flows.lookup import Call, Resolved, _number, target
+from conversations.flows.lookup import Call, Resolved, id_number, target
 from conversations.taskbank.loader import FRAMEWORKS
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -65,7 +65,7 @@ def task_in_bank(ctx: Ctx, cohort: Cohort, key: str) -> TaskDefinition:
 def _cohort_task(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """``COHORT`` (a new task) or ``COHORT:KEY`` (a task of that cohort's bank being edited)."""
     cohort_id, _, key = value.partition(":")
-    number = _number(cohort_id)
+    number = id_number(cohort_id)
     cohort = ctx.uow.cohorts.get(number) if number is not None else None
     if cohort is None or not in_workspace(cohort, user):
         raise Refusal("This form is out of date: type `task add` again.")
@@ -119,7 +119,7 @@ def _text(values: Mapping[str, FormValue], name: str) -> str:
 
 
 def _whole(text: str, low: int, high: int) -> int | None:
-    number = _number(text)
+    number = id_number(text)
     return number if number is not None and low <= number <= high else None
 
 

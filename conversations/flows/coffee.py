@@ -14,7 +14,7 @@ from conversations.core.routes import Who, button, command
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_group, to_user
 from conversations.flows.context import Ctx, Refusal
-from conversations.flows.lookup import Call, target
+from conversations.flows.lookup import Call, id_number, target
 from conversations.flows.personal import holding
 
 CHECK_IN_AFTER = timedelta(days=7)
@@ -131,7 +131,7 @@ def check_in(ctx: Ctx) -> int:
 @target("coffee_intro")
 def _intro(ctx: Ctx, user: UserRef, value: str) -> tuple[CoffeeIntro, None]:
     """An introduction the actor was one of the two in."""
-    number = int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    number = id_number(value)
     intro = ctx.uow.records(CoffeeIntro).get(number) if number is not None else None
     if intro is None or (intro.platform, intro.workspace) != (user.platform, user.workspace) \
             or user.user_id not in (intro.first, intro.second):  # fmt: skip

@@ -27,7 +27,7 @@ from conversations.core.views import (
 )
 from conversations.delivery.outbox import queue, to_conversation, to_user
 from conversations.flows.context import Ctx, Refusal, in_workspace
-from conversations.flows.lookup import Call, Resolved, _number, target
+from conversations.flows.lookup import Call, Resolved, id_number, target
 
 TARGETS = (("cohort", "Everyone in the cohort"), ("channel", "A channel"), ("both", "Both"))
 CHANNEL = re.compile(r"^(?:<#)?([A-Z0-9]{6,20}|19:[A-Za-z0-9_\-.@:]{4,200})(?:\|[^>]*)?>?$")
@@ -78,7 +78,7 @@ def digest_form(cohort: Cohort, key: str, title: str, quotes: list[Response], dr
 @target("digest_task")
 def _digest_task(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     cohort_id, _, key = value.partition(":")
-    number = _number(cohort_id)
+    number = id_number(cohort_id)
     cohort = ctx.uow.cohorts.get(number) if number is not None else None
     if cohort is None or not in_workspace(cohort, user) or ctx.uow.tasks.get(key) is None:
         raise Refusal("This digest is out of date: type `digest` again.")
@@ -88,7 +88,7 @@ def _digest_task(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 @target("digest_draft")
 def _digest_draft(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     cohort_id, _, number = value.partition(":")
-    found = _number(cohort_id)
+    found = id_number(cohort_id)
     cohort = ctx.uow.cohorts.get(found) if found is not None else None
     draft = (cohort.settings or {}).get("digest_draft") if cohort else None
     if cohort is None or not in_workspace(cohort, user) or not draft or str(draft.get("draft")) != number:

@@ -40,7 +40,7 @@ from conversations.core.views import (
 )
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.context import Ctx, Refusal
-from conversations.flows.lookup import Call, target
+from conversations.flows.lookup import Call, id_number, target
 from conversations.flows.personal import holding
 
 FORM_ID = "event_add"
@@ -162,7 +162,7 @@ def _by_number(ctx: Ctx, user: UserRef, args: tuple[str, ...], verb: str) -> Eve
 @target("event")
 def _event(ctx: Ctx, user: UserRef, value: str) -> tuple[Event, None]:
     """An event of the actor's own network, not cancelled."""
-    number = int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    number = id_number(value)
     event = ctx.uow.records(Event).get(number) if number is not None else None
     if event is None or (event.platform, event.workspace) != (user.platform, user.workspace) or event.cancelled:
         raise Refusal("That event has been cancelled or no longer exists. `events` lists what's coming up.")

@@ -11,7 +11,7 @@ from conversations.core.routes import Who, button, command
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_group, to_user
 from conversations.flows.context import Ctx, Refusal
-from conversations.flows.lookup import Call, target
+from conversations.flows.lookup import Call, id_number, target
 from conversations.flows.personal import holding
 
 DECISIONS = {"expert_accept": "accepted", "expert_decline": "declined"}
@@ -96,7 +96,7 @@ def ask(call: Call) -> Message:
 @target("expert_request")
 def _request(ctx: Ctx, user: UserRef, value: str) -> tuple[tuple[ExpertRequest, Expert, Match], None]:
     """A request addressed to the actor as an expert."""
-    number = int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    number = id_number(value)
     request = ctx.uow.records(ExpertRequest).get(number) if number is not None else None
     expert = ctx.uow.records(Expert).get(request.expert_id) if request else None
     match = ctx.uow.matches.get(request.match_id) if request else None

@@ -15,7 +15,7 @@ from conversations.core.routes import Who, button, command, form
 from conversations.core.views import Actions, Block, Button, Context, Form, Header, LongText, Message, Section
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.context import Ctx, Refusal, in_workspace
-from conversations.flows.lookup import Call, Resolved, _number, target
+from conversations.flows.lookup import Call, Resolved, id_number, target
 from conversations.flows.personal import holding
 
 MAX_CHARS = 2000
@@ -26,7 +26,7 @@ REMIND_DAYS = 2  # a cohort can change it: settings["inbox_remind_days"]
 def _thread(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """The first message of a thread in a cohort of the actor's workspace (the route checks they
     coordinate it)."""
-    number = _number(value)
+    number = id_number(value)
     first = ctx.uow.inbox.get(number) if number is not None else None
     cohort = ctx.uow.cohorts.get(first.cohort_id) if first else None
     if first is None or first.thread_id is not None or cohort is None or not in_workspace(cohort, user):

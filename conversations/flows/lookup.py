@@ -97,13 +97,14 @@ def targets() -> frozenset[str]:
     return frozenset(_TARGETS)
 
 
-def _number(value: str) -> int | None:
+def id_number(value: str) -> int | None:
+    """A record id typed or sent by a client: plain ASCII digits of a sane length, else None."""
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 @target("cohort")
 def _cohort(ctx: Ctx, user: UserRef, value: str) -> Resolved:
-    number = _number(value)
+    number = id_number(value)
     cohort = ctx.uow.cohorts.get(number) if number is not None else None
     if cohort is None or not in_workspace(cohort, user):
         raise Refusal("That cohort no longer exists.")
@@ -113,7 +114,7 @@ def _cohort(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 @target("open_cohort")
 def _open_cohort(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """A cohort someone is registering for (or editing their profile in), in their workspace."""
-    number = _number(value)
+    number = id_number(value)
     cohort = ctx.uow.cohorts.get(number) if number is not None else None
     if cohort is None or not in_workspace(cohort, user):
         raise Refusal("This form is out of date: please start again with `join`.")
@@ -133,7 +134,7 @@ def _proposal(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 def _group_member(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """``GROUP:PERSON``: a group, and one of its own members."""
     match_id, _, person_id = value.partition(":")
-    number, person_number = _number(match_id), _number(person_id)
+    number, person_number = id_number(match_id), id_number(person_id)
     match = ctx.uow.matches.get(number) if number is not None else None
     cohort = ctx.uow.cohorts.get(match.cohort_id) if match else None
     if match is None or cohort is None or person_number is None or not in_workspace(cohort, user):
@@ -148,7 +149,7 @@ def _group_member(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 def _assignment(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """``ASSIGNMENT[:PHASE]``: a task posted to a group the actor is a member of."""
     assignment_id, _, phase = value.partition(":")
-    number = _number(assignment_id)
+    number = id_number(assignment_id)
     if number is None:
         raise Refusal("That button is out of date; use `task` to see your current task.")
     assignment = ctx.uow.assignments.get(number)

@@ -50,7 +50,7 @@ from conversations.delivery.outbox import queue, to_user
 from conversations.flows import coordination, documents, feedback
 from conversations.flows.assignments import JOINT, is_present, present, to_members
 from conversations.flows.context import Ctx, Refusal, in_workspace
-from conversations.flows.lookup import Call, Resolved, target
+from conversations.flows.lookup import Call, Resolved, id_number, target
 from conversations.flows.matchmaking import meeting_blocks
 from conversations.flows.registration import start_join
 from conversations.flows.waiting import tell_coordinators
@@ -404,7 +404,7 @@ def remind_evaluation(ctx: Ctx, cohort: Cohort) -> int:
 @target("my_closed_cohort")
 def _my_closed_cohort(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """A cohort the actor took part in (for the evaluation and certificate)."""
-    number = int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    number = id_number(value)
     cohort = ctx.uow.cohorts.get(number) if number is not None else None
     me = ctx.uow.participants.find(cohort.id, user) if cohort and in_workspace(cohort, user) else None
     if cohort is None or me is None:

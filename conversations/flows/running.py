@@ -33,7 +33,7 @@ from conversations.core.views import (
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.assignments import complete_for, to_members
 from conversations.flows.context import Ctx, Refusal, in_workspace
-from conversations.flows.lookup import Call, Resolved, _number, target
+from conversations.flows.lookup import Call, Resolved, id_number, target
 from conversations.flows.matchmaking import (
     MATCHABLE,
     _matchable,
@@ -57,7 +57,7 @@ FILTERS = ("all", "quiet", "waiting")
 @target("group")
 def _group(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """An active group of a cohort in the actor's workspace (the route checks they coordinate it)."""
-    number = _number(value)
+    number = id_number(value)
     match = ctx.uow.matches.get(number) if number is not None else None
     cohort = ctx.uow.cohorts.get(match.cohort_id) if match else None
     if match is None or cohort is None or not in_workspace(cohort, user):
@@ -69,7 +69,7 @@ def _group(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 
 @target("person")
 def _person(ctx: Ctx, user: UserRef, value: str) -> Resolved:
-    number = _number(value)
+    number = id_number(value)
     person = ctx.uow.participants.get(number) if number is not None else None
     cohort = ctx.uow.cohorts.get(person.cohort_id) if person else None
     if person is None or cohort is None or not in_workspace(cohort, user):
@@ -81,9 +81,9 @@ def _person(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 def _groups_page(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """``COHORT:FILTER:PAGE``: a page of a cohort's groups."""
     parts = value.split(":")
-    number = _number(parts[0]) if len(parts) == 3 else None
+    number = id_number(parts[0]) if len(parts) == 3 else None
     cohort = ctx.uow.cohorts.get(number) if number is not None else None
-    page = _number(parts[2]) if len(parts) == 3 else None
+    page = id_number(parts[2]) if len(parts) == 3 else None
     if cohort is None or not in_workspace(cohort, user) or parts[1] not in FILTERS or not page:
         raise Refusal("That list is out of date: type `groups` again.")
     return (parts[1], page), cohort
@@ -93,9 +93,9 @@ def _groups_page(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 def _pairing(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """``COHORT:A-B[-C]``: people of one cohort a coordinator is pairing by hand."""
     cohort_id, _, ids = value.partition(":")
-    number = _number(cohort_id)
+    number = id_number(cohort_id)
     cohort = ctx.uow.cohorts.get(number) if number is not None else None
-    wanted = [_number(i) for i in ids.split("-")]
+    wanted = [id_number(i) for i in ids.split("-")]
     if cohort is None or not in_workspace(cohort, user) or not 2 <= len(wanted) <= 3 or None in wanted:
         raise Refusal("That pairing is out of date: type `pair` again.")
     people = ctx.uow.participants.many([i for i in wanted if i is not None])
@@ -108,7 +108,7 @@ def _pairing(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 def _announcement(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """``COHORT:DRAFT``: the announcement draft a coordinator previewed."""
     cohort_id, _, draft = value.partition(":")
-    number = _number(cohort_id)
+    number = id_number(cohort_id)
     cohort = ctx.uow.cohorts.get(number) if number is not None else None
     if cohort is None or not in_workspace(cohort, user):
         raise Refusal("That announcement is out of date: type `announce` again.")
@@ -221,7 +221,7 @@ def _groups(call: Call) -> Message:
     if which not in FILTERS:
         raise Refusal(f"“{escape(call.args[0])}” isn't a list I keep: use `groups`, `groups quiet` or `groups waiting`.")
     raw = call.options.get("page", "1")
-    page = _number(raw)
+    page = id_number(raw)
     if not page:
         raise Refusal(f"page= takes a page number, e.g. `groups {which} page=2`.")
     return groups_page(call.ctx, call.the_cohort, which, page)
@@ -565,7 +565,7 @@ def _announce_preview(call: Call) -> Outcome:
         return FormErrors({"audience": "Please choose who gets it."})
     round_ = 0
     if who == "round":
-        round_ = _number(raw_round.strip()) or 0 if isinstance(raw_round, str) else 0
+        round_ = id_number(raw_round.strip()) or 0 if isinstance(raw_round, str) else 0
         if not 1 <= round_ <= max(cohort.current_round, 0):
             return FormErrors({"round": f"Please give a round from 1 to {cohort.current_round}, e.g. 1."
                                if cohort.current_round else "No round has been matched yet: choose another audience."})  # fmt: skip
