@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from conversations.core import patient_data
+from conversations.core.cadence import Cadence
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
 from conversations.core.markup import escape
 from conversations.core.model import (
@@ -72,7 +73,7 @@ def send_tasks(
     that hasn't had it.
 
     Without a key, a group that has had a task posted in the cohort's current period (see
-    :class:`~conversations.schedule.cadence.Cadence`) is left alone: repeating a ``task send`` that was
+    :class:`~conversations.core.cadence.Cadence`) is left alone: repeating a ``task send`` that was
     interrupted half-way finishes it, and never posts a second task to the groups that already
     had one. A named task goes to every group that lacks it, whenever it is sent."""
     check_bank(ctx, task_key)
@@ -111,10 +112,8 @@ def interrupted_send(ctx: Ctx, cohort: Cohort) -> str | None:
             f"to {groups} groups; the others didn't get it. Send `task send` again to finish: nobody gets it twice.")  # fmt: skip
 
 
-def _period_start(ctx: Ctx, cohort: Cohort) -> Any:
+def _period_start(ctx: Ctx, cohort: Cohort) -> datetime:
     """When the cohort's current task period began (before its first slot: one period ago)."""
-    from conversations.schedule.cadence import Cadence  # cadence posts tasks with this module
-
     cadence = Cadence.of(cohort)
     return cadence.current(ctx.now) or ctx.now - timedelta(weeks=cadence.every_weeks)
 

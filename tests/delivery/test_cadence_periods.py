@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from conversations.schedule.cadence import Cadence, parse_time, parse_weekday, parse_zone
+from conversations.core.cadence import Cadence, parse_time, parse_weekday, parse_zone
 
 LONDON = ZoneInfo("Europe/London")
 
