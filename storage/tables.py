@@ -19,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from storage.types import UTCDateTime
+from storage.types import PhasesJSON, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -143,7 +143,7 @@ task_definitions = Table(
     Column("instructions", Text, nullable=False),
     Column("minutes", Integer, nullable=False),
     Column("due_days", Integer, nullable=False),
-    Column("phases", JSON, nullable=False),
+    Column("phases", PhasesJSON, nullable=False),
     Column("competencies", JSON, nullable=False),
     Column("position", Integer, nullable=False, default=0),
     Column("source", String(255), nullable=False, default="builtin"),

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from conversations.core.phases import Phase
 from conversations.core.refs import UserRef
 
 
@@ -131,7 +132,7 @@ class TaskDefinition:
     instructions: str
     minutes: int
     due_days: int
-    phases: list[dict[str, Any]]
+    phases: list[Phase]
     competencies: list[dict[str, str]]
     position: int = 0
     source: str = "builtin"

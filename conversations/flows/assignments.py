@@ -21,6 +21,7 @@ from conversations.core.model import (
     Status,
     TaskDefinition,
 )
+from conversations.core.phases import Phase
 from conversations.core.refs import ConversationRef
 from conversations.core.routes import InSlices, Who, button, command, form
 from conversations.core.views import (
@@ -194,9 +195,9 @@ def current_assignment(ctx: Ctx, participant: Participant) -> Assignment | None:
     return ctx.uow.assignments.latest(match.id) if match else None
 
 
-def _done(responses: Sequence[Response], phase: dict[str, Any], owner: int) -> Response | None:
-    owner = JOINT if phase["mode"] == "joint" else owner
-    return next((r for r in responses if r.phase == phase["key"] and r.owner_id == owner), None)
+def _done(responses: Sequence[Response], phase: Phase, owner: int) -> Response | None:
+    owner = JOINT if phase.mode == "joint" else owner
+    return next((r for r in responses if r.phase == phase.key and r.owner_id == owner), None)
 
 
 def open_form(ctx: Ctx, participant: Participant, assignment: Assignment, match: Match, wanted: str = "") -> Outcome:
@@ -207,81 +208,81 @@ def open_form(ctx: Ctx, participant: Participant, assignment: Assignment, match:
     assert pid is not None
     phases = task.phases
     if wanted:
-        phase = next((p for p in phases if p["key"] == wanted), None)
+        phase = next((p for p in phases if p.key == wanted), None)
         if phase is None:
             raise Refusal("That part of the task no longer exists.")
     else:
         phase = next((p for p in phases if _done(responses, p, pid) is None), phases[-1])
     members = ctx.uow.matches.members(match.id)
-    if phase["after"] and not _partner_ready(responses, _phase(task, phase["after"]), members, pid):
+    if phase.after and not _partner_ready(responses, _phase(task, phase.after), members, pid):
         waiting_for = [m for m in present(members) if m.id != pid] or [m for m in members if m.id != pid]
         names = " or ".join(escape(m.display_name) for m in waiting_for) or "Your buddy"
         verb = "haven't" if len(waiting_for) > 1 else "hasn't"
         return Reply(Message.simple(
-            f"{names} {verb} sent their {_phase(task, phase['after'])['label'].lower()} yet. "
+            f"{names} {verb} sent their {_phase(task, phase.after).label.lower()} yet. "
             "This part opens as soon as one of them arrives; I'll let you know."))  # fmt: skip
     existing = _done(responses, phase, pid)
     if existing is not None and ctx.now > assignment.due_at:
         return Reply(Message.simple(
             f"_{escape(task.title)}_ was due {_day(assignment.due_at.date())}, so your "
-            f"{escape(phase['label'].lower())} can no longer be changed. `portfolio` sends you everything you wrote."))  # fmt: skip
+            f"{escape(phase.label.lower())} can no longer be changed. `portfolio` sends you everything you wrote."))  # fmt: skip
     return ShowForm(response_form(task, phase, assignment, members, responses, pid, existing))
 
 
-def _partner_ready(responses: Sequence[Response], after: dict[str, Any], members: Sequence[Participant],
+def _partner_ready(responses: Sequence[Response], after: Phase, members: Sequence[Participant],
                    pid: int) -> bool:  # fmt: skip
     """A phase that follows another opens once any partner has done that one (for a joint phase:
     once it is done at all), so one quiet member never holds up the rest."""
-    if after["mode"] == "joint":
+    if after.mode == "joint":
         return _done(responses, after, JOINT) is not None
     return any(_done(responses, after, m.id) is not None for m in members if m.id != pid)
 
 
-def _phase(task: TaskDefinition, key: str) -> dict[str, Any]:
-    return next(p for p in task.phases if p["key"] == key)
+def _phase(task: TaskDefinition, key: str) -> Phase:
+    return next(p for p in task.phases if p.key == key)
 
 
 def response_form(
     task: TaskDefinition,
-    phase: dict[str, Any],
+    phase: Phase,
     assignment: Assignment,
     members: Sequence[Participant],
     responses: Sequence[Response],
     pid: int,
     existing: Response | None,
 ) -> Form:
-    fields: list[FormField] = [Note(f"**{escape(task.title)}: {escape(phase['label'])}**")]
-    if phase["shows"]:
-        shown = _phase(task, phase["shows"])
+    fields: list[FormField] = [Note(f"**{escape(task.title)}: {escape(phase.label)}**")]
+    if phase.shows:
+        shown = _phase(task, phase.shows)
         for m in members:
-            if phase["mode"] == "individual" and m.id == pid:
+            if phase.mode == "individual" and m.id == pid:
                 continue
             r = _done(responses, shown, m.id)
             if r is not None:
                 fields.append(
                     Note(
-                        f"**{escape(m.display_name)}'s {escape(shown['label'].lower())}:**\n{escape(r.text)}"
+                        f"**{escape(m.display_name)}'s {escape(shown.label.lower())}:**\n{escape(r.text)}"
                     )
                 )
     initial = existing.text if existing else ""
-    if phase["input"] == "date":
+    if phase.input == "date":
         start, end = assignment.posted_at.date(), assignment.due_at.date()
         hint = f"A day between {_day(start)} and {_day(end)}."
-        fields.append(DateField("answer", phase["prompt"] or phase["label"], initial=initial, hint=hint))
-    elif phase["input"] == "choice":
-        options = tuple(Option(o["value"], o["label"]) for o in phase["options"])
-        fields.append(Select("answer", phase["prompt"] or phase["label"], options, initial=initial))
+        fields.append(DateField("answer", phase.prompt or phase.label, initial=initial, hint=hint))
+    elif phase.input == "choice":
+        options = tuple(Option(o.value, o.label) for o in phase.options)
+        fields.append(Select("answer", phase.prompt or phase.label, options, initial=initial))
     else:
-        limit = phase["word_limit"]
+        limit = phase.word_limit
         hint = f"Up to {limit} words." if limit else ""
-        if phase["mode"] == "joint":
+        if phase.mode == "joint":
             hint += " This is a joint answer: either of you can write or edit it."
-        fields.append(LongText("answer", phase["prompt"] or phase["label"], word_limit=limit,
+        fields.append(LongText("answer", phase.prompt or phase.label, word_limit=limit,
                                max_chars=max(500, min(3000, limit * 12)) if limit else 3000,
                                initial=initial, hint=hint.strip()))  # fmt: skip
     title = task.title if len(task.title) <= 24 else task.title[:23] + "…"
     return Form(FORM_ID, title, tuple(fields), submit_label="Save" if existing else "Send",
-                state=f"{assignment.id}:{phase['key']}")  # fmt: skip
+                state=f"{assignment.id}:{phase.key}")  # fmt: skip
 
 
 def submit(
@@ -297,22 +298,22 @@ def submit(
     raw = values.get("answer")
     text = raw.strip() if isinstance(raw, str) else ""
     error = _check(phase, text, assignment)
-    if not error and phase["input"] == "text":
+    if not error and phase.input == "text":
         cohort = ctx.uow.cohorts.get(match.cohort_id)
         level = (cohort.settings or {}).get("patient_guard", patient_data.DEFAULT_LEVEL) if cohort else ""
-        error = patient_data.check(text, level, f"your {phase['label'].lower()}")
+        error = patient_data.check(text, level, f"your {phase.label.lower()}")
     if error:
         return FormErrors({"answer": error})
     pid = participant.id
     assert pid is not None
-    owner = JOINT if phase["mode"] == "joint" else pid
+    owner = JOINT if phase.mode == "joint" else pid
     existing = ctx.uow.responses.find(assignment.id, phase_key, owner)
     if existing is not None and ctx.now > assignment.due_at:
         return FormErrors({"answer": f"This task was due {_day(assignment.due_at.date())}, so answers can no longer "
                                      "be changed."})  # fmt: skip
-    if phase["after"] and not _partner_ready(ctx.uow.responses.for_assignment(assignment.id),
-                                             _phase(task, phase["after"]), ctx.uow.matches.members(match.id), pid):
-        return FormErrors({"answer": f"This part opens once a partner's {_phase(task, phase['after'])['label'].lower()} "
+    if phase.after and not _partner_ready(ctx.uow.responses.for_assignment(assignment.id),
+                                             _phase(task, phase.after), ctx.uow.matches.members(match.id), pid):
+        return FormErrors({"answer": f"This part opens once a partner's {_phase(task, phase.after).label.lower()} "
                                      "is in."})  # fmt: skip
     if existing is None:
         ctx.uow.responses.add(Response(assignment_id=assignment.id, phase=phase_key, owner_id=owner,
@@ -321,16 +322,16 @@ def submit(
         existing.text, existing.author_id, existing.edited_at = text, pid, ctx.now
     participant.last_active_at = ctx.now
     _tell_partners(ctx, participant, assignment, match, task, phase, owner)
-    words = f" ({word_count(text)} words)" if phase["input"] == "text" else ""
+    words = f" ({word_count(text)} words)" if phase.input == "text" else ""
     verb = "updated" if existing else "saved"
-    return CloseForm(Message.simple(f"Thanks, {verb} your {escape(phase['label'].lower())}{words}."))
+    return CloseForm(Message.simple(f"Thanks, {verb} your {escape(phase.label.lower())}{words}."))
 
 
-def _check(phase: dict[str, Any], text: str, assignment: Assignment) -> str:
-    label = phase["label"].lower()
+def _check(phase: Phase, text: str, assignment: Assignment) -> str:
+    label = phase.label.lower()
     if not text:
         return f"Please fill in your {label} before sending."
-    if phase["input"] == "date":
+    if phase.input == "date":
         try:
             day = date.fromisoformat(text)
         except ValueError:
@@ -339,10 +340,10 @@ def _check(phase: dict[str, Any], text: str, assignment: Assignment) -> str:
         if not start <= day <= end:
             return f"Please choose a day between {_day(start)} and {_day(end)}."
         return ""
-    if phase["input"] == "choice":
-        allowed = {o["value"] for o in phase["options"]}
+    if phase.input == "choice":
+        allowed = {o.value for o in phase.options}
         return "" if text in allowed else "Please choose one of the options."
-    limit = phase["word_limit"]
+    limit = phase.word_limit
     count = word_count(text)
     if limit and count > limit:
         return f"Your {label} is {count} words; the limit is {limit}. Please cut {count - limit} words."
@@ -352,7 +353,7 @@ def _check(phase: dict[str, Any], text: str, assignment: Assignment) -> str:
 
 
 def _tell_partners(ctx: Ctx, author: Participant, assignment: Assignment, match: Match, task: TaskDefinition,
-                   phase: dict[str, Any], owner: int) -> None:  # fmt: skip
+                   phase: Phase, owner: int) -> None:  # fmt: skip
     members = ctx.uow.matches.members(match.id)
     responses = ctx.uow.responses.for_assignment(assignment.id)
     for m in members:
@@ -364,8 +365,8 @@ def _tell_partners(ctx: Ctx, author: Participant, assignment: Assignment, match:
             if pending
             else ()
         )
-        text = f"**{escape(author.display_name)}** sent their {escape(phase['label'].lower())} for _{escape(task.title)}_."
-        queue(ctx.uow, f"submitted:{assignment.id}:{phase['key']}:{owner}:{m.id}", to_user(m.ref),
+        text = f"**{escape(author.display_name)}** sent their {escape(phase.label.lower())} for _{escape(task.title)}_."
+        queue(ctx.uow, f"submitted:{assignment.id}:{phase.key}:{owner}:{m.id}", to_user(m.ref),
               Message(text, (Section(text), *button)), ctx.now)  # fmt: skip
     _if_complete(ctx, assignment, match, task, members, responses)
 

@@ -15,6 +15,7 @@ from typing import Any
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, ShowForm
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, TaskDefinition
+from conversations.core.phases import Mode, Phase
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, command, form
 from conversations.core.views import (
@@ -33,7 +34,7 @@ from conversations.taskbank.loader import FRAMEWORKS
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 COMPETENCIES = tuple(f"{framework}|{domain}" for framework in FRAMEWORKS for domain in sorted(FRAMEWORKS[framework]))
-WORD_FIELDS = (("individual_words", "letter", "Your letter", "individual"),
+WORD_FIELDS: tuple[tuple[str, str, str, Mode], ...] = (("individual_words", "letter", "Your letter", "individual"),
                ("reply_words", "reply", "Your reply to your buddy", "individual"),
                ("joint_words", "together", "Your joint answer", "joint"))  # fmt: skip
 
@@ -74,19 +75,19 @@ def _cohort_task(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 
 
 def task_form(cohort: Cohort, task: TaskDefinition | None) -> Form:
-    phases = {p["key"]: p for p in task.phases} if task else {}
+    phases = {p.key: p for p in task.phases} if task else {}
     chosen = tuple(f"{c['framework']}|{c['domain']}" for c in task.competencies) if task else ()
 
     def words(phase_key: str) -> str:
         phase = phases.get(phase_key)
-        return str(phase["word_limit"]) if phase else ""
+        return str(phase.word_limit) if phase else ""
 
     if task:  # a task written elsewhere may name its phases differently: show them by mode and order
-        letters = [p for p in task.phases if p["mode"] == "individual"]
-        joint = [p for p in task.phases if p["mode"] == "joint"]
-        limits = {"letter": str(letters[0]["word_limit"]) if letters else "",
-                  "reply": str(letters[1]["word_limit"]) if len(letters) > 1 else "",
-                  "together": str(joint[0]["word_limit"]) if joint else ""}  # fmt: skip
+        letters = [p for p in task.phases if p.mode == "individual"]
+        joint = [p for p in task.phases if p.mode == "joint"]
+        limits = {"letter": str(letters[0].word_limit) if letters else "",
+                  "reply": str(letters[1].word_limit) if len(letters) > 1 else "",
+                  "together": str(joint[0].word_limit) if joint else ""}  # fmt: skip
     else:
         limits = {"letter": words("letter"), "reply": words("reply"), "together": words("together")}
     fields: list[Any] = []
@@ -134,7 +135,7 @@ def check(values: Mapping[str, FormValue]) -> tuple[dict[str, Any], dict[str, st
             errors[name] = f"Please write the {label}."
         elif len(out[name]) > limit:
             errors[name] = f"The {label} is {len(out[name])} characters; the limit is {limit:,}."
-    phases: list[dict[str, Any]] = []
+    phases: list[Phase] = []
     for name, key, label, mode in WORD_FIELDS:
         raw = _text(values, name)
         if not raw:
@@ -143,10 +144,9 @@ def check(values: Mapping[str, FormValue]) -> tuple[dict[str, Any], dict[str, st
         if words is None:
             errors[name] = "Please give a word limit from 20 to 500, or leave it blank."
             continue
-        after = "letter" if key == "reply" and any(p["key"] == "letter" for p in phases) else ""
-        phases.append({"key": key, "label": label.replace("Your ", "").capitalize(), "prompt": label,
-                       "mode": mode, "input": "text", "word_limit": words, "shows": after, "after": after,
-                       "options": []})  # fmt: skip
+        after = "letter" if key == "reply" and any(p.key == "letter" for p in phases) else ""
+        phases.append(Phase(key=key, label=label.replace("Your ", "").capitalize(), prompt=label, mode=mode,
+                            input="text", word_limit=words, shows=after, after=after))  # fmt: skip
     if not phases and not any(name in errors for name, *_ in WORD_FIELDS):
         errors["individual_words"] = "Give at least one word limit: the task needs something to write."
     out["phases"] = phases

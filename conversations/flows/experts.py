@@ -156,7 +156,7 @@ def double_date(ctx: Ctx, one: Match, other: Match) -> str:
         raise Refusal(f"That would be {len(people)} people, more than a group chat here can hold ({limit}).")
     first, second = sorted((one.id, other.id))
     ctx.uow.records(DoubleDate).add(DoubleDate(first, second, ctx.now))
-    task = next((t for t in ctx.uow.tasks.all() if any(p.get("mode") == "joint" for p in t.phases)), None)
+    task = next((t for t in ctx.uow.tasks.all() if any(p.joint for p in t.phases)), None)
     names = ", ".join(escape(p.display_name) for p in people)
     text = (f"👋 A double date! {names}: two buddy groups from {escape(cohort.name if cohort else 'the scheme')}, "
             "introduced so you can compare notes across trusts and specialties.")

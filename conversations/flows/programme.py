@@ -174,7 +174,7 @@ def _own(responses: Sequence[Response], pid: int) -> list[Response]:
 
 def _did(task: TaskDefinition, responses: Sequence[Response], pid: int) -> bool:
     answered = {(r.phase, r.owner_id) for r in responses}
-    return all((p["key"], JOINT if p["mode"] == "joint" else pid) in answered for p in task.phases)
+    return all((p.key, JOINT if p.mode == "joint" else pid) in answered for p in task.phases)
 
 
 def _history(ctx: Ctx, member: Participant) -> list[tuple[Assignment, Match, list[Response]]]:
@@ -231,7 +231,7 @@ def _entries(ctx: Ctx, user: UserRef) -> tuple[str, list[documents.Entry]]:
             task = tasks.get(a.task_key)
             if task is None:
                 continue
-            labels = {p["key"]: (p["label"], p["mode"] == "joint") for p in task.phases}
+            labels = {p.key: (p.label, p.mode == "joint") for p in task.phases}
             answers = tuple(documents.Answer(labels[r.phase][0], r.text, (r.edited_at or r.submitted_at).date(),
                                              labels[r.phase][1])
                             for r in _own(responses, member.id) if r.phase in labels)  # fmt: skip

@@ -73,7 +73,7 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
     answers.append(["group", "task", "phase", "author", "joint", "submitted", "answer"])
     for a in assignments:
         task = tasks.get(a.task_key)
-        labels = {p["key"]: p["label"] for p in task.phases} if task else {}
+        labels = {p.key: p.label for p in task.phases} if task else {}
         for r in responses[a.id]:
             owners = members[a.match_id] if r.owner_id == 0 else [r.author_id]
             if not all(o in people and people[o].consent_data and people[o].status != Status.LEFT for o in owners):

@@ -626,7 +626,7 @@ def answers(ctx: Ctx, cohort: Cohort, task_key: str | None, person: Participant 
             hidden += 1
             continue
         task = tasks.get(a.task_key)
-        phase = next((p["label"] for p in task.phases if p["key"] == r.phase), r.phase) if task else r.phase
+        phase = next((p.label for p in task.phases if p.key == r.phase), r.phase) if task else r.phase
         who = "joint answer of " + " and ".join(people[o].display_name for o in owners) if r.owner_id == 0 \
             else people[r.author_id].display_name  # fmt: skip
         snippet = r.text if len(r.text) <= 400 else r.text[:399] + "…"

@@ -148,7 +148,7 @@ def finished(task: TaskDefinition, responses: Sequence[Response], member: Partic
     """Has ``member`` answered every phase (a joint phase counts once anyone has)?"""
     answered = {(r.phase, r.owner_id) for r in responses}
     return all(
-        (phase["key"], 0 if phase["mode"] == "joint" else member.id) in answered for phase in task.phases
+        (phase.key, 0 if phase.mode == "joint" else member.id) in answered for phase in task.phases
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from conversations.core.model import TaskDefinition
+from conversations.core.phases import Phase, PhaseError, parse_phase
 
 FRAMEWORKS = {
     "MLCF": {
@@ -21,8 +22,6 @@ FRAMEWORKS = {
     },
     "LQF": {"Personal qualities", "Setting direction", "Delivering the service"},
 }
-MODES = {"individual", "joint"}
-INPUTS = {"text", "date", "choice"}
 
 
 class TaskBankError(ValueError):
@@ -133,13 +132,11 @@ def _outcomes_text(outcomes: list[str]) -> str:
     return "\n\nLearning outcomes:\n" + "\n".join(f"- {o}" for o in outcomes)
 
 
-def _phases(
-    node: yaml.Node | None, task: yaml.Node, where: _Where, problems: list[str]
-) -> list[dict[str, Any]]:
+def _phases(node: yaml.Node | None, task: yaml.Node, where: _Where, problems: list[str]) -> list[Phase]:
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         problems.append(f"{where.at(node or task)}: task needs a non-empty 'phases' list")
         return []
-    phases: list[dict[str, Any]] = []
+    phases: list[Phase] = []
     keys: set[str] = set()
     for item in node.value:
         data = yaml.safe_load(yaml.serialize(item)) if isinstance(item, yaml.MappingNode) else None
@@ -147,46 +144,17 @@ def _phases(
             problems.append(f"{where.at(item)}: each phase must be a mapping")
             continue
         at = where.at(item)
-        key = data.get("key")
-        if not isinstance(key, str) or not key.isidentifier():
-            problems.append(f"{at}: phase needs a 'key' made of letters, digits and underscores")
-            continue
-        phase = {
-            "key": key,
-            "label": str(data.get("label") or key.replace("_", " ").capitalize())[:40],
-            "prompt": str(data.get("prompt") or ""),
-            "mode": data.get("mode", "individual"),
-            "input": data.get("input", "text"),
-            "word_limit": data.get("word_limit", 0),
-            "shows": data.get("shows", ""),
-            "after": data.get("after", ""),
-            "options": data.get("options") or [],
-        }
-        if phase["mode"] not in MODES:
-            problems.append(f"{at}: phase '{key}' mode must be individual or joint, not {phase['mode']!r}")
-        if phase["input"] not in INPUTS:
-            problems.append(f"{at}: phase '{key}' input must be text, date or choice, not {phase['input']!r}")
-        limit = phase["word_limit"]
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 500:
-            problems.append(f"{at}: phase '{key}' word_limit must be a whole number from 0 to 500")
-        if phase["input"] == "choice" and not _valid_options(phase["options"]):
-            problems.append(f"{at}: phase '{key}' needs 'options', each with a value and a label")
-        for ref in ("shows", "after"):
-            if phase[ref] and phase[ref] not in keys:
-                problems.append(f"{at}: phase '{key}' {ref} '{phase[ref]}', which is not an earlier phase")
+        try:
+            phases.append(parse_phase(data, keys))
+        except PhaseError as error:
+            problems.extend(f"{at}: {problem}" for problem in error.problems)
+            if not isinstance(data.get("key"), str) or not data["key"].isidentifier():
+                continue
+        key = data["key"]
         if key in keys:
             problems.append(f"{at}: phase key '{key}' is used twice")
         keys.add(key)
-        phases.append(phase)
     return phases
-
-
-def _valid_options(options: Any) -> bool:
-    return (
-        isinstance(options, list)
-        and len(options) >= 2
-        and all(isinstance(o, dict) and o.get("value") and o.get("label") for o in options)
-    )
 
 
 def _competencies(

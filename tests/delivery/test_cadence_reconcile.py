@@ -127,8 +127,8 @@ def test_reminders_go_once_to_members_who_have_not_finished(chat, clock):
     def finish(ctx):  # type: ignore[no-untyped-def]
         ua0 = next(p for p in ctx.uow.participants.in_cohort(1) if p.user_id == "UA0")
         for phase in task.phases:
-            owner = 0 if phase["mode"] == "joint" else ua0.id
-            ctx.uow.responses.add(Response(assignment.id, phase["key"], owner, ua0.id, "done", ctx.now))
+            owner = 0 if phase.mode == "joint" else ua0.id
+            ctx.uow.responses.add(Response(assignment.id, phase.key, owner, ua0.id, "done", ctx.now))
 
     clock.set(assignment.due_at - timedelta(hours=25))
     assert run(chat, cadence.remind, 1) == 0  # too early

@@ -30,15 +30,15 @@ def test_the_four_classic_tasks_are_shipped_complete():
         "consortium_top_five",
     ]
     letters = tasks["problem_page"].phases
-    assert [(p["key"], p["word_limit"], p["mode"]) for p in letters] == [("letter", 100, "individual"),
+    assert [(p.key, p.word_limit, p.mode) for p in letters] == [("letter", 100, "individual"),
                                                                         ("reply", 100, "individual")]  # fmt: skip
-    assert letters[1]["shows"] == "letter" and letters[1]["after"] == "letter"
-    assert [p["input"] for p in tasks["virtual_shadowing"].phases] == ["date", "text", "text"]
+    assert letters[1].shows == "letter" and letters[1].after == "letter"
+    assert [p.input for p in tasks["virtual_shadowing"].phases] == ["date", "text", "text"]
     pbl = tasks["problem_based_learning"].phases
-    assert {o["label"] for o in pbl[0]["options"]} == {"Four-hour waits in A&E", "Implementing local change",
+    assert {o.label for o in pbl[0].options} == {"Four-hour waits in A&E", "Implementing local change",
                                                         "Hospital at Night"}  # fmt: skip
-    assert all(p["mode"] == "joint" for p in pbl)
-    assert [p["mode"] for p in tasks["consortium_top_five"].phases] == ["individual", "joint"]
+    assert all(p.mode == "joint" for p in pbl)
+    assert [p.mode for p in tasks["consortium_top_five"].phases] == ["individual", "joint"]
     for task in tasks.values():
         assert 5 <= task.minutes <= 60 and task.due_days >= 7 and "Learning outcomes" in task.instructions
         frameworks = {c["framework"] for c in task.competencies}
