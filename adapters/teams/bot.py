@@ -49,6 +49,7 @@ from adapters.teams.render_cards import (
 )
 from adapters.teams.render_markup import to_plain
 from adapters.teams.retry import DEFAULT_POLICY, Pacer, RetryPolicy, Sleep, backoff_delay
+from adapters.teams.serialise import invoke_body
 from conversations.core.interactions import (
     ButtonPressed,
     CloseForm,
@@ -472,8 +473,6 @@ def _message(text: str) -> TaskModuleResponse:
 
 
 def _invoke_body(turn_context: TurnContext) -> Any:
-    from adapters.teams.handler import invoke_body  # the HTTP layer owns serialisation
-
     response = turn_context.turn_state.get(turn_context.adapter._INVOKE_RESPONSE_KEY)  # noqa: SLF001
     return invoke_body(response.value) if response is not None and response.value is not None else None
 

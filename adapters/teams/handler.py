@@ -11,17 +11,16 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Any
 
 from aiohttp import web
-from botbuilder.core import InvokeResponse, TurnContext, serializer_helper
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
 from botframework.connector.auth import BotFrameworkAuthentication
-from msrest.serialization import Model
 
 from adapters.teams import guard
 from adapters.teams.bot import RAW_ACTIVITY_KEY, BuddyTeamsBot
+from adapters.teams.serialise import invoke_body
 from adapters.teams.settings import TeamsSettings
 
 log = logging.getLogger(__name__)
@@ -43,14 +42,6 @@ def make_authentication(settings: TeamsSettings) -> BotFrameworkAuthentication:
         config.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = endpoints.oauth_scope
         config.VALIDATE_AUTHORITY = True
     return ConfigurationBotFrameworkAuthentication(config)
-
-
-def invoke_body(response: InvokeResponse | Any) -> Any:
-    """An invoke answer's body as JSON-ready data (botbuilder models or plain dicts)."""
-    body = getattr(response, "body", response)
-    if isinstance(body, Model):
-        return serializer_helper(body)
-    return body
 
 
 def _problem(status: int, message: str) -> web.Response:
