@@ -5,13 +5,17 @@ engine's privacy port (:mod:`conversations.flows.personal`), so that ``forget`` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from conversations.core.refs import UserRef
 from conversations.flows.personal import cache
 
+if TYPE_CHECKING:
+    from adapters.slack.profiles import Profiles
+    from adapters.teams.references import ReferenceStore
 
-def wire_teams(references: Any) -> None:
+
+def wire_teams(references: ReferenceStore) -> None:
     """``references``: the Teams adapter's :class:`~adapters.teams.references.ReferenceStore`."""
 
     def erase(user: UserRef, needles: Sequence[str]) -> int:
@@ -21,14 +25,7 @@ def wire_teams(references: Any) -> None:
           export=lambda user: references.export_user(user.workspace, user.user_id), erase=erase)  # fmt: skip
 
 
-def wire_slack(profiles: Any) -> None:
+def wire_slack(profiles: Profiles) -> None:
     """``profiles``: the Slack adapter's in-memory :class:`~adapters.slack.profiles.Profiles` cache."""
     cache("Slack profile cache", "slack", export=lambda user: profiles.export(user.workspace, user.user_id),
           erase=lambda user, needles: int(profiles.forget(user.workspace, user.user_id)))  # fmt: skip
-
-
-def wire(platforms: Any) -> None:
-    if getattr(platforms, "teams", None) is not None:
-        wire_teams(platforms.teams.references)
-    if getattr(platforms, "slack", None) is not None:
-        wire_slack(platforms.slack.profiles)

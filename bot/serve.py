@@ -17,22 +17,32 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from adapters.platform import Platform, Undelivered
 from adapters.runner import EngineRunner, lane_threads
 from bot.bootstrap import Buddy, bootstrap
+from bot.caches import wire_slack, wire_teams
 from bot.inbound import middleware
 from bot.metrics import Metrics, count_slack_429s, metered_handle, watch_matching
 from bot.settings import Settings, SettingsError
 from bot.worker import start_worker
+from conversations.core.refs import ConversationRef, UserRef
+from conversations.core.views import Message
 from conversations.flows.context import Ctx
 from conversations.ports.directory import Directory
-from conversations.ports.messenger import Messenger
+from conversations.ports.messenger import DeliveryError, Messenger
 from storage.database import make_engine
 from storage.migrate import upgrade
+
+if TYPE_CHECKING:  # the platforms' modules load only when their settings are present
+    import sqlalchemy as sa
+
+    from adapters.slack.runtime import SlackRuntime
+    from adapters.teams.app import TeamsApp
 
 log = logging.getLogger(__name__)
 SENDING_LEASE = timedelta(
@@ -48,11 +58,15 @@ class Platforms:
 
     messengers: dict[str, Messenger] = field(default_factory=dict)
     directories: dict[str, Directory] = field(default_factory=dict)  # people by work email
-    slack: Any = None
-    teams: Any = None
+    slack: SlackRuntime | None = None
+    teams: TeamsApp | None = None
+
+    @property
+    def configured(self) -> list[Platform]:
+        return [p for p in (self.slack, self.teams) if p is not None]
 
 
-def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
+def configure_platforms(env: Mapping[str, str], db: sa.Engine) -> Platforms:
     """Build each platform whose settings are present; a missing or contradictory setting stops
     start-up with a message that names it."""
     from adapters.slack.runtime import SlackRuntime
@@ -62,19 +76,18 @@ def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
     platforms = Platforms()
     try:
         if SlackSettings.is_configured(env):
-            platforms.slack = SlackRuntime.create(SlackSettings.from_env(env), db=db, create_tables=False)
-            platforms.messengers["slack"] = platforms.slack.messenger
-            platforms.directories["slack"] = slack_directory(platforms.slack, env)
+            slack = platforms.slack = SlackRuntime.create(SlackSettings.from_env(env), db=db, create_tables=False)
+            platforms.messengers["slack"] = slack.messenger
+            platforms.directories["slack"] = slack_directory(slack, env)
+            wire_slack(slack.profiles)  # what the adapter caches about people, for forget and mydata
         if env.get("MICROSOFT_APP_ID", "").strip() or env.get("BUDDY_TEAMS_DEV_MODE", "").strip():
-            platforms.teams = build_teams(TeamsSettings.from_env(env), db)
-            platforms.messengers["teams"] = platforms.teams.messenger
-            if platforms.teams.directory is not None:
-                platforms.directories["teams"] = platforms.teams.directory
+            teams = platforms.teams = build_teams(TeamsSettings.from_env(env), db)
+            platforms.messengers["teams"] = teams.messenger
+            if teams.directory is not None:
+                platforms.directories["teams"] = teams.directory
+            wire_teams(teams.references)
     except (SlackSettingsError, TeamsConfigError) as error:
         raise SettingsError(str(error)) from error
-    from bot.caches import wire
-
-    wire(platforms)  # what the adapters cache about people, for forget and mydata
     if not platforms.messengers:
         raise SettingsError(
             "No platform is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see docs/slack.md) "
@@ -83,7 +96,7 @@ def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
     return platforms
 
 
-def slack_directory(slack: Any, env: Mapping[str, str]) -> Directory:
+def slack_directory(slack: SlackRuntime, env: Mapping[str, str]) -> Directory:
     """``users.lookupByEmail`` at Tier 3 (50 a minute) unless ``BUDDY_SLACK_LOOKUP_RATE`` says otherwise."""
     from adapters.slack.directory import TIER_3_PER_MINUTE, SlackDirectory
 
@@ -110,7 +123,7 @@ def build_web_app(
     async def health(_request: web.Request) -> web.Response:
         """For load balancers and monitoring: 503 when the database cannot be reached; otherwise the
         outbox's backlog, and posts whose delivery a person has to settle (``held``) or that failed."""
-        about: dict[str, Any] = {"role": role, "platforms": sorted(platforms.messengers)}
+        about: dict[str, object] = {"role": role, "platforms": sorted(platforms.messengers)}
         try:
             outbox = await asyncio.to_thread(buddy.engine.run, _outbox_figures)
         except Exception as error:  # the reason may name the database's address: log it, don't serve it
@@ -127,21 +140,18 @@ def build_web_app(
         _metrics_site(app, metrics, settings.host, settings.metrics_port)
 
     async def on_startup(app: web.Application) -> None:
-        if platforms.slack is not None:
-            await platforms.slack.start()
+        for platform in platforms.configured:
+            await platform.start()
 
     async def on_cleanup(app: web.Application) -> None:
-        if platforms.slack is not None:
-            await platforms.slack.close()
+        for platform in platforms.configured:
+            await platform.close()
 
     if role in ("all", "web"):
         handle = metered_handle(buddy.engine.handle, buddy.engine.lane, metrics)
         runner = EngineRunner(handle, lane_of=buddy.engine.lane, threads=lane_threads(settings.database_url))
-        if platforms.slack is not None:
-            platforms.slack.attach(handle, runner)
-            platforms.slack.add_routes(app)
-        if platforms.teams is not None:
-            platforms.teams.add_routes(app, handle, runner=runner, undelivered=_undelivered(buddy))
+        for platform in platforms.configured:
+            platform.serve(app, handle, runner, _undelivered(buddy))
 
         async def stop_runner(_app: web.Application) -> None:
             await asyncio.to_thread(runner.close)
@@ -183,11 +193,13 @@ def _metrics_site(app: web.Application, metrics: Metrics, host: str, port: int) 
     app.on_cleanup.append(stop)
 
 
-def _undelivered(buddy: Buddy) -> Any:
+def _undelivered(buddy: Buddy) -> Undelivered:
     """A reply refused within its turn: to the outbox, or the person marked unreachable."""
     from conversations.flows import failures
 
-    def undelivered(user: Any, conversation: Any, message: Any, error: Any, key: str) -> None:
+    def undelivered(
+        user: UserRef, conversation: ConversationRef | None, message: Message, error: DeliveryError, key: str
+    ) -> None:
         buddy.engine.run(lambda ctx: failures.reply_undelivered(ctx, user, conversation, message, error, key))
 
     return undelivered

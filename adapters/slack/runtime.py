@@ -22,6 +22,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.platform import Undelivered
 from adapters.runner import EngineRunner
 from adapters.slack.app import build_app, oauth_settings_for
 from adapters.slack.background import Background
@@ -109,6 +110,14 @@ class SlackRuntime:
             raise RuntimeError("call attach(engine.handle) first")
         if self.settings.mode is not Mode.SOCKET:
             add_routes(web_app, self.app, background=self.background)
+
+    def serve(
+        self, web_app: web.Application, handle: EngineHandle, runner: EngineRunner, undelivered: Undelivered
+    ) -> None:
+        """:class:`~adapters.platform.Platform`: the Bolt app around ``handle``, and its routes.
+        ``undelivered`` is not used yet: the listeners log a reply Slack refuses within its turn."""
+        self.attach(handle, runner)
+        self.add_routes(web_app)
 
     async def start(self) -> None:
         if self._session is None:

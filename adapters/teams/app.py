@@ -12,8 +12,9 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from sqlalchemy import Engine
 
+from adapters.platform import Undelivered
 from adapters.runner import EngineRunner
-from adapters.teams.bot import BuddyTeamsBot, Undelivered
+from adapters.teams.bot import BuddyTeamsBot
 from adapters.teams.dedupe import Deduper
 from adapters.teams.directory import TeamsDirectory
 from adapters.teams.files import PendingFiles
@@ -58,6 +59,18 @@ class TeamsApp:
                             policy=self.messenger.policy, rng=self.messenger.rng, undelivered=undelivered)  # fmt: skip
         web_app.router.add_post(path, messages_handler(self.adapter, self.authentication, bot))
         return bot
+
+    def serve(
+        self, web_app: web.Application, handle: EngineHandle, runner: EngineRunner, undelivered: Undelivered
+    ) -> None:
+        """:class:`~adapters.platform.Platform`: ``POST /api/messages``."""
+        self.add_routes(web_app, handle, runner=runner, undelivered=undelivered)
+
+    async def start(self) -> None:
+        """:class:`~adapters.platform.Platform`: nothing to open (botbuilder opens its own sessions)."""
+
+    async def close(self) -> None:
+        """:class:`~adapters.platform.Platform`: nothing to close."""
 
 
 def build_teams(

@@ -28,6 +28,7 @@ from botbuilder.schema.teams import (
     TaskModuleTaskInfo,
 )
 
+from adapters.platform import Undelivered
 from adapters.runner import OUTAGE, UNREACHABLE, EngineRunner, database_unreachable
 from adapters.teams import guard
 from adapters.teams.activities import actor_of, command_text, conversation_of, interactions_of, user_id_of
@@ -64,13 +65,7 @@ from conversations.core.interactions import (
     ShowForm,
     ShowHome,
 )
-from conversations.core.refs import ConversationRef, UserRef
 from conversations.core.views import FileAttachment, Form, Message
-from conversations.ports.messenger import DeliveryError
-
-Undelivered = Callable[[UserRef, ConversationRef | None, Message, DeliveryError, str], None]
-"""Told of a reply Teams refused for good within its turn: (who, where, what, why, a unique key).
-``bot/`` wires it to the outbox (send it later) and marks a person who blocked Buddy unreachable."""
 
 log = logging.getLogger(__name__)
 
