@@ -47,7 +47,6 @@ class Settings:
     metrics: bool = False  # /metrics on the main port (BUDDY_METRICS=1)
     metrics_port: int | None = None  # /metrics on a port of its own (BUDDY_METRICS_PORT)
     retention: Retention = Retention()
-    privacy_notice: str = ""  # a deployment's own privacy notice (a text file starting "version: ...")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, web: bool = False) -> Settings:
@@ -89,7 +88,6 @@ class Settings:
                 raise SettingsError(f"BUDDY_PRIVACY_NOTICE: {error}") from error
         return cls(
             retention=retention,
-            privacy_notice=notice,
             database_url=env.get("DATABASE_URL", DEFAULT_URL) or DEFAULT_URL,
             admins=admins,
             seed=int(seed_text),

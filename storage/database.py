@@ -36,7 +36,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # the outbox tolerates (an unconfirmed post is checked with find_tagged before any resend)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"

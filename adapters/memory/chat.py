@@ -215,9 +215,6 @@ class Chat:
         """Every button this person saw, in replies and posts, oldest first."""
         return list(self.shown[user_id])
 
-    def last_post(self, user_id: str) -> Message:
-        return self.messenger.seen(user_id)[-1].message
-
     @staticmethod
     def message_buttons(message: Message) -> list[Button]:
         return [b for block in message.blocks if isinstance(block, Actions) for b in block.buttons]

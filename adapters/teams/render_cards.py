@@ -257,13 +257,3 @@ def form_card(
 def attachment(card: dict[str, Any]) -> dict[str, Any]:
     return {"contentType": CARD_CONTENT_TYPE, "content": card}
 
-
-def dialog_response(form: Form, card: dict[str, Any]) -> dict[str, Any]:
-    """The ``task/fetch``/``task/submit`` answer that shows ``card`` in a dialog."""
-    return {
-        "task": {
-            "type": "continue",
-            "value": {"title": form.title, "card": attachment(card), "width": "medium", "height": "large"},
-        }
-    }
-

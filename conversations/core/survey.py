@@ -46,7 +46,6 @@ class Question:
 class Table:
     questions: list[Question]
     records: list[tuple[int, list[str]]] = field(default_factory=list)  # (line in the file, cells)
-    heading_rows: int = 1
     tool: str = ""  # "SurveyMonkey", "Microsoft Forms", "Google Forms" or ""
 
     def question(self, heading: str) -> Question | None:
@@ -97,7 +96,7 @@ def read(text: str) -> Table:
     two_rows = _is_subheading_row(first, second)
     questions = _two_row_questions(first, second) if two_rows else _one_row_questions(first)
     width = len(first)
-    table = Table(questions, heading_rows=2 if two_rows else 1, tool=_tool(first, two_rows))
+    table = Table(questions, tool=_tool(first, two_rows))
     for line, row in lines[2 if two_rows else 1 :]:
         if not any(cell.strip() for cell in row):
             continue

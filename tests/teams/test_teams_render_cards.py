@@ -14,7 +14,6 @@ from adapters.teams.form_codec import decode_form
 from adapters.teams.render_cards import (
     FORM_KEY,
     OPEN_FORM_KEY,
-    dialog_response,
     form_card,
     home_card,
     message_card,
@@ -154,14 +153,6 @@ def test_the_submit_button_and_the_open_button_carry_the_form_back():
     opener = open_form_card(form)["actions"][0]
     assert opener["data"]["msteams"] == {"type": "task/fetch"}
     assert decode_form(opener["data"][OPEN_FORM_KEY]) == form
-
-
-def test_a_dialog_answer_wraps_the_card():
-    form = FORMS["task_answer"]
-    answer = dialog_response(form, form_card(form))
-    assert answer["task"]["type"] == "continue"
-    assert answer["task"]["value"]["title"] == "This fortnight's task"
-    assert answer["task"]["value"]["card"]["contentType"] == "application/vnd.microsoft.card.adaptive"
 
 
 def test_a_button_that_opens_a_form_opens_the_dialog_in_one_click(validator):
