@@ -189,6 +189,37 @@ def test_portfolio_comes_as_a_summary_a_pdf_and_markdown_with_competencies(db, c
     chat.say("U1", "portfolio docx").expect("Say `portfolio` for the PDF or `portfolio markdown`")
 
 
+def test_portfolio_and_certificate_keep_any_script_in_the_pdf_text(db, clock):
+    """Welsh, Polish, Arabic, Chinese and an emoji survive the PDF: DejaVu Sans draws the first
+    three (Arabic shaped, right to left), the Last Resort font stands in for the glyphs DejaVu lacks,
+    and every character is in the PDF's text layer exactly as written."""
+    name = "Siân Ó Briain 李雷 🙂"
+    chat = files_chat(db, clock)
+    cohort(chat)
+    register(chat, "U1", name)
+    register(chat, "U2", "أحمد الراشد", "general_manager")
+    chat.say(ADMIN, "match preview")
+    chat.say(ADMIN, "match confirm")
+    chat.say(ADMIN, "task send")
+    letter = "Dear Buddy, zażółć gęślą jaźń: Łódź’s rota changed again 🙂 and 日本語 notes went missing."
+    answer(chat, "U1", letter)
+    pdf = chat.say("U1", "portfolio").outcome.message.file
+    assert pdf is not None
+    text = " ".join(pdf_text(pdf.payload()).split())  # lines wrapped as on the page
+    assert f"Buddy scheme portfolio: {name}" in text and letter in text and "أحمد الراشد" in text
+    assert "?" not in text
+    md = chat.say("U1", "portfolio markdown").outcome.message.file
+    assert md is not None and f"# Buddy scheme portfolio: {name}" in md.content and letter in md.content
+    answer(chat, "U2", "Dear Siân, ما الذي تغير؟ " + " ".join(["word"] * 20))
+    answer(chat, "U1", "Dear Ahmed, diolch yn fawr.")
+    answer(chat, "U2", "Dear Siân, شكرا.")
+    chat.say(ADMIN, "round end").expect("Closed 1 groups")
+    certificate = chat.say("U1", "certificate").outcome.message.file
+    assert certificate is not None
+    text = pdf_text(certificate.payload())
+    assert "Certificate of participation" in text and name in text and "Problem page" in text
+
+
 # ---- feedback ----------------------------------------------------------------------------------
 
 
