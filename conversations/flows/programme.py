@@ -30,7 +30,7 @@ from conversations.core.model import (
     TaskDefinition,
 )
 from conversations.core.refs import UserRef
-from conversations.core.routes import InSlices, Who, button, command, form
+from conversations.core.routes import Who, button, command, form
 from conversations.core.views import (
     Actions,
     Block,
@@ -324,7 +324,7 @@ def cohort_tick(ctx: Ctx, cohort_id: int) -> int:
         return 0
     if closed(cohort):
         return remind_evaluation(ctx, cohort)
-    return close(ctx, cohort, None) if _ended(ctx, cohort) else 0
+    return close(ctx, cohort, None) if _ended(ctx, cohort) else 0  # in the tick's one transaction
 
 
 def close_groups(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> int:
@@ -341,16 +341,28 @@ def close_groups(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = Non
 
 
 def close(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
-    """End the programme: thank every group and close it, ask everyone who took part for the
-    evaluation, and offer each finisher their certificate."""
-    return close_groups(ctx, cohort) + close_people(ctx, cohort, actor)
+    """End the programme, all in the caller's one transaction (a crash half-way leaves the cohort
+    running, never half-closed): thank every group and close it, ask everyone who took part for the
+    evaluation, and offer each finisher their certificate. Returns how many groups were closed."""
+    groups = close_groups(ctx, cohort)
+    _save(cohort, closed_at=ctx.now.isoformat(), closed_groups=groups)
+    close_people(ctx, cohort, actor)
+    return groups
+
+
+def ended(cohort: Cohort) -> tuple[date, int] | None:
+    """When the programme ended and how many groups it closed then (None while it runs)."""
+    state = _state(cohort)
+    at, groups = state.get("closed_at"), state.get("closed_groups")
+    if not isinstance(at, str):
+        return None
+    return datetime.fromisoformat(at).date(), groups if isinstance(groups, int) else 0
 
 
 def close_people(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
     """The programme is over: the survey to everyone who took part, certificates to finishers,
     a kind word to those still waiting."""
     sent = 0
-    _save(cohort, closed_at=ctx.now.isoformat())
     for p in took_part(ctx, cohort):
         text = (f"Thank you for taking part in **{escape(cohort.name)}**. Five quick questions help us improve "
                 "the scheme for the next cohort.")
@@ -556,29 +568,15 @@ def evaluation_change(call: Call) -> Message:
     return programme_show(call)
 
 
-def round_end(call: Call) -> InSlices:
-    """``round end``: the groups are closed a slice per transaction, then the survey and
-    certificates go out."""
-    cohort_id, user = call.the_cohort.id, call.user
-    if closed(call.the_cohort):
-        raise Refusal(f"{escape(call.the_cohort.name)} has already ended.")
-
-    def each(ctx: Ctx, part: list[int]) -> int:
-        cohort = ctx.uow.cohorts.get(cohort_id)
-        return close_groups(ctx, cohort, part) if cohort else 0
-
-    def finish(ctx: Ctx, counts: list[int], failed: list[int]) -> Message:
-        cohort = ctx.uow.cohorts.get(cohort_id)
-        if cohort is None:
-            return Message.simple("That cohort no longer exists.")
-        if failed:
-            return Message.simple(f"Closed {sum(counts)} groups; {len(failed)} groups failed (see the logs). Run "
-                                  "`round end` again to finish: nobody is thanked twice.")  # fmt: skip
-        close_people(ctx, cohort, user)
-        return Message.simple(f"Closed {sum(counts)} groups in **{escape(cohort.name)}** with a thank-you; everyone "
-                              "who took part has the evaluation survey, and finishers their certificate.")  # fmt: skip
-
-    return InSlices(call.ctx.uow.matches.active_ids(cohort_id), each, finish, "round end")
+def round_end(call: Call) -> Message:
+    """``round end``: every group closed with a thank-you, the survey and certificates sent, in
+    one transaction: if anything fails, nothing has changed and ``round end`` can simply be run again."""
+    cohort = call.the_cohort
+    if closed(cohort):
+        raise Refusal(f"{escape(cohort.name)} has already ended.")
+    groups = close(call.ctx, cohort, call.user)
+    return Message.simple(f"Closed {groups} groups in **{escape(cohort.name)}** with a thank-you; everyone who took "
+                          "part has the evaluation survey, and finishers their certificate.")  # fmt: skip
 
 
 def cohort_copy(call: Call) -> Message:

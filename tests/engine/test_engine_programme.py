@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 from pypdf import PdfReader
 
 from conversations.core.interactions import CloseForm, FormErrors, Reply, ShowForm
@@ -309,6 +310,34 @@ def test_round_end_closes_groups_politely_and_only_finishers_get_certificates(ch
     assert "Get my certificate" not in [b.label for b in chat.buttons("U1")]
     chat.say("U1", "certificate").expect("I have none recorded for you")
     chat.say("U1", "round end").expect("for scheme coordinators")
+
+
+def test_round_end_is_one_transaction_and_status_then_speaks_of_the_ended_programme(chat, monkeypatch):
+    matched_pair(chat)
+    register(chat, "U3", "Cara Jones")
+    register(chat, "U4", "Dev Shah", "general_manager")
+    chat.say(ADMIN, "match preview")
+    chat.say(ADMIN, "match confirm").expect("1 groups introduced")
+    chat.say(ADMIN, "status").expect("Matched: 4 people in 2 groups", "Current task done: 0 of 0 groups")
+    real = programme.close_people
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)  # the survey and certificates are queued, then the process dies
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(programme, "close_people", crash)
+    with pytest.raises(RuntimeError):
+        chat.say(ADMIN, "round end")
+    with chat.engine.uow_factory() as uow:  # nothing happened: both groups run, nobody was thanked
+        assert len(uow.matches.active_in(1)) == 2 and not programme.closed(uow.cohorts.get(1))
+    assert "has come to an end" not in chat.transcript("U1") + chat.transcript("U3")
+    assert "Answer the survey" not in chat.transcript("U1")
+    monkeypatch.setattr(programme, "close_people", real)
+    chat.say(ADMIN, "round end").expect("Closed 2 groups")
+    assert chat.transcript("U3").count("has come to an end") == 1
+    said = chat.say(ADMIN, "status").expect("Programme ended: Mon 7 Sep 2026: 4 people were in its 2 groups at "
+                                            "the end; no groups are running now")
+    assert "0 groups" not in str(said.outcome.message.text) + "".join(map(str, said.outcome.message.blocks))
 
 
 # ---- the next cohort ---------------------------------------------------------------------------
