@@ -47,7 +47,7 @@ from conversations.core.views import (
     Select,
 )
 from conversations.delivery.outbox import queue, to_user
-from conversations.flows import coordination, documents, feedback
+from conversations.flows import coordination, documents, feedback, inbox
 from conversations.flows.assignments import JOINT, is_present, present, to_members
 from conversations.flows.context import Ctx, Refusal, in_workspace
 from conversations.flows.lookup import Call, Resolved, id_number, target
@@ -57,6 +57,8 @@ from conversations.flows.waiting import tell_coordinators
 
 CHECK_IN_AFTER = timedelta(days=7)
 CHECK_IN_UNTIL = timedelta(days=14)
+NOT_YET_REMIND_AFTER = timedelta(days=3)
+NOT_YET_TELL_AFTER = timedelta(days=10)  # a week after the reminder
 EVALUATION_REMINDER_AFTER = timedelta(days=3)
 EVALUATION_FORM = "evaluation"
 ANSWERS = {"yes": "Yes", "not_yet": "Not yet", "help": "Need help"}
@@ -107,10 +109,41 @@ def check_ins(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) 
         for p in present(members):
             others = " and ".join(escape(o.display_name) for o in members if o.id != p.id)
             text = f"Did you meet {others} this week, even for 15 minutes?"
-            buttons = tuple(Button(label, "met", f"{match.id}:{answer}", style="primary" if answer == "yes" else "default")
-                            for answer, label in ANSWERS.items())  # fmt: skip
             sent += queue(ctx.uow, f"met?:{match.id}:{p.id}", to_user(p.ref), Message(text, (Section(text),
-                          Actions(buttons))), ctx.now)  # fmt: skip
+                          _check_in_buttons(match))), ctx.now)  # fmt: skip
+    return sent
+
+
+def _check_in_buttons(match: Match) -> Actions:
+    return Actions(tuple(Button(label, "met", f"{match.id}:{answer}", style="primary" if answer == "yes" else "default")
+                         for answer, label in ANSWERS.items()))  # fmt: skip
+
+
+def not_yet_follow_ups(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> int:
+    """After "Not yet": three days later a gentle reminder with the way to meet (and the question
+    again); a week after it, if they still haven't said Yes, the coordinators are told. Each once."""
+    active = {m.id: m for m in ctx.uow.matches.active_in(cohort.id, matches)}
+    sent = 0
+    for entry in ctx.uow.entries.for_cohort(cohort.id, "met"):
+        match = active.get(entry.subject)
+        if match is None or entry.value != "not_yet" or ctx.now < entry.at + NOT_YET_REMIND_AFTER:
+            continue
+        members = ctx.uow.matches.members(match.id)
+        me = next((m for m in members if m.id == entry.participant_id), None)
+        if me is None or not is_present(me):
+            continue
+        others = " and ".join(escape(o.display_name) for o in members if o.id != me.id)
+        text = (f"A gentle nudge: have you and {others} managed to meet yet? Fifteen minutes is plenty. "
+                "Suggest two times in your group chat, or use the way to meet below.")  # fmt: skip
+        sent += queue(ctx.uow, f"met-again:{match.id}:{me.id}", to_user(me.ref), Message(text, (
+            Section(text), *meeting_blocks(members, cohort.name), _check_in_buttons(match))), ctx.now)  # fmt: skip
+        if ctx.now >= entry.at + NOT_YET_TELL_AFTER:
+            names = ", ".join(m.display_name for m in members)
+            body = (f"**{escape(me.display_name)}** in {escape(cohort.name)} (group {match.id}: {escape(names)}) said on "
+                    f"{entry.at:%a %-d %b} that they hadn't met their buddy yet, and hasn't told me they have since. "
+                    "A friendly word may help, or a re-match if their buddy has gone quiet.")  # fmt: skip
+            sent += tell_coordinators(ctx, cohort, f"not-met:{match.id}:{me.id}", Message(
+                f"{me.display_name} hasn't met their buddy yet", (Header("Buddies who haven't met yet"), Section(body))))  # fmt: skip
     return sent
 
 
@@ -144,25 +177,15 @@ def _met(call: Call) -> Message:
         cohort = ctx.uow.cohorts.get(match.cohort_id)
         return Message("Not yet", (Section("No problem: a first 15 minutes is enough. Suggest two times in your "
                                            "group chat today."), *meeting_blocks(members, cohort.name if cohort else "")))  # fmt: skip
-    others = ", ".join(o.display_name for o in members if o.id != me.id)
-    ask_for_help(ctx, me, f"hasn't been able to meet their buddy ({others}) and would like help.")
-    return Message.simple("I've asked your coordinators to help; they'll be in touch. Thank you for saying.")
+    others = " and ".join(o.display_name for o in members if o.id != me.id)
+    ask_for_help(ctx, me, f"(Did you meet? check-in) I haven't been able to meet {others} and would like help.")
+    return Message.simple("I've asked your coordinators to help: their reply will come here. Thank you for saying.")
 
 
-def ask_for_help(ctx: Ctx, participant: Participant, text: str) -> int:
-    """Queue a message to the cohort's coordinators naming the person and their group.
-    (The coordinator inbox, built in parallel, takes these over when the branches merge.)"""
-    cohort = ctx.uow.cohorts.get(participant.cohort_id)
-    assert cohort is not None
-    match = ctx.uow.matches.active_for(participant.id)
-    group = ""
-    if match is not None:
-        names = [m.display_name for m in ctx.uow.matches.members(match.id)]
-        group = f" (group {match.id}: {escape(', '.join(names))})"
-    body = f"**{escape(participant.display_name)}** in {escape(cohort.name)}{group} {escape(text)}"
-    return tell_coordinators(ctx, cohort, f"help:{participant.id}:{ctx.now.isoformat()}",
-                             Message(f"{participant.display_name} asks for help", (Header("A buddy asks for help"),
-                                                                                    Section(body))))  # fmt: skip
+def ask_for_help(ctx: Ctx, participant: Participant, text: str) -> None:
+    """Put the person's request in the coordinators' inbox, as if they had written it: the
+    coordinators see it with Reply and Resolve, and their reply reaches the person."""
+    inbox.receive(ctx, participant, text)
 
 
 # ---- tasks and the portfolio -------------------------------------------------------------------
@@ -310,10 +333,11 @@ def _ended(ctx: Ctx, cohort: Cohort) -> bool:
 
 
 def tick(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> int:
-    """What a slice of groups needs now (the schedule's tick): the week-one check-ins."""
+    """What a slice of groups needs now (the schedule's tick): the week-one check-ins, and the
+    follow-up to a "Not yet"."""
     if cohort.paused or closed(cohort):
         return 0
-    return check_ins(ctx, cohort, matches)
+    return check_ins(ctx, cohort, matches) + not_yet_follow_ups(ctx, cohort, matches)
 
 
 def cohort_tick(ctx: Ctx, cohort_id: int) -> int:

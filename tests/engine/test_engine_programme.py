@@ -67,9 +67,55 @@ def test_introductions_carry_a_way_to_meet_and_a_week_later_a_check_in(chat, clo
     assert chat.transcript("U1").count("Did you meet") == 1
     chat.press_in_last("U1", "Yes").expect("Brilliant")
     chat.press_in_last("U2", "Not yet").expect("a first 15 minutes is enough", "huddle")
-    chat.press_in_last("U2", "Need help").expect("asked your coordinators")
-    assert "Ben Okafor in Test Cohort (group 1: Asha Patel, Ben Okafor) hasn't been able to meet" in chat.transcript(ADMIN)
+    chat.press_in_last("U2", "Need help").expect("asked your coordinators", "their reply will come here")
+    assert "Ben Okafor wrote to the coordinators" in chat.transcript(ADMIN)
+    assert "(Did you meet? check-in) I haven't been able to meet Asha Patel and would like help." in chat.transcript(ADMIN)
     chat.say(ADMIN, "status").expect("Did you meet?", "1 yes, 0 not yet, 1 asked for help")
+    chat.press_in_last(ADMIN, "Reply")  # the request is an inbox thread: the coordinator answers Ben in his chat
+    chat.submit(ADMIN, {"text": "Shall I set up a call for you both on Thursday?"})
+    assert "Shall I set up a call for you both on Thursday?" in chat.transcript("U2")
+
+
+def test_not_yet_gets_a_gentle_reminder_then_the_coordinators_hear(chat, clock):
+    matched_pair(chat)
+    clock.advance(days=7)
+    tick(chat)
+    chat.press_in_last("U1", "Yes")
+    chat.press_in_last("U2", "Not yet").expect("a first 15 minutes is enough")
+    clock.advance(days=2)
+    tick(chat)
+    assert "A gentle nudge" not in chat.transcript("U2")
+    clock.advance(days=1)
+    tick(chat)
+    assert "A gentle nudge: have you and Asha Patel managed to meet yet?" in chat.transcript("U2")
+    assert "start a huddle" in chat.last("U2") and "[Not yet]" in chat.last("U2")
+    assert "A gentle nudge" not in chat.transcript("U1")  # Asha said Yes
+    tick(chat)
+    assert chat.transcript("U2").count("A gentle nudge") == 1
+    clock.advance(days=6)
+    tick(chat)
+    assert "hadn't met their buddy yet" not in chat.transcript(ADMIN)
+    clock.advance(days=1)
+    tick(chat)
+    assert ("Ben Okafor in Test Cohort (group 1: Asha Patel, Ben Okafor) said on Mon 14 Sep that they hadn't met "
+            "their buddy yet") in chat.transcript(ADMIN)
+    tick(chat)
+    assert chat.transcript(ADMIN).count("hadn't met their buddy yet") == 1
+
+
+def test_a_not_yet_followed_by_yes_or_a_pause_gets_no_follow_up(chat, clock):
+    matched_pair(chat)
+    clock.advance(days=7)
+    tick(chat)
+    chat.press_in_last("U1", "Not yet")
+    chat.press_in_last("U2", "Not yet")
+    clock.advance(days=1)
+    chat.press_in_last("U1", "Yes")  # they met after all
+    chat.say("U2", "pause")
+    clock.advance(days=10)
+    tick(chat)
+    assert "A gentle nudge" not in chat.transcript("U1") + chat.transcript("U2")
+    assert "hadn't met their buddy yet" not in chat.transcript(ADMIN)
 
 
 def test_a_check_in_button_of_another_group_is_refused(chat, clock):
