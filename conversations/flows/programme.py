@@ -49,6 +49,7 @@ from conversations.core.views import (
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows import coordination, documents, feedback, inbox
 from conversations.flows.assignments import JOINT, is_present, present, to_members
+from conversations.flows.authoring import own_source
 from conversations.flows.context import Ctx, Refusal, in_workspace
 from conversations.flows.lookup import Call, Resolved, id_number, target
 from conversations.flows.matchmaking import meeting_blocks
@@ -623,6 +624,7 @@ def cohort_copy(call: Call) -> Message:
         nudge_pair_days=source.nudge_pair_days, nudge_individual_days=source.nudge_individual_days,
         alert_coordinator_days=source.alert_coordinator_days, allow_trios=source.allow_trios,
         settings=settings, created_at=ctx.now))  # fmt: skip
+    _copy_own_tasks(ctx, source, new)
     coordinators = ctx.uow.cohorts.coordinators(source.id)
     for c in coordinators:
         ctx.uow.cohorts.add_coordinator(Coordinator(new.id, c.platform, c.workspace, c.user_id))
@@ -639,6 +641,35 @@ def cohort_copy(call: Call) -> Message:
     return Message.simple(f"Created **{escape(name)}** from {escape(source.name)}: its settings, evaluation questions, "
                           f"the task bank and {len(coordinators)} coordinators carry over, and I've invited "
                           f"{invited} past participants. Nobody will be matched with a past buddy.")  # fmt: skip
+
+
+def _copy_own_tasks(ctx: Ctx, source: Cohort, new: Cohort) -> None:
+    """The tasks ``source`` wrote or edited for itself become ``new``'s own copies (task keys are
+    unique, so each gets the new cohort's number), in the same places in its bank."""
+    settings = dict(source.settings or {})
+    copies: dict[str, str] = dict(settings.get("task_copies") or {})
+    edited = {own: shared for shared, own in copies.items()}
+    renamed: dict[str, str] = {}
+    made = []
+    for task in ctx.uow.tasks.all():
+        if task.source != own_source(source):
+            continue
+        base = edited.get(task.key, task.key)
+        key = next(k for k in (f"{base}_{new.id}"[:64], *(f"{base}_{new.id}_{n}"[:64] for n in range(2, 99)))
+                   if ctx.uow.tasks.get(k) is None)  # fmt: skip
+        renamed[task.key] = key
+        made.append(TaskDefinition(key=key, title=task.title, summary=task.summary, instructions=task.instructions,
+                                   minutes=task.minutes, due_days=task.due_days, phases=task.phases,
+                                   competencies=task.competencies, position=task.position, source=own_source(new)))  # fmt: skip
+    if not made:
+        return
+    ctx.uow.tasks.upsert(made)
+    changed = dict(new.settings or {})
+    if copies:
+        changed["task_copies"] = {shared: renamed.get(own, own) for shared, own in copies.items()}
+    if settings.get("task_order"):
+        changed["task_order"] = [renamed.get(k, k) for k in settings["task_order"]]
+    new.settings = changed
 
 
 def _rejoin(call: Call) -> Outcome:

@@ -419,6 +419,26 @@ def test_cohort_copy_carries_settings_and_coordinators_and_never_rematches_past_
     assert {"U1", "U4"} in groups and {"U1", "U2"} not in groups
 
 
+def test_cohort_copy_carries_the_cohorts_own_tasks_and_order(chat):
+    from tests.engine.test_engine_authoring import GOOD
+
+    matched_pair(chat)
+    chat.say(ADMIN, "task add")
+    chat.submit(ADMIN, GOOD).expect("Added Rota swap (`rota_swap`)")
+    chat.say(ADMIN, "task edit problem_page")
+    chat.submit(ADMIN, {**GOOD, "title": "Our problem page"}).expect("own copy, `problem_page_1`")
+    chat.say(ADMIN, "task order rota_swap")
+    chat.say(ADMIN, "cohort copy Pilot-2027").expect("Created Pilot-2027")
+    listed = chat.say(ADMIN, "task list cohort=Pilot-2027").expect(
+        "`rota_swap_2`: Rota swap", "`problem_page_2`: Our problem page").expect_not("`problem_page`:", "_1`")
+    text = listed.outcome.message.text + "".join(map(str, listed.outcome.message.blocks))
+    assert text.index("rota_swap_2") < text.index("problem_page_2")  # the order carries over too
+    from conversations.flows.authoring import bank_for
+
+    source = chat.engine.run(lambda ctx: [t.key for t in bank_for(ctx, ctx.uow.cohorts.get(1))])
+    assert source[:2] == ["rota_swap", "problem_page_1"]  # the source keeps its own
+
+
 # ---- the waiting list ----------------------------------------------------------------------------
 
 
