@@ -101,8 +101,9 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
                   ("Current task done", f"{complete} of {posted} groups")]  # fmt: skip
     if over is not None:  # every group is closed: say what the programme had, not "0 groups"
         day, closed_groups = over
-        groups_now = [("Programme ended", f"{day:%a %-d %b %Y}: {counts[Status.MATCHED]} people were in its "
-                                          f"{closed_groups} groups at the end; no groups are running now")]  # fmt: skip
+        its = "its groups" if closed_groups is None else f"its {closed_groups} groups"
+        groups_now = [("Programme ended", f"{day:%a %-d %b %Y}: {counts[Status.MATCHED]} people were in {its} at "
+                                          "the end; no groups are running now")]  # fmt: skip
     return [
         ("Registered, not yet matched", str(counts[Status.REGISTERED])),
         ("Waiting list", str(counts[Status.WAITING])),

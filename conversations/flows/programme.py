@@ -375,13 +375,14 @@ def close(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
     return groups
 
 
-def ended(cohort: Cohort) -> tuple[date, int] | None:
-    """When the programme ended and how many groups it closed then (None while it runs)."""
+def ended(cohort: Cohort) -> tuple[date, int | None] | None:
+    """When the programme ended and how many groups it closed then (None while it runs; the count
+    is None for a programme closed before it was kept)."""
     state = _state(cohort)
     at, groups = state.get("closed_at"), state.get("closed_groups")
     if not isinstance(at, str):
         return None
-    return datetime.fromisoformat(at).date(), groups if isinstance(groups, int) else 0
+    return datetime.fromisoformat(at).date(), groups if isinstance(groups, int) else None
 
 
 def close_people(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
