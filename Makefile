@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/patient_guard.py
 	$(BIN)/python bench/privacy.py
+	$(BIN)/python bench/demo.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache buddy.db

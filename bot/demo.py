@@ -157,7 +157,8 @@ def _programme(chat: Chat, buddy, clock: FakeClock, database: Path, out: TextIO)
     print("Asha taps Yes:", chat.last_reply(asha), file=out)
     quiet = next(uid for uid in _names(buddy) if uid not in (asha, partner) and "Did you meet" in chat.transcript(uid))
     chat.press_in_last(quiet, "Need help")
-    print("Another buddy taps Need help; the coordinator sees:", _last_with(chat, COORDINATOR, "asks for help"), file=out)
+    print("Another buddy taps Need help; it lands in the coordinators' inbox:",
+          _last_with(chat, COORDINATOR, "wrote to the coordinators"), file=out)
 
     say("The waiting list moves by itself: a late joiner fits the longest-waiting person")
     waiting = [uid for uid in _names(buddy) if "waiting list" in chat.transcript(uid)]

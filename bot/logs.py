@@ -41,6 +41,8 @@ QUIET_LOGGERS = {
     "aiohttp.client": logging.INFO,
     "apscheduler": logging.INFO,
     "asyncio": logging.INFO,
+    "fontTools": logging.WARNING,  # at INFO, the glyphs of each PDF: the letters of names and answers
+    "fpdf": logging.ERROR,  # its warnings list the characters a font lacks, taken from names and answers
 }
 
 

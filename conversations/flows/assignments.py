@@ -465,7 +465,9 @@ def task_list(call: Call) -> Message:
 
 
 def still_open(ctx: Ctx, cohort: Cohort, task_key: str | None) -> int:
-    """How many active groups that would get a task now still have one open (not finished, not due)."""
+    """How many active groups that would get a task now still have one open (not finished, not due)
+    by the members taking part: paused and departed members are not waited for, and a group with
+    nobody present has nobody to wait for."""
     latest = [a for a in ctx.uow.assignments.open_since(cohort.id, ctx.now) if a.due_at > ctx.now]
     had: dict[int, set[str]] = {}
     for a in ctx.uow.assignments.for_matches(a.match_id for a in latest):
@@ -478,12 +480,15 @@ def still_open(ctx: Ctx, cohort: Cohort, task_key: str | None) -> int:
     responses: dict[int, list[Response]] = {}
     for r in ctx.uow.responses.for_assignments(a.id for a in latest):
         responses.setdefault(r.assignment_id, []).append(r)
+    rows = ctx.uow.matches.member_rows(a.match_id for a in latest)
+    here = {p.id for p in present(ctx.uow.participants.many({row.participant_id for row in rows}))}
     members: dict[int, list[int]] = {}
-    for row in ctx.uow.matches.member_rows(a.match_id for a in latest):
-        members.setdefault(row.match_id, []).append(row.participant_id)
+    for row in rows:  # a member who has paused or left never holds the others up
+        if row.participant_id in here:
+            members.setdefault(row.match_id, []).append(row.participant_id)
     tasks = {t.key: t for t in ctx.uow.tasks.all()}
-    return sum(1 for a in latest if a.task_key in tasks
-               and not complete_for(tasks[a.task_key], responses.get(a.id, []), members.get(a.match_id, [])))  # fmt: skip
+    return sum(1 for a in latest if a.task_key in tasks and members.get(a.match_id)
+               and not complete_for(tasks[a.task_key], responses.get(a.id, []), members[a.match_id]))  # fmt: skip
 
 
 def task_send(call: Call) -> InSlices | Message:

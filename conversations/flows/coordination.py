@@ -94,12 +94,22 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
             continue
         posted += 1
         complete += complete_for(task, responses[assignment.id], members[assignment.match_id])
+    from conversations.flows.programme import ended  # the programme's end builds on this module
+
+    over = ended(cohort)
+    groups_now = [("Matched", f"{counts[Status.MATCHED]} people in {groups} groups"),
+                  ("Current task done", f"{complete} of {posted} groups")]  # fmt: skip
+    if over is not None:  # every group is closed: say what the programme had, not "0 groups"
+        day, closed_groups = over
+        its = "its groups" if closed_groups is None else f"its {closed_groups} groups"
+        groups_now = [("Programme ended", f"{day:%a %-d %b %Y}: {counts[Status.MATCHED]} people were in {its} at "
+                                          "the end; no groups are running now")]  # fmt: skip
     return [
         ("Registered, not yet matched", str(counts[Status.REGISTERED])),
         ("Waiting list", str(counts[Status.WAITING])),
-        ("Matched", f"{counts[Status.MATCHED]} people in {groups} groups"),
+        groups_now[0],
         ("Paused / left", f"{counts[Status.PAUSED]} / {counts[Status.LEFT]}"),
-        ("Current task done", f"{complete} of {posted} groups"),
+        *groups_now[1:],
         ("Round", str(cohort.current_round)),
         *(row for extra in EXTRA_FIGURES for row in extra(ctx, cohort)),
     ]

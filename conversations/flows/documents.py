@@ -3,14 +3,23 @@ be tested by reading them back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
-_PLAIN = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "...", "•": "-",
-                        "\u00a0": " "})  # fmt: skip
+FONT = "DejaVu"  # DejaVu Sans, shipped with matplotlib: Latin, Greek, Cyrillic, Arabic, Hebrew and more
+FALLBACK = "LastResort"  # one glyph per Unicode block, for the characters DejaVu lacks (CJK, emoji)
+_FACES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
+
+
+def _fonts() -> Path:
+    import matplotlib  # only for its font files
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
 @dataclass(frozen=True)
@@ -56,33 +65,44 @@ def portfolio_markdown(name: str, scheme: str, entries: Sequence[Entry], made: d
 
 
 class _Doc(FPDF):
-    def __init__(self, title: str) -> None:
+    """An A4 document in a Unicode font, so any name or answer survives: Welsh, Polish, Arabic
+    and Hebrew (shaped and right to left) are drawn in DejaVu Sans. Characters DejaVu has no glyph
+    for (CJK, emoji) are drawn with the Last Resort font's symbol for their script, and kept as
+    they are in the PDF's text, so copying, searching and screen readers get them exactly."""
+
+    def __init__(self, title: str, texts: Iterable[str]) -> None:
         super().__init__(format="A4")
-        self.set_title(_latin(title))
+        fonts = _fonts()
+        for style, file in _FACES.items():
+            self.add_font(FONT, style, fonts / file)
+        font = self.fonts[FONT.lower()]
+        known = font.cmap if isinstance(font, TTFFont) else {}
+        missing = sorted({ord(c) for text in (title, *texts) for c in text if ord(c) > 0x20} - set(known))
+        if missing:  # only these code points of the (large) fallback font are read
+            self.add_font(FALLBACK, "", fonts / "LastResortHE-Regular.ttf", unicode_range=missing)
+            self.set_fallback_fonts([FALLBACK], exact_match=False)
+        self.set_text_shaping(True)
+        self.set_title(title)
         self.set_creator("Buddy")
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(18, 18, 18)
         self.add_page()
 
     def heading(self, text: str, size: int = 16) -> None:
-        self.set_font("Helvetica", "B", size)
-        self.multi_cell(0, size * 0.5, _latin(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, "B", size)
+        self.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
     def para(self, text: str, style: str = "", size: int = 11) -> None:
-        self.set_font("Helvetica", style, size)
-        self.multi_cell(0, 5.5, _latin(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(FONT, style, size)
+        self.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
         self.ln(1.5)
 
 
-def _latin(text: str) -> str:
-    """The core PDF fonts cover Latin-1: typographic marks become their plain forms, and any
-    other character a question mark, so a PDF is always made."""
-    return text.translate(_PLAIN).encode("latin-1", "replace").decode("latin-1")
-
-
 def portfolio_pdf(name: str, scheme: str, entries: Sequence[Entry], made: date) -> bytes:
-    doc = _Doc(f"Buddy scheme portfolio: {name}")
+    texts = [scheme, *(t for e in entries for t in (e.title, e.buddies, *e.competencies, *e.outcomes,
+                                                     *(x for a in e.answers for x in (a.label, a.text))))]
+    doc = _Doc(f"Buddy scheme portfolio: {name}", texts)
     doc.heading(f"Buddy scheme portfolio: {name}")
     doc.para(f"{scheme}. Reflective evidence from the buddy scheme, exported {_day(made)}.", "I")
     for e in entries:
@@ -103,17 +123,17 @@ def portfolio_pdf(name: str, scheme: str, entries: Sequence[Entry], made: date) 
 
 def certificate_pdf(name: str, scheme: str, tasks: Sequence[str], competencies: Sequence[str], start: date,
                     end: date) -> bytes:  # fmt: skip
-    doc = _Doc(f"Certificate of participation: {name}")
+    doc = _Doc(f"Certificate of participation: {name}", [scheme, *tasks, *competencies])
     doc.ln(20)
-    doc.set_font("Helvetica", "B", 24)
+    doc.set_font(FONT, "B", 24)
     doc.cell(0, 14, "Certificate of participation", new_x="LMARGIN", new_y="NEXT", align="C")
     doc.ln(6)
-    doc.set_font("Helvetica", "", 13)
+    doc.set_font(FONT, "", 13)
     doc.cell(0, 8, "This is to certify that", new_x="LMARGIN", new_y="NEXT", align="C")
-    doc.set_font("Helvetica", "B", 18)
-    doc.cell(0, 12, _latin(name), new_x="LMARGIN", new_y="NEXT", align="C")
-    doc.set_font("Helvetica", "", 13)
-    doc.multi_cell(0, 7, _latin(f"took part in {scheme} from {_day(start)} to {_day(end)}, learning with a buddy "
+    doc.set_font(FONT, "B", 18)
+    doc.cell(0, 12, name, new_x="LMARGIN", new_y="NEXT", align="C")
+    doc.set_font(FONT, "", 13)
+    doc.multi_cell(0, 7, (f"took part in {scheme} from {_day(start)} to {_day(end)}, learning with a buddy "
                                 "from another profession."), new_x="LMARGIN", new_y="NEXT", align="C")  # fmt: skip
     doc.ln(8)
     doc.heading("Tasks completed", 13)

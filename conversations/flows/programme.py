@@ -30,7 +30,7 @@ from conversations.core.model import (
     TaskDefinition,
 )
 from conversations.core.refs import UserRef
-from conversations.core.routes import InSlices, Who, button, command, form
+from conversations.core.routes import Who, button, command, form
 from conversations.core.views import (
     Actions,
     Block,
@@ -47,8 +47,9 @@ from conversations.core.views import (
     Select,
 )
 from conversations.delivery.outbox import queue, to_user
-from conversations.flows import coordination, documents, feedback
+from conversations.flows import coordination, documents, feedback, inbox
 from conversations.flows.assignments import JOINT, is_present, present, to_members
+from conversations.flows.authoring import own_source
 from conversations.flows.context import Ctx, Refusal, in_workspace
 from conversations.flows.lookup import Call, Resolved, id_number, target
 from conversations.flows.matchmaking import meeting_blocks
@@ -57,6 +58,8 @@ from conversations.flows.waiting import tell_coordinators
 
 CHECK_IN_AFTER = timedelta(days=7)
 CHECK_IN_UNTIL = timedelta(days=14)
+NOT_YET_REMIND_AFTER = timedelta(days=3)
+NOT_YET_TELL_AFTER = timedelta(days=10)  # a week after the reminder
 EVALUATION_REMINDER_AFTER = timedelta(days=3)
 EVALUATION_FORM = "evaluation"
 ANSWERS = {"yes": "Yes", "not_yet": "Not yet", "help": "Need help"}
@@ -107,10 +110,41 @@ def check_ins(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) 
         for p in present(members):
             others = " and ".join(escape(o.display_name) for o in members if o.id != p.id)
             text = f"Did you meet {others} this week, even for 15 minutes?"
-            buttons = tuple(Button(label, "met", f"{match.id}:{answer}", style="primary" if answer == "yes" else "default")
-                            for answer, label in ANSWERS.items())  # fmt: skip
             sent += queue(ctx.uow, f"met?:{match.id}:{p.id}", to_user(p.ref), Message(text, (Section(text),
-                          Actions(buttons))), ctx.now)  # fmt: skip
+                          _check_in_buttons(match))), ctx.now)  # fmt: skip
+    return sent
+
+
+def _check_in_buttons(match: Match) -> Actions:
+    return Actions(tuple(Button(label, "met", f"{match.id}:{answer}", style="primary" if answer == "yes" else "default")
+                         for answer, label in ANSWERS.items()))  # fmt: skip
+
+
+def not_yet_follow_ups(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> int:
+    """After "Not yet": three days later a gentle reminder with the way to meet (and the question
+    again); a week after it, if they still haven't said Yes, the coordinators are told. Each once."""
+    active = {m.id: m for m in ctx.uow.matches.active_in(cohort.id, matches)}
+    sent = 0
+    for entry in ctx.uow.entries.for_cohort(cohort.id, "met"):
+        match = active.get(entry.subject)
+        if match is None or entry.value != "not_yet" or ctx.now < entry.at + NOT_YET_REMIND_AFTER:
+            continue
+        members = ctx.uow.matches.members(match.id)
+        me = next((m for m in members if m.id == entry.participant_id), None)
+        if me is None or not is_present(me):
+            continue
+        others = " and ".join(escape(o.display_name) for o in members if o.id != me.id)
+        text = (f"A gentle nudge: have you and {others} managed to meet yet? Fifteen minutes is plenty. "
+                "Suggest two times in your group chat, or use the way to meet below.")  # fmt: skip
+        sent += queue(ctx.uow, f"met-again:{match.id}:{me.id}", to_user(me.ref), Message(text, (
+            Section(text), *meeting_blocks(members, cohort.name), _check_in_buttons(match))), ctx.now)  # fmt: skip
+        if ctx.now >= entry.at + NOT_YET_TELL_AFTER:
+            names = ", ".join(m.display_name for m in members)
+            body = (f"**{escape(me.display_name)}** in {escape(cohort.name)} (group {match.id}: {escape(names)}) said on "
+                    f"{entry.at:%a %-d %b} that they hadn't met their buddy yet, and hasn't told me they have since. "
+                    "A friendly word may help, or a re-match if their buddy has gone quiet.")  # fmt: skip
+            sent += tell_coordinators(ctx, cohort, f"not-met:{match.id}:{me.id}", Message(
+                f"{me.display_name} hasn't met their buddy yet", (Header("Buddies who haven't met yet"), Section(body))))  # fmt: skip
     return sent
 
 
@@ -144,25 +178,15 @@ def _met(call: Call) -> Message:
         cohort = ctx.uow.cohorts.get(match.cohort_id)
         return Message("Not yet", (Section("No problem: a first 15 minutes is enough. Suggest two times in your "
                                            "group chat today."), *meeting_blocks(members, cohort.name if cohort else "")))  # fmt: skip
-    others = ", ".join(o.display_name for o in members if o.id != me.id)
-    ask_for_help(ctx, me, f"hasn't been able to meet their buddy ({others}) and would like help.")
-    return Message.simple("I've asked your coordinators to help; they'll be in touch. Thank you for saying.")
+    others = " and ".join(o.display_name for o in members if o.id != me.id)
+    ask_for_help(ctx, me, f"(Did you meet? check-in) I haven't been able to meet {others} and would like help.")
+    return Message.simple("I've asked your coordinators to help: their reply will come here. Thank you for saying.")
 
 
-def ask_for_help(ctx: Ctx, participant: Participant, text: str) -> int:
-    """Queue a message to the cohort's coordinators naming the person and their group.
-    (The coordinator inbox, built in parallel, takes these over when the branches merge.)"""
-    cohort = ctx.uow.cohorts.get(participant.cohort_id)
-    assert cohort is not None
-    match = ctx.uow.matches.active_for(participant.id)
-    group = ""
-    if match is not None:
-        names = [m.display_name for m in ctx.uow.matches.members(match.id)]
-        group = f" (group {match.id}: {escape(', '.join(names))})"
-    body = f"**{escape(participant.display_name)}** in {escape(cohort.name)}{group} {escape(text)}"
-    return tell_coordinators(ctx, cohort, f"help:{participant.id}:{ctx.now.isoformat()}",
-                             Message(f"{participant.display_name} asks for help", (Header("A buddy asks for help"),
-                                                                                    Section(body))))  # fmt: skip
+def ask_for_help(ctx: Ctx, participant: Participant, text: str) -> None:
+    """Put the person's request in the coordinators' inbox, as if they had written it: the
+    coordinators see it with Reply and Resolve, and their reply reaches the person."""
+    inbox.receive(ctx, participant, text)
 
 
 # ---- tasks and the portfolio -------------------------------------------------------------------
@@ -310,10 +334,11 @@ def _ended(ctx: Ctx, cohort: Cohort) -> bool:
 
 
 def tick(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> int:
-    """What a slice of groups needs now (the schedule's tick): the week-one check-ins."""
+    """What a slice of groups needs now (the schedule's tick): the week-one check-ins, and the
+    follow-up to a "Not yet"."""
     if cohort.paused or closed(cohort):
         return 0
-    return check_ins(ctx, cohort, matches)
+    return check_ins(ctx, cohort, matches) + not_yet_follow_ups(ctx, cohort, matches)
 
 
 def cohort_tick(ctx: Ctx, cohort_id: int) -> int:
@@ -324,7 +349,7 @@ def cohort_tick(ctx: Ctx, cohort_id: int) -> int:
         return 0
     if closed(cohort):
         return remind_evaluation(ctx, cohort)
-    return close(ctx, cohort, None) if _ended(ctx, cohort) else 0
+    return close(ctx, cohort, None) if _ended(ctx, cohort) else 0  # in the tick's one transaction
 
 
 def close_groups(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> int:
@@ -341,16 +366,29 @@ def close_groups(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = Non
 
 
 def close(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
-    """End the programme: thank every group and close it, ask everyone who took part for the
-    evaluation, and offer each finisher their certificate."""
-    return close_groups(ctx, cohort) + close_people(ctx, cohort, actor)
+    """End the programme, all in the caller's one transaction (a crash half-way leaves the cohort
+    running, never half-closed): thank every group and close it, ask everyone who took part for the
+    evaluation, and offer each finisher their certificate. Returns how many groups were closed."""
+    groups = close_groups(ctx, cohort)
+    _save(cohort, closed_at=ctx.now.isoformat(), closed_groups=groups)
+    close_people(ctx, cohort, actor)
+    return groups
+
+
+def ended(cohort: Cohort) -> tuple[date, int | None] | None:
+    """When the programme ended and how many groups it closed then (None while it runs; the count
+    is None for a programme closed before it was kept)."""
+    state = _state(cohort)
+    at, groups = state.get("closed_at"), state.get("closed_groups")
+    if not isinstance(at, str):
+        return None
+    return datetime.fromisoformat(at).date(), groups if isinstance(groups, int) else None
 
 
 def close_people(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
     """The programme is over: the survey to everyone who took part, certificates to finishers,
     a kind word to those still waiting."""
     sent = 0
-    _save(cohort, closed_at=ctx.now.isoformat())
     for p in took_part(ctx, cohort):
         text = (f"Thank you for taking part in **{escape(cohort.name)}**. Five quick questions help us improve "
                 "the scheme for the next cohort.")
@@ -556,29 +594,15 @@ def evaluation_change(call: Call) -> Message:
     return programme_show(call)
 
 
-def round_end(call: Call) -> InSlices:
-    """``round end``: the groups are closed a slice per transaction, then the survey and
-    certificates go out."""
-    cohort_id, user = call.the_cohort.id, call.user
-    if closed(call.the_cohort):
-        raise Refusal(f"{escape(call.the_cohort.name)} has already ended.")
-
-    def each(ctx: Ctx, part: list[int]) -> int:
-        cohort = ctx.uow.cohorts.get(cohort_id)
-        return close_groups(ctx, cohort, part) if cohort else 0
-
-    def finish(ctx: Ctx, counts: list[int], failed: list[int]) -> Message:
-        cohort = ctx.uow.cohorts.get(cohort_id)
-        if cohort is None:
-            return Message.simple("That cohort no longer exists.")
-        if failed:
-            return Message.simple(f"Closed {sum(counts)} groups; {len(failed)} groups failed (see the logs). Run "
-                                  "`round end` again to finish: nobody is thanked twice.")  # fmt: skip
-        close_people(ctx, cohort, user)
-        return Message.simple(f"Closed {sum(counts)} groups in **{escape(cohort.name)}** with a thank-you; everyone "
-                              "who took part has the evaluation survey, and finishers their certificate.")  # fmt: skip
-
-    return InSlices(call.ctx.uow.matches.active_ids(cohort_id), each, finish, "round end")
+def round_end(call: Call) -> Message:
+    """``round end``: every group closed with a thank-you, the survey and certificates sent, in
+    one transaction: if anything fails, nothing has changed and ``round end`` can simply be run again."""
+    cohort = call.the_cohort
+    if closed(cohort):
+        raise Refusal(f"{escape(cohort.name)} has already ended.")
+    groups = close(call.ctx, cohort, call.user)
+    return Message.simple(f"Closed {groups} groups in **{escape(cohort.name)}** with a thank-you; everyone who took "
+                          "part has the evaluation survey, and finishers their certificate.")  # fmt: skip
 
 
 def cohort_copy(call: Call) -> Message:
@@ -601,6 +625,7 @@ def cohort_copy(call: Call) -> Message:
         nudge_pair_days=source.nudge_pair_days, nudge_individual_days=source.nudge_individual_days,
         alert_coordinator_days=source.alert_coordinator_days, allow_trios=source.allow_trios,
         settings=settings, created_at=ctx.now))  # fmt: skip
+    _copy_own_tasks(ctx, source, new)
     coordinators = ctx.uow.cohorts.coordinators(source.id)
     for c in coordinators:
         ctx.uow.cohorts.add_coordinator(Coordinator(new.id, c.platform, c.workspace, c.user_id))
@@ -617,6 +642,35 @@ def cohort_copy(call: Call) -> Message:
     return Message.simple(f"Created **{escape(name)}** from {escape(source.name)}: its settings, evaluation questions, "
                           f"the task bank and {len(coordinators)} coordinators carry over, and I've invited "
                           f"{invited} past participants. Nobody will be matched with a past buddy.")  # fmt: skip
+
+
+def _copy_own_tasks(ctx: Ctx, source: Cohort, new: Cohort) -> None:
+    """The tasks ``source`` wrote or edited for itself become ``new``'s own copies (task keys are
+    unique, so each gets the new cohort's number), in the same places in its bank."""
+    settings = dict(source.settings or {})
+    copies: dict[str, str] = dict(settings.get("task_copies") or {})
+    edited = {own: shared for shared, own in copies.items()}
+    renamed: dict[str, str] = {}
+    made = []
+    for task in ctx.uow.tasks.all():
+        if task.source != own_source(source):
+            continue
+        base = edited.get(task.key, task.key)
+        key = next(k for k in (f"{base}_{new.id}"[:64], *(f"{base}_{new.id}_{n}"[:64] for n in range(2, 99)))
+                   if ctx.uow.tasks.get(k) is None)  # fmt: skip
+        renamed[task.key] = key
+        made.append(TaskDefinition(key=key, title=task.title, summary=task.summary, instructions=task.instructions,
+                                   minutes=task.minutes, due_days=task.due_days, phases=task.phases,
+                                   competencies=task.competencies, position=task.position, source=own_source(new)))  # fmt: skip
+    if not made:
+        return
+    ctx.uow.tasks.upsert(made)
+    changed = dict(new.settings or {})
+    if copies:
+        changed["task_copies"] = {shared: renamed.get(own, own) for shared, own in copies.items()}
+    if settings.get("task_order"):
+        changed["task_order"] = [renamed.get(k, k) for k in settings["task_order"]]
+    new.settings = changed
 
 
 def _rejoin(call: Call) -> Outcome:

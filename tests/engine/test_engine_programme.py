@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 from pypdf import PdfReader
 
 from conversations.core.interactions import CloseForm, FormErrors, Reply, ShowForm
@@ -66,9 +67,55 @@ def test_introductions_carry_a_way_to_meet_and_a_week_later_a_check_in(chat, clo
     assert chat.transcript("U1").count("Did you meet") == 1
     chat.press_in_last("U1", "Yes").expect("Brilliant")
     chat.press_in_last("U2", "Not yet").expect("a first 15 minutes is enough", "huddle")
-    chat.press_in_last("U2", "Need help").expect("asked your coordinators")
-    assert "Ben Okafor in Test Cohort (group 1: Asha Patel, Ben Okafor) hasn't been able to meet" in chat.transcript(ADMIN)
+    chat.press_in_last("U2", "Need help").expect("asked your coordinators", "their reply will come here")
+    assert "Ben Okafor wrote to the coordinators" in chat.transcript(ADMIN)
+    assert "(Did you meet? check-in) I haven't been able to meet Asha Patel and would like help." in chat.transcript(ADMIN)
     chat.say(ADMIN, "status").expect("Did you meet?", "1 yes, 0 not yet, 1 asked for help")
+    chat.press_in_last(ADMIN, "Reply")  # the request is an inbox thread: the coordinator answers Ben in his chat
+    chat.submit(ADMIN, {"text": "Shall I set up a call for you both on Thursday?"})
+    assert "Shall I set up a call for you both on Thursday?" in chat.transcript("U2")
+
+
+def test_not_yet_gets_a_gentle_reminder_then_the_coordinators_hear(chat, clock):
+    matched_pair(chat)
+    clock.advance(days=7)
+    tick(chat)
+    chat.press_in_last("U1", "Yes")
+    chat.press_in_last("U2", "Not yet").expect("a first 15 minutes is enough")
+    clock.advance(days=2)
+    tick(chat)
+    assert "A gentle nudge" not in chat.transcript("U2")
+    clock.advance(days=1)
+    tick(chat)
+    assert "A gentle nudge: have you and Asha Patel managed to meet yet?" in chat.transcript("U2")
+    assert "start a huddle" in chat.last("U2") and "[Not yet]" in chat.last("U2")
+    assert "A gentle nudge" not in chat.transcript("U1")  # Asha said Yes
+    tick(chat)
+    assert chat.transcript("U2").count("A gentle nudge") == 1
+    clock.advance(days=6)
+    tick(chat)
+    assert "hadn't met their buddy yet" not in chat.transcript(ADMIN)
+    clock.advance(days=1)
+    tick(chat)
+    assert ("Ben Okafor in Test Cohort (group 1: Asha Patel, Ben Okafor) said on Mon 14 Sep that they hadn't met "
+            "their buddy yet") in chat.transcript(ADMIN)
+    tick(chat)
+    assert chat.transcript(ADMIN).count("hadn't met their buddy yet") == 1
+
+
+def test_a_not_yet_followed_by_yes_or_a_pause_gets_no_follow_up(chat, clock):
+    matched_pair(chat)
+    clock.advance(days=7)
+    tick(chat)
+    chat.press_in_last("U1", "Not yet")
+    chat.press_in_last("U2", "Not yet")
+    clock.advance(days=1)
+    chat.press_in_last("U1", "Yes")  # they met after all
+    chat.say("U2", "pause")
+    clock.advance(days=10)
+    tick(chat)
+    assert "A gentle nudge" not in chat.transcript("U1") + chat.transcript("U2")
+    assert "hadn't met their buddy yet" not in chat.transcript(ADMIN)
 
 
 def test_a_check_in_button_of_another_group_is_refused(chat, clock):
@@ -99,9 +146,8 @@ def test_in_a_trio_the_reply_opens_with_one_partners_letter_and_two_can_finish(c
     assert "you've completed Problem page" in chat.transcript("U1")
     assert "How useful was Problem page" in chat.transcript("U1")
     assert "How useful was Problem page" not in chat.transcript("U3")
-    chat.say(ADMIN, "task send virtual_shadowing")  # this period's task is done: the next one, by its key
-    if "Send anyway" in chat.last(ADMIN):
-        chat.press_in_last(ADMIN, "Send anyway")
+    # the two present have finished, so paused Fi doesn't make the group "still open"
+    chat.say(ADMIN, "task send virtual_shadowing").expect("Posted the task to 1 groups")
     assert "Fi Finance is paused: you can finish without them" in chat.transcript("U2")
 
 
@@ -118,6 +164,31 @@ def test_a_member_who_leaves_mid_task_never_blocks_and_answers_are_kept(chat):
     chat.press_in_last("U2", "Respond")
     chat.submit("U2", {"answer": "Dear Asha"})
     assert "you've completed Problem page" in chat.transcript("U2")
+
+
+def test_task_send_waits_only_for_members_who_are_present(chat):
+    """Two trios: in one a member leaves mid-task, in the other a member pauses before writing;
+    only a present member's missing answer makes ``task send`` warn."""
+    trio(chat)
+    register(chat, "U4", "Dev Shah")
+    register(chat, "U5", "Eli Green", "general_manager")
+    register(chat, "U6", "Gus Budget", "specialist_manager")
+    chat.say(ADMIN, "match preview")
+    chat.say(ADMIN, "match confirm").expect("1 groups introduced")
+    chat.say(ADMIN, "task send")
+    for user in ("U1", "U2", "U4", "U5"):
+        answer(chat, user)
+    answer(chat, "U3")  # Fi writes her letter, then leaves before replying
+    chat.say("U3", "leave").expect("You've left the scheme")
+    chat.say("U6", "pause")  # Gus never writes at all
+    answer(chat, "U1", "Dear Ben")
+    answer(chat, "U2", "Dear Asha")
+    answer(chat, "U4", "Dear Eli")
+    chat.say(ADMIN, "task send virtual_shadowing").expect("1 groups still have a task open", "[Send anyway]")
+    answer(chat, "U5", "Dear Dev")
+    assert "you've completed Problem page" in chat.transcript("U5")
+    chat.say(ADMIN, "task send virtual_shadowing").expect("Posted the task to 2 groups")
+    assert "Gus Budget is paused: you can finish without them" in chat.transcript("U4")
 
 
 def test_any_member_can_write_the_joint_answer(chat):
@@ -163,6 +234,37 @@ def test_portfolio_comes_as_a_summary_a_pdf_and_markdown_with_competencies(db, c
     assert md is not None and md.filename.endswith(".md") and not md.data
     assert "## Problem page" in md.content and "### Letter" in md.content and "the rota — “why”" in md.content
     chat.say("U1", "portfolio docx").expect("Say `portfolio` for the PDF or `portfolio markdown`")
+
+
+def test_portfolio_and_certificate_keep_any_script_in_the_pdf_text(db, clock):
+    """Welsh, Polish, Arabic, Chinese and an emoji survive the PDF: DejaVu Sans draws the first
+    three (Arabic shaped, right to left), the Last Resort font stands in for the glyphs DejaVu lacks,
+    and every character is in the PDF's text layer exactly as written."""
+    name = "Siân Ó Briain 李雷 🙂"
+    chat = files_chat(db, clock)
+    cohort(chat)
+    register(chat, "U1", name)
+    register(chat, "U2", "أحمد الراشد", "general_manager")
+    chat.say(ADMIN, "match preview")
+    chat.say(ADMIN, "match confirm")
+    chat.say(ADMIN, "task send")
+    letter = "Dear Buddy, zażółć gęślą jaźń: Łódź’s rota changed again 🙂 and 日本語 notes went missing."
+    answer(chat, "U1", letter)
+    pdf = chat.say("U1", "portfolio").outcome.message.file
+    assert pdf is not None
+    text = " ".join(pdf_text(pdf.payload()).split())  # lines wrapped as on the page
+    assert f"Buddy scheme portfolio: {name}" in text and letter in text and "أحمد الراشد" in text
+    assert "?" not in text
+    md = chat.say("U1", "portfolio markdown").outcome.message.file
+    assert md is not None and f"# Buddy scheme portfolio: {name}" in md.content and letter in md.content
+    answer(chat, "U2", "Dear Siân, ما الذي تغير؟ " + " ".join(["word"] * 20))
+    answer(chat, "U1", "Dear Ahmed, diolch yn fawr.")
+    answer(chat, "U2", "Dear Siân, شكرا.")
+    chat.say(ADMIN, "round end").expect("Closed 1 groups")
+    certificate = chat.say("U1", "certificate").outcome.message.file
+    assert certificate is not None
+    text = pdf_text(certificate.payload())
+    assert "Certificate of participation" in text and name in text and "Problem page" in text
 
 
 # ---- feedback ----------------------------------------------------------------------------------
@@ -256,6 +358,34 @@ def test_round_end_closes_groups_politely_and_only_finishers_get_certificates(ch
     chat.say("U1", "round end").expect("for scheme coordinators")
 
 
+def test_round_end_is_one_transaction_and_status_then_speaks_of_the_ended_programme(chat, monkeypatch):
+    matched_pair(chat)
+    register(chat, "U3", "Cara Jones")
+    register(chat, "U4", "Dev Shah", "general_manager")
+    chat.say(ADMIN, "match preview")
+    chat.say(ADMIN, "match confirm").expect("1 groups introduced")
+    chat.say(ADMIN, "status").expect("Matched: 4 people in 2 groups", "Current task done: 0 of 0 groups")
+    real = programme.close_people
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real(*args, **kwargs)  # the survey and certificates are queued, then the process dies
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(programme, "close_people", crash)
+    with pytest.raises(RuntimeError):
+        chat.say(ADMIN, "round end")
+    with chat.engine.uow_factory() as uow:  # nothing happened: both groups run, nobody was thanked
+        assert len(uow.matches.active_in(1)) == 2 and not programme.closed(uow.cohorts.get(1))
+    assert "has come to an end" not in chat.transcript("U1") + chat.transcript("U3")
+    assert "Answer the survey" not in chat.transcript("U1")
+    monkeypatch.setattr(programme, "close_people", real)
+    chat.say(ADMIN, "round end").expect("Closed 2 groups")
+    assert chat.transcript("U3").count("has come to an end") == 1
+    said = chat.say(ADMIN, "status").expect("Programme ended: Mon 7 Sep 2026: 4 people were in its 2 groups at "
+                                            "the end; no groups are running now")
+    assert "0 groups" not in str(said.outcome.message.text) + "".join(map(str, said.outcome.message.blocks))
+
+
 # ---- the next cohort ---------------------------------------------------------------------------
 
 
@@ -287,6 +417,26 @@ def test_cohort_copy_carries_settings_and_coordinators_and_never_rematches_past_
         new = uow.cohorts.by_name("Pilot-2027")
         groups = [{p.user_id for p in uow.matches.members(m.id)} for m in uow.matches.active_in(new.id)]
     assert {"U1", "U4"} in groups and {"U1", "U2"} not in groups
+
+
+def test_cohort_copy_carries_the_cohorts_own_tasks_and_order(chat):
+    from tests.engine.test_engine_authoring import GOOD
+
+    matched_pair(chat)
+    chat.say(ADMIN, "task add")
+    chat.submit(ADMIN, GOOD).expect("Added Rota swap (`rota_swap`)")
+    chat.say(ADMIN, "task edit problem_page")
+    chat.submit(ADMIN, {**GOOD, "title": "Our problem page"}).expect("own copy, `problem_page_1`")
+    chat.say(ADMIN, "task order rota_swap")
+    chat.say(ADMIN, "cohort copy Pilot-2027").expect("Created Pilot-2027")
+    listed = chat.say(ADMIN, "task list cohort=Pilot-2027").expect(
+        "`rota_swap_2`: Rota swap", "`problem_page_2`: Our problem page").expect_not("`problem_page`:", "_1`")
+    text = listed.outcome.message.text + "".join(map(str, listed.outcome.message.blocks))
+    assert text.index("rota_swap_2") < text.index("problem_page_2")  # the order carries over too
+    from conversations.flows.authoring import bank_for
+
+    source = chat.engine.run(lambda ctx: [t.key for t in bank_for(ctx, ctx.uow.cohorts.get(1))])
+    assert source[:2] == ["rota_swap", "problem_page_1"]  # the source keeps its own
 
 
 # ---- the waiting list ----------------------------------------------------------------------------
