@@ -12,7 +12,7 @@ from conversations.core.views import Actions, Button, Message, Section
 from conversations.delivery.outbox import queue, to_group, to_user
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call, id_number, target
-from conversations.flows.personal import holding
+from conversations.flows.personal import own_rows
 
 DECISIONS = {"expert_accept": "accepted", "expert_decline": "declined"}
 
@@ -203,18 +203,12 @@ def _auto(ctx: Ctx, cohort_id: int) -> Message:
     return Message.simple(f"Introduced {made} pairs of groups across trusts or specialties, each with a joint task.")
 
 
-def _export(ctx: Ctx, user: UserRef) -> list[dict[str, object]]:
-    return [{"topics": e.topics} for e in _experts(ctx, user) if e.user_id == user.user_id]
+def _drop_requests(ctx: Ctx, expert: Expert) -> None:
+    for request in ctx.uow.records(ExpertRequest).where(expert_id=expert.id):
+        ctx.uow.records(ExpertRequest).delete(request)
 
 
-def _erase(ctx: Ctx, user: UserRef) -> int:
-    mine = [e for e in _experts(ctx, user) if e.user_id == user.user_id]
-    for e in mine:
-        ctx.uow.records(Expert).delete(e)
-    return len(mine)
-
-
-holding("expert listing", export=_export, erase=_erase)
+own_rows("expert listing", Expert, lambda ctx, e: {"topics": e.topics}, after_delete=_drop_requests)
 
 ROUTES = (
     command("experts", "the network's experts and their topics", list_experts, who=Who.ANYONE),
