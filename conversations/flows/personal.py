@@ -401,9 +401,13 @@ def scrub_outbox(ctx: Ctx, user: UserRef, needles: Sequence[str]) -> tuple[int, 
         for item in ctx.uow.outbox.by_status(status):
             if item.recipient.get("erase_after_send"):
                 continue  # the confirmation of this very erasure: scrubbed once sent (retention)
+            keyed = mentions(item.key, needles)  # a key may name someone in no scheme: nothing numbers them
+            if keyed:
+                item.key = scrub(item.key, needles, f"forgotten-{item.id}")  # still unique
             to_them = addressed_to(item, user)
             carries = mentions(item.message, needles) or mentions(item.result, needles)
             if not (to_them or carries or mentions(item.recipient, needles)):
+                scrubbed += keyed
                 continue
             if status in UNSENT:
                 item.status, item.error = "failed", "cancelled: the person asked to be forgotten"

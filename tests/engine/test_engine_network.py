@@ -131,6 +131,8 @@ def test_erasure_removes_what_the_network_holds(chat, db):
     chat.say("U1", "coffee on trust=Leeds")
     add_event(chat)
     chat.press("U1", "event_going", "1")
+    chat.say("U1", "mydata").expect("Network subscriptions", "North West", "Coffee opt-in", "Leeds", "Event answers",
+                                    "North West ops meet-up")  # fmt: skip
     from conversations.core.refs import UserRef
     from conversations.flows.erasure import forget
 
