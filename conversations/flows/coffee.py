@@ -48,8 +48,9 @@ def coffee(call: Call) -> Message:
         return Message.simple("Coffee introductions are off: I won't introduce you to anyone new. `coffee on` "
                               "turns them back on.")  # fmt: skip
     if verb != "on":
-        if call.args:
-            raise Refusal("Say `coffee on` to be introduced to people from other trusts, or `coffee off` to stop.")
+        if call.args or call.options:
+            raise Refusal("Say `coffee on` to be introduced to people from other trusts (`coffee on every=4` to "
+                          "choose how often), or `coffee off` to stop.")  # fmt: skip
         if mine is None or not mine.active:
             return Message.simple("Coffee introductions put you in touch with someone from another trust every few "
                                   "weeks, for a 15-minute chat. `coffee on` signs you up; `coffee on every=4 "

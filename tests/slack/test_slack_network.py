@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 from icalendar import Calendar
@@ -14,7 +15,7 @@ from icalendar import Calendar
 from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
 from tests.slack.round import COORDINATOR, Round
 
-ASHA, BEN, CHLOE = "U0AAA001", "U0BBB002", "U0CCC003"
+ASHA, BEN, CHLOE, DEV, ELLA, EXPERT = "U0AAA001", "U0BBB002", "U0CCC003", "U0DDD004", "U0EEE005", "U0FFF006"
 EVENT = {"title": "North West ops meet-up", "date": "2026-09-10", "start": "18:00", "end": "20:00",
          "timezone": "Europe/London", "place": "Manchester", "link": "", "capacity": "1",
          "volunteers": "welcome desk, notes", "region": "north_west", "topics": ["leadership"],
@@ -148,3 +149,81 @@ async def test_channels_join_subscribe_events_and_welcome_through_slack(round_: 
         await r.deliver()
     welcomes = [t for t in r.dm_texts(BEN) if "Welcome to *#ops-north-west*! Ops managers in the North West" in t]
     assert len(welcomes) == 1 and "North West ops meet-up" in welcomes[0], r.dm_texts(BEN)
+
+
+async def test_coffee_double_dating_and_experts_through_slack(round_: Round, fake: FakeSlack) -> None:
+    from tests.slack.round import DOCTOR, MANAGER
+
+    r = round_
+    await r.say(COORDINATOR, "cohort create North")
+    people = ((DOCTOR, "Asha Patel", "clinician", "Leeds Teaching Hospitals NHS Trust"),
+              (MANAGER, "Ben Okafor", "general_manager", "Leeds Teaching Hospitals NHS Trust"),
+              (CHLOE, "Chloe Wright", "clinician", "Salford Royal NHS Foundation Trust"),
+              (DEV, "Dev Sharma", "general_manager", "Salford Royal NHS Foundation Trust"))  # fmt: skip
+    for user, name, role, trust in people:
+        await r.register(user, name, role, employer=trust)
+    await r.say(COORDINATOR, "match preview")
+    await r.say(COORDINATOR, "match confirm")
+    await r.deliver()
+    pairs = {c.id for c in fake.conversations.values() if c.kind == "mpim"}
+    assert len(pairs) == 2
+
+    # double dating: both pairs in one group DM (conversations.open with four people: an MPIM)
+    reply = await r.say(COORDINATOR, f"double <@{DOCTOR}> <@{CHLOE}>")
+    assert "Introduced" in texts(reply)
+    await r.deliver()
+    [double] = [c for c in fake.conversations.values() if c.kind == "mpim" and c.id not in pairs]
+    assert double.members == {DOCTOR, MANAGER, CHLOE, DEV, BOT_USER}
+    assert "A double date!" in double.messages[-1]["text"] and "joint task" in double.messages[-1]["text"]
+    reply = await r.say(COORDINATOR, f"double <@{MANAGER}> <@{DEV}>")
+    assert "already been introduced" in texts(reply)
+
+    # an expert: asked by a group, accepts, and joins the group in a new group DM
+    reply = await r.say(COORDINATOR, f"expert add <@{EXPERT}> commissioning, finance")
+    assert "expert on commissioning, finance" in texts(reply)
+    reply = await r.say(DOCTOR, "ask expert commissioning")
+    assert "I've asked an expert on commissioning" in texts(reply)
+    await r.deliver()
+    expert_dm = dm(fake, EXPERT)
+    accept = r.button(expert_dm, "Accept")
+    r.button(expert_dm, "Decline")
+    await r.slack.press(accept["action_id"], accept["value"], user=DOCTOR, channel=expert_dm)
+    await r.slack.settle()
+    assert "wasn't addressed to you" in str(fake.responses[-1])  # only the expert can answer
+    await r.slack.press(accept["action_id"], accept["value"], user=EXPERT, channel=expert_dm)
+    await r.slack.settle()
+    await r.deliver()
+    [joined] = [c for c in fake.conversations.values() if c.kind == "mpim" and EXPERT in c.members]
+    assert joined.members == {DOCTOR, MANAGER, EXPERT, BOT_USER}
+    assert "has kindly agreed to join you" in joined.messages[-1]["text"]
+    reply = await r.say(CHLOE, "ask expert commissioning")
+    await r.deliver()
+    decline = r.button(expert_dm, "Decline")
+    await r.slack.press(decline["action_id"], decline["value"], user=EXPERT, channel=expert_dm)
+    await r.slack.settle()
+    await r.deliver()
+    assert any("can't help this time" in t for t in r.dm_texts(DEV))
+
+    # coffee: only those who opted in, across trusts, in a group DM; a check-in a week later
+    for user, trust in ((DOCTOR, "Leeds"), (MANAGER, "Leeds"), (ELLA, "Salford")):
+        reply = await r.say(user, f"coffee on trust={trust}")
+        assert "signed up for coffee" in texts(reply)
+    reply = await r.say(ELLA, "coffee every=4")
+    assert "every=4 to choose how often" in texts(reply)
+    reply = await r.say(ELLA, "coffee on every=99")
+    assert "is how many weeks between introductions, from 1 to 12" in texts(reply)
+    assert r.engine.periodic()["coffee introductions"] == 1
+    await r.deliver()
+    [coffee] = [c for c in fake.conversations.values() if c.kind == "mpim" and ELLA in c.members]
+    assert len(coffee.members) == 3 and "☕ Meet" in coffee.messages[-1]["text"]
+    r.engine.clock.set(r.engine.clock.now() + timedelta(days=8))  # type: ignore[attr-defined]
+    assert r.engine.periodic()["coffee check-ins"] == 2
+    await r.deliver()
+    met = r.button(dm(fake, ELLA), "Yes, we met")
+    await r.slack.press(met["action_id"], met["value"], user=ELLA, channel=dm(fake, ELLA))
+    await r.slack.settle()
+    assert "Lovely" in str(fake.responses[-1])
+    reply = await r.say(COORDINATOR, "network")
+    assert "Coffee: introductions (met)" in texts(reply) and "1 (1)" in texts(reply)
+    reply = await r.say(ELLA, "coffee off")
+    assert "Coffee introductions are off" in texts(reply)
