@@ -135,7 +135,7 @@ def join_channel(ctx: Ctx, user: UserRef, raw: str) -> Message:
     fallback = Message(f"Join {channel.name}", tuple(b for b in (Section(
         f"Here's **{escape(channel.name)}**: open it and press Join. {escape(channel.description)}"), link) if b))  # fmt: skip
     if channel.channel_id and ctx.caps(user.platform).channel_invite:
-        target = ConversationRef(user.platform, user.workspace, channel.channel_id)
+        target = ConversationRef(user.platform, user.workspace, channel.channel_id, channel.url)
         queue(ctx.uow, f"invite:{channel.id}:{user.key}:{ctx.now:%Y%m%d%H%M}", to_invite(user, target, fallback),
               joined, ctx.now)  # fmt: skip
         ctx.audit(None, user, "channel_join", channel=channel.name)
