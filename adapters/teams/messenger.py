@@ -44,12 +44,15 @@ from conversations.ports.messenger import Capabilities, DeliveryError
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
+GROUP_CHAT_LINK = "https://teams.microsoft.com/l/chat/0/0?users={emails}&topicName={topic}"
 
 
 def capabilities_for(settings: TeamsSettings) -> Capabilities:
     """Group chats only with Graph; no home tab; cards can be updated; files after consent."""
     return Capabilities(
         group_dm=settings.graph is not None,
+        # without Graph, each person gets a link that opens a chat with everyone (it needs their UPNs)
+        group_link_template="" if settings.graph is not None else GROUP_CHAT_LINK,
         home_tab=False,
         message_update=True,
         max_group_size=8,

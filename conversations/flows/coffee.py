@@ -12,10 +12,11 @@ from conversations.core.network import CoffeeIntro, CoffeeOptIn
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command
 from conversations.core.views import Actions, Button, Message, Section
-from conversations.delivery.outbox import queue, to_group, to_user
+from conversations.delivery.outbox import queue, to_user
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call, id_number, target
 from conversations.flows.personal import holding, own, own_rows
+from conversations.flows.together import together
 
 CHECK_IN_AFTER = timedelta(days=7)
 MET = {"coffee_met": "yes", "coffee_not_yet": "not_yet"}
@@ -105,7 +106,7 @@ def introduce(ctx: Ctx) -> int:
         text = (f"☕ Meet {{@{first}}} and {{@{second}}}: you're both in the network, from different trusts "
                 f"({escape(a.employer)} and {escape(partner.employer)}). Find 15 minutes in the next fortnight for a "
                 "virtual coffee: what does your week look like, and what would help? I'll ask in a week how it went.")
-        queue(ctx.uow, f"coffee:{intro.id}", to_group([a.ref, partner.ref], "Coffee"), Message.simple(text), ctx.now)
+        together(ctx, f"coffee:{intro.id}", [a.ref, partner.ref], "Coffee", Message.simple(text))
         for o in (a, partner):
             o.next_at = ctx.now + timedelta(weeks=o.every_weeks)
         made += 1

@@ -104,3 +104,42 @@ async def test_join_adds_people_to_the_team_events_and_a_welcome_through_teams(d
         assert len(welcomes) == 1 and "North West ops meet-up" in _texts(welcomes[0])
     finally:
         await h.server.close()
+
+
+async def test_without_graph_a_double_date_reaches_each_person_with_a_link_to_one_chat(db, connector):
+    from adapters.teams import TeamsSettings
+    from conversations.core.clock import FakeClock
+    from conversations.delivery.sender import Sender
+    from conversations.engine import Engine
+    from conversations.flows.bank import sync_builtin
+    from storage.unit_of_work import SqlUnitOfWorkFactory
+    from tests.conftest import START
+    from tests.engine.helpers import registration
+    from tests.teams.conftest import start_harness
+    from tests.teams.test_teams_round import Round
+
+    h = await start_harness(db, connector, TeamsSettings(dev_mode=True, service_url=connector.url))
+    engine = Engine(SqlUnitOfWorkFactory(db), clock=FakeClock(START), seed=7,
+                    capabilities={"teams": h.teams.messenger.capabilities}, admins=(f"{TENANT}:{ADMIN}",))  # fmt: skip
+    engine.run(sync_builtin)
+    h.engine.answer = engine.handle
+    r = Round(h, engine, Sender(SqlUnitOfWorkFactory(db), {"teams": h.teams.messenger}, engine.clock), engine.clock)
+    people = (("alice", "Asha Patel", "clinician", "Leeds"), ("bob", "Ben Okafor", "general_manager", "Leeds"),
+              ("carol", "Cara Jones", "clinician", "Salford"), ("dan", "Dev Shah", "general_manager", "Salford"))  # fmt: skip
+    try:
+        await r.say(ADMIN, "cohort create North")
+        for user, name, role, trust in people:
+            connector.members[f"29:{user}"] = {**account(user), "userPrincipalName": f"{user}@nhs.example"}
+            cards = await r.say(user, "join")
+            await r.fill_dialog(user, cards[-1]["actions"][0], registration(name, role, employer=f"{trust} NHS Trust"))
+        await r.say(ADMIN, "match preview")
+        await r.say(ADMIN, "match confirm")
+        assert "Introduced" in said(await r.say(ADMIN, "double @alice @carol"))
+        dates = [c for c in connector.cards() if "A double date!" in _texts(c)]
+        assert len(dates) == 4  # one in each person's own chat: no group chats without Graph
+        link = _button(dates, "Open a group chat")["url"]
+        assert link == ("https://teams.microsoft.com/l/chat/0/0?users=alice%40nhs.example,bob%40nhs.example,"
+                        "carol%40nhs.example,dan%40nhs.example&topicName=Double%20date")  # fmt: skip
+        assert "already been introduced" in said(await r.say(ADMIN, "double @bob @dan"))
+    finally:
+        await h.server.close()
