@@ -143,3 +143,59 @@ async def test_without_graph_a_double_date_reaches_each_person_with_a_link_to_on
         assert "already been introduced" in said(await r.say(ADMIN, "double @bob @dan"))
     finally:
         await h.server.close()
+
+
+async def test_double_dating_experts_and_coffee_in_graph_group_chats(db, connector, graph):
+    from datetime import timedelta
+
+    from tests.engine.helpers import registration
+
+    r = await start_round(db, connector, graph)
+    h = r.h
+    people = (("alice", "Asha Patel", "clinician", "Leeds"), ("bob", "Ben Okafor", "general_manager", "Leeds"),
+              ("carol", "Cara Jones", "clinician", "Salford"), ("dan", "Dev Shah", "general_manager", "Salford"))  # fmt: skip
+    try:
+        await r.say(ADMIN, "cohort create North")
+        for user, name, role, trust in people:
+            cards = await r.say(user, "join")
+            await r.fill_dialog(user, cards[-1]["actions"][0], registration(name, role, employer=f"{trust} NHS Trust"))
+        await r.say(ADMIN, "match preview")
+        await r.say(ADMIN, "match confirm")
+
+        def chats() -> list[list[str]]:
+            return [sorted(m["user@odata.bind"].split("'")[1] for m in c.body["members"])
+                    for c in graph.calls if c.path == "/graph/chats"]  # fmt: skip
+
+        assert len(chats()) == 2  # the two pairs
+        assert "Introduced" in said(await r.say(ADMIN, "double @alice @carol"))
+        assert chats()[-1] == ["alice", "bob", "carol", "dan"]
+        assert "A double date!" in _texts(connector.cards("19:chat-3@thread.v2")[-1])  # in that group chat
+
+        # an expert: Accept puts them in a group chat with the pair; Decline tells the other pair
+        assert "expert on commissioning" in said(await r.say(ADMIN, "expert add @erin commissioning"))
+        assert "I've asked an expert" in said(await r.say(ALICE, "ask expert commissioning"))
+        asked = [c for c in connector.cards() if "would like an expert on **commissioning**" in _texts(c)]
+        _button(asked, "Decline")
+        assert "wasn't addressed to you" in said(await r.press(BOB, _button(asked, "Accept")))
+        assert "opened a chat with the group" in said(await r.press("erin", _button(asked, "Accept")))
+        assert chats()[-1] == ["alice", "bob", "erin"]
+        await r.say("carol", "ask expert commissioning")
+        asked = [c for c in connector.cards() if "Cara Jones" in _texts(c) and "expert" in _texts(c)]
+        assert "told the group kindly" in said(await r.press("erin", _button(asked, "Decline")))
+        assert any("can't help this time" in _texts(c) for c in connector.cards())
+
+        # coffee: two who opted in, from different trusts, in a group chat; a check-in a week on
+        assert "signed up for coffee" in said(await r.say("frank", "coffee on trust=Leeds"))
+        assert "signed up for coffee" in said(await r.say("gina", "coffee on trust=Salford"))
+        assert r.engine.periodic()["coffee introductions"] == 1
+        await r.sender.drain()
+        assert chats()[-1] == ["frank", "gina"]
+        r.clock.set(r.clock.now() + timedelta(days=8))
+        assert r.engine.periodic()["coffee check-ins"] == 2
+        await r.sender.drain()
+        check = [c for c in connector.cards() if "manage a coffee?" in _texts(c)]
+        assert "Lovely" in said(await r.press("gina", _button(check, "Yes, we met")))
+        assert "Coffee: introductions (met)" in said(await r.say(ADMIN, "network"))
+        assert "Coffee introductions are off" in said(await r.say("gina", "coffee off"))
+    finally:
+        await h.server.close()
