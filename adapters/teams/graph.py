@@ -1,4 +1,5 @@
-"""Microsoft Graph, app-only: create a group chat for an introduction and install the bot in it.
+"""Microsoft Graph, app-only: create a group chat for an introduction and install the bot in it;
+add someone to a team whose channel they asked to join.
 
 A bot cannot create a group chat; Graph can (``POST /chats``, application permission
 ``Chat.Create``), and ``POST /chats/{id}/installedApps`` (``TeamsAppInstallation.
@@ -131,6 +132,20 @@ class GraphClient:
         if not chat_id:
             raise DeliveryError("graph_chat_without_id")
         return str(chat_id)
+
+    async def add_team_member(self, team_id: str, user_id: str) -> None:
+        """Add the person (an AAD object id) to the team as a member (``POST /teams/{team-id}/members``,
+        ``roles`` empty for a member; application permission ``TeamMember.ReadWriteNonOwnerRole.All``)."""
+        payload = {
+            "@odata.type": "#microsoft.graph.aadUserConversationMember",
+            "roles": [],
+            "user@odata.bind": f"https://graph.microsoft.com/v1.0/users('{user_id}')",
+        }
+        try:  # adding a member twice leaves one membership: safe to retry
+            await self._call("POST", f"/teams/{quote(team_id, safe='')}/members", payload, idempotent=True)
+        except DeliveryError as error:
+            if "Conflict" not in error.code and "http_409" not in error.code:
+                raise
 
     async def user_by_mail(self, mail: str) -> dict[str, Any] | None:
         """The person with this email (``GET /users/{mail}``, ``User.ReadBasic.All``): their AAD

@@ -16,6 +16,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -43,16 +44,20 @@ from conversations.ports.messenger import Capabilities, DeliveryError
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
+GROUP_CHAT_LINK = "https://teams.microsoft.com/l/chat/0/0?users={emails}&topicName={topic}"
 
 
 def capabilities_for(settings: TeamsSettings) -> Capabilities:
     """Group chats only with Graph; no home tab; cards can be updated; files after consent."""
     return Capabilities(
         group_dm=settings.graph is not None,
+        # without Graph, each person gets a link that opens a chat with everyone (it needs their UPNs)
+        group_link_template="" if settings.graph is not None else GROUP_CHAT_LINK,
         home_tab=False,
         message_update=True,
         max_group_size=8,
         send_files=True,
+        channel_invite=settings.graph is not None,  # POST /teams/{team-id}/members
         email_lookups=GRAPH_LOOKUPS_PER_MINUTE if settings.graph is not None else 0.0,  # GET /users/{mail}
     )
 
@@ -65,6 +70,12 @@ def message_activity(message: Message, names: dict[str, str] | None = None) -> A
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
         summary=to_plain(message.text)[:250],
     )
+
+
+def team_of_link(link: str) -> str:
+    """The team's id in a Teams channel link (``.../l/channel/19%3a...?groupId=<team id>&tenantId=...``)."""
+    found = parse_qs(urlsplit(link).query).get("groupId", [""])[0].strip()
+    return found if len(found) == 36 and found.replace("-", "").isalnum() else ""
 
 
 def mentioned_ids(message: Message) -> set[str]:
@@ -224,8 +235,20 @@ class TeamsMessenger:
         raise DeliveryError("teams_has_no_home_tab")
 
     async def invite(self, channel: ConversationRef, user: UserRef) -> bool:
-        """A bot cannot add people to a Teams channel: they get the channel's link instead."""
-        return False
+        """Add the person to the team that holds the channel, through Graph; the team's id is the
+        ``groupId`` of the channel's link (``channel.extra``). False (they get the link instead)
+        without Graph, without a team id, or when Graph refuses (a blocked user is 404, say)."""
+        team_id = team_of_link(channel.extra)
+        if self.graph is None or not team_id:
+            return False
+        try:
+            await self.graph.add_team_member(team_id, user.user_id)
+        except DeliveryError as error:
+            if error.retryable or error.unknown:
+                raise
+            log.info("adding someone to a team was refused (%s): sending the link instead", error.code)
+            return False
+        return True
 
     # ---- plumbing --------------------------------------------------------------------------
 

@@ -41,8 +41,9 @@ def to_conversation(conversation: ConversationRef) -> dict[str, Any]:
 
 def to_invite(user: UserRef, channel: ConversationRef, fallback: Message) -> dict[str, Any]:
     """Add ``user`` to ``channel``, then tell them in their DM; if the platform won't add them (the
-    bot isn't in the channel, say), send ``fallback`` (a link) instead."""
-    return {**to_user(user), "kind": "invite", "channel_id": channel.conversation_id,
+    bot isn't in the channel, say), send ``fallback`` (a link) instead. ``channel.extra`` carries
+    the channel's link, from which a platform may read more (Teams: the team's id)."""
+    return {**to_user(user), "kind": "invite", "channel_id": channel.conversation_id, "extra": channel.extra,
             "fallback": message_to_dict(fallback)}  # fmt: skip
 
 

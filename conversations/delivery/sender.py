@@ -515,7 +515,8 @@ async def invite(messenger: Messenger, recipient: dict[str, Any]) -> bool:
     """Add the recipient to the channel named in an ``invite`` recipient; False if the platform won't."""
     if not messenger.capabilities.channel_invite:
         return False
-    channel = ConversationRef(recipient["platform"], recipient["workspace"], recipient["channel_id"])
+    channel = ConversationRef(recipient["platform"], recipient["workspace"], recipient["channel_id"],
+                              recipient.get("extra", ""))  # fmt: skip
     return await messenger.invite(channel, UserRef(recipient["platform"], recipient["workspace"], recipient["user_id"]))
 
 

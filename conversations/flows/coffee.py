@@ -12,17 +12,18 @@ from conversations.core.network import CoffeeIntro, CoffeeOptIn
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command
 from conversations.core.views import Actions, Button, Message, Section
-from conversations.delivery.outbox import queue, to_group, to_user
+from conversations.delivery.outbox import queue, to_user
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call, id_number, target
-from conversations.flows.personal import holding
+from conversations.flows.personal import holding, own, own_rows
+from conversations.flows.together import together
 
 CHECK_IN_AFTER = timedelta(days=7)
 MET = {"coffee_met": "yes", "coffee_not_yet": "not_yet"}
 
 
 def _optin(ctx: Ctx, user: UserRef) -> CoffeeOptIn | None:
-    rows = ctx.uow.records(CoffeeOptIn).where(platform=user.platform, workspace=user.workspace, user_id=user.user_id)
+    rows = own(ctx, user, CoffeeOptIn)
     return rows[0] if rows else None
 
 
@@ -48,8 +49,9 @@ def coffee(call: Call) -> Message:
         return Message.simple("Coffee introductions are off: I won't introduce you to anyone new. `coffee on` "
                               "turns them back on.")  # fmt: skip
     if verb != "on":
-        if call.args:
-            raise Refusal("Say `coffee on` to be introduced to people from other trusts, or `coffee off` to stop.")
+        if call.args or call.options:
+            raise Refusal("Say `coffee on` to be introduced to people from other trusts (`coffee on every=4` to "
+                          "choose how often), or `coffee off` to stop.")  # fmt: skip
         if mine is None or not mine.active:
             return Message.simple("Coffee introductions put you in touch with someone from another trust every few "
                                   "weeks, for a 15-minute chat. `coffee on` signs you up; `coffee on every=4 "
@@ -104,7 +106,7 @@ def introduce(ctx: Ctx) -> int:
         text = (f"☕ Meet {{@{first}}} and {{@{second}}}: you're both in the network, from different trusts "
                 f"({escape(a.employer)} and {escape(partner.employer)}). Find 15 minutes in the next fortnight for a "
                 "virtual coffee: what does your week look like, and what would help? I'll ask in a week how it went.")
-        queue(ctx.uow, f"coffee:{intro.id}", to_group([a.ref, partner.ref], "Coffee"), Message.simple(text), ctx.now)
+        together(ctx, f"coffee:{intro.id}", [a.ref, partner.ref], "Coffee", Message.simple(text))
         for o in (a, partner):
             o.next_at = ctx.now + timedelta(weeks=o.every_weeks)
         made += 1
@@ -149,30 +151,23 @@ def met(call: Call) -> Message:
     return Message.simple("No problem: there's still time. A 15-minute call counts!")
 
 
-def _export(ctx: Ctx, user: UserRef) -> dict[str, object]:
-    mine = _optin(ctx, user)
-    intros = [i for i in ctx.uow.records(CoffeeIntro).where(platform=user.platform, workspace=user.workspace)
-              if user.user_id in (i.first, i.second)]  # fmt: skip
-    return {"opt_in": None if mine is None else {"active": mine.active, "every_weeks": mine.every_weeks,
-                                                  "regions": mine.regions, "trust": mine.employer},
-            "introductions": [{"with": i.second if i.first == user.user_id else i.first, "made_at": i.made_at.isoformat(),
-                               "met": i.met} for i in intros]}  # fmt: skip
+def _intros(ctx: Ctx, user: UserRef) -> list[CoffeeIntro]:
+    return [i for i in ctx.uow.records(CoffeeIntro).where(platform=user.platform, workspace=user.workspace)
+            if user.user_id in (i.first, i.second)]  # fmt: skip
 
 
-def _erase(ctx: Ctx, user: UserRef) -> int:
-    count = 0
-    mine = _optin(ctx, user)
-    if mine is not None:
-        ctx.uow.records(CoffeeOptIn).delete(mine)
-        count += 1
-    for i in ctx.uow.records(CoffeeIntro).where(platform=user.platform, workspace=user.workspace):
-        if user.user_id in (i.first, i.second):
-            ctx.uow.records(CoffeeIntro).delete(i)
-            count += 1
-    return count
+def _erase_intros(ctx: Ctx, user: UserRef) -> int:
+    intros = _intros(ctx, user)
+    for i in intros:
+        ctx.uow.records(CoffeeIntro).delete(i)
+    return len(intros)
 
 
-holding("coffee introductions", export=_export, erase=_erase)
+own_rows("coffee opt-in", CoffeeOptIn, lambda ctx, o: {"active": o.active, "every_weeks": o.every_weeks,
+                                                       "regions": o.regions, "trust": o.employer})  # fmt: skip
+holding("coffee introductions", erase=_erase_intros, export=lambda ctx, user: [
+    {"with": i.second if i.first == user.user_id else i.first, "made_at": i.made_at.isoformat(), "met": i.met}
+    for i in _intros(ctx, user)])  # fmt: skip
 
 ROUTES = (
     command("coffee [on|off] [every=N] [regions=...] [trust=...]",

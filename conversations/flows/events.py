@@ -41,7 +41,7 @@ from conversations.core.views import (
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call, id_number, target
-from conversations.flows.personal import holding
+from conversations.flows.personal import holding, own, own_rows
 
 FORM_ID = "event_add"
 VOLUNTEER_FORM = "event_volunteer"
@@ -137,9 +137,7 @@ def ics(event: Event) -> str:
 
 
 def _mine(ctx: Ctx, event: Event, user: UserRef) -> Rsvp | None:
-    rows = ctx.uow.records(Rsvp).where(event_id=event.id, platform=user.platform, workspace=user.workspace,
-                                       user_id=user.user_id)  # fmt: skip
-    return rows[0] if rows else None
+    return next((r for r in own(ctx, user, Rsvp) if r.event_id == event.id), None)
 
 
 def _upcoming(ctx: Ctx, user: UserRef) -> list[Event]:
@@ -438,28 +436,33 @@ def remind(ctx: Ctx) -> int:
     return sent
 
 
-def _export_answers(ctx: Ctx, user: UserRef) -> list[dict[str, Any]]:
-    rows = []
-    for r in ctx.uow.records(Rsvp).where(platform=user.platform, workspace=user.workspace, user_id=user.user_id):
-        event = ctx.uow.records(Event).get(r.event_id)
-        rows.append({"event": event.title if event else r.event_id, "answer": r.answer, "volunteer_role": r.role,
-                     "at": r.at.isoformat() if r.at else ""})  # fmt: skip
-    return rows
+def _describe(ctx: Ctx, r: Rsvp) -> dict[str, Any]:
+    event = ctx.uow.records(Event).get(r.event_id)
+    return {"event": event.title if event else r.event_id, "answer": SAID.get(r.answer, r.answer),
+            "volunteer_role": r.role, "at": r.at.isoformat() if r.at else ""}  # fmt: skip
 
 
-def _erase_answers(ctx: Ctx, user: UserRef) -> int:
-    rows = ctx.uow.records(Rsvp).where(platform=user.platform, workspace=user.workspace, user_id=user.user_id)
-    for r in rows:
-        ctx.uow.records(Rsvp).delete(r)
-    for event in ctx.uow.records(Event).where(platform=user.platform, workspace=user.workspace):
-        if user.user_id in event.organisers:
-            event.organisers = [o for o in event.organisers if o != user.user_id]
-        _promote(ctx, event)
-    return len(rows)
+def _after_answer_erased(ctx: Ctx, r: Rsvp) -> None:
+    event = ctx.uow.records(Event).get(r.event_id)
+    if event is not None and r.answer == "going":
+        _promote(ctx, event)  # their place goes to the longest waiting
 
 
-holding("event answers", export=_export_answers, erase=_erase_answers)
+def _organised(ctx: Ctx, user: UserRef) -> list[Event]:
+    return [e for e in ctx.uow.records(Event).where(platform=user.platform, workspace=user.workspace)
+            if user.user_id in e.organisers]  # fmt: skip
 
+
+def _stop_organising(ctx: Ctx, user: UserRef) -> int:
+    events = _organised(ctx, user)
+    for event in events:
+        event.organisers = [o for o in event.organisers if o != user.user_id]
+    return len(events)
+
+
+own_rows("event answers", Rsvp, _describe, after_delete=_after_answer_erased)
+holding("events you organise", export=lambda ctx, user: [f"{e.number}. {e.title}" for e in _organised(ctx, user)],
+        erase=_stop_organising)  # fmt: skip
 
 
 ROUTES = (

@@ -9,10 +9,11 @@ from conversations.core.network import DoubleDate, Expert, ExpertRequest
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command
 from conversations.core.views import Actions, Button, Message, Section
-from conversations.delivery.outbox import queue, to_group, to_user
+from conversations.delivery.outbox import queue, to_user
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call, id_number, target
-from conversations.flows.personal import holding
+from conversations.flows.personal import own_rows
+from conversations.flows.together import together
 
 DECISIONS = {"expert_accept": "accepted", "expert_decline": "declined"}
 
@@ -118,7 +119,7 @@ def decide(call: Call) -> Message:
         people = [m.ref for m in members] + [UserRef(expert.platform, expert.workspace, expert.user_id)]
         text = (f"{{@{expert.user_id}}}, an expert on **{escape(request.topic)}**, has kindly agreed to join you for "
                 "your current task. Suggest a time for a short call here.")  # fmt: skip
-        queue(ctx.uow, f"expert-join:{request.id}", to_group(people, f"Expert: {request.topic}"), Message.simple(text), ctx.now)
+        together(ctx, f"expert-join:{request.id}", people, f"Expert: {request.topic}", Message.simple(text))
         return Message.simple("Thank you! I've opened a chat with the group so you can find a time.")
     for m in members:
         queue(ctx.uow, f"expert-declined:{request.id}:{m.id}", to_user(m.ref), Message.simple(
@@ -163,7 +164,7 @@ def double_date(ctx: Ctx, one: Match, other: Match) -> str:
     if task is not None:
         text += (f"\n**A joint task to try together:** _{escape(task.title)}_: {escape(task.summary)} Meet once, "
                  "virtually, for half an hour, then each group answers in its own chat as usual.")
-    queue(ctx.uow, f"double:{first}:{second}", to_group([p.ref for p in people], "Double date"), Message.simple(text), ctx.now)
+    together(ctx, f"double:{first}:{second}", [p.ref for p in people], "Double date", Message.simple(text))
     return names
 
 
@@ -203,18 +204,12 @@ def _auto(ctx: Ctx, cohort_id: int) -> Message:
     return Message.simple(f"Introduced {made} pairs of groups across trusts or specialties, each with a joint task.")
 
 
-def _export(ctx: Ctx, user: UserRef) -> list[dict[str, object]]:
-    return [{"topics": e.topics} for e in _experts(ctx, user) if e.user_id == user.user_id]
+def _drop_requests(ctx: Ctx, expert: Expert) -> None:
+    for request in ctx.uow.records(ExpertRequest).where(expert_id=expert.id):
+        ctx.uow.records(ExpertRequest).delete(request)
 
 
-def _erase(ctx: Ctx, user: UserRef) -> int:
-    mine = [e for e in _experts(ctx, user) if e.user_id == user.user_id]
-    for e in mine:
-        ctx.uow.records(Expert).delete(e)
-    return len(mine)
-
-
-holding("expert listing", export=_export, erase=_erase)
+own_rows("expert listing", Expert, lambda ctx, e: {"topics": e.topics}, after_delete=_drop_requests)
 
 ROUTES = (
     command("experts", "the network's experts and their topics", list_experts, who=Who.ANYONE),

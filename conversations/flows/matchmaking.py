@@ -20,6 +20,7 @@ from conversations.delivery.outbox import queue, to_group, to_user
 from conversations.flows.assignments import post_task, recheck, to_members
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
+from conversations.flows.together import group_link
 from conversations.matching import Candidate, MatchRules, Weights, best_partners, explain_group, plan_matches
 
 MATCHABLE = (Status.REGISTERED, Status.WAITING)
@@ -320,10 +321,7 @@ def meeting_blocks(members: Sequence[Participant], topic: str) -> list[Block]:
 
 
 def _group_link(template: str, members: Sequence[Participant], topic: str) -> str:
-    emails = [p.email for p in members]
-    if not template or not all(emails):
-        return ""
-    return template.format(emails=",".join(quote(e) for e in emails), topic=quote(f"{topic} buddies"))
+    return group_link(template, [p.email for p in members], f"{topic} buddies")
 
 
 # ---- re-matching ------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ can use it, registered for a buddy scheme or not."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from conversations.core import patient_data
 from conversations.core import vocabulary as v
 from conversations.core.interactions import Actor, MemberJoined, NoReply, Outcome
@@ -17,11 +15,7 @@ from conversations.core.views import Actions, Block, Button, Context, Header, Me
 from conversations.delivery.outbox import queue, to_invite, to_user
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
-from conversations.flows.personal import holding
-
-
-def _mine(ctx: Ctx, user: UserRef, kind: type) -> list:  # type: ignore[type-arg]
-    return ctx.uow.records(kind).where(platform=user.platform, workspace=user.workspace, user_id=user.user_id)
+from conversations.flows.personal import own, own_rows
 
 
 def _here(ctx: Ctx, user: UserRef, kind: type) -> list:  # type: ignore[type-arg]
@@ -35,7 +29,7 @@ def add_organiser(call: Call) -> Message:
     if len(call.mentions) != 1:
         raise Refusal("Mention one person: `organiser add @name`.")
     user = call.mentions[0]
-    if not _mine(call.ctx, user, Organiser):
+    if not own(call.ctx, user, Organiser):
         call.ctx.uow.records(Organiser).add(Organiser(user.platform, user.workspace, user.user_id))
     call.ctx.audit(None, call.user, "organiser_add", user_id=user.user_id)
     return Message.simple(f"{{@{user.user_id}}} now organises the network here: channels, events, coffee and "
@@ -46,7 +40,7 @@ def remove_organiser(call: Call) -> Message:
     if len(call.mentions) != 1:
         raise Refusal("Mention one person: `organiser remove @name`.")
     user = call.mentions[0]
-    rows = _mine(call.ctx, user, Organiser)
+    rows = own(call.ctx, user, Organiser)
     if not rows:
         raise Refusal(f"{{@{user.user_id}}} isn't one of the network's organisers.")
     for row in rows:
@@ -141,7 +135,7 @@ def join_channel(ctx: Ctx, user: UserRef, raw: str) -> Message:
     fallback = Message(f"Join {channel.name}", tuple(b for b in (Section(
         f"Here's **{escape(channel.name)}**: open it and press Join. {escape(channel.description)}"), link) if b))  # fmt: skip
     if channel.channel_id and ctx.caps(user.platform).channel_invite:
-        target = ConversationRef(user.platform, user.workspace, channel.channel_id)
+        target = ConversationRef(user.platform, user.workspace, channel.channel_id, channel.url)
         queue(ctx.uow, f"invite:{channel.id}:{user.key}:{ctx.now:%Y%m%d%H%M}", to_invite(user, target, fallback),
               joined, ctx.now)  # fmt: skip
         ctx.audit(None, user, "channel_join", channel=channel.name)
@@ -169,7 +163,7 @@ def _label(kind: str, value: str) -> str:
 
 
 def subscriptions(ctx: Ctx, user: UserRef) -> list[Subscription]:
-    return _mine(ctx, user, Subscription)
+    return own(ctx, user, Subscription)
 
 
 def subscribe(call: Call) -> Message:
@@ -295,31 +289,11 @@ def figures(call: Call) -> Message:
     return Message("The network", (Header("The network"), Section("", fields=fields)))
 
 
-def _join_route(ctx: Ctx, user: UserRef, words: Sequence[str]) -> Message:
-    return join_channel(ctx, user, " ".join(words))
-
-
 # ---- personal data -----------------------------------------------------------------------------------------
 
 
-def _export_mine(kind: type, fields: Sequence[str]):  # type: ignore[no-untyped-def]
-    return lambda ctx, user: [{f: getattr(r, f) for f in fields} for r in _mine(ctx, user, kind)]
-
-
-def _erase_mine(kind: type):  # type: ignore[no-untyped-def]
-    def erase(ctx: Ctx, user: UserRef) -> int:
-        rows = _mine(ctx, user, kind)
-        for row in rows:
-            ctx.uow.records(kind).delete(row)
-        return len(rows)
-
-    return erase
-
-
-holding("network subscriptions", export=_export_mine(Subscription, ("kind", "value")),
-        erase=_erase_mine(Subscription))  # fmt: skip
-holding("network organiser role", export=_export_mine(Organiser, ("platform", "workspace")),
-        erase=_erase_mine(Organiser))  # fmt: skip
+own_rows("network subscriptions", Subscription, lambda ctx, s: {"kind": s.kind, "value": _label(s.kind, s.value)})
+own_rows("network organiser role", Organiser, lambda ctx, o: {"workspace": o.workspace})
 
 
 ROUTES = (

@@ -24,12 +24,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from conversations.core.markup import escape
 from conversations.core.model import AuditEntry, Match, MatchStatus, OutboxItem, Participant
 from conversations.core.refs import UserRef
 from conversations.flows.context import Ctx
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,37 @@ def holding(
     found = Holding(name, export, erase, last)
     HOLDINGS.append(found)
     return found
+
+
+def own(ctx: Ctx, user: UserRef, kind: type[R]) -> list[R]:
+    """The records of ``kind`` that are the person's own: ``kind`` has ``platform``, ``workspace``
+    and ``user_id`` (a subscription, an answer to an event, a coffee opt-in, an expert listing)."""
+    return ctx.uow.records(kind).where(platform=user.platform, workspace=user.workspace, user_id=user.user_id)
+
+
+def own_rows(
+    name: str,
+    kind: type[R],
+    describe: Callable[[Ctx, R], dict[str, Any]],
+    *,
+    after_delete: Callable[[Ctx, R], None] | None = None,
+) -> Holding:
+    """A holding of records that are each one person's (see :func:`own`): ``describe`` gives a
+    row as the person reads it in ``mydata``; erasure deletes the rows, then ``after_delete``
+    tidies what pointed at each (a place given up goes to the waiting list, say)."""
+
+    def export(ctx: Ctx, user: UserRef) -> list[dict[str, Any]]:
+        return [describe(ctx, row) for row in own(ctx, user, kind)]
+
+    def erase(ctx: Ctx, user: UserRef) -> int:
+        rows = own(ctx, user, kind)
+        for row in rows:
+            ctx.uow.records(kind).delete(row)
+            if after_delete is not None:
+                after_delete(ctx, row)
+        return len(rows)
+
+    return holding(name, export=export, erase=erase)
 
 
 def export_all(ctx: Ctx, user: UserRef) -> dict[str, Any]:
@@ -368,9 +401,13 @@ def scrub_outbox(ctx: Ctx, user: UserRef, needles: Sequence[str]) -> tuple[int, 
         for item in ctx.uow.outbox.by_status(status):
             if item.recipient.get("erase_after_send"):
                 continue  # the confirmation of this very erasure: scrubbed once sent (retention)
+            keyed = mentions(item.key, needles)  # a key may name someone in no scheme: nothing numbers them
+            if keyed:
+                item.key = scrub(item.key, needles, f"forgotten-{item.id}")  # still unique
             to_them = addressed_to(item, user)
             carries = mentions(item.message, needles) or mentions(item.result, needles)
             if not (to_them or carries or mentions(item.recipient, needles)):
+                scrubbed += keyed
                 continue
             if status in UNSENT:
                 item.status, item.error = "failed", "cancelled: the person asked to be forgotten"

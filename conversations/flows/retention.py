@@ -9,7 +9,16 @@ Defaults (each configurable per deployment; see docs/data-protection.md):
 - profiles of people who left: 183 days (about six months) after they were last active, erased as
   ``forget`` would (only when every registration of theirs has left that long ago);
 - the audit log: 730 days (two years);
-- match proposals (previews): 90 days after they were made.
+- match proposals (previews): 90 days after they were made;
+- the network's events: who answered (Going, Maybe, Not going, waiting) and who volunteered, 90 days
+  after the event ended; the event itself (with its organisers), 365 days after it ended;
+- coffee introductions: 365 days after they were made (the same two may then be introduced again);
+  an opt-in that was switched off, 183 days after the last introduction it was due for;
+- requests to experts: 365 days after they were asked.
+
+Kept while the person wants them (``unsubscribe``, ``coffee off``, ``organiser remove``,
+``expert remove`` and ``forget`` end them): subscriptions, coffee opt-ins that are on, the
+organiser role and expert listings.
 
 ``plan`` counts what would go (``buddybot retention --dry-run``); ``apply`` removes it, in
 batches, so no transaction holds a lock for long.
@@ -19,8 +28,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from conversations.core.model import MatchProposal, OutboxItem, Participant, Response, Status
+from conversations.core.network import CoffeeIntro, CoffeeOptIn, Event, ExpertRequest, Rsvp
 from conversations.core.refs import UserRef
 from conversations.flows import erasure
 from conversations.flows.context import OPERATOR, Ctx
@@ -40,6 +51,11 @@ class Retention:
     left_profiles_days: int = 183  # after they were last active
     audit_days: int = 730
     proposals_days: int = 90
+    event_answers_days: int = 90  # after the event ended
+    events_days: int = 365  # after the event ended
+    coffee_intros_days: int = 365
+    coffee_off_days: int = 183  # an opt-in switched off, after the last introduction it was due for
+    expert_requests_days: int = 365
 
     @classmethod
     def from_settings(cls, values: dict[str, str]) -> Retention:
@@ -62,6 +78,11 @@ class Retention:
             f"profiles of people who left: {self.left_profiles_days} days after they were last active",
             f"audit log: {self.audit_days} days",
             f"match proposals: {self.proposals_days} days",
+            f"answers to network events and volunteers: {self.event_answers_days} days after the event ended",
+            f"network events: {self.events_days} days after they ended",
+            f"coffee introductions: {self.coffee_intros_days} days",
+            f"coffee opt-ins switched off: {self.coffee_off_days} days after the last introduction due",
+            f"requests to experts: {self.expert_requests_days} days",
         ]
 
 
@@ -72,13 +93,17 @@ class Due:
     left_profiles: int = 0
     audit: int = 0
     proposals: int = 0
+    event_answers: int = 0
+    events: int = 0
+    coffee_intros: int = 0
+    coffee_off: int = 0
+    expert_requests: int = 0
 
     def lines(self) -> list[str]:
-        return [f"{name.replace('_', ' ')}: {getattr(self, name)}" for name in
-                ("outbox", "answers", "left_profiles", "audit", "proposals")]  # fmt: skip
+        return [f"{f.name.replace('_', ' ')}: {getattr(self, f.name)}" for f in fields(self)]
 
     def total(self) -> int:
-        return self.outbox + self.answers + self.left_profiles + self.audit + self.proposals
+        return sum(getattr(self, f.name) for f in fields(self))
 
 
 def _outbox_rows(ctx: Ctx, policy: Retention, limit: int) -> list[OutboxItem]:
@@ -121,6 +146,25 @@ def _audit_due(ctx: Ctx, policy: Retention) -> int:
     return sum(1 for e in ctx.uow.audit.all() if e.at < before)
 
 
+def _network(ctx: Ctx, policy: Retention) -> dict[str, list[Any]]:
+    """The network's rows that are due, by the name of their count in :class:`Due`."""
+
+    def ago(days: int) -> datetime:
+        return ctx.now - timedelta(days=days)
+
+    events = ctx.uow.records(Event).where()
+    ended = {e.id for e in events if e.ends_at < ago(policy.event_answers_days)}
+    return {
+        "event_answers": [r for r in ctx.uow.records(Rsvp).where() if r.event_id in ended],
+        "events": [e for e in events if e.ends_at < ago(policy.events_days)],
+        "coffee_intros": [i for i in ctx.uow.records(CoffeeIntro).where() if i.made_at < ago(policy.coffee_intros_days)],
+        "coffee_off": [o for o in ctx.uow.records(CoffeeOptIn).where(active=False)
+                       if (o.next_at or _EPOCH) < ago(policy.coffee_off_days)],
+        "expert_requests": [r for r in ctx.uow.records(ExpertRequest).where()
+                            if (r.at or _EPOCH) < ago(policy.expert_requests_days)],
+    }  # fmt: skip
+
+
 def plan(ctx: Ctx, policy: Retention) -> Due:
     """What the schedule would remove now; nothing changes."""
     return Due(
@@ -129,6 +173,7 @@ def plan(ctx: Ctx, policy: Retention) -> Due:
         left_profiles=len(_left_people(ctx, policy)),
         audit=_audit_due(ctx, policy),
         proposals=len(_proposals(ctx, policy)),
+        **{name: len(rows) for name, rows in _network(ctx, policy).items()},
     )
 
 
@@ -153,6 +198,13 @@ def apply(ctx: Ctx, policy: Retention, batch: int = 500) -> Due:
     for proposal in _proposals(ctx, policy)[:batch]:
         proposal.plan = dict(EXPIRED_PLAN)
         done.proposals += 1
+    for name, rows in _network(ctx, policy).items():  # answers before the events they belong to
+        for row in rows[:batch]:
+            if name == "events":
+                for answer in ctx.uow.records(Rsvp).where(event_id=row.id):
+                    ctx.uow.records(Rsvp).delete(answer)
+            ctx.uow.records(type(row)).delete(row)
+        setattr(done, name, min(len(rows), batch))
     if done.total():
         ctx.audit(None, OPERATOR, "retention", **{k: v for k, v in vars(done).items() if v})
     return done

@@ -24,7 +24,9 @@ class Capabilities:
     # filled in (Teams: https://teams.microsoft.com/l/chat/0/0?users={emails}&topicName={topic}).
     group_link_template: str = ""
     send_files: bool = False  # can send a file (an export) to a person
-    channel_invite: bool = False  # can add a person to a channel the bot is in (Slack conversations.invite)
+    # can add a person to a channel: Slack conversations.invite (the bot must be in it); Teams, with
+    # Graph, adds them to the channel's team (its link's groupId)
+    channel_invite: bool = False
     email_lookups: float = 0.0  # people found by work email per minute (0: cannot; see ports/directory.py)
 
 

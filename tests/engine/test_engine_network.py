@@ -131,6 +131,8 @@ def test_erasure_removes_what_the_network_holds(chat, db):
     chat.say("U1", "coffee on trust=Leeds")
     add_event(chat)
     chat.press("U1", "event_going", "1")
+    chat.say("U1", "mydata").expect("Network subscriptions", "North West", "Coffee opt-in", "Leeds", "Event answers",
+                                    "North West ops meet-up")  # fmt: skip
     from conversations.core.refs import UserRef
     from conversations.flows.erasure import forget
 
@@ -138,3 +140,39 @@ def test_erasure_removes_what_the_network_holds(chat, db):
     with db.connect() as conn:
         for table in ("network_subscriptions", "coffee_optins", "network_rsvps"):
             assert conn.execute(text(f"select count(*) from {table}")).scalar() == 0, table  # noqa: S608
+
+
+def test_the_retention_schedule_covers_the_network(chat, clock, db):
+    from conversations.flows import retention
+
+    matched_pair(chat)
+    chat.person(ADMIN, "Rachel Organiser")
+    add_event(chat)
+    chat.press("U1", "event_going", "1")
+    chat.press("U2", "event_volunteer", "1")
+    chat.submit("U2", {"role": "notes"})
+    chat.say("U5", "subscribe north_west")
+    for who, trust in (("U5", "Leeds"), ("U6", "Salford")):
+        chat.say(who, f"coffee on trust={trust}")
+    assert chat.engine.periodic()["coffee introductions"] == 1
+    chat.say("U6", "coffee off")
+    chat.say(ADMIN, "expert add @U9 commissioning")
+    chat.say("U1", "ask expert commissioning")
+    policy = retention.Retention()
+    assert "network events: 365 days after they ended" in policy.describe()
+
+    clock.advance(days=100)  # the event ended 97 days ago: who answered goes, the event stays
+    due = chat.engine.run(lambda ctx: retention.plan(ctx, policy))
+    assert (due.event_answers, due.events, due.coffee_intros, due.coffee_off, due.expert_requests) == (2, 0, 0, 0, 0)
+    chat.engine.run(lambda ctx: retention.apply(ctx, policy))
+    clock.advance(days=300)
+    due = chat.engine.run(lambda ctx: retention.plan(ctx, policy))
+    assert (due.event_answers, due.events, due.coffee_intros, due.coffee_off, due.expert_requests) == (0, 1, 1, 1, 1)
+    while chat.engine.run(lambda ctx: retention.apply(ctx, policy)).total():
+        pass
+    with db.connect() as conn:
+        for table in ("network_rsvps", "network_events", "coffee_intros", "expert_requests"):
+            assert conn.execute(text(f"select count(*) from {table}")).scalar() == 0, table  # noqa: S608
+        assert conn.execute(text("select user_id from coffee_optins")).scalars().all() == ["U5"]  # still on
+        assert conn.execute(text("select count(*) from network_subscriptions")).scalar() == 1  # while wanted
+    chat.say(ADMIN, "network").expect("Events (upcoming): 0 (0)")

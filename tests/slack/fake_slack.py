@@ -364,14 +364,15 @@ class FakeSlack:
         return {"channel": {"id": cid}}
 
     def _m_conversations_invite(self, args: JSON, team: str) -> JSON:
-        """As documented: the caller must be in the channel; up to 100 users; ``already_in_channel``
-        when the one invited is a member; ``cant_invite_self`` for the bot itself."""
+        """As documented: the caller must be in the channel (else ``not_in_channel``); up to 1000
+        users; ``already_in_channel`` when the one invited is a member; ``cant_invite_self`` for
+        the bot itself."""
         conv = self._conversation(_required(args, "channel"))
         if conv.kind != "channel":
             raise SlackError("method_not_supported_for_channel_type")
         raw = _required(args, "users")
         ids = [u.strip() for u in str(raw).split(",") if u.strip()]
-        if not ids or len(ids) > 100:
+        if not ids or len(ids) > 1000:  # "Up to 1000 users may be listed"
             raise SlackError("invalid_arguments" if not ids else "too_many_users")
         for uid in ids:
             if uid == BOT_USER:

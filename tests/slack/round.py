@@ -28,12 +28,12 @@ class Round:
         report = await self.sender.drain()
         assert report.failed == 0 and report.unknown == 0, report
 
-    async def register(self, user: str, name: str, role: str) -> None:
+    async def register(self, user: str, name: str, role: str, **overrides: object) -> None:
         opened = len(self.fake.calls_to("views.open"))
         await self.say(user, "join")
         view = self.fake.calls_to("views.open")[opened].args["view"]
         assert view["callback_id"] == "register"
-        sent = await self.slack.submit(view, registration(name, role), user)
+        sent = await self.slack.submit(view, registration(name, role, **overrides), user)
         assert sent.status == 200 and sent.text == "", sent.text  # accepted: the modal closes
         await self.slack.settle()
 

@@ -1,5 +1,6 @@
 """The data protection officer's test, on SQLite and PostgreSQL: one person goes through every
-feature, asks to be forgotten, and then every table of the database (the engine's, the platform
+feature (the network's too: an organiser, a subscriber, an event's volunteer and organiser, coffee
+introductions, an expert, a channel joined and a welcome), asks to be forgotten, and then every table of the database (the engine's, the platform
 adapters', the scheduler's) is dumped and searched for each of their identifiers and answers.
 Nothing may be found."""
 
@@ -55,7 +56,8 @@ def found(engine: Engine) -> list[str]:
 
 def test_after_erasure_no_table_holds_the_persons_identifiers_or_words(database: Engine) -> None:
     clock = FakeClock(START)
-    chat = make_chat(database, clock, Capabilities(send_files=True, group_dm=True, max_group_size=8))
+    chat = make_chat(database, clock, Capabilities(send_files=True, group_dm=True, max_group_size=8,
+                                                   channel_invite=True))  # fmt: skip
     references = ReferenceStore(database)  # the Teams adapter's caches, on the same database
     personal.cache("Teams tables (test)", "memory",
                    export=lambda u: references.export_user(u.workspace, u.user_id),
@@ -116,6 +118,7 @@ def _walk_through_every_feature(chat, clock: FakeClock, references: ReferenceSto
         asha.consent_share = True
         uow.commit()
     chat.engine.handle(CommandInvoked(chat.actor(ADMIN), "digest"))
+    _walk_through_the_network(chat, clock)
     # what the Teams adapter would have cached about her
     now = datetime(2026, 9, 7, tzinfo=UTC)
     references.save_user(TeamsUser("T1", ASHA, f"29:{ASHA}", NAME, EMAIL))
@@ -126,6 +129,43 @@ def _walk_through_every_feature(chat, clock: FakeClock, references: ReferenceSto
         conn.execute(pending_files.insert().values(file_id="f-1", tenant_id="T1", user_id="UADMIN",
                                                    filename="export.csv", content=f"name\n{NAME}\n", created_at=now))  # fmt: skip
         assert conn.execute(select(pending_files.c.file_id)).all()
+
+
+EVENT = {"title": "North West ops meet-up", "date": "2026-09-30", "start": "18:00", "end": "20:00",
+         "timezone": "Europe/London", "place": "Manchester", "capacity": "1", "volunteers": "welcome desk",
+         "region": "north_west", "topics": ("digital",), "description": "Drinks and a talk"}  # fmt: skip
+
+
+def _walk_through_the_network(chat, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    """Asha organises, subscribes, answers, volunteers, waits, has coffee, is an expert, joins."""
+    chat.say(ADMIN, f"organiser add @{ASHA}").expect("now organises the network")
+    chat.say(ADMIN, 'channel add "#ops-north-west" https://chat.example/nw "Ops in the North West" id=C0NW '
+                    "region=north_west").expect("Listed")  # fmt: skip
+    chat.say(ASHA, "event add")
+    chat.submit(ASHA, EVENT).expect("Added event")  # she organises it
+    chat.say(ADMIN, "event add")
+    chat.submit(ADMIN, {**EVENT, "title": "Digital drop-in"}).expect("Added event")
+    chat.say(ASHA, "subscribe north_west digital").expect("Subscribed")
+    chat.say(ADMIN, "event announce 2").expect("Announced")
+    with chat.engine.uow_factory() as uow:
+        from conversations.core.network import Event
+
+        [one, two] = sorted(uow.records(Event).where(platform="memory"), key=lambda e: e.number)
+        ids = (str(one.id), str(two.id))
+    chat.press("UCARA", "event_going", ids[1]).expect("see you there")
+    chat.press(ASHA, "event_going", ids[1]).expect("waiting list")  # one place: she waits
+    chat.press(ASHA, "event_going", ids[0]).expect("see you there")
+    chat.press(ASHA, "event_volunteer", ids[0])
+    chat.submit(ASHA, {"role": "welcome desk"}).expect("volunteering as welcome desk")
+    chat.say(ADMIN, "event attendees 1").expect("Going 1")
+    chat.say(ASHA, "coffee on trust=Quarry Hospitals").expect("signed up for coffee")
+    chat.say("UCARA", "coffee on trust=Salford Royal").expect("signed up for coffee")
+    assert chat.engine.periodic()["coffee introductions"] == 1
+    chat.say(ADMIN, f"expert add @{ASHA} commissioning").expect("listed as an expert")
+    chat.say(ASHA, "join #ops-north-west").expect("Adding you")
+    chat.join_channel(ASHA, "C0NW")
+    chat.say(ASHA, "mydata json")
+    chat.deliver()
 
 
 def test_retention_finds_unscrubbed_rows_and_confirmations_on_both_databases(database: Engine) -> None:

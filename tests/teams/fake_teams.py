@@ -156,6 +156,10 @@ class FakeGraph:
         app.router.add_post("/graph/chats", self._chats)
         app.router.add_post("/graph/chats/{chat}/installedApps", self._install)
         app.router.add_get("/graph/users/{mail}", self._user)
+        app.router.add_post("/graph/teams/{team}/members", self._add_member)
+        # teams by id, with their members' AAD object ids; blocked people cannot be added (404)
+        self.teams: dict[str, set[str]] = {}
+        self.blocked: set[str] = set()
         # people by email (GET /users/{mail}); a lookup of anyone else is 404 Request_ResourceNotFound
         self.users: dict[str, dict[str, Any]] = {}
         self.user_lookups_per_second: float | None = None  # when set, faster lookups are answered 429
@@ -220,6 +224,29 @@ class FakeGraph:
                                      status=404)  # fmt: skip
         wanted = request.query.get("$select", "")
         return web.json_response({k: v for k, v in user.items() if not wanted or k in wanted.split(",")})
+
+    async def _add_member(self, request: web.Request) -> web.StreamResponse:
+        """``POST /teams/{team-id}/members`` as documented: an ``aadUserConversationMember`` with
+        ``roles`` (empty for a member, ``owner`` for an owner) and ``user@odata.bind``; 201 Created
+        with the conversationMember; 404 for an unknown team or a disabled or blocked user."""
+        call = await self._authorised(request)
+        if not call.headers.get("Authorization", "").startswith("Bearer graph-token-"):
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
+        body = call.body if isinstance(call.body, dict) else {}
+        bind = str(body.get("user@odata.bind", ""))
+        prefix, suffix = "https://graph.microsoft.com/v1.0/users('", "')"
+        roles = body.get("roles")
+        if body.get("@odata.type") != "#microsoft.graph.aadUserConversationMember" or not isinstance(roles, list) \
+                or not set(roles) <= {"owner", "guest"} or not (bind.startswith(prefix) and bind.endswith(suffix)):  # fmt: skip
+            return web.json_response({"error": {"code": "BadRequest", "message": "Invalid conversationMember"}},
+                                     status=400)  # fmt: skip
+        user = bind[len(prefix) : -len(suffix)]
+        members = self.teams.get(unquote(request.match_info["team"]))
+        if members is None or user in self.blocked:
+            return web.json_response({"error": {"code": "NotFound", "message": "Not found"}}, status=404)
+        members.add(user)
+        return web.json_response({"@odata.type": "#microsoft.graph.aadUserConversationMember",
+                                  "id": f"member-{user}", "roles": roles, "userId": user}, status=201)  # fmt: skip
 
     async def _install(self, request: web.Request) -> web.StreamResponse:
         await self._authorised(request)
