@@ -582,6 +582,11 @@ class SqlImports(_Repo):
         stmt = select(ImportBatch).where(b.cohort_id == cohort_id, b.status == "mapping").order_by(b.id)
         return list(self.session.scalars(stmt))
 
+    def waiting(self, started_before: datetime) -> list[ImportBatch]:
+        b = tables.import_batches.c
+        stmt = select(ImportBatch).where(b.status.in_(("mapping", "ready")), b.created_at < started_before)
+        return list(self.session.scalars(stmt.order_by(b.id)))
+
     def add_rows(self, rows: Sequence[ImportRow]) -> None:
         """One multi-row INSERT (a national survey has 20,000 rows); the records are not tracked."""
         if rows:

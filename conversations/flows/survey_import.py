@@ -24,6 +24,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from conversations.core import normalise, survey
@@ -55,6 +56,7 @@ SETTING = "import_mapping"  # where a cohort keeps its mapping (cohort.settings)
 SHOWN = 8  # problems, values to check and people not found listed in a message; the rest are counted
 CHOICES = ("role", "profession", "specialty", "specialist_area", "employer_type", "region")
 SERVICES = {"slack": "Slack", "teams": "Microsoft Teams"}
+EXPIRES_AFTER = timedelta(hours=24)  # a mapping or a preview nobody answered is dropped after this
 EMAIL_MISSING = "email missing"
 NO_LOOKUPS = "Buddy can't find people by email here (an operator sets this up)"
 
@@ -132,6 +134,8 @@ def preview(table: survey.Table, rows: int = 3, questions: int = 14) -> str:
 
 
 def submit_mapping(ctx: Ctx, cohort: Cohort, batch: ImportBatch, values: Mapping[str, object]) -> Outcome:
+    if batch.status == "expired":
+        return FormErrors({"display_name": _moved_on(batch)})
     if batch.status != "mapping" or not batch.text:
         return FormErrors({"display_name": "This file has been checked already, or replaced by one sent later: "
                                            "look for its preview in our messages, or send the file again."})
@@ -472,8 +476,28 @@ def not_found_csv(ctx: Ctx, batch: ImportBatch) -> str:
     return out.getvalue()
 
 
+def expire(ctx: Ctx) -> int:
+    """A periodic job: imports left waiting for their coordinator (the column mapping, or the
+    preview's Import) for a day are dropped with the answers they hold, and the coordinator is
+    told once. Imports still looking people up are left to finish."""
+    expired = ctx.uow.imports.waiting(ctx.now - EXPIRES_AFTER)
+    for batch in expired:
+        batch.status, batch.text, batch.finished_at = "expired", "", ctx.now
+        ctx.uow.imports.drop_rows(batch.id)
+        if batch.user_id:  # an operator's import at the command line has nobody to tell
+            cohort = ctx.uow.cohorts.get(batch.cohort_id)
+            where = f" for **{escape(cohort.name)}**" if cohort else ""
+            waited = "its column mapping" if batch.mapping == {} else "your Import or Cancel"
+            queue(ctx.uow, f"import-expired:{batch.id}", to_user(batch.coordinator), Message.simple(
+                f"Your import of {escape(batch.filename)}{where} expired: it waited a day for {waited}, so I've "
+                "deleted the answers it held and nothing was imported. Send the file again with `import` when "
+                "you're ready."), ctx.now)  # fmt: skip
+    return len(expired)
+
+
 def _moved_on(batch: ImportBatch) -> str:
     return {"imported": "That import is done already.", "cancelled": "That import was cancelled.",
+            "expired": "That import expired after waiting a day: send the file again with `import`.",
             "checking": "I'm still looking people up for that import; the preview will follow."}.get(
         batch.status, "That import isn't ready yet.")  # fmt: skip
 
@@ -490,7 +514,7 @@ def _import(call: Call) -> Message:
 
 def _cancel(call: Call) -> Message:
     batch = call.target
-    if batch.status in ("imported", "cancelled"):
+    if batch.status in ("imported", "cancelled", "expired"):
         raise Refusal(_moved_on(batch))
     batch.status, batch.text, batch.finished_at = "cancelled", "", call.ctx.now
     call.ctx.uow.imports.drop_rows(batch.id)

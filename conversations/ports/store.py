@@ -324,6 +324,10 @@ class Imports(Protocol):
         """Batches of the cohort still waiting for their columns to be mapped."""
         ...
 
+    def waiting(self, started_before: datetime) -> list[ImportBatch]:
+        """Batches waiting for their coordinator (a mapping or a preview) that were started before then."""
+        ...
+
     def add_rows(self, rows: Sequence[ImportRow]) -> None:
         """Store the rows (they are read back with :meth:`rows`; these objects are not kept)."""
         ...
