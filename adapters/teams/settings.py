@@ -26,7 +26,8 @@ class GraphSettings:
     """App-only Microsoft Graph credentials, used to create group chats for introductions.
 
     Needs application permissions ``Chat.Create`` and ``TeamsAppInstallation.ReadWriteSelfForChat.All``
-    (admin consent). ``catalog_app_id`` is the app's id in the tenant's app catalog, which Graph
+    (admin consent); survey imports also use ``User.ReadBasic.All`` (people by work email) and
+    ``TeamsAppInstallation.ReadWriteSelfForUser.All`` (the app added for them before their welcome). ``catalog_app_id`` is the app's id in the tenant's app catalog, which Graph
     needs to install the app into a new chat (it differs from the manifest id for org-uploaded apps).
     """
 

@@ -59,10 +59,18 @@ SERVICES = {"slack": "Slack", "teams": "Microsoft Teams"}
 EXPIRES_AFTER = timedelta(hours=24)  # a mapping or a preview nobody answered is dropped after this
 EMAIL_MISSING = "email missing"
 NO_LOOKUPS = "Buddy can't find people by email here (an operator sets this up)"
+NEEDS_APP = ("needs the Buddy app installed: without Microsoft Graph I can't find people in Teams by email or "
+             "add the app for them (an operator sets Graph up); invite them to add Buddy")  # fmt: skip
 
 
 def service(platform: str) -> str:
     return SERVICES.get(platform, "chat")
+
+
+def no_lookups_reason(platform: str) -> str:
+    """Why nobody could be looked up: on Teams the missing piece is Microsoft Graph, without which
+    Buddy can neither find people nor add its app for them."""
+    return NEEDS_APP if platform == "teams" else NO_LOOKUPS
 
 
 def not_found_reason(platform: str) -> str:
@@ -299,7 +307,7 @@ def check(
         elif email in known:  # imported before: no need to ask the platform again
             row.state, row.user_id = "found", known[email]
         elif not can_look_up:
-            row.state, row.reason = "not_found", NO_LOOKUPS
+            row.state, row.reason = "not_found", no_lookups_reason(cohort.platform)
         rows.append(row)
     ctx.uow.imports.add_rows(rows)
     batch.mapping = dict(mapping)
