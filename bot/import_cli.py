@@ -230,16 +230,14 @@ def _import(
         print(f"Looking up {pending} people by work email (about {max(1, round(minutes))} min)…", file=out)
         asyncio.run(buddy.lookups().drain())
 
-    def done(ctx: Ctx) -> tuple[str, tuple[int, int, int], str]:
+    def ready(ctx: Ctx) -> str:
         batch = ctx.uow.imports.get(batch_id)
         assert batch is not None
-        cohort = ctx.uow.cohorts.get(batch.cohort_id)
-        assert cohort is not None
-        preview = render_text(survey_import.preview_message(ctx, batch, cohort))
-        counts = survey_import.do_import(ctx, OPERATOR, cohort, batch)
-        return preview, counts, survey_import.not_found_csv(ctx, batch)
+        return render_text(survey_import.preview_message(ctx, batch, ctx.uow.cohorts.get(batch.cohort_id)))
 
-    preview, (created, updated, missing), not_found = buddy.engine.run(done)
+    preview = buddy.engine.run(ready)
+    created, updated, missing = survey_import.import_staged(buddy.engine.run, OPERATOR, batch_id)
+    not_found = buddy.engine.run(lambda ctx: survey_import.not_found_csv(ctx, ctx.uow.imports.get(batch_id)))  # type: ignore[arg-type]
     print(preview.split("\n[")[0], file=out)
     print(
         f"Imported: {created} new, {updated} updated (each new person is asked in their DM to confirm).",

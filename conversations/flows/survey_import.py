@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from conversations.core import normalise, survey
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
@@ -33,7 +33,7 @@ from conversations.core.markup import escape
 from conversations.core.model import Cohort, ImportBatch, ImportRow, Participant, Status
 from conversations.core.profiles import Profile, apply, describe, validate
 from conversations.core.refs import UserRef
-from conversations.core.routes import Who, button, form
+from conversations.core.routes import InTransactions, Who, button, form
 from conversations.core.views import (
     Actions,
     Button,
@@ -50,6 +50,9 @@ from conversations.delivery.outbox import queue, queue_many, to_user
 from conversations.flows.context import Ctx, Refusal, in_workspace
 from conversations.flows.lookup import Call, target
 from conversations.flows.personal import holding
+
+T = TypeVar("T")
+Run = Callable[[Callable[[Ctx], T]], T]
 
 MAPPING_FORM = "import_mapping"
 SETTING = "import_mapping"  # where a cohort keeps its mapping (cohort.settings)
@@ -416,38 +419,93 @@ def preview_message(ctx: Ctx, batch: ImportBatch, cohort: Cohort | None) -> Mess
 # ---- 4. import, cancel, export, confirm -------------------------------------------------------------
 
 
-def do_import(ctx: Ctx, actor: UserRef, cohort: Cohort, batch: ImportBatch) -> tuple[int, int, int]:
-    """Everyone found, in one transaction: (new, updated, not found)."""
-    if batch.status != "ready":
-        raise Refusal(_moved_on(batch))
-    existing = {p.user_id: p for p in ctx.uow.participants.in_cohort(cohort.id)}
-    updated = 0
-    new: list[Participant] = []
-    for row in ctx.uow.imports.rows(batch.id, "found"):
+STAGE_SLICE = 1000  # people staged per transaction
+
+
+def import_staged(
+    run: Run[Any], actor: UserRef, batch_id: int, *, stage_slice: int = STAGE_SLICE,
+    step: Callable[[str], None] | None = None,
+) -> tuple[int, int, int]:
+    """Everyone found, without a long write lock, all or nothing: (new, updated, not found).
+
+    1. **begin**: the batch must be ready (or importing: an attempt cut short is run again);
+    2. **stage**, a slice at a time, each person and the welcome for each new one, unseen (staged
+       people are in a table of their own, staged welcomes are not sent);
+    3. **reveal**, in one short transaction of set-wise statements: the staged people join the
+       cohort (or update who is there), the welcomes are released, the batch is imported.
+
+    A crash before the reveal leaves nothing visible; pressing Import again stages what is missing
+    (staging twice keeps one of each) and reveals. Another attempt running at the same time is
+    harmless: only one reveal finds the batch still importing."""
+    done = step or (lambda _name: None)
+    cohort_id, existing = run(lambda ctx: _begin(ctx, batch_id))
+    done("begin")
+    after = 0
+    while True:
+        after = run(lambda ctx, after=after: _stage_slice(ctx, batch_id, cohort_id, existing, after, stage_slice))  # type: ignore[misc]
+        done("stage")
+        if not after:
+            break
+    counts = run(lambda ctx: _reveal(ctx, actor, batch_id))
+    done("reveal")
+    return counts
+
+
+def _begin(ctx: Ctx, batch_id: int) -> tuple[int, dict[str, tuple[int, str]]]:
+    batch = ctx.uow.imports.get(batch_id)
+    if batch is None or batch.status not in ("ready", "importing"):
+        raise Refusal(_moved_on(batch) if batch else "That import no longer exists: send the file again.")
+    batch.status = "importing"
+    return batch.cohort_id, {p.user_id: (p.id, p.email) for p in ctx.uow.participants.in_cohort(batch.cohort_id)}
+
+
+def _stage_slice(
+    ctx: Ctx, batch_id: int, cohort_id: int, existing: Mapping[str, tuple[int, str]], after: int, size: int
+) -> int:
+    """Stage the found rows after line ``after``; the last line staged (0: none left)."""
+    batch, cohort = ctx.uow.imports.get(batch_id), ctx.uow.cohorts.get(cohort_id)
+    if batch is None or cohort is None or batch.status != "importing":
+        return 0  # cancelled or finished meanwhile
+    rows = ctx.uow.imports.rows(batch_id, "found", limit=size, after_line=after)
+    people: list[dict[str, Any]] = []
+    welcomes: list[tuple[str, dict[str, Any], Message]] = []
+    for row in rows:
         profile = Profile(**row.profile)
-        person = existing.get(row.user_id)
-        if person is not None:
+        known = existing.get(row.user_id)
+        people.append({**asdict(profile), "user_id": row.user_id, "participant_id": known[0] if known else None,
+                       "email": row.email or (known[1] if known else "")})  # fmt: skip
+        if known is None:
+            person = Participant(cohort_id=cohort.id, platform=cohort.platform, workspace=cohort.workspace,
+                                 user_id=row.user_id, display_name=profile.display_name, role=profile.role,
+                                 email=row.email, status=Status.INVITED)  # fmt: skip
             apply(person, profile)
-            person.email = row.email or person.email
-            updated += 1
-            continue
-        person = Participant(cohort_id=cohort.id, platform=cohort.platform, workspace=cohort.workspace,
-                             user_id=row.user_id, display_name=profile.display_name, role=profile.role,
-                             email=row.email, status=Status.INVITED, registered_at=ctx.now)  # fmt: skip
-        apply(person, profile)
-        existing[row.user_id] = person
-        new.append(person)
-    ctx.uow.participants.add_many(new)  # one flush: a national survey is one short transaction
-    queue_many(ctx.uow, [(f"import-welcome:{cohort.id}:{p.user_id}", to_user(p.ref), welcome(cohort, p))
-                         for p in new], ctx.now)  # fmt: skip
-    created = len(new)
-    missing = ctx.uow.imports.counts(batch.id).get("not_found", 0)
-    ctx.uow.imports.drop_rows(batch.id, ("found",))  # kept only for the not-found export
+            welcomes.append((_welcome_key(batch_id) + row.user_id, to_user(person.ref), welcome(cohort, person)))
+    ctx.uow.imports.stage(batch_id, people)
+    queue_many(ctx.uow, welcomes, ctx.now, staged=True)
+    return rows[-1].line if rows else 0
+
+
+def _reveal(ctx: Ctx, actor: UserRef, batch_id: int) -> tuple[int, int, int]:
+    batch = ctx.uow.imports.get(batch_id)
+    cohort = ctx.uow.cohorts.get(batch.cohort_id) if batch else None
+    if batch is None or cohort is None or batch.status != "importing":
+        raise Refusal(_moved_on(batch) if batch else "That import no longer exists: send the file again.")
+    counts = ctx.uow.imports.counts(batch_id)
+    if ctx.uow.imports.staged_count(batch_id) != counts.get("found", 0):
+        raise Refusal("I'm still importing that file; I'll tell you when it's done.")  # another attempt
+    created, updated = ctx.uow.imports.reveal(batch_id, cohort.id, cohort.platform, cohort.workspace,
+                                              _welcome_key(batch_id), ctx.now)  # fmt: skip
+    missing = counts.get("not_found", 0)
+    ctx.uow.imports.drop_rows(batch_id, ("found",))  # kept only for the not-found export
+    batch = ctx.uow.imports.get(batch_id)
+    assert batch is not None
     batch.status, batch.finished_at = "imported", ctx.now
-    ctx.audit(
-        cohort, actor, "import", created=created, updated=updated, not_found=missing, source=batch.filename
-    )
+    ctx.audit(cohort, actor, "import", created=created, updated=updated, not_found=missing, source=batch.filename)
     return created, updated, missing
+
+
+def _welcome_key(batch_id: int) -> str:
+    return f"import-welcome:{batch_id}:"
 
 
 def welcome(cohort: Cohort, person: Participant) -> Message:
@@ -492,6 +550,7 @@ def expire(ctx: Ctx) -> int:
     for batch in expired:
         batch.status, batch.text, batch.finished_at = "expired", "", ctx.now
         ctx.uow.imports.drop_rows(batch.id)
+        ctx.uow.imports.discard_staged(batch.id, _welcome_key(batch.id))  # an Import cut short
         if batch.user_id:  # an operator's import at the command line has nobody to tell
             cohort = ctx.uow.cohorts.get(batch.cohort_id)
             where = f" for **{escape(cohort.name)}**" if cohort else ""
@@ -506,14 +565,22 @@ def expire(ctx: Ctx) -> int:
 def _moved_on(batch: ImportBatch) -> str:
     return {"imported": "That import is done already.", "cancelled": "That import was cancelled.",
             "expired": "That import expired after waiting a day: send the file again with `import`.",
-            "checking": "I'm still looking people up for that import; the preview will follow."}.get(
+            "checking": "I'm still looking people up for that import; the preview will follow.",
+            "importing": "I'm importing that file now; I'll tell you when it's done."}.get(
         batch.status, "That import isn't ready yet.")  # fmt: skip
 
 
-def _import(call: Call) -> Message:
-    batch, cohort = call.target, call.the_cohort
-    created, updated, missing = do_import(call.ctx, call.user, cohort, batch)
-    text = (f"Imported into **{escape(cohort.name)}**: {created} new, {updated} updated. I've asked each new "
+def _import(call: Call) -> InTransactions:
+    """Import in short transactions (:func:`import_staged`): a national survey never holds the
+    write lock for long, and a crash leaves it wholly imported or not at all."""
+    batch, cohort, actor = call.target, call.the_cohort, call.user
+    if batch.status not in ("ready", "importing"):
+        raise Refusal(_moved_on(batch))
+    return InTransactions(lambda run: imported_message(cohort.name, *import_staged(run, actor, batch.id)))
+
+
+def imported_message(cohort_name: str, created: int, updated: int, missing: int) -> Message:
+    text = (f"Imported into **{escape(cohort_name)}**: {created} new, {updated} updated. I've asked each new "
             "person in their DM to confirm their details; nobody is matched until they do.")  # fmt: skip
     if missing:
         text += f" {missing} not found: use **Export not found** to invite them by email."
@@ -526,6 +593,7 @@ def _cancel(call: Call) -> Message:
         raise Refusal(_moved_on(batch))
     batch.status, batch.text, batch.finished_at = "cancelled", "", call.ctx.now
     call.ctx.uow.imports.drop_rows(batch.id)
+    call.ctx.uow.imports.discard_staged(batch.id, _welcome_key(batch.id))
     return Message.simple(f"Cancelled: nothing was imported from {escape(batch.filename)}.")
 
 
