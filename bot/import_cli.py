@@ -71,7 +71,7 @@ def run(
         return 1
     if args.dry_run:
         return _dry_run(args, buddy, prepared, out)
-    return _import(args, buddy, table, mapping, out)
+    return _import(args, buddy, table, mapping, prepared, out)
 
 
 def _cohort(ctx: Ctx, name: str) -> Any:
@@ -209,7 +209,12 @@ def _dry_run(args: argparse.Namespace, buddy: Buddy, prepared: survey_import.Pre
 
 
 def _import(
-    args: argparse.Namespace, buddy: Buddy, table: survey.Table, mapping: dict[str, str], out: TextIO
+    args: argparse.Namespace,
+    buddy: Buddy,
+    table: survey.Table,
+    mapping: dict[str, str],
+    prepared: survey_import.Prepared,
+    out: TextIO,
 ) -> int:
     def stage(ctx: Ctx) -> int:
         cohort = _cohort(ctx, args.cohort)
@@ -218,7 +223,7 @@ def _import(
         cohort.settings = settings
         batch = ctx.uow.imports.add(ImportBatch(cohort.id, cohort.platform, cohort.workspace, "", args.file.name[:255],
                                                 created_at=ctx.now))  # fmt: skip
-        survey_import.check(ctx, batch, cohort, table, mapping)
+        survey_import.check(ctx, batch, cohort, table, mapping, prepared)
         return batch.id
 
     batch_id = buddy.engine.run(stage)

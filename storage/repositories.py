@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from itertools import combinations
@@ -602,11 +602,11 @@ class SqlImports(_Repo):
         stmt = select(ImportBatch).where(b.status.in_(("mapping", "ready", "importing")), b.created_at < started_before)
         return list(self.session.scalars(stmt.order_by(b.id)))
 
-    def add_rows(self, rows: Sequence[ImportRow]) -> None:
-        """One multi-row INSERT (a national survey has 20,000 rows); the records are not tracked."""
+    def add_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One multi-row INSERT (a national survey has 20,000 rows); no records are tracked."""
         if rows:
             columns = [c.name for c in tables.import_rows.columns if c.name != "id"]
-            self.session.execute(tables.import_rows.insert(), [{c: getattr(r, c) for c in columns} for r in rows])
+            self.session.execute(tables.import_rows.insert(), [{c: r[c] for c in columns} for r in rows])
 
     def rows(
         self, batch_id: int, state: str | None = None, limit: int | None = None, after_line: int = 0

@@ -7,7 +7,7 @@ than mutating them in place.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, Self, TypeVar
 
@@ -328,8 +328,8 @@ class Imports(Protocol):
         """Batches waiting for their coordinator (a mapping, a preview, an Import cut short) started before then."""
         ...
 
-    def add_rows(self, rows: Sequence[ImportRow]) -> None:
-        """Store the rows (they are read back with :meth:`rows`; these objects are not kept)."""
+    def add_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Store rows given as :class:`ImportRow`'s fields (read back with :meth:`rows`)."""
         ...
 
     def rows(

@@ -179,3 +179,38 @@ async def test_without_graph_nobody_can_be_found_by_email_and_the_preview_says_w
         assert "5 people from microsoft\\_forms.xlsx weren't found" in "".join(_texts(c) for c in cards)
     finally:
         await h.server.close()
+
+
+async def test_bad_files_and_unknown_values_are_named_by_line_and_column(db, connector, graph):
+    r = await start_round(db, connector, graph)
+    h = r.h
+    good = (FIXTURES / "google_forms.csv").read_text("utf-8")
+    try:
+        await r.say(ADMIN, "cohort create Test Cohort")
+
+        async def attach(name: str, body: bytes) -> str:
+            before = len(connector.cards())
+            status, _ = await h.post(message(h.service_url, "import", user=ADMIN,
+                                             attachments=[connector.attach(name, body)]))  # fmt: skip
+            assert status == 200
+            await r.sender.drain()
+            return "\n".join(_texts(c) for c in connector.cards()[before:])
+
+        assert "isn't a CSV or Excel (.xlsx) file" in await attach("photo.png", b"\x89PNG\r\n\x1a\n\x00binary")
+        ragged = good.splitlines()[0] + "\n" + ",".join(["x"] * 30) + "\n"
+        assert "line 2: 30 cells but the headings have 13 columns" in await attach("ragged.csv", ragged.encode())
+
+        await attach("responses.csv", good.replace("Psych,", "Xylophone,").encode())
+        opener = connector.cards()[-1]["actions"][0]
+        _, answer = await h.post(invoke(h.service_url, "task/fetch", {"data": opener["data"]}, user=ADMIN))
+        card = answer["task"]["value"]["card"]["content"]
+        data = dict(card["actions"][0]["data"]) | {e["id"]: e.get("value", "") for e in card["body"] if "id" in e}
+        status, answer = await h.post(invoke(h.service_url, "task/submit", {"data": data}, user=ADMIN))
+        assert status == 200 and answer["task"]["type"] == "continue"  # the dialog stays open with the errors
+        shown = str(answer["task"]["value"]["card"]["content"])
+        assert "1 row has problems" in shown
+        assert "line 2: column “What is your specialty?”: “Xylophone” isn't a specialty I know (closest:" in shown
+        with r.engine.uow_factory() as uow:
+            assert uow.participants.in_cohort(1) == []
+    finally:
+        await h.server.close()
