@@ -662,9 +662,10 @@ class SqlImports(_Repo):
         s = tables.import_staged.c
         return int(self.session.scalar(select(func.count()).where(s.batch_id == batch_id)) or 0)
 
-    def discard_staged(self, batch_id: int, welcome_prefix: str) -> None:
+    def discard_staged(self, batch_id: int, welcome_prefix: str, user_id: str | None = None) -> None:
         s, o = tables.import_staged.c, tables.outbox.c
-        self.session.execute(delete(tables.import_staged).where(s.batch_id == batch_id))
+        one = [s.user_id == user_id] if user_id is not None else []
+        self.session.execute(delete(tables.import_staged).where(s.batch_id == batch_id, *one))
         self.session.execute(delete(tables.outbox).where(
             o.status == "staged", o.key.startswith(welcome_prefix, autoescape=True)))  # fmt: skip
 

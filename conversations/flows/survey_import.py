@@ -647,6 +647,8 @@ def _invitation(ctx: Ctx, user: UserRef, value: str) -> tuple[Participant, Cohor
 def _erase_rows(ctx: Ctx, user: UserRef) -> int:
     rows = ctx.uow.imports.rows_for(user)
     for row in rows:  # the row stays counted in its import; what it said about the person goes
+        if row.state == "found":  # and leaves an Import cut short, which would otherwise bring it in
+            ctx.uow.imports.discard_staged(row.batch_id, _welcome_key(row.batch_id) + row.user_id, row.user_id)
         row.profile, row.email, row.user_id, row.state, row.reason = {}, "", "", "not_found", "erased on request"
     return len(rows)
 

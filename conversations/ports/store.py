@@ -354,8 +354,9 @@ class Imports(Protocol):
         ...
 
     def staged_count(self, batch_id: int) -> int: ...
-    def discard_staged(self, batch_id: int, welcome_prefix: str) -> None:
-        """Forget what was staged, with the staged welcomes whose keys start with the prefix."""
+    def discard_staged(self, batch_id: int, welcome_prefix: str, user_id: str | None = None) -> None:
+        """Forget what was staged (only this person's, given ``user_id``), with the staged welcomes
+        whose keys start with the prefix."""
         ...
 
     def reveal(

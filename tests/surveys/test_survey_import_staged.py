@@ -161,3 +161,21 @@ def test_cancel_after_an_import_was_cut_short_discards_what_it_staged(db_url) ->
     engine.clock.advance(hours=25)  # type: ignore[attr-defined]
     assert engine.periodic()["expired survey imports"] == 1  # an Import cut short and never pressed again
     assert leftovers(db_url) == (0, 0) and seen(engine)["people"] == {"U000": ("registered", "FY1")}
+
+
+def test_erasure_reaches_someone_staged_by_an_import_cut_short(db_url) -> None:  # type: ignore[no-untyped-def]
+    from conversations.flows.personal import erase_all
+
+    engine, batch_id = ready(db_url, export())
+
+    def stop(name: str) -> None:
+        if name == "stage":
+            raise Stopped
+
+    with pytest.raises(Stopped):
+        survey_import.import_staged(engine.run, COORDINATOR, batch_id, stage_slice=5, step=stop)
+    engine.run(lambda ctx: erase_all(ctx, UserRef("memory", "T1", "U001")))
+    assert leftovers(db_url) == (4, 3)  # U001's staged answers and welcome are gone
+    assert survey_import.import_staged(engine.run, COORDINATOR, batch_id) == (PEOPLE - 2, 1, 2)
+    assert "U001" not in seen(engine)["people"]  # type: ignore[operator]
+    assert leftovers(db_url) == (0, 0)
