@@ -430,7 +430,7 @@ def preview_message(ctx: Ctx, batch: ImportBatch, cohort: Cohort | None) -> Mess
 # ---- 4. import, cancel, export, confirm -------------------------------------------------------------
 
 
-STAGE_SLICE = 1000  # people staged per transaction
+STAGE_SLICE = 500  # people staged per transaction (each with a welcome: about as long as the reveal)
 
 
 def import_staged(
