@@ -265,11 +265,15 @@ def report_survey(f: Any, summary: bool = True) -> str:
         f"  unscaled, at Tier 3 (50/min) the floor is {f.unscaled_floor_min:.0f} min "
         f"({f.unscaled_floor_min / 60:.1f} h); Buddy keeps that pace in the background"
     )
-    print(
-        f"  import (one transaction):      {f.import_s:6.2f} s  ({f.found} invited, {f.not_found} not found)"
-    )
+    print(f"  import, staged:                {f.import_s:6.2f} s in {f.import_txns} transactions, longest "
+          f"{f.import_txn_s * 1000:.0f} ms ({f.found} invited, {f.not_found} not found)")  # fmt: skip
+    print(f"  write transactions: rows stored {f.check_txn_s * 1000:.0f} ms, lookups recorded (longest) "
+          f"{f.lookup_txn_s * 1000:.0f} ms, import (longest) {f.import_txn_s * 1000:.0f} ms")  # fmt: skip
+    print(f"survey {f.rows} rows SurveyMonkey XLSX: longest write transaction {f.longest_txn_s * 1000:.0f} ms; "
+          f"lookups {f.lookups_s:.1f} s vs the rate-limit floor {f.floor_s:.1f} s ({f.lookups_s / f.floor_s:.2f}x)")  # fmt: skip
     line = (f" survey_rows={f.rows} lookup_scale={f.scale:g} lookups_s={f.lookups_s:.1f} floor_s={f.floor_s:.1f} "
-            f"vs_floor={f.lookups_s / f.floor_s:.2f} throttled={f.throttled} import_txn_s={f.import_s:.2f}")  # fmt: skip
+            f"vs_floor={f.lookups_s / f.floor_s:.2f} throttled={f.throttled} import_s={f.import_s:.2f} "
+            f"survey_longest_write_txn_ms={f.longest_txn_s * 1000:.0f}")  # fmt: skip
     if summary:
         print("scale" + line)
     return line

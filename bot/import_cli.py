@@ -71,7 +71,7 @@ def run(
         return 1
     if args.dry_run:
         return _dry_run(args, buddy, prepared, out)
-    return _import(args, buddy, table, mapping, out)
+    return _import(args, buddy, table, mapping, prepared, out)
 
 
 def _cohort(ctx: Ctx, name: str) -> Any:
@@ -190,7 +190,7 @@ def _dry_run(args: argparse.Namespace, buddy: Buddy, prepared: survey_import.Pre
         elif not email:
             missing.append((line, profile.display_name, email, survey_import.EMAIL_MISSING))
         elif directory is None:
-            missing.append((line, profile.display_name, email, survey_import.NO_LOOKUPS))
+            missing.append((line, profile.display_name, email, survey_import.no_lookups_reason(cohort.platform)))
         elif asyncio.run(directory.find_by_email(cohort.workspace, email)):
             found += 1
         else:
@@ -209,7 +209,12 @@ def _dry_run(args: argparse.Namespace, buddy: Buddy, prepared: survey_import.Pre
 
 
 def _import(
-    args: argparse.Namespace, buddy: Buddy, table: survey.Table, mapping: dict[str, str], out: TextIO
+    args: argparse.Namespace,
+    buddy: Buddy,
+    table: survey.Table,
+    mapping: dict[str, str],
+    prepared: survey_import.Prepared,
+    out: TextIO,
 ) -> int:
     def stage(ctx: Ctx) -> int:
         cohort = _cohort(ctx, args.cohort)
@@ -218,7 +223,7 @@ def _import(
         cohort.settings = settings
         batch = ctx.uow.imports.add(ImportBatch(cohort.id, cohort.platform, cohort.workspace, "", args.file.name[:255],
                                                 created_at=ctx.now))  # fmt: skip
-        survey_import.check(ctx, batch, cohort, table, mapping)
+        survey_import.check(ctx, batch, cohort, table, mapping, prepared)
         return batch.id
 
     batch_id = buddy.engine.run(stage)
@@ -230,16 +235,14 @@ def _import(
         print(f"Looking up {pending} people by work email (about {max(1, round(minutes))} min)…", file=out)
         asyncio.run(buddy.lookups().drain())
 
-    def done(ctx: Ctx) -> tuple[str, tuple[int, int, int], str]:
+    def ready(ctx: Ctx) -> str:
         batch = ctx.uow.imports.get(batch_id)
         assert batch is not None
-        cohort = ctx.uow.cohorts.get(batch.cohort_id)
-        assert cohort is not None
-        preview = render_text(survey_import.preview_message(ctx, batch, cohort))
-        counts = survey_import.do_import(ctx, OPERATOR, cohort, batch)
-        return preview, counts, survey_import.not_found_csv(ctx, batch)
+        return render_text(survey_import.preview_message(ctx, batch, ctx.uow.cohorts.get(batch.cohort_id)))
 
-    preview, (created, updated, missing), not_found = buddy.engine.run(done)
+    preview = buddy.engine.run(ready)
+    created, updated, missing = survey_import.import_staged(buddy.engine.run, OPERATOR, batch_id)
+    not_found = buddy.engine.run(lambda ctx: survey_import.not_found_csv(ctx, ctx.uow.imports.get(batch_id)))  # type: ignore[arg-type]
     print(preview.split("\n[")[0], file=out)
     print(
         f"Imported: {created} new, {updated} updated (each new person is asked in their DM to confirm).",

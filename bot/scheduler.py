@@ -105,10 +105,11 @@ def retention() -> None:
 
 
 def network() -> None:
-    """The network's jobs: event reminders, coffee introductions and check-ins."""
+    """The periodic jobs (catalogue hooks): event reminders, coffee introductions and check-ins,
+    survey imports left waiting a day."""
     done = _scheduler().engine.periodic()
     if any(done.values()):
-        log.info("network jobs: %s", done)
+        log.info("periodic jobs: %s", done)
 
 
 def _log_failures(cohort_id: int, report: cadence.TickReport) -> None:

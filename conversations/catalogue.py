@@ -120,5 +120,6 @@ def hooks() -> Hooks:
             ("event reminders", events.remind),
             ("coffee introductions", coffee.introduce),
             ("coffee check-ins", coffee.check_in),
+            ("expired survey imports", survey_import.expire),
         ),
     )

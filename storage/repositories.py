@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, cast, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,6 +51,7 @@ from conversations.core.model import (
 from conversations.core.refs import UserRef
 from conversations.ports.store import SCRUBBED
 from storage import statements, tables
+from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
 
@@ -582,15 +597,22 @@ class SqlImports(_Repo):
         stmt = select(ImportBatch).where(b.cohort_id == cohort_id, b.status == "mapping").order_by(b.id)
         return list(self.session.scalars(stmt))
 
-    def add_rows(self, rows: Sequence[ImportRow]) -> None:
-        """One multi-row INSERT (a national survey has 20,000 rows); the records are not tracked."""
+    def waiting(self, started_before: datetime) -> list[ImportBatch]:
+        b = tables.import_batches.c
+        stmt = select(ImportBatch).where(b.status.in_(("mapping", "ready", "importing")), b.created_at < started_before)
+        return list(self.session.scalars(stmt.order_by(b.id)))
+
+    def add_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One multi-row INSERT (a national survey has 20,000 rows); no records are tracked."""
         if rows:
             columns = [c.name for c in tables.import_rows.columns if c.name != "id"]
-            self.session.execute(tables.import_rows.insert(), [{c: getattr(r, c) for c in columns} for r in rows])
+            self.session.execute(tables.import_rows.insert(), [{c: r[c] for c in columns} for r in rows])
 
-    def rows(self, batch_id: int, state: str | None = None, limit: int | None = None) -> list[ImportRow]:
+    def rows(
+        self, batch_id: int, state: str | None = None, limit: int | None = None, after_line: int = 0
+    ) -> list[ImportRow]:
         r = tables.import_rows.c
-        stmt = select(ImportRow).where(r.batch_id == batch_id)
+        stmt = select(ImportRow).where(r.batch_id == batch_id, r.line > after_line)
         if state is not None:
             stmt = stmt.where(r.state == state)
         stmt = stmt.order_by(r.line, r.id)
@@ -623,6 +645,61 @@ class SqlImports(_Repo):
             stmt = stmt.where(r.state.in_(list(states)))
         self.session.execute(stmt, execution_options={"synchronize_session": False})
         self.session.expire_all()
+
+
+    # ---- staged: people written a slice at a time, unseen, then moved in one short transaction ----
+
+    def stage(self, batch_id: int, people: Sequence[dict[str, Any]]) -> None:
+        """Rows of ``import_staged`` (a person staged twice, by an attempt run again, is kept once)."""
+        if people:
+            dialect = self.session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            rows = [{**person, "batch_id": batch_id} for person in people]
+            self.session.execute(insert(tables.import_staged).on_conflict_do_nothing(
+                index_elements=["batch_id", "user_id"]), rows)  # fmt: skip
+
+    def staged_count(self, batch_id: int) -> int:
+        s = tables.import_staged.c
+        return int(self.session.scalar(select(func.count()).where(s.batch_id == batch_id)) or 0)
+
+    def discard_staged(self, batch_id: int, welcome_prefix: str, user_id: str | None = None) -> None:
+        s, o = tables.import_staged.c, tables.outbox.c
+        one = [s.user_id == user_id] if user_id is not None else []
+        self.session.execute(delete(tables.import_staged).where(s.batch_id == batch_id, *one))
+        self.session.execute(delete(tables.outbox).where(
+            o.status == "staged", o.key.startswith(welcome_prefix, autoescape=True)))  # fmt: skip
+
+    def reveal(
+        self, batch_id: int, cohort_id: int, platform: str, workspace: str, welcome_prefix: str, now: datetime
+    ) -> tuple[int, int]:
+        """Move the staged people into the cohort and release their staged welcomes, in set-wise
+        statements (this is the one short transaction of an import); (added, updated)."""
+        s, p, o = tables.import_staged.c, tables.participants.c, tables.outbox.c
+        ours = and_(p.cohort_id == cohort_id, p.platform == platform, p.workspace == workspace)
+        # someone who joined while the import was staged is updated, not added twice, and not welcomed
+        joined = select(p.id).where(ours, p.user_id == s.user_id).scalar_subquery()
+        self.session.execute(update(tables.import_staged).where(
+            s.batch_id == batch_id, s.participant_id.is_(None)).values(participant_id=joined))  # fmt: skip
+        existing = and_(s.batch_id == batch_id, s.participant_id.is_not(None))
+        self.session.execute(delete(tables.outbox).where(
+            o.status == "staged", o.key.in_(select(literal(welcome_prefix) + s.user_id).where(existing))))  # fmt: skip
+        new = and_(s.batch_id == batch_id, s.participant_id.is_(None))
+        profile = [c.name for c in tables.import_staged.columns if c.name not in ("id", "batch_id", "participant_id")]
+        added = select(literal(cohort_id), literal(platform), literal(workspace), literal("invited"),
+                       literal(now, UTCDateTime()), false(), *(s[c] for c in profile)).where(new)  # fmt: skip
+        into = ["cohort_id", "platform", "workspace", "status", "registered_at", "unreachable", *profile]
+        created = int(self.session.scalar(select(func.count()).where(new)) or 0)  # (rowcount: -1 on psycopg)
+        self.session.execute(tables.participants.insert().from_select(into, added))
+        changed = {c: select(s[c]).where(s.batch_id == batch_id, s.participant_id == p.id).limit(1).scalar_subquery()
+                   for c in profile if c != "user_id"}  # fmt: skip
+        updated = self.session.execute(update(tables.participants).where(
+            p.id.in_(select(s.participant_id).where(existing))).values(changed),
+            execution_options={"synchronize_session": False}).rowcount  # type: ignore[attr-defined]  # fmt: skip
+        self.session.execute(update(tables.outbox).where(
+            o.status == "staged", o.key.startswith(welcome_prefix, autoescape=True)).values(status="pending"))  # fmt: skip
+        self.session.execute(delete(tables.import_staged).where(s.batch_id == batch_id))
+        self.session.expire_all()
+        return int(created or 0), int(updated or 0)
 
 
 class SqlOutbox(_Repo):

@@ -1,9 +1,13 @@
 """Microsoft Graph, app-only: create a group chat for an introduction and install the bot in it;
-add someone to a team whose channel they asked to join.
+install the bot for a person so it can write to them first; add someone to a team whose channel
+they asked to join.
 
 A bot cannot create a group chat; Graph can (``POST /chats``, application permission
 ``Chat.Create``), and ``POST /chats/{id}/installedApps`` (``TeamsAppInstallation.
-ReadWriteSelfForChat.All``) puts the app into it so the bot can post there. The token comes from
+ReadWriteSelfForChat.All``) puts the app into it so the bot can post there. Likewise a bot can
+open a 1:1 chat only with someone who has its app: ``POST /users/{id}/teamwork/installedApps``
+(``TeamsAppInstallation.ReadWriteSelfForUser.All``) installs it in their personal scope first
+("Proactive installation of apps using Graph API"; 409 Conflict when they have it already). The token comes from
 the client-credentials grant; base URLs are settings so tests point at fakes. Secrets and tokens
 are never logged.
 """
@@ -158,13 +162,25 @@ class GraphClient:
                 return None
             raise
 
+    async def install_for_user(self, user_id: str) -> bool:
+        """Install the bot's app in the person's personal scope (their AAD object id), so the bot
+        can open a 1:1 chat with them; False when they had it already (409 Conflict)."""
+        payload = {"teamsApp@odata.bind": self._catalog_app()}
+        try:
+            await self._call("POST", f"/users/{quote(user_id, safe='')}/teamwork/installedApps", payload,
+                             idempotent=True)  # fmt: skip
+        except DeliveryError as error:
+            if "Conflict" in error.code or "http_409" in error.code:
+                return False
+            raise
+        return True
+
+    def _catalog_app(self) -> str:
+        return f"https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/{self.settings.catalog_app_id}"
+
     async def install_app(self, chat_id: str) -> None:
         """Install the bot's app into the chat; an app already there counts as installed."""
-        payload = {
-            "teamsApp@odata.bind": (
-                f"https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/{self.settings.catalog_app_id}"
-            )
-        }
+        payload = {"teamsApp@odata.bind": self._catalog_app()}
         try:
             await self._call("POST", f"/chats/{chat_id}/installedApps", payload, idempotent=True)
         except DeliveryError as error:

@@ -132,6 +132,8 @@ class TeamsMessenger:
             "id": f"28:{self.settings.app_id}"
         }
         known = await asyncio.to_thread(self.references.user, tenant, user.user_id)
+        if self.graph is not None and known is None:  # never wrote to us: the app may not be theirs yet
+            await self._install_for(user)
         member_id = known.bot_user_id if known and known.bot_user_id else user.user_id
         parameters = ConversationParameters(
             is_group=False,
@@ -151,7 +153,13 @@ class TeamsMessenger:
             )
 
         # creating a 1:1 chat is idempotent in Teams (it returns the existing one), so retrying is safe
-        await self._with_retries(f"tenant:{tenant}", call, paced=False)
+        try:
+            await self._with_retries(f"tenant:{tenant}", call, paced=False)
+        except DeliveryError as error:
+            if self.graph is None and error.code == "teams_BotNotInConversationRoster":
+                # they don't have the app, and without Graph it cannot be added for them: final
+                raise DeliveryError("teams_app_not_installed") from error
+            raise
         reference = {
             "activityId": None,
             "bot": bot,
@@ -162,6 +170,19 @@ class TeamsMessenger:
         }
         await asyncio.to_thread(self.references.save, reference, tenant)
         return reference
+
+    async def _install_for(self, user: UserRef) -> None:
+        """Install the app for someone who has never written to the bot (a person imported from a
+        survey), so that it can open a 1:1 chat with them; nothing when they have it already."""
+        try:
+            if await self.graph.install_for_user(user.user_id):  # type: ignore[union-attr]
+                log.info("installed the app for a person in tenant %s", user.workspace)
+        except DeliveryError as error:
+            if error.retryable or error.unknown:
+                raise
+            # refused (no permission, app not in the catalogue, blocked by policy): without the app
+            # the person cannot be written to; their coordinator is told why
+            raise DeliveryError(f"teams_app_not_installed_{error.code}") from error
 
     async def open_group(self, users: Sequence[UserRef], topic: str = "") -> ConversationRef:
         if self.graph is None:

@@ -27,7 +27,9 @@ class GraphSettings:
 
     Needs application permissions ``Chat.Create`` and ``TeamsAppInstallation.ReadWriteSelfForChat.All``
     (admin consent); ``TeamMember.ReadWriteNonOwnerRole.All`` lets ``join #channel`` add people to
-    a listed channel's team. ``catalog_app_id`` is the app's id in the tenant's app catalog, which Graph
+    a listed channel's team; survey imports also use ``User.ReadBasic.All`` (people by work email)
+    and ``TeamsAppInstallation.ReadWriteSelfForUser.All`` (the app added for them before their
+    welcome). ``catalog_app_id`` is the app's id in the tenant's app catalog, which Graph
     needs to install the app into a new chat (it differs from the manifest id for org-uploaded apps).
     """
 

@@ -204,7 +204,7 @@ class OutboxItem:
     recipient: dict[str, Any]  # {"kind": "user"|"group"|"conversation", ...}
     message: dict[str, Any]
     created_at: datetime
-    status: str = "pending"  # pending, sending, sent, failed, unknown
+    status: str = "pending"  # pending, sending, sent, failed, unknown; staged: unsent until released
     attempts: int = 0
     not_before: datetime | None = None
     sent_at: datetime | None = None
@@ -261,7 +261,7 @@ class ImportBatch:
     workspace: str
     user_id: str  # "" for an operator's import at the command line
     filename: str
-    status: str = "mapping"  # mapping, checking (emails being looked up), ready, imported, cancelled
+    status: str = "mapping"  # mapping, checking (emails being looked up), ready, importing, imported, cancelled, expired
     text: str = ""
     mapping: dict[str, str] = field(default_factory=dict)  # Buddy's field -> the question's heading
     checks: list[dict[str, Any]] = field(default_factory=list)  # values to check: line, column, value, suggestion

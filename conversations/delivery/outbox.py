@@ -67,9 +67,13 @@ def queue(
     return uow.outbox.add(item)
 
 
-def queue_many(uow: UnitOfWork, entries: Sequence[tuple[str, dict[str, Any], Message]], now: datetime) -> int:
-    """Queue several (key, recipient, message) at once, each only if its key is new; how many."""
+def queue_many(
+    uow: UnitOfWork, entries: Sequence[tuple[str, dict[str, Any], Message]], now: datetime, *, staged: bool = False
+) -> int:
+    """Queue several (key, recipient, message) at once, each only if its key is new; how many.
+    ``staged`` ones are not sent until a later transaction releases them (``pending``)."""
+    status = "staged" if staged else "pending"
     return uow.outbox.add_many(
-        [OutboxItem(key=key[:255], recipient=recipient, message=message_to_dict(message), created_at=now)
-         for key, recipient, message in entries]
+        [OutboxItem(key=key[:255], recipient=recipient, message=message_to_dict(message), created_at=now,
+                    status=status) for key, recipient, message in entries]
     )  # fmt: skip

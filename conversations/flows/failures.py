@@ -50,6 +50,11 @@ def delivery_failed(ctx: Ctx, item: OutboxItem, error: DeliveryError) -> None:
                 Button("Send it again", RESEND, str(item.id)),
             )
             message = Message(text, (Section(text), Actions(buttons)))
+        elif "app_not_installed" in error.code:
+            text = (f"I couldn't send a message to {names}: they need the Buddy app installed in Teams, and I "
+                    "couldn't add it for them. Please ask them to add Buddy (in Teams: Apps, then search for "
+                    "Buddy), or ask your Teams admin to let Buddy install itself for people.")  # fmt: skip
+            message = Message.simple(text)
         else:
             text = (f"I couldn't deliver a message to {names} ({escape(error.code)}). "
                     + ("They may have blocked me or left the workspace; I've stopped sending to them. "

@@ -7,9 +7,9 @@ than mutating them in place.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from conversations.core.model import (
     Assignment,
@@ -324,12 +324,18 @@ class Imports(Protocol):
         """Batches of the cohort still waiting for their columns to be mapped."""
         ...
 
-    def add_rows(self, rows: Sequence[ImportRow]) -> None:
-        """Store the rows (they are read back with :meth:`rows`; these objects are not kept)."""
+    def waiting(self, started_before: datetime) -> list[ImportBatch]:
+        """Batches waiting for their coordinator (a mapping, a preview, an Import cut short) started before then."""
         ...
 
-    def rows(self, batch_id: int, state: str | None = None, limit: int | None = None) -> list[ImportRow]:
-        """A batch's rows in file order (only those in ``state`` when given)."""
+    def add_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Store rows given as :class:`ImportRow`'s fields (read back with :meth:`rows`)."""
+        ...
+
+    def rows(
+        self, batch_id: int, state: str | None = None, limit: int | None = None, after_line: int = 0
+    ) -> list[ImportRow]:
+        """A batch's rows in file order (only those in ``state`` when given, after a line)."""
         ...
 
     def rows_by_id(self, batch_id: int, ids: Iterable[int]) -> list[ImportRow]: ...
@@ -340,6 +346,24 @@ class Imports(Protocol):
     def drop_rows(self, batch_id: int, states: Iterable[str] | None = None) -> None: ...
     def rows_for(self, user: UserRef) -> list[ImportRow]:
         """Rows found to be this person, in imports of their workspace not yet done."""
+        ...
+
+    def stage(self, batch_id: int, people: Sequence[dict[str, Any]]) -> None:
+        """Keep people to import, unseen by every other query: ``user_id``, ``email``, the profile's
+        fields, and ``participant_id`` for someone already in the cohort (staged twice: kept once)."""
+        ...
+
+    def staged_count(self, batch_id: int) -> int: ...
+    def discard_staged(self, batch_id: int, welcome_prefix: str, user_id: str | None = None) -> None:
+        """Forget what was staged (only this person's, given ``user_id``), with the staged welcomes
+        whose keys start with the prefix."""
+        ...
+
+    def reveal(
+        self, batch_id: int, cohort_id: int, platform: str, workspace: str, welcome_prefix: str, now: datetime
+    ) -> tuple[int, int]:
+        """Everyone staged joins the cohort (or is updated) and the staged welcomes are released,
+        in this one transaction; (added, updated)."""
         ...
 
 

@@ -83,3 +83,19 @@ async def test_interactive_mapping_and_clear_errors(slack_env, capsys, monkeypat
         in captured.err
     )
     assert "Nothing imported: 1 row has problems." in captured.out
+
+
+async def test_bad_files_are_refused_with_where_and_why(slack_env, capsys) -> None:  # type: ignore[no-untyped-def]
+    workdir, fake = slack_env
+    assert await cli("cohort", "create", "East", "--workspace", TEAM, "--coordinator", "U0COORD1") == 0
+    capsys.readouterr()
+    photo = workdir / "photo.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n\x00binary")
+    assert await cli("import", str(photo), "--cohort", "East") == 2
+    assert "isn't a CSV or Excel (.xlsx) file" in capsys.readouterr().err
+    ragged = workdir / "ragged.csv"
+    header = (FIXTURES / "google_forms.csv").read_text("utf-8").splitlines()[0]
+    ragged.write_text(header + "\n" + ",".join(["x"] * 30) + "\n", encoding="utf-8")
+    assert await cli("import", str(ragged), "--cohort", "East", "--dry-run") == 1
+    assert f"{ragged}, line 2: 30 cells but the headings have 13 columns" in capsys.readouterr().err
+    assert fake.calls_to("users.lookupByEmail") == []

@@ -116,3 +116,35 @@ async def test_lookups_keep_to_tier_3_and_the_fake_enforces_it(fake: FakeSlack, 
     again = await asyncio.gather(*(greedy.find_by_email(TEAM, e) for e in emails))
     assert fake.throttled["users.lookupByEmail"] > 0  # the fake said 429; the client waited and retried
     assert [p.user_id if p else None for p in again] == [p.user_id if p else None for p in found]
+
+
+async def test_bad_files_and_unknown_values_are_named_by_line_and_column(round_: Round, fake: FakeSlack) -> None:
+    r = round_
+    await r.say(COORDINATOR, "cohort create North")
+    good = (FIXTURES / "google_forms.csv").read_text("utf-8")
+
+    async def send(name: str, body: bytes, kind: str = "text/csv") -> dict[str, Any]:
+        opened = len(fake.calls_to("views.open"))
+        await r.say(COORDINATOR, "import")
+        view = fake.calls_to("views.open")[opened].args["view"]
+        sent = await r.slack.submit(view, {"file": [fake.upload(name, body, kind)]}, COORDINATOR)
+        assert sent.status == 200
+        return sent.json()
+
+    answer = await send("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00binary", "image/png")
+    assert answer["response_action"] == "errors"
+    assert "isn't a CSV or Excel (.xlsx) file" in str(answer["errors"])
+    ragged = good.splitlines()[0] + "\n" + ",".join(["x"] * 30) + "\n"
+    answer = await send("ragged.csv", ragged.encode())
+    assert answer["response_action"] == "errors"
+    assert "line 2: 30 cells but the headings have 13 columns" in str(answer["errors"])
+
+    answer = await send("responses.csv", good.replace("Psych,", "Xylophone,").encode())
+    mapping = answer["view"]
+    sent = await r.slack.submit(mapping, initial(mapping), COORDINATOR)
+    assert sent.status == 200
+    errors = str(sent.json()["errors"])
+    assert "Nothing imported from " in errors and "1 row has problems" in errors
+    assert "line 2: column “What is your specialty?”: “Xylophone” isn't a specialty I know (closest:" in errors
+    with r.engine.uow_factory() as uow:
+        assert [p for c in uow.cohorts.all() for p in uow.participants.in_cohort(c.id)] == []

@@ -238,3 +238,48 @@ def test_a_file_sent_again_replaces_the_one_waiting_for_its_mapping(survey_chat:
     accept_guesses(chat).expect("replaced by one sent later")
     with chat.engine.uow_factory() as uow:
         assert uow.imports.get(1).text == "" and uow.imports.get(1).status == "cancelled"  # type: ignore[union-attr]
+
+
+def test_an_import_left_waiting_a_day_expires_and_the_coordinator_is_told_once(survey_chat: Chat, clock) -> None:  # type: ignore[no-untyped-def]
+    chat = survey_chat
+    cohort(chat)
+    chat.say(ADMIN, "import")
+    chat.submit(ADMIN, {"file": fixture_text("google_forms.csv")})  # waits for its mapping
+    mapping_form = chat.person(ADMIN).open_form
+    clock.advance(hours=12)
+    chat.say(ADMIN, "import")
+    chat.submit(ADMIN, {"file": fixture_text("surveymonkey.xlsx")})
+    accept_guesses(chat).expect("4 found")  # a preview waiting for Import or Cancel
+
+    clock.advance(hours=11)
+    assert chat.engine.periodic()["expired survey imports"] == 0  # the first is 23 hours old
+    clock.advance(hours=2)
+    assert chat.engine.periodic()["expired survey imports"] == 0  # replaced by the second, not waiting
+    clock.advance(hours=12)
+    assert chat.engine.periodic()["expired survey imports"] == 1
+    assert chat.engine.periodic()["expired survey imports"] == 0
+    chat.deliver()
+    told = chat.transcript(ADMIN)
+    assert told.count("expired") == 1
+    assert "Your import of " in told and "for Test Cohort expired: it waited a day for your Import or Cancel" in told
+    assert "Send the file again with `import`" in told or "Send the file again with import" in told
+    with chat.engine.uow_factory() as uow:
+        assert uow.imports.get(2).status == "expired" and uow.imports.rows(2) == []  # type: ignore[union-attr]
+    chat.press_in_last(ADMIN, "Import 4").expect("That import expired after waiting a day")
+    assert people(chat) == {}
+    chat.person(ADMIN).open_form = mapping_form
+    accept_guesses(chat).expect("replaced by one sent later")
+
+
+def test_a_mapping_nobody_finishes_expires_too(survey_chat: Chat, clock) -> None:  # type: ignore[no-untyped-def]
+    chat = survey_chat
+    cohort(chat)
+    chat.say(ADMIN, "import")
+    chat.submit(ADMIN, {"file": fixture_text("microsoft_forms.xlsx")})
+    clock.advance(hours=25)
+    assert chat.engine.periodic()["expired survey imports"] == 1
+    chat.deliver()
+    assert "waited a day for its column mapping" in chat.transcript(ADMIN)
+    accept_guesses(chat).expect("That import expired after waiting a day: send the file again")
+    with chat.engine.uow_factory() as uow:
+        assert uow.imports.get(1).text == ""  # type: ignore[union-attr]

@@ -46,6 +46,9 @@ class FakeConnector:
         self.calls: list[Call] = []
         self.failures: list[Scripted] = []
         self.members: dict[str, dict[str, Any]] = {}
+        # who has the bot's app (AAD object ids); None: everyone. A 1:1 chat with anyone else is
+        # refused with 403 BotNotInConversationRoster, as Teams does
+        self.apps_installed: set[str] | None = None
         self._ids = itertools.count(1)
         app = web.Application()
         app.router.add_post("/v3/conversations", self._create)
@@ -125,8 +128,18 @@ class FakeConnector:
         return web.json_response(body, status=failure.status, headers=failure.headers)
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
-        await self._record(request)
-        return await self._scripted(request) or web.json_response({"id": f"a:created-{next(self._ids)}"})
+        call = await self._record(request)
+        scripted = await self._scripted(request)
+        if scripted is not None:
+            return scripted
+        body = call.body or {}
+        if self.apps_installed is not None and not body.get("isGroup"):
+            for member in body.get("members") or []:
+                if member.get("id", "").removeprefix("29:") not in self.apps_installed:
+                    return web.json_response({"error": {"code": "BotNotInConversationRoster",
+                                                        "message": "The bot is not part of the conversation roster."}},
+                                             status=403)  # fmt: skip
+        return web.json_response({"id": f"a:created-{next(self._ids)}"})
 
     async def _send(self, request: web.Request) -> web.StreamResponse:
         await self._record(request)
@@ -160,6 +173,11 @@ class FakeGraph:
         # teams by id, with their members' AAD object ids; blocked people cannot be added (404)
         self.teams: dict[str, set[str]] = {}
         self.blocked: set[str] = set()
+        app.router.add_post("/graph/users/{user}/teamwork/installedApps", self._install_for_user)
+        # the app's id in the tenant's catalogue; who has it in their personal scope (AAD object ids)
+        self.catalog_app_id = "catalog-app-1"
+        self.apps_installed: set[str] = set()
+        self.refuse_installs = False  # answer installs 403 Forbidden (permission not granted)
         # people by email (GET /users/{mail}); a lookup of anyone else is 404 Request_ResourceNotFound
         self.users: dict[str, dict[str, Any]] = {}
         self.user_lookups_per_second: float | None = None  # when set, faster lookups are answered 429
@@ -247,6 +265,26 @@ class FakeGraph:
         members.add(user)
         return web.json_response({"@odata.type": "#microsoft.graph.aadUserConversationMember",
                                   "id": f"member-{user}", "roles": roles, "userId": user}, status=201)  # fmt: skip
+    async def _install_for_user(self, request: web.Request) -> web.StreamResponse:
+        """``POST /users/{id}/teamwork/installedApps``: 201 with no body; 409 Conflict when the
+        person has the app already; 404 for nobody in the tenant; 400 for another app."""
+        call = await self._authorised(request)
+        if not call.headers.get("Authorization", "").startswith("Bearer graph-token-"):
+            return web.json_response({"error": {"code": "InvalidAuthenticationToken"}}, status=401)
+        if self.refuse_installs:
+            return web.json_response({"error": {"code": "Forbidden", "message": "Missing role permissions"}},
+                                     status=403)  # fmt: skip
+        wanted = f"https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/{self.catalog_app_id}"
+        if (call.body or {}).get("teamsApp@odata.bind") != wanted:
+            return web.json_response({"error": {"code": "BadRequest", "message": "unknown app"}}, status=400)
+        user = unquote(request.match_info["user"])
+        if user not in {u["id"] for u in self.users.values()}:
+            return web.json_response({"error": {"code": "NotFound", "message": "user not found"}}, status=404)
+        if user in self.apps_installed:
+            return web.json_response({"error": {"code": "Conflict", "message": "App is already installed."}},
+                                     status=409)  # fmt: skip
+        self.apps_installed.add(user)
+        return web.Response(status=201)
 
     async def _install(self, request: web.Request) -> web.StreamResponse:
         await self._authorised(request)
