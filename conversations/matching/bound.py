@@ -8,12 +8,17 @@ a term that depends only on each side's profile and interests, plus a bonus when
 region is the same, so for each profile-and-interests key of the other side it is enough to know the
 lowest price overall, in each region, at each employer, and at each employer in each region.
 
-A plan's groups are bounded stage by stage: its pairs by a bound on clinician-manager matchings; a trio
-adds a specialist's scores with a clinician and with a manager, each specialist joining a different pair,
-so trios are bounded by a specialist-clinician matching plus a specialist-manager matching.
+A plan's groups are bounded stage by stage, as the matcher builds them: its pairs by a bound on every
+clinician-manager matching of as many pairs; its trios by a bound on every assignment of specialists to
+the plan's pairs (:func:`join_bound`), where a pair's score with a specialist is two terms of the same
+kind, so the same grouping prices every (specialist, pair) at once (:func:`pair_response`). Together
+they bound "the best pairs, then the best trios on those pairs" whenever the plan's pairs are optimal,
+and the benchmark prints each stage's certified gap.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -29,14 +34,71 @@ def best_response(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each of `rows`, max(0, max over all `cols` of score - price), every pair considered, and
     the position in `cols` reaching it (-1 where nothing beats 0)."""
-    cohort, weights = scorer.cohort, scorer.weights
     if not len(rows) or not len(cols):
         return np.zeros(len(rows)), np.full(len(rows), -1, dtype=np.int64)
-    interests = scorer.interests if scorer.interests is not None else _interest_fallback(scorer)
-    n_sets = interests.shape[0]
-    row_key = scorer.profile[rows].astype(np.int64) * n_sets + scorer.interest_set[rows]
-    col_key = scorer.profile[cols].astype(np.int64) * n_sets + scorer.interest_set[cols]
+    base, n_keys = _base(scorer)
     best, arg = np.zeros(len(rows)), np.full(len(rows), -1, dtype=np.int64)
+    for row_group, col_group, bonus in _levels(scorer, rows, cols):
+        value, where = _grouped_max(base, _key(scorer, rows), row_group, _key(scorer, cols), col_group, price)
+        better = value + bonus > best
+        best[better], arg[better] = value[better] + bonus, where[better]
+    return best, arg
+
+
+def pair_response(
+    scorer: Scorer, rows: np.ndarray, pairs: np.ndarray, price: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`best_response`, the columns being `pairs` (rows of two cohort indices) and a row's
+    score with a pair the sum of its scores with both members: every (row, pair) considered.
+
+    A pair's bonus with a row is its first member's (same region, employer, both or neither) plus its
+    second's; each of the sixteen combinations is one grouping, in which pairs are told apart by their
+    two members' profile-and-interests keys only.
+    """
+    if not len(rows) or not len(pairs):
+        return np.zeros(len(rows)), np.full(len(rows), -1, dtype=np.int64)
+    single, n_keys = _base(scorer)
+
+    def base(row_key: np.ndarray, pair_key: np.ndarray) -> np.ndarray:
+        return single(row_key, pair_key // n_keys) + single(row_key, pair_key % n_keys)
+
+    row_key = _key(scorer, rows)
+    pair_key = _key(scorer, pairs[:, 0]) * n_keys + _key(scorer, pairs[:, 1])
+    best, arg = np.zeros(len(rows)), np.full(len(rows), -1, dtype=np.int64)
+    first, second = _levels(scorer, rows, pairs[:, 0]), _levels(scorer, rows, pairs[:, 1])
+    for row_a, col_a, bonus_a in first:
+        for row_b, col_b, bonus_b in second:
+            size = int(max(row_b.max(initial=0), col_b.max(initial=0))) + 1
+            row_group = np.where((row_a >= 0) & (row_b >= 0), row_a * size + row_b, -1)
+            col_group = np.where((col_a >= 0) & (col_b >= 0), col_a * size + col_b, -1)
+            value, where = _grouped_max(base, row_key, row_group, pair_key, col_group, price)
+            better = value + bonus_a + bonus_b > best
+            best[better], arg[better] = value[better] + bonus_a + bonus_b, where[better]
+    return best, arg
+
+
+def _key(scorer: Scorer, people: np.ndarray) -> np.ndarray:
+    """Each person's profile-and-interests key: it decides their score with anyone but the bonuses."""
+    n_sets = _interests(scorer).shape[0]
+    return scorer.profile[people].astype(np.int64) * n_sets + scorer.interest_set[people]
+
+
+def _base(scorer: Scorer) -> tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], int]:
+    """The score of two keys without bonuses, as an outer table, and how many keys there are."""
+    interests = _interests(scorer)
+    n_sets = interests.shape[0]
+
+    def base(row_key: np.ndarray, col_key: np.ndarray) -> np.ndarray:
+        r, c = row_key[:, None], col_key[None, :]
+        return scorer.profiles[r // n_sets, c // n_sets] + interests[r % n_sets, c % n_sets]
+
+    return base, len(scorer.profiles) * n_sets
+
+
+def _levels(scorer: Scorer, rows: np.ndarray, cols: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Groupings of rows and columns, each with the bonus a row and a column in one group get at most:
+    everyone (none), the same region, the same employer, both (-1: in no group)."""
+    cohort, weights = scorer.cohort, scorer.weights
     employer_rows, employer_cols = (
         cohort.employer[rows].astype(np.int64),
         cohort.employer[cols].astype(np.int64),
@@ -47,23 +109,24 @@ def best_response(
     both_rows[region_rows < 0] = -1
     both_cols = np.where(employer_cols >= 0, employer_cols * n_regions + region_cols, -1)
     both_cols[region_cols < 0] = -1
-    groupings = [
+    return [
         (np.zeros(len(rows), dtype=np.int64), np.zeros(len(cols), dtype=np.int64), 0.0),
         (region_rows, region_cols, max(weights.same_region, 0.0)),
         (employer_rows, employer_cols, max(weights.same_employer, 0.0)),
         (both_rows, both_cols, max(weights.same_region, 0.0) + max(weights.same_employer, 0.0)),
     ]
-    for row_group, col_group, bonus in groupings:
-        value, where = _grouped_max(scorer, interests, row_key, row_group, col_key, col_group, price, n_sets)
-        better = value + bonus > best
-        best[better], arg[better] = value[better] + bonus, where[better]
-    return best, arg
 
 
 def matching_bound(
-    scorer: Scorer, rows: np.ndarray, cols: np.ndarray, rng: np.random.Generator, rounds: int = 6
+    scorer: Scorer,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    rng: np.random.Generator,
+    rounds: int = 6,
+    matched: int | None = None,
 ) -> float:
-    """An upper bound on the score of any maximum-cardinality matching between `rows` and `cols`.
+    """An upper bound on the score of any matching of at least `matched` edges between `rows` and
+    `cols` (None: of maximum cardinality).
 
     Column generation: solve exactly on a sparse candidate graph, read the dual prices off the solution
     (shortest paths in its residual graph), then price every pair with :func:`best_response`; the pairs
@@ -72,29 +135,106 @@ def matching_bound(
     """
     if not len(rows) or not len(cols):
         return 0.0
-    r, c = candidate_edges(scorer.cohort, rows, cols, scorer, rng)
+    return _column_generation(
+        len(rows),
+        len(cols),
+        candidate_edges(scorer.cohort, rows, cols, scorer, rng),
+        lambda r, c: scorer(rows[r], cols[c]),
+        lambda price: best_response(scorer, rows, cols, price),
+        lambda price: _unclipped_response(scorer, cols, rows, price),
+        rng,
+        rounds,
+        matched,
+    )
+
+
+def join_bound(
+    scorer: Scorer,
+    joiners: np.ndarray,
+    pairs: np.ndarray,
+    rng: np.random.Generator,
+    rounds: int = 6,
+    matched: int | None = None,
+) -> float:
+    """An upper bound on the score of any assignment of at least `matched` of `joiners` (None: as many
+    as can be) to the given `pairs` (rows of two cohort indices), one joiner a pair at most, a joiner's
+    gain being its scores with both members: as :func:`matching_bound`, every (joiner, pair) priced
+    by :func:`pair_response`."""
+    if not len(joiners) or not len(pairs):
+        return 0.0
+    first, second = pairs[:, 0], pairs[:, 1]
+    found = [candidate_edges(scorer.cohort, joiners, side, scorer, rng) for side in (first, second)]
+    edges = unique_pairs(
+        np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]), len(joiners), len(pairs)
+    )
+    return _column_generation(
+        len(joiners),
+        len(pairs),
+        edges,
+        lambda r, c: scorer(joiners[r], first[c]) + scorer(joiners[r], second[c]),
+        lambda price: pair_response(scorer, joiners, pairs, price),
+        None,
+        rng,
+        rounds,
+        matched,
+    )
+
+
+Respond = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _column_generation(
+    n_rows: int,
+    n_cols: int,
+    edges: tuple[np.ndarray, np.ndarray],
+    gain: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    rows_respond: Respond,
+    cols_respond: Respond | None,
+    rng: np.random.Generator,
+    rounds: int,
+    matched: int | None,
+) -> float:
+    """The bound of :func:`matching_bound`: `rows_respond(price)` is each row's best max(0, gain -
+    price) over every column (and that column), `cols_respond` each column's over every row, before
+    the max with 0 (None: columns are not priced; the bound only uses the rows')."""
+    r, c = edges
     bound = np.inf
     for _ in range(rounds):
-        weight = scorer(rows[r], cols[c])
-        bonus = (min(len(rows), len(cols)) + 2) * (float(weight.max() - min(weight.min(), 0.0)) + 1.0)
-        mr, mc = max_weight_matching(len(rows), len(cols), r, c, weight, rng)
-        u, v = _potentials(len(rows), len(cols), r, c, bonus + weight, mr, mc)
-        # (u, v) prices the graph's pairs at bonus + score; make them feasible for every pair.
-        u_all, best_col = best_response(scorer, rows, cols, v - bonus)
-        v_all, best_row = best_response(scorer, cols, rows, u - bonus)
-        dual = min(float(u_all.sum() + v.sum()), float(u.sum() + v_all.sum()))
-        bound = min(bound, dual - bonus * len(mr))
-        add_r = np.flatnonzero(u_all > u + 1e-9)
-        add_c = np.flatnonzero(v_all > v + 1e-9)
+        weight = gain(r, c)
+        bonus = (min(n_rows, n_cols) + 2) * (float(weight.max() - min(weight.min(), 0.0)) + 1.0)
+        mr, mc = max_weight_matching(n_rows, n_cols, r, c, weight, rng)
+        u, v = _potentials(n_rows, n_cols, r, c, bonus + weight, mr, mc)
+        u, v = np.maximum(u, 0.0), np.maximum(v, 0.0)  # raising a price keeps it feasible
+        # (u, v) prices the graph's pairs at bonus + gain: make it feasible for every pair. Any
+        # matching M of at least `matched` edges then has gain(M) <= dual - bonus * matched.
+        u_all, best_col = rows_respond(v - bonus)
+        dual = float(u_all.sum() + v.sum())
+        add_c, best_row = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if cols_respond is not None:
+            v_raw, best_row = cols_respond(u - bonus)
+            v_all = np.maximum(0.0, v_raw)
+            dual = min(dual, float(u.sum() + v_all.sum()))
+            add_c = np.flatnonzero(v_all > v + 1e-9)
+        bound = min(bound, dual - bonus * (len(mr) if matched is None else matched))
+        add_r = np.flatnonzero((u_all > u + 1e-9) & (best_col >= 0))
         if not len(add_r) and not len(add_c):
             break
         r, c = unique_pairs(
             np.concatenate([r, add_r, best_row[add_c]]),
             np.concatenate([c, best_col[add_r], add_c]),
-            len(rows),
-            len(cols),
+            n_rows,
+            n_cols,
         )
     return bound
+
+
+def _unclipped_response(
+    scorer: Scorer, rows: np.ndarray, cols: np.ndarray, price: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """max over `cols` of score - price for each row, negative or not, and the position reaching it."""
+    lift = float(np.abs(price).max(initial=0.0)) + 1.0  # every score is >= 0, so each value is > 0
+    value, where = best_response(scorer, rows, cols, price - lift)
+    return value - lift, where
 
 
 def _potentials(
@@ -149,14 +289,12 @@ def _shortest_paths(n: int, src: np.ndarray, dst: np.ndarray, length: np.ndarray
 
 
 def _grouped_max(
-    scorer: Scorer,
-    interests: np.ndarray,
+    base: Callable[[np.ndarray, np.ndarray], np.ndarray],
     row_key: np.ndarray,
     row_group: np.ndarray,
     col_key: np.ndarray,
     col_group: np.ndarray,
     price: np.ndarray,
-    n_sets: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each row: max over columns in the row's group of base(row key, column key) - price
     (-inf where the row has no group or its group has no columns)."""
@@ -196,15 +334,16 @@ def _grouped_max(
         step = max(1, CHUNK // max(len(ck), 1))
         for i in range(0, len(rk), step):
             r = rk[i : i + step]
-            base = scorer.profiles[(r // n_sets)[:, None], (ck // n_sets)[None, :]]
-            base = base + interests[(r % n_sets)[:, None], (ck % n_sets)[None, :]]
-            best = (base - cp[None, :]).argmax(axis=1)
-            value[s + i : s + i + len(r)] = base[np.arange(len(r)), best] - cp[best]
+            table = base(r, ck)
+            best = (table - cp[None, :]).argmax(axis=1)
+            value[s + i : s + i + len(r)] = table[np.arange(len(r)), best] - cp[best]
             where[s + i : s + i + len(r)] = cc[best]
     out[rows_valid] = value[inverse]
     arg[rows_valid] = where[inverse]
     return out, arg
 
 
-def _interest_fallback(scorer: Scorer) -> np.ndarray:
+def _interests(scorer: Scorer) -> np.ndarray:
+    if scorer.interests is not None:
+        return scorer.interests
     raise ValueError("the bound needs the interest table (at most Scorer.MAX_INTEREST_SETS interest sets)")

@@ -45,6 +45,8 @@ def candidate_edges(
     """
     regional, away = {"region": (True, False), "away": (False, True), "everywhere": (True, True)}[reach]
     families = [(f, 1.0) for f in _REGIONAL] if regional else []
+    if reach == "region":  # blocks of a large cohort: an employer may hold thousands
+        families += [(f, 1.0) for f in _AT_EMPLOYER]
     if away:
         # Partners elsewhere matter as much as the people a region cannot match among themselves.
         share = _unmatched_in_region(cohort, left, right) if regional else 1.0
@@ -215,6 +217,15 @@ _REGIONAL: tuple[Family, ...] = (
     _combined(_region, _interest),
     _combined(_region, _interest_pair),
     _combined(_anyone),
+)
+# In a large cohort's blocks, one employer can hold thousands of people, and a random pool from its
+# bucket rarely holds someone's best partners there: look among colleagues who fit as well (measured at
+# 100,000 with one dominant employer: pairs 98.2% of the proven bound without these, 99.1% with them).
+_AT_EMPLOYER: tuple[Family, ...] = (
+    _combined(_employer, _fit),
+    _combined(_employer, _fit, _interest),
+    _combined(_employer, _fit, _specialty),
+    _combined(_employer, _interest_pair),
 )
 _AWAY: tuple[Family, ...] = (
     _combined(_fit),

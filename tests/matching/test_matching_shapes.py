@@ -1,5 +1,5 @@
 """Random cohort shapes against the exact optimum: the matcher stays within 1% on all of them, and the
-upper bound the benchmark prints at 100,000 really is one."""
+upper bounds the benchmark prints at 100,000 (pairs, and trios on the plan's pairs) really are ones."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from conversations.matching import explain_group, plan_matches
-from conversations.matching.bound import best_response, matching_bound
+from conversations.matching.bound import best_response, join_bound, matching_bound, pair_response
 from conversations.matching.features import CLINICIAN, GENERAL_MANAGER, encode
 from conversations.matching.plan import plan_with
 from conversations.matching.scoring import Scorer, pair_scores
@@ -57,4 +57,47 @@ def test_upper_bound_holds_and_is_tight(shape: str, seed: int) -> None:
     r, c = linear_sum_assignment(matrix, maximize=True)  # every pair allowed, as the bound assumes
     optimum = float(matrix[r, c].sum())
     bound = matching_bound(Scorer(cohort, rules.weights), rows, cols, np.random.default_rng(seed), rounds=8)
+    assert optimum - 1e-6 <= bound <= 1.005 * optimum
+
+
+def test_pair_response_considers_every_pair_of_people() -> None:
+    people, rules = shaped_cohort("region_clustered", 900, 5)
+    cohort = encode(people)
+    scorer = Scorer(cohort, rules.weights)
+    rng = np.random.default_rng(1)
+    specialists = np.flatnonzero(cohort.role == 2)
+    pairs = np.column_stack(
+        [
+            rng.permutation(np.flatnonzero(cohort.role == CLINICIAN))[:250],
+            rng.permutation(np.flatnonzero(cohort.role == GENERAL_MANAGER))[:250],
+        ]
+    )
+    price = rng.uniform(0, 12, len(pairs))
+    s, p = np.repeat(specialists, len(pairs)), np.tile(np.arange(len(pairs)), len(specialists))
+    every = pair_scores(cohort, s, pairs[p, 0], rules.weights) + pair_scores(cohort, s, pairs[p, 1], rules.weights)
+    gain = every.reshape(len(specialists), len(pairs)) - price
+    value, best = pair_response(scorer, specialists, pairs, price)
+    assert np.allclose(value, np.maximum(gain.max(axis=1), 0.0))
+    positive = value > 0
+    assert np.allclose(gain[np.flatnonzero(positive), best[positive]], value[positive])
+
+
+@settings(max_examples=3, deadline=None)
+@given(st.sampled_from(sorted(SHAPES)), st.integers(0, 2**32 - 1))
+def test_trio_bound_holds_and_is_tight_on_the_plans_pairs(shape: str, seed: int) -> None:
+    people, rules = shaped_cohort(shape, 1_500, seed)
+    plan = plan_matches(people, rules, seed)
+    cohort = encode(people)
+    index = {int(pid): i for i, pid in enumerate(cohort.ids)}
+    pairs = np.array([[index[g.members[0]], index[g.members[1]]] for g in plan.groups]).reshape(-1, 2)
+    specialists = np.flatnonzero(cohort.role == 2)
+    s, p = np.repeat(specialists, len(pairs)), np.tile(np.arange(len(pairs)), len(specialists))
+    every = pair_scores(cohort, s, pairs[p, 0], rules.weights) + pair_scores(cohort, s, pairs[p, 1], rules.weights)
+    matrix = every.reshape(len(specialists), len(pairs))
+    r, c = linear_sum_assignment(matrix, maximize=True)  # every join allowed, as the bound assumes
+    optimum = float(matrix[r, c].sum())
+    trios = sum(1 for g in plan.groups if len(g.members) == 3)
+    bound = join_bound(
+        Scorer(cohort, rules.weights), specialists, pairs, np.random.default_rng(seed), rounds=8, matched=trios
+    )
     assert optimum - 1e-6 <= bound <= 1.005 * optimum
