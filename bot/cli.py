@@ -132,7 +132,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if not app_id:
             print("buddybot: teams-package needs --app-id or MICROSOFT_APP_ID", file=sys.stderr)
             return 2
-        print(f"wrote {build_package(args.output, app_id)}")
+        graph_app_id = environment().get("BUDDY_GRAPH_CLIENT_ID", "").strip()  # for installs by Graph
+        print(f"wrote {build_package(args.output, app_id, graph_app_id=graph_app_id)}")
         return 0
     if args.command == "db":
         return _db(settings, args)

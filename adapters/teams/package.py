@@ -57,9 +57,18 @@ def manifest(
     terms_url: str = "https://github.com/buddy-scheme/buddy/blob/main/LICENSE",
     accent_color: str = "#005EB8",
     valid_domains: tuple[str, ...] = (),
+    graph_app_id: str = "",
 ) -> dict[str, Any]:
-    """The manifest; ``app_id`` is the bot's Microsoft App ID, ``manifest_id`` the app's (default: same)."""
-    for label, value in (("app_id", app_id), ("manifest_id", manifest_id or app_id)):
+    """The manifest; ``app_id`` is the bot's Microsoft App ID, ``manifest_id`` the app's (default: same).
+
+    ``graph_app_id`` is the Entra app Buddy uses for Microsoft Graph (``BUDDY_GRAPH_CLIENT_ID``).
+    Microsoft's guide to installing an app for people proactively asks for it as
+    ``webApplicationInfo.id``; the ``resource`` is any URI for a bot, so it is the app's own.
+    """
+    checks = [("app_id", app_id), ("manifest_id", manifest_id or app_id)]
+    if graph_app_id:
+        checks.append(("graph_app_id", graph_app_id))
+    for label, value in checks:
         if not _GUID.match(value):
             raise ValueError(f"{label} must be a GUID (the Azure Bot's Microsoft App ID), got {value!r}")
 
@@ -104,6 +113,8 @@ def manifest(
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": list(valid_domains),
     }
+    if graph_app_id:
+        data["webApplicationInfo"] = {"id": graph_app_id, "resource": f"api://{graph_app_id}"}
     return data
 
 

@@ -53,6 +53,19 @@ def test_the_manifest_validates_against_the_official_1_29_schema(tmp_path):
     assert data["manifestVersion"] == "1.29"
 
 
+def test_with_graph_the_manifest_names_the_graph_app_and_still_validates(tmp_path):
+    """Installing the app for people by Graph needs ``webApplicationInfo`` naming the Graph app."""
+    graph_app = "99999999-8888-7777-6666-555555555555"
+    schema = json.loads(schema_path("teams-app-manifest.schema.json").read_text())
+    with zipfile.ZipFile(build_package(tmp_path / "p.zip", APP_ID, graph_app_id=graph_app)) as archive:
+        data = json.loads(archive.read("manifest.json"))
+    jsonschema.validators.validator_for(schema)(schema).validate(data)
+    assert data["webApplicationInfo"]["id"] == graph_app
+    assert "webApplicationInfo" not in manifest(APP_ID)
+    with pytest.raises(ValueError, match="graph_app_id must be a GUID"):
+        manifest(APP_ID, graph_app_id="not-a-guid")
+
+
 def test_the_schema_check_is_real():
     schema = json.loads(schema_path("teams-app-manifest.schema.json").read_text())
     broken = manifest(APP_ID)
