@@ -95,6 +95,28 @@ def inspect(raw: bytes, content_type: str) -> Verdict:
         return Verdict(400, {"error": "the body cannot be read"}, "the body cannot be read")
 
 
+def inspect_envelope(kind: str, payload: Any) -> Verdict:
+    """The same checks for what arrives over Socket Mode, where Slack has already authenticated the
+    connection: an envelope's ``payload`` is the body HTTP would have carried, parsed. ``kind`` is
+    the envelope's type (``events_api``, ``interactive``, ``slash_commands``)."""
+    try:
+        _depth(payload)
+        if kind == "events_api":
+            return _json_body(payload)
+        if kind == "interactive":
+            return _interactive(payload)
+        if kind == "slash_commands":
+            if not isinstance(payload, dict) or not all(isinstance(v, str) for v in payload.values()):
+                raise Malformed("a command's fields must be strings")
+            _text(payload, "command", "a command", required=True)
+            return _command(payload)
+        return Verdict(200, None, f"no use for {str(kind)[:40]}")
+    except Malformed as problem:
+        return Verdict(400, {"error": str(problem)}, str(problem))
+    except (ValueError, RecursionError):
+        return Verdict(400, {"error": "the payload cannot be read"}, "the payload cannot be read")
+
+
 def _loads(text: str) -> Any:
     try:
         value = json.loads(text)
@@ -144,8 +166,8 @@ def _common(body: dict[str, Any], where: str) -> None:
             _text(value, "id", f"{where}: {key}")
         elif value is not None and not isinstance(value, str):
             raise Malformed(f"{where}: {key} must be an id or an object")
-    for key in ("is_ext_shared_channel", "is_enterprise_install"):
-        if body.get(key) is not None and not isinstance(body.get(key), bool):
+    for key in ("is_ext_shared_channel", "is_enterprise_install"):  # a form (a command) sends "false"
+        if body.get(key) not in (None, True, False, "true", "false"):
             raise Malformed(f"{where}: {key} must be true or false")
     authorizations = body.get("authorizations")
     if authorizations is not None and (

@@ -510,6 +510,13 @@ def task_send(call: Call) -> InSlices | Message:
         return Message(text, (Section(text), Actions((Button("Send anyway", "task_send_anyway", value,
                                                              style="danger"),))))  # fmt: skip
 
+    interrupted = interrupted_send(call.ctx, call.the_cohort)  # before this send closes the record
+    before = f"{interrupted}\n\n" if interrupted else ""
+    since = None if task_key else _period_start(call.ctx, call.the_cohort)
+    had_one = since is not None and any(
+        a.posted_at >= since for a in call.ctx.uow.assignments.open_since(cohort_id, call.ctx.now + timedelta(seconds=1))
+    )
+
     def each(ctx: Ctx, part: list[int]) -> int:
         cohort = ctx.uow.cohorts.get(cohort_id)
         return len(send_tasks(ctx, cohort, task_key, part)) if cohort else 0
@@ -519,11 +526,15 @@ def task_send(call: Call) -> InSlices | Message:
         ctx.audit(ctx.uow.cohorts.get(cohort_id), user, "task_send", task=task_key or "next", groups=posted,
                   failed=len(failed))  # fmt: skip
         if failed:
-            return Message.simple(f"Posted the task to {posted} groups; {len(failed)} groups failed (see the logs). "
-                                  "Send the same task again by its key (`task list`) to retry them: nobody gets it twice.")  # fmt: skip
+            return Message.simple(f"{before}Posted the task to {posted} groups; {len(failed)} groups failed (see the "
+                                  "logs). Send the same task again by its key (`task list`) to retry them: nobody gets "
+                                  "it twice.")  # fmt: skip
+        if not posted and had_one:
+            return Message.simple(f"{before}Every active group has had a task this period; use `task send KEY` to "
+                                  "send another (`task list` shows the keys).")  # fmt: skip
         if not posted:
-            return Message.simple("Every active group already has that task (or has done every task).")
-        return Message.simple(f"Posted the task to {posted} groups.")
+            return Message.simple(f"{before}Every active group already has that task (or has done every task).")
+        return Message.simple(f"{before}Posted the task to {posted} groups.")
 
     return InSlices(call.ctx.uow.matches.active_ids(cohort_id), each, finish, "task send")
 

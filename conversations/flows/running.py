@@ -72,8 +72,8 @@ def _person(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     number = id_number(value)
     person = ctx.uow.participants.get(number) if number is not None else None
     cohort = ctx.uow.cohorts.get(person.cohort_id) if person else None
-    if person is None or cohort is None or not in_workspace(cohort, user):
-        raise Refusal("That person is no longer in the scheme.")
+    if person is None or cohort is None or not in_workspace(cohort, user) or person.status == Status.LEFT:
+        raise Refusal("That person is no longer in the scheme.")  # left, or erased: nothing to act on
     return person, cohort
 
 

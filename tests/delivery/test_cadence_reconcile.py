@@ -230,7 +230,10 @@ def test_repeating_an_interrupted_task_send_finishes_it_and_posts_nobody_a_secon
     chat.say(COORDINATOR, "task send")  # the same words again, without a key
     assert "Posted the task to 2 groups." in chat.last(COORDINATOR)
     assert all(keys == ["problem_page"] for keys in assignments_by_match(chat).values())
-    chat.say(COORDINATOR, "task send")  # and again: nothing more this period
+    chat.say(COORDINATOR, "task send")  # and again: nothing more this period, and it says so
+    assert "Every active group has had a task this period; use `task send KEY` to send another" in chat.last(
+        COORDINATOR
+    )
     assert all(keys == ["problem_page"] for keys in assignments_by_match(chat).values())
 
 
@@ -261,8 +264,12 @@ def test_the_coordinator_sees_that_a_task_send_was_interrupted_and_can_finish_it
     chat.say(COORDINATOR, "status")
     assert "The last `task send` was interrupted" in chat.last(COORDINATOR)
     assert "after posting the task to 2 groups" in chat.last(COORDINATOR)
-    chat.say(COORDINATOR, "task send")
+    chat.say(COORDINATOR, "task send")  # the reply to the repeat reports the interrupted send too
+    assert "The last `task send` was interrupted" in chat.last(COORDINATOR)
     assert "Posted the task to 3 groups." in chat.last(COORDINATOR)
+    chat.say(COORDINATOR, "task send")
+    assert "interrupted" not in chat.last(COORDINATOR)
+    assert "Every active group has had a task this period" in chat.last(COORDINATOR)
     chat.say(COORDINATOR, "status")
     assert "interrupted" not in chat.last(COORDINATOR)
     assert all(keys == ["problem_page"] for keys in assignments_by_match(chat).values())

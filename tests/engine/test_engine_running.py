@@ -104,9 +104,14 @@ def test_person_card_and_its_buttons(chat):
     chat.say(ADMIN, "person @U1").expect("History: buddies with Ben Okafor")
     chat.press_in_last(ADMIN, "Remove from scheme").expect("left")
     assert "removed you from" in chat.transcript("U1")
-    chat.press(ADMIN, "person_remove", "1").expect("already left")
+    chat.press(ADMIN, "person_remove", "1").expect("no longer in the scheme")
+    paused = chat.transcript("U1").count("paused your place")
+    chat.press(ADMIN, "person_pause", "1").expect("no longer in the scheme")  # nobody who left is paused
+    chat.press(ADMIN, "person_wait", "1").expect("no longer in the scheme")
+    assert chat.transcript("U1").count("paused your place") == paused
+    assert chat.transcript("U1").count("put you on the waiting list") == 1
     chat.press(ADMIN, "person_pause", "77").expect("no longer in the scheme")
-    chat.press("U2", "person_pause", "1").expect("only the coordinators of Test Cohort")
+    chat.press("U2", "person_pause", "2").expect("only the coordinators of Test Cohort")
 
 
 def test_pair_by_hand_shows_the_matchers_view_and_broken_rules(chat):

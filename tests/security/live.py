@@ -38,8 +38,9 @@ class Answer:
 
 
 class LiveApp:
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, admins: tuple[str, ...] = ()) -> None:
         self.database = database
+        self.admins = admins or (f"{TEAM}:{ADMIN}",)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.url = ""
@@ -60,7 +61,7 @@ class LiveApp:
         self.connector_url = self.connector.url
         env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                "SLACK_API_URL": self.fake_slack.api_url, "BUDDY_TEAMS_DEV_MODE": "1"}  # fmt: skip
-        settings = Settings(database_url=f"sqlite:///{self.database}", admins=(f"{TEAM}:{ADMIN}",))
+        settings = Settings(database_url=f"sqlite:///{self.database}", admins=self.admins)
         self.buddy, app = prepare(settings, "web", env)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()

@@ -68,3 +68,17 @@ async def test_a_direct_message_longer_than_a_command_is_answered_without_parsin
     await slack.close()
     assert sent.status == 200 and not engine.seen
     assert any("too long for a command" in str(c.args) for c in fake.calls_to("chat.postMessage"))
+
+
+async def test_a_command_carrying_is_enterprise_install_false_as_slack_sends_it_is_served(fake):
+    """Slack's form for a command carries ``is_enterprise_install=false`` as text (Bolt reads "true")."""
+    from urllib.parse import parse_qsl, urlencode
+
+    engine = ScriptedEngine()
+    slack = await SlackHarness(fake, engine).start()
+    body = urlencode([*parse_qsl(slack.command_body("status")), ("is_enterprise_install", "false")])
+    sent = await slack.post(body, "application/x-www-form-urlencoded")
+    await slack.settle()
+    await slack.close()
+    assert sent.status == 200
+    assert [i.text for i in engine.seen if isinstance(i, CommandInvoked)] == ["status"]
