@@ -71,6 +71,34 @@ async def test_a_buddys_dm_reaches_the_coordinator_and_the_reply_comes_back(roun
     assert any("I'll talk to Ben today." in str(m) for m in fake.messages_in(dm)), fake.messages_in(dm)
 
 
+async def test_sentences_in_a_group_dm_are_not_passed_on(round_: Round, fake: FakeSlack) -> None:
+    """A group DM's messages never reach Buddy as its own DM's do (only ``message.im`` is
+    subscribed, and an ``mpim`` event is ignored); ``/buddy`` typed there answers privately and
+    passes nothing on."""
+    r = round_
+    await matched(r)
+    group = r.group()
+    event = {"type": "message", "channel_type": "mpim", "channel": group, "user": DOCTOR,
+             "text": "Hi Ben, shall we meet on Tuesday?", "ts": f"{next(_events)}.000100"}  # fmt: skip
+    before = len(fake.messages_in(group))
+    assert (await r.slack.event(event, f"Ev0CO{next(_events):04d}")).status == 200
+    await r.slack.settle()
+    assert len(fake.messages_in(group)) == before  # Buddy stays out of their chat
+    sent = await r.slack.command("Hi, my buddy hasn't replied for two weeks", DOCTOR,
+                                 channel_id=group, channel_name="mpdm-asha--ben-1")  # fmt: skip
+    assert sent.status == 200
+    await r.slack.settle()
+    said = str(sent.json() or "") + str(fake.responses)
+    assert "I haven't passed that on" in said and "1:1 chat" in said
+    await r.deliver()
+    coordinator = str(fake.messages_in(fake.open_dm(COORDINATOR)))
+    assert "hasn't replied for two weeks" not in coordinator and "Shall we meet" not in coordinator
+    # the same words in Buddy's DM do reach the coordinators
+    await type_in_dm(r, DOCTOR, "Hi, my buddy hasn't replied for two weeks")
+    await r.deliver()
+    assert "hasn't replied for two weeks" in str(fake.messages_in(fake.open_dm(COORDINATOR)))
+
+
 async def test_announce_through_the_modal(round_: Round, fake: FakeSlack) -> None:
     r = round_
     await matched(r)

@@ -58,3 +58,23 @@ async def test_groups_inbox_announce_and_chart_through_teams(db, connector, grap
         assert "That group no longer exists" in _texts(answered[-1])
     finally:
         await r.h.server.close()
+
+
+async def test_sentences_in_a_group_chat_are_not_passed_on(db, connector, graph):
+    """@Buddy in a group chat with a sentence: a pointer to the 1:1 chat, nothing forwarded."""
+    r = await start_round(db, connector, graph)
+    try:
+        await _matched(r, connector)
+        group = {"id": "19:buddies@thread.v2", "conversationType": "groupChat", "tenantId": "tenant-1",
+                 "isGroup": True}  # fmt: skip
+        said = await r.say(ALICE, "Hi, my buddy hasn't replied for two weeks", conversation=group)
+        assert "I haven't passed that on" in _texts(said[0]) and "1:1 chat" in _texts(said[0])
+        assert "hasn't replied for two weeks" not in "\n".join(_texts(c) for c in said[1:])
+        inbox = await r.say(ADMIN, "inbox")
+        assert "is empty" in _texts(inbox[-1])
+        said = await r.say(ALICE, "Hi, my buddy hasn't replied for two weeks")  # the personal chat
+        assert "passed that on to your coordinators" in _texts(said[0])
+        inbox = await r.say(ADMIN, "inbox")
+        assert "hasn't replied for two weeks" in _texts(inbox[-1])
+    finally:
+        await r.h.server.close()
