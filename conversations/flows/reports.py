@@ -79,7 +79,7 @@ def _slug(name: str) -> str:
 def xlsx_message(ctx: Ctx, cohort: Cohort, send_files: bool) -> Message:
     if not send_files:
         return Message.simple(f"This platform cannot take files from me, so an operator can write the spreadsheet "
-                              f'with `buddybot export --cohort "{escape(cohort.name)}"`.')  # fmt: skip
+                              f'with `buddybot export --cohort "{escape(cohort.name)}" --format xlsx --out FILE.xlsx`.')  # fmt: skip
     data = workbook(ctx, cohort)
     stamp = ctx.now.strftime("%Y-%m-%d")
     return Message(

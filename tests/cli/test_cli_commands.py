@@ -71,6 +71,27 @@ def test_import_reports_bad_rows_with_file_and_line_and_imports_nothing(workdir,
     )
 
 
+def test_export_as_a_spreadsheet(workdir, capsys):
+    from openpyxl import load_workbook
+
+    assert main(["cohort", "create", "North", "--workspace", "T1", "--coordinator", "c1"]) == 0
+    (workdir / "survey.csv").write_text(HEADER + "\n" + ROW + "\n")
+    assert main(["import", "survey.csv", "--cohort", "North"]) == 0
+    capsys.readouterr()
+    assert main(["export", "--cohort", "North", "--format", "xlsx"]) == 2
+    assert "needs a file: add --out FILE.xlsx" in capsys.readouterr().err
+    assert main(["export", "--cohort", "North", "--format", "xlsx", "--out", "north.xlsx"]) == 0
+    assert "wrote the spreadsheet of North to north.xlsx" in capsys.readouterr().out
+    book = load_workbook(workdir / "north.xlsx")
+    assert book.sheetnames == ["Participants", "Groups", "Progress per task", "Answers"]
+    people = list(book["Participants"].values)
+    assert people[0][:2] == ("name", "user_id") and people[1][:2] == ("Asha Patel", "U1") and len(people) == 2
+    assert main(["export", "--cohort", "Nowhere", "--format", "xlsx", "--out", "x.xlsx"]) == 2
+    assert "no cohort called “Nowhere”" in capsys.readouterr().err
+    assert main(["audit", "--cohort", "North"]) == 0
+    assert "export xlsx in North by an operator" in capsys.readouterr().out
+
+
 def test_import_of_a_missing_file_or_cohort_is_a_clear_error(workdir, capsys):
     assert main(["import", "nope.csv", "--cohort", "North"]) == 2
     assert "cannot read nope.csv" in capsys.readouterr().err
