@@ -30,7 +30,9 @@ def test_demo_runs_twice_on_a_fresh_file_and_shows_the_whole_round(workdir, caps
     assert first == second  # a fresh file each time, same seed: the same story
     for expected in ("Imported: 30 new, 0 updated.", "Match preview: Yorkshire & Humber 2026", "Meet your buddy",
                      "Why we matched you", "Task 1: Problem page", "Too long: [form errors] answer: Your reply is 130 words",
-                     "Nudged 2 quiet groups", "has been quiet for 10 days", "Re-matched:", "Final status"):  # fmt: skip
+                     "Nudged 2 quiet groups", "has been quiet for 10 days", "Re-matched:", "Final status",
+                     "Yorkshire & Humber 2026: groups", "[Message group] [Re-match] [End group]",
+                     "Yorkshire & Humber 2026: quiet groups"):  # fmt: skip
         assert expected in first, expected
     assert (workdir / "buddy-demo.db").exists()
     for expected in ("Did you meet", "asks for help", "introduced you already", "you rated Problem page 5",
