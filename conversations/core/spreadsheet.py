@@ -58,43 +58,40 @@ _SHEET_HEAD = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 _SHEET_TAIL = "</sheetData></worksheet>"
 
 
-def _column(n: int) -> str:
-    name = ""
-    n += 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
-_COLUMNS = [_column(i) for i in range(702)]  # A to ZZ
+MAX_COLUMNS = 702  # A to ZZ: more than any export has
 
 
 def _text(value: str) -> str:
-    value = _ILLEGAL.sub("", value[:MAX_CELL])
+    if len(value) > MAX_CELL:
+        value = value[:MAX_CELL]
+    if _ILLEGAL.search(value):
+        value = _ILLEGAL.sub("", value)
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _cell(ref: str, value: object) -> str:
+def _cell(value: object) -> str:
+    """One cell; a cell's reference may be left out when cells come in order, each empty one
+    written as ``<c/>`` to keep its place."""
     if value is None or value == "":
-        return ""
+        return "<c/>"
+    if type(value) is str:  # most cells
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
     if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int) or isinstance(value, float) and math.isfinite(value):
-        return f'<c r="{ref}"><v>{value!r}</v></c>'
+        return f"<c><v>{value!r}</v></c>"
     if isinstance(value, datetime):
         serial = (value.replace(tzinfo=None) - _EPOCH).total_seconds() / 86400
-        return f'<c r="{ref}" s="1"><v>{serial!r}</v></c>'
+        return f'<c s="1"><v>{serial!r}</v></c>'
     if isinstance(value, date):
-        return f'<c r="{ref}" s="1"><v>{(value - _EPOCH.date()).days}</v></c>'
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'
+        return f'<c s="1"><v>{(value - _EPOCH.date()).days}</v></c>'
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'
 
 
 def _sheet(rows: Iterable[Sequence[object]]) -> str:
     parts = [_SHEET_HEAD]
     for number, row in enumerate(rows, start=1):
-        cells = "".join(_cell(f"{_COLUMNS[i]}{number}", value) for i, value in enumerate(row[: len(_COLUMNS)]))
-        parts.append(f'<row r="{number}">{cells}</row>')
+        parts.append(f'<row r="{number}">{"".join(map(_cell, row[:MAX_COLUMNS]))}</row>')
     parts.append(_SHEET_TAIL)
     return "".join(parts)
 

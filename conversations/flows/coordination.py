@@ -17,6 +17,7 @@ from conversations.core.views import FileAttachment, Message, Section
 from conversations.flows.assignments import complete_for
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
+from conversations.ports.store import GroupActivity
 
 # Features add their own figures to ``status`` and columns to ``export`` (the programme: check-ins,
 # task ratings, evaluation answers): columns come as headings and values by participant id.
@@ -102,16 +103,17 @@ EXPORT_COLUMNS = ["name", "user_id", "email", "role", "grade", "specialty", "emp
                   "status", "match_id", "buddies", "tasks_posted", "responses"]  # fmt: skip
 
 
-def export_rows(ctx: Ctx, cohort: Cohort, people: Sequence[Participant] | None = None) -> Iterator[list[object]]:
-    """The export's heading, then a row per participant (``people``: the cohort's, when already
-    read), from a handful of queries whatever the cohort's size."""
+def export_rows(ctx: Ctx, cohort: Cohort, people: Sequence[Participant] | None = None,
+                activity: Sequence[GroupActivity] | None = None) -> Iterator[list[object]]:  # fmt: skip
+    """The export's heading, then a row per participant (``people``, ``activity``: the cohort's, when
+    already read), from a handful of queries whatever the cohort's size."""
     extras = [extra(ctx, cohort) for extra in EXTRA_COLUMNS]
     yield [*EXPORT_COLUMNS, *(h for heads, _ in extras for h in heads)]
     people = ctx.uow.participants.in_cohort(cohort.id) if people is None else people
     names = {p.id: p.display_name for p in people}
     group_of: dict[int, int] = {}  # participant -> active match
     members: dict[int, list[int]] = defaultdict(list)
-    for g in ctx.uow.matches.activity(cohort.id, ctx.now):
+    for g in ctx.uow.matches.activity(cohort.id, ctx.now) if activity is None else activity:
         for pid, _, _ in g.members:
             group_of[pid] = g.match_id
             members[g.match_id].append(pid)

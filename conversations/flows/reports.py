@@ -31,7 +31,8 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
     once, whatever the cohort's size."""
     everyone = ctx.uow.participants.in_cohort(cohort.id)
     people = {p.id: p for p in everyone}
-    rows = group_rows(ctx, cohort, people=people)
+    activity = ctx.uow.matches.activity(cohort.id, ctx.now)
+    rows = group_rows(ctx, cohort, people=people, activity=activity)
     groups: list[list[object]] = [["group", "round", "members", "score", "why", "last_active", "current_task",
                                    "progress", "quiet"]]  # fmt: skip
     groups += [[g.match.id, g.match.round, _safe_cell("; ".join(p.display_name for p in g.members)),
@@ -68,7 +69,7 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
             author = people[r.author_id].display_name if r.author_id in people else ""
             answers.append([a.match_id, a.task_key, _safe_cell(labels.get(r.phase, r.phase)), _safe_cell(author),
                             "yes" if r.owner_id == 0 else "", r.submitted_at, _safe_cell(r.text)])  # fmt: skip
-    return spreadsheet.workbook([("Participants", export_rows(ctx, cohort, everyone)), ("Groups", groups),
+    return spreadsheet.workbook([("Participants", export_rows(ctx, cohort, everyone, activity)), ("Groups", groups),
                                  ("Progress per task", progress), ("Answers", answers)])  # fmt: skip
 
 

@@ -154,11 +154,13 @@ def group_state(g: GroupActivity, tasks: dict[str, TaskDefinition], now: datetim
     return last, title, progress, quiet, waiting_on
 
 
-def group_rows(ctx: Ctx, cohort: Cohort, ids: Sequence[int] | None = None,
-               people: dict[int, Participant] | None = None) -> list[GroupRow]:  # fmt: skip
+def group_rows(ctx: Ctx, cohort: Cohort, ids: Sequence[int] | None = None, people: dict[int, Participant] | None = None,
+               activity: Sequence[GroupActivity] | None = None) -> list[GroupRow]:  # fmt: skip
     """Every active group (of ``ids``, when given) with its activity and current task, in a
-    handful of queries whatever the cohort's size (``people``: the cohort's, when already read)."""
-    activity = ctx.uow.matches.activity(cohort.id, ctx.now, ids)
+    handful of queries whatever the cohort's size (``people``, ``activity``: the cohort's, when
+    already read)."""
+    if activity is None:
+        activity = ctx.uow.matches.activity(cohort.id, ctx.now, ids)
     matches = {m.id: m for m in ctx.uow.matches.active_in(cohort.id, ids)}
     if people is None:
         people = {p.id: p for p in ctx.uow.participants.many(pid for g in activity for pid, _, _ in g.members)}
