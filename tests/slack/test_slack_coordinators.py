@@ -269,3 +269,27 @@ async def test_the_inbox_resolve_button_over_slack(round_: Round, fake: FakeSlac
     assert "Resolved" in str(await _press(r, fake, buttons(card["blocks"])["Resolve"]))
     assert "already resolved" in str(await _press(r, fake, buttons(card["blocks"])["Resolve"]))
     assert "is empty" in str(await _reply(r, fake, "inbox"))
+
+
+async def test_coordinator_remove_announce_edit_and_contact_over_slack(round_: Round, fake: FakeSlack) -> None:
+    r = round_
+    await matched(r)
+    assert "now coordinates" in str(await _reply(r, fake, f"coordinator add <@{MANAGER}>"))
+    assert "no longer coordinates" in str(await _reply(r, fake, f"coordinator remove <@{MANAGER}>"))
+    assert "the only coordinator" in str(await _reply(r, fake, f"coordinator remove <@{COORDINATOR}>"))
+
+    await _form(r, fake, "announce", {"text": "Drinks on Friday", "audience": "matched"})
+    [preview] = [m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "Send to 2 people" in str(m)]
+    edited = await _form(r, fake, buttons(preview["blocks"])["Edit"], {"text": "Drinks on Friday at six",
+                                                                       "audience": "everyone"})  # fmt: skip
+    assert "Drinks on Friday at six" in edited
+
+    opened = len(fake.calls_to("views.open"))
+    await r.say(DOCTOR, "contact")
+    view = fake.calls_to("views.open")[opened].args["view"]
+    assert view["callback_id"] == "contact"
+    sent = await r.slack.submit(view, {"text": "Can I change my buddy?"}, DOCTOR)
+    assert sent.status == 200 and sent.text == ""
+    await r.slack.settle()
+    await r.deliver()
+    assert "Can I change my buddy?" in str(fake.messages_in(fake.open_dm(COORDINATOR)))

@@ -4,7 +4,7 @@ dialog, announcements, and the chart as an image inside the card."""
 from __future__ import annotations
 
 from tests.engine.helpers import registration
-from tests.teams.fake_teams import account
+from tests.teams.fake_teams import account, invoke
 from tests.teams.test_teams_round import ADMIN, ALICE, BOB, Round, _button, _texts, start_round
 
 
@@ -166,5 +166,48 @@ async def test_people_pairs_and_group_buttons_through_teams(db, connector, graph
         resolved = await r.press(ADMIN, _button(connector.cards(), "Resolve"))
         assert "Resolved" in _texts(resolved[0])
         assert "is empty" in _texts((await r.say(ADMIN, "inbox"))[-1])
+    finally:
+        await r.h.server.close()
+
+
+async def test_spreadsheet_coordinator_remove_announce_edit_and_contact_through_teams(db, connector, graph):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.teams.test_teams_files import CONSENT, attachments, consent
+
+    r = await start_round(db, connector, graph)
+    try:
+        await _matched(r, connector)
+        cards = await r.say(ADMIN, "export xlsx")
+        [offer] = attachments(connector, CONSENT)
+        assert offer["name"].endswith(".xlsx")
+        name = offer["name"]
+        status, _ = await r.h.post(invoke(r.h.service_url, "fileConsent/invoke",
+                                          consent(connector, "accept", offer["content"]["acceptContext"]["buddy_file"],
+                                                  name), user=ADMIN))  # fmt: skip
+        assert status == 200
+        book = load_workbook(io.BytesIO(connector.uploads[name][0]))
+        assert book.sheetnames == ["Participants", "Groups", "Progress per task", "Answers"]
+        assert "Asha Patel; Ben Okafor" in str(list(book["Groups"].values))
+
+        added = await r.say(ADMIN, f"coordinator add @{BOB}")
+        assert "now coordinates" in _texts(added[-1])
+        removed = await r.say(ADMIN, f"coordinator remove @{BOB}")
+        assert "no longer coordinates" in _texts(removed[-1])
+        last = await r.say(ADMIN, f"coordinator remove @{ADMIN}")
+        assert "the only coordinator" in _texts(last[-1])
+
+        cards = await r.say(ADMIN, "announce")
+        await r.fill_dialog(ADMIN, cards[-1]["actions"][0], {"text": "Drinks on Friday", "audience": "matched"})
+        answer, _ = await r.fill_dialog(ADMIN, _button(connector.cards(), "Edit"),
+                                        {"text": "Drinks on Friday at six", "audience": "everyone"})  # fmt: skip
+        assert answer is None and "Drinks on Friday at six" in _everything(connector)
+
+        cards = await r.say(ALICE, "contact")
+        answer, _ = await r.fill_dialog(ALICE, cards[-1]["actions"][0], {"text": "Can I change my buddy?"})
+        assert answer is None
+        assert "Can I change my buddy?" in _texts((await r.say(ADMIN, "inbox"))[-1])
     finally:
         await r.h.server.close()
