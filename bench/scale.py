@@ -208,10 +208,11 @@ def main() -> None:
                 status = statistics.median(command_seconds(sliced, "status") for _ in range(3))
                 export = statistics.median(command_seconds(sliced, "export") for _ in range(3))
                 groups = statistics.median(command_seconds(sliced, "groups") for _ in range(3))
-                quiet = statistics.median(command_seconds(sliced, "groups quiet page=2") for _ in range(3))
                 command_seconds(sliced, "status chart")  # the first chart loads matplotlib's fonts
                 chart = statistics.median(command_seconds(sliced, "status chart") for _ in range(3))
                 xlsx, xlsx_bytes = spreadsheet(sliced)
+            else:  # four days on, nobody has written: every group is quiet, the listing's worst case
+                quiet = statistics.median(command_seconds(sliced, "groups quiet page=2") for _ in range(3))
 
         whole = build(Path(tmp) / "whole.db", args.groups)
         start = time.perf_counter()
@@ -223,7 +224,7 @@ def main() -> None:
     print(f"status (coordinator's figures): {status:.3f} s median of 3")
     print(f"export (CSV of everyone):       {export:.3f} s median of 3")
     print(f"groups (first page of 15):      {groups:.3f} s median of 3")
-    print(f"groups quiet page=2:            {quiet:.3f} s median of 3")
+    print(f"groups quiet page=2 (all quiet): {quiet:.3f} s median of 3")
     print(f"status chart (figures + PNG):   {chart:.3f} s median of 3")
     print(f"export xlsx (4 sheets, {xlsx_bytes / 1e6:.1f} MB): {xlsx:.3f} s median of 3")
     for label, total, longest, slices in phases:

@@ -9,8 +9,9 @@ from pathlib import Path
 from bot.leader import LeadershipRefused
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, environment
-from conversations.flows.context import Ctx, Refusal
+from conversations.flows.context import OPERATOR, Ctx, Refusal
 from conversations.flows.coordination import export_csv
+from conversations.flows.reports import workbook
 from conversations.taskbank.loader import TaskBankError
 
 
@@ -38,9 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--skip-invalid", action="store_true",
                      help="files with platform user ids: import the valid rows even if some are bad")
 
-    exp = sub.add_parser("export", help="export a cohort's participants and progress as CSV")
+    exp = sub.add_parser("export", help="export a cohort: participants and progress as CSV, or the XLSX "
+                         "(participants, groups, progress per task, consented answers)")  # fmt: skip
     exp.add_argument("--cohort", required=True)
-    exp.add_argument("--output", "-o", type=Path)
+    exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    exp.add_argument("--out", "--output", "-o", dest="output", type=Path, help="the file (xlsx needs one)")
 
     tasks = sub.add_parser("tasks", help="the task bank")
     tasks.add_argument("action", choices=["list", "load"])
@@ -143,15 +146,22 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return run_import(args, _with_platforms(settings))
     buddy = bootstrap(settings.database_url, {}, seed=settings.seed, admins=settings.admins)
     if args.command == "export":
+        if args.format == "xlsx" and not args.output:
+            print("An XLSX export needs a file: add --out FILE.xlsx.", file=sys.stderr)
+            return 2
 
-        def work(ctx: Ctx) -> str:
+        def work(ctx: Ctx) -> str | bytes:
             cohort = ctx.uow.cohorts.by_name(args.cohort)
             if cohort is None:
                 raise Refusal(f"There is no cohort called “{args.cohort}”.")
-            return export_csv(ctx, cohort)
+            ctx.audit(cohort, OPERATOR, "export_xlsx" if args.format == "xlsx" else "export")
+            return workbook(ctx, cohort) if args.format == "xlsx" else export_csv(ctx, cohort)
 
         text = buddy.engine.run(work)
-        if args.output:
+        if isinstance(text, bytes):
+            args.output.write_bytes(text)
+            print(f"wrote the spreadsheet of {args.cohort} to {args.output}")
+        elif args.output:
             args.output.write_text(text, encoding="utf-8")
             print(f"wrote {text.count(chr(10)) - 1} rows to {args.output}")
         else:

@@ -22,7 +22,6 @@ from adapters.memory.messenger import MemoryMessenger
 from bot.bootstrap import bootstrap
 from conversations.core.clock import FakeClock
 from conversations.core.interactions import Reply
-from conversations.core.model import Participant, Status
 from conversations.flows import programme
 from conversations.ports.messenger import Capabilities
 
@@ -121,6 +120,12 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
     chat.press_in_last(COORDINATOR, "Re-match the one waiting")
     print(chat.last_reply(COORDINATOR), file=out)
 
+    say("The coordinator lists the groups (`groups`), then the quiet ones (`groups quiet`)")
+    chat.say(COORDINATOR, "groups")
+    print(chat.last_reply(COORDINATOR), file=out)
+    chat.say(COORDINATOR, "groups quiet")
+    print(chat.last_reply(COORDINATOR), file=out)
+
     partner = _buddy_of(buddy, "U001")
     _programme(chat, buddy, clock, database, out)
 
@@ -132,7 +137,6 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
     say("Final status")
     chat.say(COORDINATOR, "status")
     print(chat.last_reply(COORDINATOR), file=out)
-    print(_table(buddy), file=out)
     return 0
 
 
@@ -269,16 +273,3 @@ def _last_with(chat: Chat, user_id: str, needle: str) -> str:
         if needle in text:
             return text
     return f"(nothing containing {needle!r})"
-
-
-def _table(buddy) -> str:  # type: ignore[no-untyped-def]
-    rows = [("Name", "Role", "Status", "Buddy")]
-    with buddy.uow() as uow:
-        cohort = uow.cohorts.by_name(COHORT)
-        people: list[Participant] = uow.participants.in_cohort(cohort.id)
-        for p in people:
-            match = uow.matches.active_for(p.id) if p.status == Status.MATCHED else None
-            others = [m.display_name for m in uow.matches.members(match.id) if m.id != p.id] if match else []
-            rows.append((p.display_name, p.role.replace("_", " "), p.status, ", ".join(others)))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from conversations.core.interactions import Actor, Outcome
+from conversations.core.interactions import Actor, ChatKind, Outcome
 from conversations.core.model import Cohort, OutboxItem
 from conversations.core.routes import ButtonRoute, FormRoute, Parsed, Route, RouteError, RouteTable, Unknown
 from conversations.flows import (
@@ -101,7 +101,7 @@ def parse(text: str) -> Parsed | Unknown:
 
 @dataclass(frozen=True)
 class Hooks:
-    unknown: Callable[[Ctx, Actor, Unknown], Outcome]
+    unknown: Callable[[Ctx, Actor, Unknown, ChatKind], Outcome]
     delivery_failed: Callable[[Ctx, OutboxItem, DeliveryError], None]
     tick: Callable[[Ctx, Cohort, list[int], bool], Any]
     new_report: Callable[[], Any]

@@ -20,6 +20,7 @@ from conversations.core.clock import Clock
 from conversations.core.interactions import (
     RUN_COMMAND,
     ButtonPressed,
+    ChatKind,
     CommandInvoked,
     FormErrors,
     FormSubmitted,
@@ -143,7 +144,8 @@ class Engine:
             case Parsed(route=route, args=args, options=options):
                 call = prepare(ctx, route, actor, interaction, args=args, options=options)
             case Unknown():
-                return self.hooks.unknown(ctx, actor, found)
+                chat = interaction.chat if isinstance(interaction, CommandInvoked) else ChatKind.DIRECT
+                return self.hooks.unknown(ctx, actor, found, chat)
             case ButtonRoute():
                 value = interaction.value if isinstance(interaction, ButtonPressed) else ""
                 call = prepare(ctx, found, actor, interaction, raw=value)

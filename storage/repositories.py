@@ -49,7 +49,7 @@ from conversations.core.model import (
     TaskDefinition,
 )
 from conversations.core.refs import UserRef
-from conversations.ports.store import SCRUBBED
+from conversations.ports.store import SCRUBBED, GroupActivity, Said
 from storage import statements, tables
 from storage.types import UTCDateTime
 
@@ -247,6 +247,49 @@ class SqlMatches(_Repo):
         stmt = select(m.id).where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE).order_by(m.id)
         return list(self.session.scalars(stmt))
 
+    def activity(self, cohort_id: int, before: datetime, ids: Collection[int] | None = None) -> list[GroupActivity]:
+        """Plain rows, not records: four queries (per ``IN_CHUNK`` of ``ids``) whatever the size."""
+        self.session.flush()
+        if ids is None:
+            return self._activity(cohort_id, before, None)
+        wanted = sorted(set(ids))
+        return [g for start in range(0, len(wanted), IN_CHUNK)
+                for g in self._activity(cohort_id, before, wanted[start : start + IN_CHUNK])]  # fmt: skip
+
+    def _activity(self, cohort_id: int, before: datetime, ids: list[int] | None) -> list[GroupActivity]:
+        m, mm, p = tables.matches.c, tables.match_members.c, tables.participants.c
+        a, r = tables.assignments.c, tables.responses.c
+        active = and_(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE)
+        if ids is not None:
+            active = and_(active, m.id.in_(ids))
+        run = self.session.execute
+        groups = {mid: GroupActivity(mid, created) for mid, created in
+                  run(select(m.id, m.created_at).where(active).order_by(m.id))}  # fmt: skip
+        for mid, pid, status, seen in run(
+            select(mm.match_id, p.id, p.status, p.last_active_at)
+            .join(tables.matches, m.id == mm.match_id).join(tables.participants, p.id == mm.participant_id)
+            .where(active).order_by(mm.id)
+        ):
+            groups[mid].members.append((pid, status, seen))
+        newest = (select(a.match_id, func.max(a.sequence).label("seq")).join(tables.matches, m.id == a.match_id)
+                  .where(active).group_by(a.match_id).subquery())  # fmt: skip
+        current = (select(a.id, a.match_id, a.task_key, a.posted_at)
+                   .join(newest, and_(a.match_id == newest.c.match_id, a.sequence == newest.c.seq))
+                   .where(a.posted_at <= before))  # fmt: skip
+        by_assignment: dict[int, GroupActivity] = {}
+        for aid, mid, key, posted in run(current):
+            group = groups[mid]
+            group.assignment_id, group.task_key, group.posted_at = aid, key, posted
+            by_assignment[aid] = group
+        if by_assignment:
+            now_ = current.subquery()
+            for aid, phase, owner, author, at in run(
+                select(r.assignment_id, r.phase, r.owner_id, r.author_id, r.submitted_at)
+                .join(now_, now_.c.id == r.assignment_id).order_by(r.id)
+            ):
+                by_assignment[aid].said.append(Said(phase, owner, author, at))
+        return list(groups.values())
+
     def count_active(self, cohort_id: int) -> int:
         m = tables.matches.c
         stmt = select(func.count()).where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE)
@@ -427,6 +470,12 @@ class SqlAssignments(_Repo):
     def latest(self, match_id: int) -> Assignment | None:
         return self.session.scalars(statements.latest_assignment(), {"match_id": match_id}).first()
 
+    def posted_counts(self, cohort_id: int) -> dict[int, int]:
+        a, m = tables.assignments.c, tables.matches.c
+        stmt = (select(a.match_id, func.count()).join(tables.matches, m.id == a.match_id)
+                .where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE).group_by(a.match_id))  # fmt: skip
+        return {match_id: count for match_id, count in self.session.execute(stmt)}
+
     def open_since(
         self, cohort_id: int, before: datetime, match_ids: Collection[int] | None = None
     ) -> list[Assignment]:
@@ -478,6 +527,13 @@ class SqlResponses(_Repo):
     def for_assignments(self, assignment_ids: Iterable[int]) -> list[Response]:
         rows = self._where_in(select(Response), tables.responses.c.assignment_id, assignment_ids)
         return sorted(rows, key=lambda row: row.id)
+
+    def counts_by_author(self, cohort_id: int) -> dict[int, int]:
+        r, a, m = tables.responses.c, tables.assignments.c, tables.matches.c
+        stmt = (select(r.author_id, func.count()).join(tables.assignments, a.id == r.assignment_id)
+                .join(tables.matches, m.id == a.match_id)
+                .where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE).group_by(r.author_id))  # fmt: skip
+        return {author: count for author, count in self.session.execute(stmt)}
 
     def for_cohort(self, cohort_id: int) -> list[Response]:
         r, a, m = tables.responses.c, tables.assignments.c, tables.matches.c

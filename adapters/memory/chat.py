@@ -22,6 +22,7 @@ from conversations.core.hygiene import screen
 from conversations.core.interactions import (
     Actor,
     ButtonPressed,
+    ChatKind,
     CloseForm,
     CommandInvoked,
     FileShared,
@@ -127,8 +128,9 @@ class Chat:
 
     # ---- acting ---------------------------------------------------------------------------
 
-    def say(self, user_id: str, text: str) -> Said:
-        return self._do(user_id, CommandInvoked(self.actor(user_id), text))
+    def say(self, user_id: str, text: str, chat: ChatKind = ChatKind.DIRECT) -> Said:
+        """Words typed to Buddy: in the 1:1 chat with it unless ``chat`` says otherwise."""
+        return self._do(user_id, CommandInvoked(self.actor(user_id), text, chat=chat))
 
     def press(self, user_id: str, action_id: str, value: str = "") -> Said:
         return self._do(user_id, ButtonPressed(self.actor(user_id), action_id, value))

@@ -11,6 +11,7 @@ from adapters.slack.render_blocks import CHECKBOX_VALUE, base_action_id
 from conversations.core.interactions import (
     Actor,
     ButtonPressed,
+    ChatKind,
     CommandInvoked,
     FormSubmitted,
     HomeOpened,
@@ -59,12 +60,21 @@ def conversation(team: str, channel_id: str | None) -> ConversationRef | None:
     return ConversationRef(PLATFORM, team, channel_id) if channel_id else None
 
 
+def chat_of_command(body: JSON) -> ChatKind:
+    """Where ``/buddy`` was typed: a DM's id starts with D; a group DM is named ``mpdm-…``."""
+    channel, name = str(body.get("channel_id") or ""), str(body.get("channel_name") or "")
+    if channel.startswith("D") or name == "directmessage":
+        return ChatKind.DIRECT
+    return ChatKind.GROUP if name.startswith("mpdm-") else ChatKind.CHANNEL
+
+
 def command(body: JSON, display_name: str = "", email: str = "") -> CommandInvoked:
     team = team_of(body)
     return CommandInvoked(
         actor(team, body["user_id"], display_name or body.get("user_name", ""), email),
         normalise_command_text(body.get("text", "")),
         conversation(team, body.get("channel_id")),
+        chat_of_command(body),
     )
 
 
@@ -82,7 +92,7 @@ def direct_message(body: JSON, display_name: str = "", email: str = "") -> Comma
     text = normalise_command_text(event.get("text") or "")
     team = team_of(body)
     return CommandInvoked(
-        actor(team, event["user"], display_name, email), text, conversation(team, event.get("channel"))
+        actor(team, event["user"], display_name, email), text, conversation(team, event.get("channel")), ChatKind.DIRECT
     )
 
 

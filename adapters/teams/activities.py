@@ -17,6 +17,7 @@ from adapters.teams.render_cards import FORM_KEY, OPEN_FORM_KEY
 from conversations.core.interactions import (
     Actor,
     ButtonPressed,
+    ChatKind,
     CommandInvoked,
     Installed,
     Interaction,
@@ -52,6 +53,12 @@ def conversation_of(activity: dict[str, Any]) -> ConversationRef | None:
     return ConversationRef(
         PLATFORM, tenant_of(activity), conversation["id"], json.dumps(reference, sort_keys=True)
     )
+
+
+def chat_of(activity: dict[str, Any]) -> ChatKind:
+    """Where a message was sent: the personal chat with Buddy, a group chat, or a channel."""
+    kind = (activity.get("conversation") or {}).get("conversationType") or "personal"
+    return {"personal": ChatKind.DIRECT, "groupChat": ChatKind.GROUP}.get(kind, ChatKind.CHANNEL)
 
 
 def command_text(activity: dict[str, Any], resolve: Callable[[str], str | None] | None = None) -> str:
@@ -109,7 +116,7 @@ def interactions_of(
         if isinstance(value, dict) and (FORM_KEY in value or OPEN_FORM_KEY in value):
             return []  # a dialog's data sent as a plain message (a client without dialogs): ignore
         text = command_text(activity, resolve)
-        return [CommandInvoked(actor, text, conversation)] if text else []
+        return [CommandInvoked(actor, text, conversation, chat_of(activity))] if text else []
     if kind == "conversationUpdate":
         if _bot_added(activity):
             return [Installed(actor, conversation)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Form, FormValue, Home, Message
@@ -22,11 +23,20 @@ class Actor:
     email: str = ""
 
 
+class ChatKind(StrEnum):
+    """Where words were typed: what Buddy says back there, and whether it may pass them on."""
+
+    DIRECT = "direct"  # the person's 1:1 chat with Buddy (Slack: its DM; Teams: the personal chat)
+    GROUP = "group"  # a chat of several people (Slack: a group DM; Teams: a group chat)
+    CHANNEL = "channel"  # a channel
+
+
 @dataclass(frozen=True)
 class CommandInvoked:
     actor: Actor
     text: str  # e.g. "match preview"; mentions normalised to "@<user_id>"
     conversation: ConversationRef | None = None
+    chat: ChatKind = ChatKind.DIRECT
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from conversations.flows.authoring import bank_for, task_in_bank
 from conversations.flows.context import OPERATOR, Ctx, Refusal
 from conversations.flows.feedback import ask_rating
 from conversations.flows.lookup import Call
+from conversations.ports.store import Said
 
 FORM_ID = "respond"
 JOINT = 0
@@ -397,9 +398,11 @@ def is_complete(task: TaskDefinition, responses: Sequence[Response], members: Se
     return bool(here) and complete_for(task, responses, here)
 
 
-def complete_for(task: TaskDefinition, responses: Sequence[Response], member_ids: Sequence[int]) -> bool:
+def complete_for(task: TaskDefinition, responses: Sequence[Response | Said], member_ids: Sequence[int]) -> bool:
     """Every phase answered: by each member, or once by the group for joint phases."""
-    return all(_done(responses, p, member) is not None for p in task.phases for member in member_ids)
+    answered = {(r.phase, r.owner_id) for r in responses}
+    return all((p.key, JOINT if p.mode == "joint" else member) in answered
+               for p in task.phases for member in member_ids)  # fmt: skip
 
 
 def quiet_members(responses: Sequence[Response], members: Sequence[Participant]) -> list[Participant]:

@@ -6,17 +6,18 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from conversations.core import vocabulary as v
 from conversations.core.markup import escape
-from conversations.core.model import Cohort, Coordinator, Response, Status
+from conversations.core.model import Cohort, Coordinator, Participant, Status
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command
 from conversations.core.views import FileAttachment, Message, Section
 from conversations.flows.assignments import complete_for
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
+from conversations.ports.store import GroupActivity
 
 # Features add their own figures to ``status`` and columns to ``export`` (the programme: check-ins,
 # task ratings, evaluation answers): columns come as headings and values by participant id.
@@ -79,21 +80,14 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
     """The cohort at a glance, in a handful of queries whatever its size."""
     counts = Counter(ctx.uow.participants.status_counts(cohort.id))
     groups = ctx.uow.matches.count_active(cohort.id)
-    latest = ctx.uow.assignments.open_since(cohort.id, ctx.now)  # each active group's current task
-    responses: dict[int, list[Response]] = defaultdict(list)
-    for r in ctx.uow.responses.for_assignments(a.id for a in latest):
-        responses[r.assignment_id].append(r)
-    members: dict[int, list[int]] = defaultdict(list)
-    for row in ctx.uow.matches.member_rows(a.match_id for a in latest):
-        members[row.match_id].append(row.participant_id)
     tasks = {t.key: t for t in ctx.uow.tasks.all()}
     complete = posted = 0
-    for assignment in latest:
-        task = tasks.get(assignment.task_key)
+    for g in ctx.uow.matches.activity(cohort.id, ctx.now):  # each active group's current task
+        task = tasks.get(g.task_key) if g.assignment_id is not None else None
         if task is None:
             continue
         posted += 1
-        complete += complete_for(task, responses[assignment.id], members[assignment.match_id])
+        complete += complete_for(task, g.said, [pid for pid, _, _ in g.members])
     from conversations.flows.programme import ended  # the programme's end builds on this module
 
     over = ended(cohort)
@@ -119,34 +113,37 @@ EXPORT_COLUMNS = ["name", "user_id", "email", "role", "grade", "specialty", "emp
                   "status", "match_id", "buddies", "tasks_posted", "responses"]  # fmt: skip
 
 
-def export_csv(ctx: Ctx, cohort: Cohort) -> str:
-    """Participants and their progress; cells that a spreadsheet would run as formulas are quoted."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+def export_rows(ctx: Ctx, cohort: Cohort, people: Sequence[Participant] | None = None,
+                activity: Sequence[GroupActivity] | None = None) -> Iterator[list[object]]:  # fmt: skip
+    """The export's heading, then a row per participant (``people``, ``activity``: the cohort's, when
+    already read), from a handful of queries whatever the cohort's size."""
     extras = [extra(ctx, cohort) for extra in EXTRA_COLUMNS]
-    writer.writerow(EXPORT_COLUMNS + [h for heads, _ in extras for h in heads])
-    people = ctx.uow.participants.in_cohort(cohort.id)
+    yield [*EXPORT_COLUMNS, *(h for heads, _ in extras for h in heads)]
+    people = ctx.uow.participants.in_cohort(cohort.id) if people is None else people
     names = {p.id: p.display_name for p in people}
-    group_of: dict[int, int] = {}  # participant -> active match, in a handful of queries in all
+    group_of: dict[int, int] = {}  # participant -> active match
     members: dict[int, list[int]] = defaultdict(list)
-    for member in ctx.uow.matches.member_rows(m.id for m in ctx.uow.matches.active_in(cohort.id)):
-        group_of[member.participant_id] = member.match_id
-        members[member.match_id].append(member.participant_id)
-    tasks: dict[int, list[int]] = defaultdict(list)
-    for a in ctx.uow.assignments.for_matches(members):
-        tasks[a.match_id].append(a.id)
-    answered = Counter(
-        r.author_id for r in ctx.uow.responses.for_assignments(i for ids in tasks.values() for i in ids)
-    )
+    for g in ctx.uow.matches.activity(cohort.id, ctx.now) if activity is None else activity:
+        for pid, _, _ in g.members:
+            group_of[pid] = g.match_id
+            members[g.match_id].append(pid)
+    posted = ctx.uow.assignments.posted_counts(cohort.id)
+    answered = ctx.uow.responses.counts_by_author(cohort.id)
     for p in people:
         match_id = group_of.get(p.id) if p.id is not None else None
         buddies = [names.get(b, "") for b in members.get(match_id, []) if b != p.id] if match_id else []
         row: list[object] = [p.display_name, p.user_id, p.email, p.role, p.grade, p.specialty, p.employer, p.employer_type, p.region,
-               p.status, match_id or "", "; ".join(buddies), len(tasks.get(match_id, [])) if match_id else 0,
-               answered[p.id] if match_id else 0]  # fmt: skip
+               p.status, match_id or "", "; ".join(buddies), posted.get(match_id, 0) if match_id else 0,
+               answered.get(p.id, 0) if match_id and p.id is not None else 0]  # fmt: skip
         for heads, values in extras:
             row += values.get(p.id, [""] * len(heads)) if p.id is not None else [""] * len(heads)
-        writer.writerow([_safe_cell(c) for c in row])
+        yield [_safe_cell(c) for c in row]
+
+
+def export_csv(ctx: Ctx, cohort: Cohort) -> str:
+    """Participants and their progress; cells that a spreadsheet would run as formulas are quoted."""
+    out = io.StringIO()
+    csv.writer(out).writerows(export_rows(ctx, cohort))
     return out.getvalue()
 
 
@@ -191,7 +188,7 @@ def export_message(ctx: Ctx, cohort: Cohort, send_files: bool) -> Message:
 def export(call: Call) -> Message:
     cohort = call.the_cohort
     message = export_message(call.ctx, cohort, call.ctx.caps(call.user.platform).send_files)
-    rows = len(call.ctx.uow.participants.in_cohort(cohort.id))
+    rows = sum(call.ctx.uow.participants.status_counts(cohort.id).values())
     call.ctx.audit(cohort, call.user, "export", rows=rows, as_file=message.file is not None)
     return message
 

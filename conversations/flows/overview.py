@@ -6,6 +6,7 @@ from typing import Any
 
 from conversations.core.interactions import (
     Actor,
+    ChatKind,
     HomeOpened,
     Installed,
     NoReply,
@@ -128,14 +129,21 @@ def help_message(ctx: Ctx, user: UserRef, intro: str = "") -> Message:
     return Message("Buddy help", tuple(blocks))
 
 
-def unknown(ctx: Ctx, actor: Actor, typed: Unknown) -> Outcome:
+def unknown(ctx: Ctx, actor: Actor, typed: Unknown, chat: ChatKind = ChatKind.DIRECT) -> Outcome:
     """Words Buddy doesn't know: the nearest commands this person may run, or, for a sentence
-    (someone writing to a person, not a bot), how to reach their coordinator. Never a wall of help."""
+    (someone writing to a person, not a bot), how to reach their coordinator. Never a wall of help.
+    Only a sentence in the 1:1 chat goes to the coordinators: in a group chat it was said in front
+    of others (the buddy, often) and the coordinators' reply could not come back there."""
     user = actor.ref
     routes = may_run(ctx, user)
     near = ctx.routes.closest(typed.words, routes) if ctx.routes else []
     if _sentence(typed.words) and not (near and len(typed.words) <= 2):
         member = ctx.participant(user)
+        if chat != ChatKind.DIRECT:
+            return Reply(Message.simple(
+                "I haven't passed that on: I only take messages for your coordinators in our 1:1 chat, where "
+                "nobody else sees them. Write to me there, or use `contact` to send them one privately."
+                if member is not None else _reach_coordinator(ctx, user)))  # fmt: skip
         if member is not None:  # a buddy writing to a person: it goes to their coordinators' inbox
             return Reply(inbox.receive(ctx, member, typed.text))
         return Reply(Message.simple(_reach_coordinator(ctx, user)))

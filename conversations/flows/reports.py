@@ -3,13 +3,13 @@ task, consented answers), the cohort chart, ``status chart`` and the weekly summ
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from conversations.core import spreadsheet
 from conversations.core.markup import escape
 from conversations.core.model import Cohort, Status
 from conversations.core.refs import UserRef
@@ -18,37 +18,26 @@ from conversations.core.views import FileAttachment, Header, ImageAttachment, Me
 from conversations.delivery.outbox import queue, to_user
 from conversations.flows.assignments import complete_for
 from conversations.flows.context import Ctx
-from conversations.flows.coordination import _safe_cell, export_csv, figures
+from conversations.flows.coordination import _safe_cell, export_rows, figures
 from conversations.flows.lookup import Call
 from conversations.flows.running import group_rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _cell(value: object) -> object:
-    """Text a spreadsheet would run as a formula is kept as text."""
-    return _safe_cell(value) if isinstance(value, str) else value
-
-
 def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
     """The cohort as an XLSX workbook: one sheet each for participants, groups, progress per task
-    and answers (only of people who agreed to coordinators using their details)."""
-    from openpyxl import Workbook  # imported here: only exports need it
-
-    book = Workbook(write_only=True)
-    people_sheet = book.create_sheet("Participants")
-    for row in csv.reader(io.StringIO(export_csv(ctx, cohort))):
-        people_sheet.append([_cell(c) for c in row])
-
-    people = {p.id: p for p in ctx.uow.participants.in_cohort(cohort.id)}
-    groups = book.create_sheet("Groups")
-    groups.append(["group", "round", "members", "score", "why", "last_active", "current_task", "progress", "quiet"])
-    rows = group_rows(ctx, cohort)
-    for g in rows:
-        groups.append([g.match.id, g.match.round, _cell("; ".join(p.display_name for p in g.members)),
-                       round(g.match.score, 3), _cell("; ".join(g.match.reasons)),
-                       g.last_active.replace(tzinfo=None) if g.last_active else None, _cell(g.task), g.progress,
-                       "yes" if g.quiet else ""])  # fmt: skip
+    and answers (only of people who agreed to coordinators using their details). Each table is read
+    once, whatever the cohort's size."""
+    everyone = ctx.uow.participants.in_cohort(cohort.id)
+    people = {p.id: p for p in everyone}
+    activity = ctx.uow.matches.activity(cohort.id, ctx.now)
+    rows = group_rows(ctx, cohort, people=people, activity=activity)
+    groups: list[list[object]] = [["group", "round", "members", "score", "why", "last_active", "current_task",
+                                   "progress", "quiet"]]  # fmt: skip
+    groups += [[g.match.id, g.match.round, _safe_cell("; ".join(p.display_name for p in g.members)),
+                round(g.match.score, 3), _safe_cell("; ".join(g.match.reasons)), g.last_active, _safe_cell(g.task),
+                g.progress, "yes" if g.quiet else ""] for g in rows]  # fmt: skip
 
     tasks = {t.key: t for t in ctx.uow.tasks.all()}
     members = {g.match.id: [p.id for p in g.members] for g in rows}
@@ -56,8 +45,8 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
     responses: dict[int, list[Any]] = defaultdict(list)
     for r in ctx.uow.responses.for_assignments(a.id for a in assignments):
         responses[r.assignment_id].append(r)
-    progress = book.create_sheet("Progress per task")
-    progress.append(["task", "title", "groups posted", "groups complete", "answers written", "people who wrote"])
+    progress: list[list[object]] = [["task", "title", "groups posted", "groups complete", "answers written",
+                                     "people who wrote"]]  # fmt: skip
     by_task: dict[str, list[Any]] = defaultdict(list)
     for a in assignments:
         by_task[a.task_key].append(a)
@@ -66,11 +55,10 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
         task = tasks.get(key)
         said = [r for a in posted for r in responses[a.id]]
         complete = sum(complete_for(task, responses[a.id], members[a.match_id]) for a in posted) if task else 0
-        progress.append([key, _cell(task.title if task else key), len(posted), complete, len(said),
+        progress.append([key, _safe_cell(task.title if task else key), len(posted), complete, len(said),
                          len({r.author_id for r in said})])  # fmt: skip
 
-    answers = book.create_sheet("Answers")
-    answers.append(["group", "task", "phase", "author", "joint", "submitted", "answer"])
+    answers: list[list[object]] = [["group", "task", "phase", "author", "joint", "submitted", "answer"]]
     for a in assignments:
         task = tasks.get(a.task_key)
         labels = {p.key: p.label for p in task.phases} if task else {}
@@ -79,11 +67,10 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
             if not all(o in people and people[o].consent_data and people[o].status != Status.LEFT for o in owners):
                 continue
             author = people[r.author_id].display_name if r.author_id in people else ""
-            answers.append([a.match_id, a.task_key, _cell(labels.get(r.phase, r.phase)), _cell(author),
-                            "yes" if r.owner_id == 0 else "", r.submitted_at.replace(tzinfo=None), _cell(r.text)])  # fmt: skip
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+            answers.append([a.match_id, a.task_key, _safe_cell(labels.get(r.phase, r.phase)), _safe_cell(author),
+                            "yes" if r.owner_id == 0 else "", r.submitted_at, _safe_cell(r.text)])  # fmt: skip
+    return spreadsheet.workbook([("Participants", export_rows(ctx, cohort, everyone, activity)), ("Groups", groups),
+                                 ("Progress per task", progress), ("Answers", answers)])  # fmt: skip
 
 
 def _slug(name: str) -> str:
@@ -93,7 +80,7 @@ def _slug(name: str) -> str:
 def xlsx_message(ctx: Ctx, cohort: Cohort, send_files: bool) -> Message:
     if not send_files:
         return Message.simple(f"This platform cannot take files from me, so an operator can write the spreadsheet "
-                              f'with `buddybot export --cohort "{escape(cohort.name)}"`.')  # fmt: skip
+                              f'with `buddybot export --cohort "{escape(cohort.name)}" --format xlsx --out FILE.xlsx`.')  # fmt: skip
     data = workbook(ctx, cohort)
     stamp = ctx.now.strftime("%Y-%m-%d")
     return Message(

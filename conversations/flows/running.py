@@ -12,7 +12,7 @@ from typing import Any
 
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, ShowForm
 from conversations.core.markup import escape
-from conversations.core.model import Cohort, Match, MatchStatus, Participant, Response, Status
+from conversations.core.model import Cohort, Match, MatchStatus, Participant, Status, TaskDefinition
 from conversations.core.profiles import describe
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command, form
@@ -46,6 +46,7 @@ from conversations.flows.matchmaking import (
     rules_for,
 )
 from conversations.matching import best_partners, explain_group
+from conversations.ports.store import GroupActivity
 
 PAGE = 15  # groups per page: two blocks each keeps a page within Slack's 50 blocks and a Teams card
 FILTERS = ("all", "quiet", "waiting")
@@ -132,57 +133,63 @@ class GroupRow:
     waiting_on: list[Participant]  # members the others are waiting for
 
 
-def group_rows(ctx: Ctx, cohort: Cohort, ids: Sequence[int] | None = None) -> list[GroupRow]:
+def group_state(g: GroupActivity, tasks: dict[str, TaskDefinition], now: datetime,
+                quiet_after: timedelta) -> tuple[datetime | None, str, str, bool, list[int]]:  # fmt: skip
+    """A group's last activity, current task title, progress, whether it is quiet, and the members
+    the others are waiting for (their ids)."""
+    ids = [pid for pid, _, _ in g.members]
+    task = tasks.get(g.task_key) if g.assignment_id is not None else None
+    times = [seen for _, _, seen in g.members if seen] + [s.submitted_at for s in g.said]
+    last = max(times) if times else None
+    title, progress, waiting_on = "", "no task yet", []
+    if task is not None:
+        title = task.title
+        authors = {s.author_id for s in g.said}
+        done = complete_for(task, g.said, ids)
+        progress = "done" if done else f"{len(authors & set(ids))} of {len(ids)} have written"
+        if authors and not done:
+            waiting_on = [pid for pid, status, _ in g.members if pid not in authors and status == Status.MATCHED]
+    since = last or (g.posted_at if g.assignment_id is not None else g.created_at)
+    quiet = since is not None and now - since >= quiet_after and progress != "done"
+    return last, title, progress, quiet, waiting_on
+
+
+def group_rows(ctx: Ctx, cohort: Cohort, ids: Sequence[int] | None = None, people: dict[int, Participant] | None = None,
+               activity: Sequence[GroupActivity] | None = None) -> list[GroupRow]:  # fmt: skip
     """Every active group (of ``ids``, when given) with its activity and current task, in a
-    handful of queries whatever the cohort's size."""
-    matches = ctx.uow.matches.active_in(cohort.id, ids)
-    rows_ = ctx.uow.matches.member_rows(m.id for m in matches)
-    if ids is None:
-        people = {p.id: p for p in ctx.uow.participants.in_cohort(cohort.id)}
-    else:
-        people = {p.id: p for p in ctx.uow.participants.many(r.participant_id for r in rows_)}
-    members: dict[int, list[Participant]] = defaultdict(list)
-    for row in rows_:
-        if row.participant_id in people:
-            members[row.match_id].append(people[row.participant_id])
-    latest = {a.match_id: a for a in ctx.uow.assignments.open_since(cohort.id, ctx.now, ids)}
-    responses: dict[int, list[Response]] = defaultdict(list)
-    for r in ctx.uow.responses.for_assignments(a.id for a in latest.values()):
-        responses[r.assignment_id].append(r)
+    handful of queries whatever the cohort's size (``people``, ``activity``: the cohort's, when
+    already read)."""
+    if activity is None:
+        activity = ctx.uow.matches.activity(cohort.id, ctx.now, ids)
+    matches = {m.id: m for m in ctx.uow.matches.active_in(cohort.id, ids)}
+    if people is None:
+        people = {p.id: p for p in ctx.uow.participants.many(pid for g in activity for pid, _, _ in g.members)}
     tasks = {t.key: t for t in ctx.uow.tasks.all()}
     quiet_after = timedelta(days=cohort.nudge_pair_days)
     rows = []
-    for match in matches:
-        group = members[match.id]
-        assignment = latest.get(match.id)
-        task = tasks.get(assignment.task_key) if assignment else None
-        said = responses[assignment.id] if assignment else []
-        times = [p.last_active_at for p in group if p.last_active_at] + [r.submitted_at for r in said]
-        last = max(times) if times else None
-        title, progress, waiting_on = "", "no task yet", []
-        if assignment is not None and task is not None:
-            title = task.title
-            authors = {r.author_id for r in said}
-            done = complete_for(task, said, [p.id for p in group])
-            progress = "done" if done else f"{len(authors & {p.id for p in group})} of {len(group)} have written"
-            if authors and not done:
-                waiting_on = [p for p in group if p.id not in authors and p.status == Status.MATCHED]
-        since = last or (assignment.posted_at if assignment else match.created_at)
-        quiet = since is not None and ctx.now - since >= quiet_after and progress != "done"
-        rows.append(GroupRow(match, group, last, title, progress, quiet, waiting_on))
+    for g in activity:
+        if g.match_id not in matches:
+            continue
+        members = [people[pid] for pid, _, _ in g.members if pid in people]
+        last, title, progress, quiet, waiting = group_state(g, tasks, ctx.now, quiet_after)
+        rows.append(GroupRow(matches[g.match_id], members, last, title, progress, quiet,
+                             [people[pid] for pid in waiting if pid in people]))  # fmt: skip
     return rows
 
 
 def groups_page(ctx: Ctx, cohort: Cohort, which: str, page: int) -> Message:
     if which == "all":  # only the page's groups are read: the same cost at 10 or 10,000 groups
         ids = sorted(ctx.uow.matches.active_ids(cohort.id))
-        total = len(ids)
-        shown = group_rows(ctx, cohort, ids[(page - 1) * PAGE : page * PAGE]) if ids else []
-    else:
-        rows = group_rows(ctx, cohort)
-        rows = [r for r in rows if r.quiet] if which == "quiet" else [r for r in rows if r.waiting_on]
-        total = len(rows)
-        shown = rows[(page - 1) * PAGE : page * PAGE]
+    else:  # plain rows for every group, then records only for the page's
+        tasks = {t.key: t for t in ctx.uow.tasks.all()}
+        quiet_after = timedelta(days=cohort.nudge_pair_days)
+        ids = []
+        for g in ctx.uow.matches.activity(cohort.id, ctx.now):
+            _, _, _, quiet, waiting_on = group_state(g, tasks, ctx.now, quiet_after)
+            if quiet if which == "quiet" else waiting_on:
+                ids.append(g.match_id)
+    total = len(ids)
+    shown = group_rows(ctx, cohort, ids[(page - 1) * PAGE : page * PAGE]) if ids else []
     pages = max(1, -(-total // PAGE))
     if page > pages:
         raise Refusal(f"There are only {pages} pages of groups: try `groups {which} page={pages}`.")

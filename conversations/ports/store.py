@@ -8,6 +8,7 @@ than mutating them in place.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Self, TypeVar
 
@@ -31,6 +32,30 @@ from conversations.core.model import (
     TaskDefinition,
 )
 from conversations.core.refs import UserRef
+
+
+@dataclass(frozen=True)
+class Said:
+    """One answer to a group's current task, as figures need it (no text)."""
+
+    phase: str
+    owner_id: int  # 0: the group's joint answer
+    author_id: int
+    submitted_at: datetime
+
+
+@dataclass
+class GroupActivity:
+    """An active group as listings and figures need it: read as plain rows, a few queries for a
+    whole cohort."""
+
+    match_id: int
+    created_at: datetime
+    members: list[tuple[int, str, datetime | None]] = field(default_factory=list)  # id, status, last active
+    assignment_id: int | None = None  # the current task: the latest posted
+    task_key: str = ""
+    posted_at: datetime | None = None
+    said: list[Said] = field(default_factory=list)
 
 
 class Cohorts(Protocol):
@@ -89,6 +114,11 @@ class Matches(Protocol):
         ...
 
     def active_ids(self, cohort_id: int) -> list[int]: ...
+    def activity(self, cohort_id: int, before: datetime, ids: Collection[int] | None = None) -> list[GroupActivity]:
+        """Each active group (of ``ids`` when given), by id: its members and its current task (the
+        latest assignment posted before ``before``) with that task's answers."""
+        ...
+
     def count_active(self, cohort_id: int) -> int: ...
     def past_pairs(self, users: Iterable[UserRef]) -> set[frozenset[str]]:
         """Every pair of identity keys (``UserRef.key``) that have ever shared a group."""
@@ -153,6 +183,10 @@ class Assignments(Protocol):
     def for_match(self, match_id: int) -> list[Assignment]: ...
     def for_matches(self, match_ids: Iterable[int]) -> list[Assignment]: ...
     def latest(self, match_id: int) -> Assignment | None: ...
+    def posted_counts(self, cohort_id: int) -> dict[int, int]:
+        """Tasks posted to each active group of the cohort, by group id."""
+        ...
+
     def open_since(
         self, cohort_id: int, before: datetime, match_ids: Collection[int] | None = None
     ) -> list[Assignment]:
@@ -167,6 +201,10 @@ class Responses(Protocol):
     def for_assignment(self, assignment_id: int) -> list[Response]: ...
     def for_assignments(self, assignment_ids: Iterable[int]) -> list[Response]: ...
     def for_cohort(self, cohort_id: int) -> list[Response]: ...
+    def counts_by_author(self, cohort_id: int) -> dict[int, int]:
+        """Answers each person has written in the cohort's active groups, by participant id."""
+        ...
+
 
 
 class Nudges(Protocol):

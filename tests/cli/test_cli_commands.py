@@ -30,7 +30,9 @@ def test_demo_runs_twice_on_a_fresh_file_and_shows_the_whole_round(workdir, caps
     assert first == second  # a fresh file each time, same seed: the same story
     for expected in ("Imported: 30 new, 0 updated.", "Match preview: Yorkshire & Humber 2026", "Meet your buddy",
                      "Why we matched you", "Task 1: Problem page", "Too long: [form errors] answer: Your reply is 130 words",
-                     "Nudged 2 quiet groups", "has been quiet for 10 days", "Re-matched:", "Final status"):  # fmt: skip
+                     "Nudged 2 quiet groups", "has been quiet for 10 days", "Re-matched:", "Final status",
+                     "Yorkshire & Humber 2026: groups", "[Message group] [Re-match] [End group]",
+                     "Yorkshire & Humber 2026: quiet groups"):  # fmt: skip
         assert expected in first, expected
     assert (workdir / "buddy-demo.db").exists()
     for expected in ("Did you meet", "I haven't been able to meet", "introduced you already", "you rated Problem page 5",
@@ -69,6 +71,27 @@ def test_import_reports_bad_rows_with_file_and_line_and_imports_nothing(workdir,
         and len(exported) == 2
         and "Asha Patel,U1" in exported[1]
     )
+
+
+def test_export_as_a_spreadsheet(workdir, capsys):
+    from openpyxl import load_workbook
+
+    assert main(["cohort", "create", "North", "--workspace", "T1", "--coordinator", "c1"]) == 0
+    (workdir / "survey.csv").write_text(HEADER + "\n" + ROW + "\n")
+    assert main(["import", "survey.csv", "--cohort", "North"]) == 0
+    capsys.readouterr()
+    assert main(["export", "--cohort", "North", "--format", "xlsx"]) == 2
+    assert "needs a file: add --out FILE.xlsx" in capsys.readouterr().err
+    assert main(["export", "--cohort", "North", "--format", "xlsx", "--out", "north.xlsx"]) == 0
+    assert "wrote the spreadsheet of North to north.xlsx" in capsys.readouterr().out
+    book = load_workbook(workdir / "north.xlsx")
+    assert book.sheetnames == ["Participants", "Groups", "Progress per task", "Answers"]
+    people = list(book["Participants"].values)
+    assert people[0][:2] == ("name", "user_id") and people[1][:2] == ("Asha Patel", "U1") and len(people) == 2
+    assert main(["export", "--cohort", "Nowhere", "--format", "xlsx", "--out", "x.xlsx"]) == 2
+    assert "no cohort called “Nowhere”" in capsys.readouterr().err
+    assert main(["audit", "--cohort", "North"]) == 0
+    assert "export xlsx in North by an operator" in capsys.readouterr().out
 
 
 def test_import_of_a_missing_file_or_cohort_is_a_clear_error(workdir, capsys):

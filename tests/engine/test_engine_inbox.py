@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conversations.core.interactions import ChatKind
 from conversations.core.refs import UserRef
 from conversations.flows import erasure
 from conversations.flows.personal import export_all
@@ -29,6 +30,20 @@ def test_free_text_goes_to_the_coordinators_and_the_reply_comes_back(chat):
     chat.say(ADMIN, "inbox").expect("The inbox of Test Cohort is empty")
     chat.say("U1", "One more thing, please.")
     chat.say(ADMIN, "inbox").expect("One more thing, please.").expect_not("that would help a lot")
+
+
+def test_sentences_in_a_group_chat_are_not_passed_on(chat):
+    """Said in front of others (a group DM, a group chat, a channel): never forwarded as if it were
+    the 1:1 chat, where the coordinators' reply would go."""
+    matched_pair(chat)
+    before = chat.transcript(ADMIN)
+    for where in (ChatKind.GROUP, ChatKind.CHANNEL):
+        chat.say("U1", "Hi, my buddy hasn't replied to me for two weeks", chat=where).expect(
+            "I haven't passed that on", "in our 1:1 chat", "`contact`").expect_not("passed that on to your")
+    assert chat.transcript(ADMIN) == before
+    chat.say("U1", "inbox", chat=ChatKind.GROUP).expect_not("I haven't passed that on")  # commands work as ever
+    chat.say(ADMIN, "inbox").expect("is empty")
+    chat.say("U1", "Hi, my buddy hasn't replied to me for two weeks").expect("passed that on to your coordinators")
 
 
 def test_contact_command_and_form(chat):

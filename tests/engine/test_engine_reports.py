@@ -82,3 +82,22 @@ def test_weekly_summary_goes_to_coordinators_once_a_week(chat, clock):
     chat.engine.reconcile(1)
     chat.deliver()
     assert chat.transcript(ADMIN).count("Weekly summary: Test Cohort") == 2
+
+
+def test_the_spreadsheet_writer_keeps_text_as_text_and_dates_as_dates():
+    """What openpyxl reads back from the export's writer: text never a formula, characters XML
+    cannot hold dropped, long text cut to a cell's limit, dates as dates, numbers as numbers."""
+    from datetime import UTC, datetime
+
+    from conversations.core.spreadsheet import MAX_CELL, workbook
+
+    when = datetime(2026, 9, 1, 9, 30, tzinfo=UTC)
+    data = workbook([("Odd: name/with [chars]", [["a", "b"], ["=1+1", "<b>&amp;\x07"], [3, 2.5, when, None, ""]]),
+                     ("Long", [["x" * (MAX_CELL + 10)]])])  # fmt: skip
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["Odd  name with  chars ", "Long"]
+    rows = list(book.worksheets[0].values)
+    assert rows[1][:2] == ("=1+1", "<b>&amp;")
+    assert book.worksheets[0]["A2"].data_type == "s"
+    assert rows[2][:3] == (3, 2.5, datetime(2026, 9, 1, 9, 30))
+    assert len(book["Long"]["A1"].value) == MAX_CELL

@@ -130,14 +130,15 @@ class SlackHarness:
 
     # ---- what Slack sends ------------------------------------------------------------------
 
-    def command_body(self, text: str, user: str = "U0AAA001", *, trigger_id: str | None = None) -> str:
+    def command_body(self, text: str, user: str = "U0AAA001", *, trigger_id: str | None = None,
+                     channel_id: str = "D0CMDCHAN", channel_name: str = "directmessage") -> str:  # fmt: skip
         return urlencode(
             {
                 "token": "legacy-verification-token",
                 "team_id": TEAM,
                 "team_domain": "fake-nhs",
-                "channel_id": "D0CMDCHAN",
-                "channel_name": "directmessage",
+                "channel_id": channel_id,
+                "channel_name": channel_name,
                 "user_id": user,
                 "user_name": "handle-" + user.lower(),
                 "command": "/buddy",

@@ -71,6 +71,34 @@ async def test_a_buddys_dm_reaches_the_coordinator_and_the_reply_comes_back(roun
     assert any("I'll talk to Ben today." in str(m) for m in fake.messages_in(dm)), fake.messages_in(dm)
 
 
+async def test_sentences_in_a_group_dm_are_not_passed_on(round_: Round, fake: FakeSlack) -> None:
+    """A group DM's messages never reach Buddy as its own DM's do (only ``message.im`` is
+    subscribed, and an ``mpim`` event is ignored); ``/buddy`` typed there answers privately and
+    passes nothing on."""
+    r = round_
+    await matched(r)
+    group = r.group()
+    event = {"type": "message", "channel_type": "mpim", "channel": group, "user": DOCTOR,
+             "text": "Hi Ben, shall we meet on Tuesday?", "ts": f"{next(_events)}.000100"}  # fmt: skip
+    before = len(fake.messages_in(group))
+    assert (await r.slack.event(event, f"Ev0CO{next(_events):04d}")).status == 200
+    await r.slack.settle()
+    assert len(fake.messages_in(group)) == before  # Buddy stays out of their chat
+    sent = await r.slack.command("Hi, my buddy hasn't replied for two weeks", DOCTOR,
+                                 channel_id=group, channel_name="mpdm-asha--ben-1")  # fmt: skip
+    assert sent.status == 200
+    await r.slack.settle()
+    said = str(sent.json() or "") + str(fake.responses)
+    assert "I haven't passed that on" in said and "1:1 chat" in said
+    await r.deliver()
+    coordinator = str(fake.messages_in(fake.open_dm(COORDINATOR)))
+    assert "hasn't replied for two weeks" not in coordinator and "Shall we meet" not in coordinator
+    # the same words in Buddy's DM do reach the coordinators
+    await type_in_dm(r, DOCTOR, "Hi, my buddy hasn't replied for two weeks")
+    await r.deliver()
+    assert "hasn't replied for two weeks" in str(fake.messages_in(fake.open_dm(COORDINATOR)))
+
+
 async def test_announce_through_the_modal(round_: Round, fake: FakeSlack) -> None:
     r = round_
     await matched(r)
@@ -108,3 +136,160 @@ async def test_chart_and_spreadsheet_are_uploaded(round_: Round, fake: FakeSlack
     dm = fake.open_dm(COORDINATOR)
     assert any("Weekly summary" in m["text"] for m in fake.messages_in(dm))
     assert any(m.get("files") for m in fake.messages_in(dm))
+
+
+async def _reply(r: Round, fake: FakeSlack, text: str) -> list[dict[str, Any]]:
+    """A coordinator's command: its answer's blocks (in the ack, or posted to response_url later)."""
+    before = len(fake.responses)
+    said = await r.say(COORDINATOR, text)
+    if said and said.get("blocks"):
+        return list(said["blocks"])
+    assert len(fake.responses) > before, f"no answer to {text!r}"
+    return list(fake.responses[-1].get("blocks", []))
+
+
+async def _press(r: Round, fake: FakeSlack, button: dict[str, Any], user: str = COORDINATOR) -> list[dict[str, Any]]:
+    before = len(fake.responses)
+    assert (await r.slack.press(button["action_id"], button["value"], user, channel=fake.open_dm(user))).status == 200
+    await r.slack.settle()
+    assert len(fake.responses) > before, f"no answer to {button['action_id']}"
+    return list(fake.responses[-1].get("blocks", []))
+
+
+async def _form(r: Round, fake: FakeSlack, opener: str | dict[str, Any], answers: dict[str, Any]) -> str:
+    """Open a modal (a command, or a button that opens one), submit it; the confirmation in the DM."""
+    opened, dm = len(fake.calls_to("views.open")), fake.open_dm(COORDINATOR)
+    if isinstance(opener, str):
+        await r.say(COORDINATOR, opener)
+    else:
+        await r.slack.press(opener["action_id"], opener["value"], COORDINATOR, channel=dm)
+        await r.slack.settle()
+    view = fake.calls_to("views.open")[opened].args["view"]
+    kept = {b["block_id"]: b["element"]["initial_value"] for b in view["blocks"]  # untouched, as Slack sends them
+            if b.get("type") == "input" and "initial_value" in b.get("element", {})}  # fmt: skip
+    posted = len(fake.messages_in(dm))
+    sent = await r.slack.submit(view, {**kept, **answers}, COORDINATOR)
+    assert sent.status == 200 and sent.text == "", sent.text
+    await r.slack.settle()
+    return str(fake.messages_in(dm)[posted:])
+
+
+async def _letters(r: Round, fake: FakeSlack) -> None:
+    await r.say(COORDINATOR, "task send")
+    await r.deliver()
+    group = r.group()
+    for user, text in ((DOCTOR, "Managers juggle the rota every single week, which I never saw."),
+                       (MANAGER, "Clinicians carry the risk of each decision, which I never saw.")):  # fmt: skip
+        respond = r.button(group, "Respond")
+        opened = len(fake.calls_to("views.open"))
+        await r.slack.press(respond["action_id"], respond["value"], user, channel=group)
+        await r.slack.settle()
+        sent = await r.slack.submit(fake.calls_to("views.open")[opened].args["view"], {"answer": text}, user)
+        assert sent.status == 200 and sent.text == ""
+        await r.slack.settle()
+    await r.deliver()
+
+
+async def test_answers_digest_and_task_authoring_over_slack(round_: Round, fake: FakeSlack) -> None:
+    r = round_
+    await matched(r)
+    await _letters(r, fake)
+    shown = str(await _reply(r, fake, "answers"))
+    assert "rota every single week" in shown and "risk of each decision" in shown
+
+    preview = await _form(r, fake, "digest", {"intro": "From week one:", "send_to": "cohort", "channel": ""})
+    assert "Preview" in preview and "rota every single week" in preview and "Asha" not in preview
+    [card] = [m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "Send digest" in str(m)][-1:]
+    edited = await _form(r, fake, buttons(card["blocks"])["Edit digest"],
+                         {"intro": "From week one, edited:", "send_to": "cohort", "channel": ""})  # fmt: skip
+    assert "edited" in edited
+    [card] = [m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "Send digest" in str(m)][-1:]
+    sent = str(await _press(r, fake, buttons(card["blocks"])["Send digest"]))
+    assert "Sent the learning points to 2 people" in sent
+    await r.deliver()
+    assert "From week one, edited:" in str(fake.messages_in(fake.open_dm(MANAGER)))
+
+    task = {"key": "rota_swap", "title": "Rota swap", "summary": "How a rota gets made",
+            "instructions": "Each write how your rota is made, then compare.", "individual_words": "120",
+            "reply_words": "80", "joint_words": "", "competencies": ["MLCF|Working with others"],
+            "minutes": "30", "due_days": "7"}  # fmt: skip
+    assert "Added _Rota swap_ (rota_swap)" in await _form(r, fake, "task add", task)
+    assert "Saved _Rota swap, revised_" in await _form(r, fake, "task edit rota_swap", {**task, "title": "Rota swap, revised"})
+    assert "rota_swap" in str(await _reply(r, fake, "task order rota_swap"))
+    # a field Slack reports badly is named, and the modal stays open
+    opened = len(fake.calls_to("views.open"))
+    await r.say(COORDINATOR, "task add")
+    refused = await r.slack.submit(fake.calls_to("views.open")[opened].args["view"], {**task, "due_days": "soon"},
+                                   COORDINATOR)  # fmt: skip
+    assert refused.status == 200 and refused.json()["response_action"] == "errors"
+
+
+async def test_people_pairs_and_group_buttons_over_slack(round_: Round, fake: FakeSlack) -> None:
+    r = round_
+    await matched(r)
+    card = await _reply(r, fake, f"person <@{DOCTOR}>")
+    assert "Asha Patel" in str(card)
+    card = await _press(r, fake, buttons(card)["Pause"])
+    assert "Resume" in buttons(card)
+    card = await _press(r, fake, buttons(card)["Resume"])
+    assert "Pause" in buttons(card)
+
+    # pairing the two by hand while they are already together: the rule it breaks, then confirm
+    shown = await _reply(r, fake, f"pair <@{DOCTOR}> <@{MANAGER}>")
+    assert "Rules this breaks" in str(shown)
+    assert "Paired Asha Patel and Ben Okafor" in str(await _press(r, fake, buttons(shown)["Pair them anyway"]))
+
+    listed = await _reply(r, fake, "groups")
+    sent = await _form(r, fake, buttons(listed)["Message group"], {"text": "Drop-in on Thursday at noon."})
+    assert "Sent your message to Asha Patel and Ben Okafor" in sent
+    for _ in range(3):  # one post a second in a channel: the new group's introduction went first
+        r.sender.clock.advance(seconds=2)  # type: ignore[attr-defined]
+        await r.deliver()
+    assert "Drop-in on Thursday at noon." in str(fake.messages_in(r.group()))
+    assert "Re-matched" in str(await _press(r, fake, buttons(listed)["Re-match"]))
+    assert "Asha Patel" in str(await _reply(r, fake, "waiting"))
+
+    card = await _reply(r, fake, f"person <@{MANAGER}>")
+    card = await _press(r, fake, buttons(card)["Remove from scheme"])
+    assert "left" in str(card) and "Pause" not in buttons(card)
+    card = await _reply(r, fake, f"person <@{DOCTOR}>")
+    assert "Move to waiting list" not in buttons(card)  # already waiting after the re-match
+    await _press(r, fake, buttons(card)["Pause"])
+    card = await _reply(r, fake, f"person <@{DOCTOR}>")
+    card = await _press(r, fake, buttons(card)["Move to waiting list"])
+    assert "waiting" in str(card)
+
+
+async def test_the_inbox_resolve_button_over_slack(round_: Round, fake: FakeSlack) -> None:
+    r = round_
+    await matched(r)
+    await type_in_dm(r, DOCTOR, "Hi, can we change our meeting day please?")
+    await r.deliver()
+    [card] = [m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "change our meeting day" in str(m)]
+    assert "Resolved" in str(await _press(r, fake, buttons(card["blocks"])["Resolve"]))
+    assert "already resolved" in str(await _press(r, fake, buttons(card["blocks"])["Resolve"]))
+    assert "is empty" in str(await _reply(r, fake, "inbox"))
+
+
+async def test_coordinator_remove_announce_edit_and_contact_over_slack(round_: Round, fake: FakeSlack) -> None:
+    r = round_
+    await matched(r)
+    assert "now coordinates" in str(await _reply(r, fake, f"coordinator add <@{MANAGER}>"))
+    assert "no longer coordinates" in str(await _reply(r, fake, f"coordinator remove <@{MANAGER}>"))
+    assert "the only coordinator" in str(await _reply(r, fake, f"coordinator remove <@{COORDINATOR}>"))
+
+    await _form(r, fake, "announce", {"text": "Drinks on Friday", "audience": "matched"})
+    [preview] = [m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "Send to 2 people" in str(m)]
+    edited = await _form(r, fake, buttons(preview["blocks"])["Edit"], {"text": "Drinks on Friday at six",
+                                                                       "audience": "everyone"})  # fmt: skip
+    assert "Drinks on Friday at six" in edited
+
+    opened = len(fake.calls_to("views.open"))
+    await r.say(DOCTOR, "contact")
+    view = fake.calls_to("views.open")[opened].args["view"]
+    assert view["callback_id"] == "contact"
+    sent = await r.slack.submit(view, {"text": "Can I change my buddy?"}, DOCTOR)
+    assert sent.status == 200 and sent.text == ""
+    await r.slack.settle()
+    await r.deliver()
+    assert "Can I change my buddy?" in str(fake.messages_in(fake.open_dm(COORDINATOR)))

@@ -4,7 +4,7 @@ dialog, announcements, and the chart as an image inside the card."""
 from __future__ import annotations
 
 from tests.engine.helpers import registration
-from tests.teams.fake_teams import account
+from tests.teams.fake_teams import account, invoke
 from tests.teams.test_teams_round import ADMIN, ALICE, BOB, Round, _button, _texts, start_round
 
 
@@ -56,5 +56,158 @@ async def test_groups_inbox_announce_and_chart_through_teams(db, connector, grap
         forged = {"data": {"action_id": "group_end", "value": "424242"}}
         answered = await r.press(ADMIN, forged)
         assert "That group no longer exists" in _texts(answered[-1])
+    finally:
+        await r.h.server.close()
+
+
+async def test_sentences_in_a_group_chat_are_not_passed_on(db, connector, graph):
+    """@Buddy in a group chat with a sentence: a pointer to the 1:1 chat, nothing forwarded."""
+    r = await start_round(db, connector, graph)
+    try:
+        await _matched(r, connector)
+        group = {"id": "19:buddies@thread.v2", "conversationType": "groupChat", "tenantId": "tenant-1",
+                 "isGroup": True}  # fmt: skip
+        said = await r.say(ALICE, "Hi, my buddy hasn't replied for two weeks", conversation=group)
+        assert "I haven't passed that on" in _texts(said[0]) and "1:1 chat" in _texts(said[0])
+        assert "hasn't replied for two weeks" not in "\n".join(_texts(c) for c in said[1:])
+        inbox = await r.say(ADMIN, "inbox")
+        assert "is empty" in _texts(inbox[-1])
+        said = await r.say(ALICE, "Hi, my buddy hasn't replied for two weeks")  # the personal chat
+        assert "passed that on to your coordinators" in _texts(said[0])
+        inbox = await r.say(ADMIN, "inbox")
+        assert "hasn't replied for two weeks" in _texts(inbox[-1])
+    finally:
+        await r.h.server.close()
+
+
+async def _letters(r: Round) -> None:
+    await r.say(ADMIN, "task send")
+    for user, text in ((ALICE, "Managers juggle the rota every single week, which I never saw."),
+                       (BOB, "Clinicians carry the risk of each decision, which I never saw.")):  # fmt: skip
+        respond = _button(r.h.connector.cards("19:chat-1@thread.v2"), "Respond")
+        answer, _ = await r.fill_dialog(user, respond, {"answer": text})
+        assert answer is None
+
+
+TASK = {"key": "rota_swap", "title": "Rota swap", "summary": "How a rota gets made",
+        "instructions": "Each write how your rota is made, then compare.", "individual_words": "120",
+        "reply_words": "80", "joint_words": "", "competencies": ("MLCF|Working with others",), "minutes": "30",
+        "due_days": "7"}  # fmt: skip
+
+
+async def test_answers_digest_and_task_authoring_through_teams(db, connector, graph):
+    r = await start_round(db, connector, graph)
+    try:
+        await _matched(r, connector)
+        await _letters(r)
+        shown = _texts((await r.say(ADMIN, "answers"))[-1])
+        assert "rota every single week" in shown and "risk of each decision" in shown
+
+        cards = await r.say(ADMIN, "digest")
+        answer, _ = await r.fill_dialog(ADMIN, cards[-1]["actions"][0], {"intro": "From week one:", "send_to": "cohort"},
+                                    keep_initial=True)
+        assert answer is None and "rota every single week" in _everything(connector)
+        answer, _ = await r.fill_dialog(ADMIN, _button(connector.cards(), "Edit digest"),
+                                        {"intro": "From week one, edited:", "send_to": "cohort"}, keep_initial=True)  # fmt: skip
+        assert answer is None
+        sent = await r.press(ADMIN, _button(connector.cards(), "Send digest"))
+        assert "Sent the learning points to 2 people" in _texts(sent[0])
+        assert "From week one, edited:" in _everything(connector)
+
+        cards = await r.say(ADMIN, "task add")
+        answer, added = await r.fill_dialog(ADMIN, cards[-1]["actions"][0], TASK)
+        assert answer is None and "Rota swap" in _everything(connector) and "rota_swap" in _everything(connector)
+        cards = await r.say(ADMIN, "task edit rota_swap")
+        answer, _ = await r.fill_dialog(ADMIN, cards[-1]["actions"][0], {**TASK, "title": "Rota swap, revised"})
+        assert answer is None and "Rota swap, revised" in _everything(connector)
+        ordered = await r.say(ADMIN, "task order rota_swap")
+        assert "rota_swap" in _texts(ordered[-1])
+    finally:
+        await r.h.server.close()
+
+
+async def test_people_pairs_and_group_buttons_through_teams(db, connector, graph):
+    r = await start_round(db, connector, graph)
+    try:
+        await _matched(r, connector)
+        card = await r.say(ADMIN, f"person @{ALICE}")
+        assert "Asha Patel" in _texts(card[-1])
+        card = await r.press(ADMIN, _button(card, "Pause"))
+        card = await r.press(ADMIN, _button(card, "Resume"))
+        assert _button(card, "Pause")
+
+        shown = await r.say(ADMIN, f"pair @{ALICE} @{BOB}")
+        assert "Rules this breaks" in _texts(shown[-1])
+        paired = await r.press(ADMIN, _button(shown, "Pair them anyway"))
+        assert "Paired Asha Patel and Ben Okafor" in _texts(paired[0])
+
+        listed = await r.say(ADMIN, "groups")
+        answer, _ = await r.fill_dialog(ADMIN, _button(listed, "Message group"), {"text": "Drop-in on Thursday at noon."})
+        assert answer is None
+        r.clock.advance(seconds=5)  # one post a second in a chat: the new group's introduction went first
+        await r.sender.drain()
+        assert "Drop-in on Thursday at noon." in _everything(connector)
+        rematched = await r.press(ADMIN, _button(listed, "Re-match"))
+        assert "Re-matched" in _texts(rematched[0])
+        waiting = await r.say(ADMIN, "waiting")
+        assert "Asha Patel" in _texts(waiting[-1])
+
+        card = await r.say(ADMIN, f"person @{BOB}")
+        card = await r.press(ADMIN, _button(card, "Remove from scheme"))
+        assert "left" in _texts(card[0]) and "Pause" not in str(card[0])
+        card = await r.say(ADMIN, f"person @{ALICE}")
+        await r.press(ADMIN, _button(card, "Pause"))
+        card = await r.say(ADMIN, f"person @{ALICE}")
+        card = await r.press(ADMIN, _button(card, "Move to waiting list"))
+        assert "waiting" in _texts(card[0])
+
+        # the inbox's Resolve
+        await r.say(ALICE, "Hi, can we change our meeting day please?")
+        resolved = await r.press(ADMIN, _button(connector.cards(), "Resolve"))
+        assert "Resolved" in _texts(resolved[0])
+        assert "is empty" in _texts((await r.say(ADMIN, "inbox"))[-1])
+    finally:
+        await r.h.server.close()
+
+
+async def test_spreadsheet_coordinator_remove_announce_edit_and_contact_through_teams(db, connector, graph):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.teams.test_teams_files import CONSENT, attachments, consent
+
+    r = await start_round(db, connector, graph)
+    try:
+        await _matched(r, connector)
+        cards = await r.say(ADMIN, "export xlsx")
+        [offer] = attachments(connector, CONSENT)
+        assert offer["name"].endswith(".xlsx")
+        name = offer["name"]
+        status, _ = await r.h.post(invoke(r.h.service_url, "fileConsent/invoke",
+                                          consent(connector, "accept", offer["content"]["acceptContext"]["buddy_file"],
+                                                  name), user=ADMIN))  # fmt: skip
+        assert status == 200
+        book = load_workbook(io.BytesIO(connector.uploads[name][0]))
+        assert book.sheetnames == ["Participants", "Groups", "Progress per task", "Answers"]
+        assert "Asha Patel; Ben Okafor" in str(list(book["Groups"].values))
+
+        added = await r.say(ADMIN, f"coordinator add @{BOB}")
+        assert "now coordinates" in _texts(added[-1])
+        removed = await r.say(ADMIN, f"coordinator remove @{BOB}")
+        assert "no longer coordinates" in _texts(removed[-1])
+        last = await r.say(ADMIN, f"coordinator remove @{ADMIN}")
+        assert "the only coordinator" in _texts(last[-1])
+
+        cards = await r.say(ADMIN, "announce")
+        await r.fill_dialog(ADMIN, cards[-1]["actions"][0], {"text": "Drinks on Friday", "audience": "matched"})
+        answer, _ = await r.fill_dialog(ADMIN, _button(connector.cards(), "Edit"),
+                                        {"text": "Drinks on Friday at six", "audience": "everyone"})  # fmt: skip
+        assert answer is None and "Drinks on Friday at six" in _everything(connector)
+
+        cards = await r.say(ALICE, "contact")
+        answer, _ = await r.fill_dialog(ALICE, cards[-1]["actions"][0], {"text": "Can I change my buddy?"})
+        assert answer is None
+        assert "Can I change my buddy?" in _texts((await r.say(ADMIN, "inbox"))[-1])
     finally:
         await r.h.server.close()

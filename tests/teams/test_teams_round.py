@@ -57,8 +57,11 @@ class Round:
         await self.sender.drain()
         return self.h.connector.cards()[before:]
 
-    async def fill_dialog(self, user: str, opener: dict, values: dict) -> tuple[dict | None, list[dict]]:
-        """Open the dialog from a card's button, submit it; returns the last answer and new cards."""
+    async def fill_dialog(
+        self, user: str, opener: dict, values: dict, keep_initial: bool = False
+    ) -> tuple[dict | None, list[dict]]:
+        """Open the dialog from a card's button, submit it; returns the last answer and new cards.
+        ``keep_initial``: inputs not in ``values`` send the value they were shown with, as Teams does."""
         before = len(self.h.connector.cards())
         _, answer = await self.h.post(
             invoke(self.h.service_url, "task/fetch", {"data": opener["data"]}, user=user)
@@ -67,6 +70,8 @@ class Round:
             card = answer["task"]["value"]["card"]["content"]
             data = dict(card["actions"][0]["data"])
             ids = {e["id"] for e in card["body"] if "id" in e}
+            if keep_initial:
+                data |= {e["id"]: e["value"] for e in card["body"] if "id" in e and "value" in e}
             data |= {k: _as_teams_sends_it(v) for k, v in values.items() if k in ids}
             status, answer = await self.h.post(
                 invoke(self.h.service_url, "task/submit", {"data": data}, user=user)
