@@ -56,13 +56,14 @@ def configure_platforms(env: Mapping[str, str], db: Any) -> Platforms:
     """Build each platform whose settings are present; a missing or contradictory setting stops
     start-up with a message that names it."""
     from adapters.slack.runtime import SlackRuntime
-    from adapters.slack.settings import SlackSettings, SlackSettingsError
+    from adapters.slack.settings import SlackSettings, SlackSettingsError, workspace_rate
     from adapters.teams import TeamsConfigError, TeamsSettings, build_teams
 
     platforms = Platforms()
     try:
         if SlackSettings.is_configured(env):
-            platforms.slack = SlackRuntime.create(SlackSettings.from_env(env), db=db, create_tables=False)
+            platforms.slack = SlackRuntime.create(SlackSettings.from_env(env), db=db, create_tables=False,
+                                                 workspace_rate=workspace_rate(env))
             platforms.messengers["slack"] = platforms.slack.messenger
             platforms.directories["slack"] = slack_directory(platforms.slack, env)
         if env.get("MICROSOFT_APP_ID", "").strip() or env.get("BUDDY_TEAMS_DEV_MODE", "").strip():

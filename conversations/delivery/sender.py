@@ -11,7 +11,8 @@ ever sent again blindly: :meth:`Sender.recover` takes rows whose claim has outli
 (:meth:`~conversations.ports.messenger.Messenger.find_tagged`), and marks them ``sent`` if it did and
 ``pending`` if it did not. A platform that cannot tell leaves the row ``held`` for a person.
 
-Pacing: each platform has limits per conversation and per workspace (:class:`Pace`), enforced as
+Pacing: each platform has limits per conversation and per workspace, declared by its messenger
+(``capabilities.pacing``, a :class:`~conversations.ports.messenger.Pace`), enforced as
 sliding windows in this process and, when several workers share a database (PostgreSQL), as
 slots reserved atomically in the store (:class:`~conversations.store.PaceSlots`), so that all of
 them together keep to the limits. A send that would wait longer than ``max_hold`` for its
@@ -36,7 +37,7 @@ from conversations.core.model import OutboxItem
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Message
 from conversations.core.views_codec import message_from_dict
-from conversations.ports.messenger import DeliveryError, Messenger
+from conversations.ports.messenger import DeliveryError, Limit, Messenger, Pace
 from conversations.ports.store import PaceSlots, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -47,35 +48,6 @@ RECHECK_DELAY = timedelta(minutes=1)  # when the platform could not be asked jus
 
 
 # ---- pacing ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Limit:
-    """At most ``count`` sends in any ``seconds``."""
-
-    count: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Pace:
-    per_conversation: tuple[Limit, ...] = ()
-    per_workspace: tuple[Limit, ...] = ()
-
-
-def slack_pace(workspace_per_second: float = 5.0) -> Pace:
-    """chat.postMessage: about one message per second per channel, plus a workspace-wide cap that
-    Slack does not publish ("several hundred a minute"); 5/s is a safe default, tune it per install.
-
-    The workspace window admits small bursts (a twentieth of a second's worth), so a send that
-    wakes a little late is made up for by the next instead of lowering the rate for good."""
-    burst = max(1, round(workspace_per_second / 20))
-    return Pace((Limit(1, 1.0),), (Limit(burst, burst / workspace_per_second),))
-
-
-# Teams, per bot per conversation: 7 in 1 s, 8 in 2 s, 60 in 30 s, 1800 in an hour; ~50/s per tenant.
-TEAMS_PACE = Pace((Limit(7, 1), Limit(8, 2), Limit(60, 30), Limit(1800, 3600)), (Limit(50, 1),))
-DEFAULT_PACING: Mapping[str, Pace] = {"slack": slack_pace(), "teams": TEAMS_PACE}
 
 
 class _Gate:
@@ -148,8 +120,8 @@ class Pacer:
         """Wait for a turn to send and take it (0.0), or, when the conversation is busy for longer
         than ``max_hold``, return at once with the seconds after which to try again."""
         pace = self.pacing.get(platform)
-        if pace is None:
-            return 0.0
+        if pace is None or not (pace.per_conversation or pace.per_workspace):
+            return 0.0  # a platform with no declared limits is not paced
         self._same_loop()
         conv = self._gate(("conversation", platform, workspace, conversation), pace.per_conversation)
         now = self.monotonic()
@@ -293,7 +265,9 @@ class Sender:
         self.on_failure = on_failure  # e.g. tell the coordinator
         self.concurrency = max(1, concurrency)
         self.lease = lease  # a claim not renewed for this long belongs to a sender that died
-        self.pacer = Pacer(DEFAULT_PACING if pacing is None else pacing, max_hold=max_hold,
+        if pacing is None:  # each platform's limits, as its messenger declares them
+            pacing = {name: m.capabilities.pacing for name, m in self.messengers.items()}
+        self.pacer = Pacer(pacing, max_hold=max_hold,
                            monotonic=monotonic, sleep=sleep, shared=shared_pacing)  # fmt: skip
         self.owner = name or f"sender-{uuid.uuid4().hex[:16]}"  # the token on this sender's claims
         self.closing = False  # shutting down: claim nothing more, finish the sends in flight
