@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from adapters.memory.messenger import MemoryMessenger
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Message
