@@ -327,6 +327,15 @@ class SqlMatches(_Repo):
         )  # fmt: skip
         return list(self.session.scalars(stmt))
 
+    def mark_introduced(self, proposal_id: int, now: datetime) -> bool:
+        mp = tables.match_proposals.c
+        stmt = (
+            update(tables.match_proposals)
+            .where(mp.id == proposal_id, mp.confirmed_at.is_not(None), mp.introduced_at.is_(None))
+            .values(introduced_at=now)
+        )
+        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
     def unintroduced(self) -> list[MatchProposal]:
         mp = tables.match_proposals.c
         stmt = select(MatchProposal).where(mp.confirmed_at.is_not(None), mp.introduced_at.is_(None))

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 UNKNOWN_CHECK_DELAY = timedelta(seconds=30)  # let a post that did land show up in history first
 RECHECK_DELAY = timedelta(minutes=1)  # when the platform could not be asked just now
+RESERVE_BATCH = 256  # sends whose shared slots are taken in one transaction, at most
+SETTLE_SECONDS = 0.05  # a finished send is recorded within this (with the others finished by then)
 
 
 # ---- pacing ----------------------------------------------------------------------------------------
@@ -115,6 +117,8 @@ class Pacer:
         self.shared = shared
         self._gates: dict[tuple[str, ...], _Gate] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._wanted: list[tuple[list[tuple[str, float, float]], asyncio.Future[tuple[bool, float]]]] = []
+        self._reserving: asyncio.Task[None] | None = None
 
     async def acquire(self, platform: str, workspace: str, conversation: str) -> float:
         """Wait for a turn to send and take it (0.0), or, when the conversation is busy for longer
@@ -153,12 +157,18 @@ class Pacer:
     ) -> float | None:
         """Take a shared slot and wait for it (0.0), or the seconds to come back after when the
         slot is further off than ``max_hold``; None when the store cannot be reached (this
-        process's own windows still apply)."""
+        process's own windows still apply).
+
+        Sends that want a slot at about the same time share one reservation (the sends of a
+        drain wake together): while one reservation is in flight the next ones gather, so a
+        worker asks the database once per batch, not once per send."""
         assert self.shared is not None
+        taken: asyncio.Future[tuple[bool, float]] = asyncio.get_running_loop().create_future()
+        self._wanted.append((cells(pace, platform, workspace, conversation), taken))
+        if self._reserving is None:
+            self._reserving = asyncio.create_task(self._reserve_batches())
         try:
-            ok, wait = await asyncio.to_thread(
-                self.shared.reserve, cells(pace, platform, workspace, conversation), self.max_hold
-            )
+            ok, wait = await taken
         except Exception as error:  # noqa: BLE001 - pace locally rather than stop sending
             log.warning("shared pacing unavailable (%s); pacing this worker alone", type(error).__name__)
             return None
@@ -167,6 +177,25 @@ class Pacer:
         if wait > 0:
             await self.sleep(wait)
         return 0.0
+
+    async def _reserve_batches(self) -> None:
+        assert self.shared is not None
+        try:
+            await asyncio.sleep(0)  # let the sends woken in this turn of the loop ask too
+            while self._wanted:
+                batch, self._wanted = self._wanted[:RESERVE_BATCH], self._wanted[RESERVE_BATCH:]
+                try:
+                    results = await asyncio.to_thread(self.shared.reserve, [c for c, _ in batch], self.max_hold)
+                except Exception as error:  # noqa: BLE001 - each send hears it and paces locally
+                    for _, taken in batch:
+                        if not taken.done():
+                            taken.set_exception(error)
+                    continue
+                for (_, taken), result in zip(batch, results, strict=True):
+                    if not taken.done():  # done: its send was cancelled (stopping); the slot goes unused
+                        taken.set_result(result)
+        finally:
+            self._reserving = None
 
     def penalise(self, platform: str, workspace: str, conversation: str, seconds: float) -> None:
         """The platform said Retry-After: nothing more to this conversation until then."""
@@ -207,6 +236,7 @@ class Pacer:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._loop = loop
+            self._wanted, self._reserving = [], None
             for gate in self._gates.values():
                 gate.lock, gate.busy = asyncio.Lock(), False
 
@@ -274,11 +304,17 @@ class Sender:
         self._posting: set[int] = set()  # rows whose post has started: only recovery may settle them
 
     async def drain(self, batch: int = 50, max_rounds: int = 100_000) -> DrainReport:
-        """Send everything due now, ``concurrency`` at a time; returns when nothing more is due."""
+        """Send everything due now, ``concurrency`` at a time; returns when nothing more is due.
+
+        Rows are claimed and settled in handfuls (a quarter of ``concurrency``, or what finished
+        in the last ``SETTLE_SECONDS``), so a busy sender makes a few transactions a second, not
+        one or two per send."""
         report = DrainReport()
         running: set[asyncio.Task[_Outcome]] = set()
+        finished: list[_Outcome] = []
         refill = max(1, self.concurrency // 4)  # claim in handfuls, not one query per send
         exhausted = False
+        settled_at = time.monotonic()
         try:
             for _ in range(max_rounds):
                 room = self.concurrency - len(running)
@@ -288,15 +324,24 @@ class Sender:
                     items = await asyncio.to_thread(self._claim, wanted)
                     exhausted = len(items) < wanted
                     running |= {asyncio.create_task(self._attempt(item)) for item in items}
-                if not running:
+                if not running and not finished:
                     break
-                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                await asyncio.to_thread(self._settle, [task.result() for task in done], report)
+                if running:
+                    done, running = await asyncio.wait(
+                        running, timeout=SETTLE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    finished += [task.result() for task in done]
+                if finished and (
+                    not running or len(finished) >= refill or time.monotonic() - settled_at >= SETTLE_SECONDS
+                ):
+                    settling, finished = finished, []
+                    await asyncio.to_thread(self._settle, settling, report)
+                    settled_at = time.monotonic()
         finally:
-            if running:  # cancelled: keep what finished; the rest stay claimed and are recovered later
+            if running or finished:  # cancelled: keep what finished; the rest stay claimed and are recovered later
                 for task in running:
                     task.cancel()
-                finished = [t.result() for t in running if t.done() and not t.cancelled()]
+                finished += [t.result() for t in running if t.done() and not t.cancelled()]
                 self._settle(finished, report)
                 self._release()
         return report

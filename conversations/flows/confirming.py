@@ -195,6 +195,4 @@ def _tell_waiting(ctx: Ctx, cohort_id: int, waiting: list[int], start: int, size
 
 
 def _finish(ctx: Ctx, proposal_id: int) -> None:
-    proposal = _unintroduced(ctx, proposal_id)
-    if proposal is not None:
-        proposal.introduced_at = ctx.now
+    ctx.uow.matches.mark_introduced(proposal_id, ctx.now)
