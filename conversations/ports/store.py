@@ -138,6 +138,11 @@ class Matches(Protocol):
         """Confirmed proposals whose introductions are not all queued yet."""
         ...
 
+    def confirm_proposal(self, cohort_id: int, proposal_id: int, now: datetime) -> bool:
+        """Mark the proposal confirmed if it is still the cohort's open preview (no newer one,
+        not confirmed yet); False otherwise. One short statement: the plan is not loaded."""
+        ...
+
     def mark_introduced(self, proposal_id: int, now: datetime) -> bool:
         """Every introduction of this confirmed proposal is queued (one short statement: the
         plan is not loaded); False when it was already marked."""
