@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
-from sqlalchemy import Engine, String, create_engine
+from sqlalchemy import Engine, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 REFERENCES = ("plain", "to_thread", "tuned")
@@ -44,7 +44,18 @@ class Person(_Base):
 
 
 def database(path: str, team: str, user_ids: list[str]) -> Engine:
+    """The people's SQLite file, set up as Buddy sets up its own (WAL, commits without an fsync
+    each), so the comparison is of the code, not of the disk."""
     engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
     _Base.metadata.create_all(engine)
     with Session(engine) as session:
         session.add_all(Person(user_id=u, team_id=team, status="registered") for u in user_ids)
