@@ -12,8 +12,8 @@ The fake enforces what Slack enforces on ``chat.postMessage``: about one message
 channel, and a workspace-wide cap. Slack does not publish that cap ("several hundred messages a
 minute" in practice); the fake models **200 messages/s** with a burst of 20, so that 10,000 posts
 take about 50 s rather than half an hour. Over either limit it answers HTTP 429 with Retry-After.
-The sender is configured with the same workspace rate (``slack_pace(200)``), as an operator would
-with ``BUDDY_SLACK_WORKSPACE_RATE``. The floor is the time the workspace limit allows: n / 200 s.
+The Slack messenger declares the same workspace rate (``workspace_rate=200``), as an operator would
+set ``BUDDY_SLACK_WORKSPACE_RATE``; the sender paces by what the messenger declares. The floor is the time the workspace limit allows: n / 200 s.
 
 Prints the wall time of the drain against that floor (goal: at most 1.1x), duplicates (a key
 posted more than once; goal 0) and missing posts (goal 0). Loopback only; about a minute and a half.
@@ -167,13 +167,13 @@ async def drain(engine: Any, port: int, rate: float, concurrency: int) -> tuple[
     from adapters.slack.client import make_web_client
     from adapters.slack.messenger import SlackMessenger, static_token
     from conversations.core.clock import SystemClock
-    from conversations.delivery.sender import Sender, slack_pace
+    from conversations.delivery.sender import Sender
 
     connector = aiohttp.TCPConnector(limit=concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
         client = make_web_client(TOKEN, base_url=f"http://127.0.0.1:{port}/api/", session=session)
-        messenger = SlackMessenger(client, static_token(TOKEN))
-        sender = Sender(engine.uow_factory, {"slack": messenger}, SystemClock(), pacing={"slack": slack_pace(rate)},
+        messenger = SlackMessenger(client, static_token(TOKEN), workspace_rate=rate)
+        sender = Sender(engine.uow_factory, {"slack": messenger}, SystemClock(),
                         concurrency=concurrency)  # fmt: skip
         started = time.perf_counter()
         while True:
@@ -194,7 +194,7 @@ def worker(url: str, port: int, rate: float, concurrency: int, name: str, start:
     from adapters.slack.client import make_web_client
     from adapters.slack.messenger import SlackMessenger, static_token
     from conversations.core.clock import SystemClock
-    from conversations.delivery.sender import Sender, slack_pace
+    from conversations.delivery.sender import Sender
     from storage.database import make_engine
     from storage.pacing import SqlPaceSlots
     from storage.unit_of_work import SqlUnitOfWorkFactory
@@ -206,8 +206,8 @@ def worker(url: str, port: int, rate: float, concurrency: int, name: str, start:
         connector = aiohttp.TCPConnector(limit=concurrency * 2)
         async with aiohttp.ClientSession(connector=connector) as session:
             client = make_web_client(TOKEN, base_url=f"http://127.0.0.1:{port}/api/", session=session)
-            messenger = SlackMessenger(client, static_token(TOKEN))
-            sender = Sender(uow, {"slack": messenger}, SystemClock(), pacing={"slack": slack_pace(rate)},
+            messenger = SlackMessenger(client, static_token(TOKEN), workspace_rate=rate)
+            sender = Sender(uow, {"slack": messenger}, SystemClock(),
                             concurrency=concurrency, shared_pacing=SqlPaceSlots(db), name=name)  # fmt: skip
             start.wait()
             sent = 0

@@ -110,7 +110,7 @@ def confirm_cohort(database: Path, people: int) -> Any:
     plan = {"groups": [{"members": [i + 1, clinicians + i + 1], "score": 0.8, "reasons": ["same region"]}
                        for i in range(pairs)],
             "waiting": [i + 1 for i in range(pairs, clinicians)]}  # fmt: skip
-    engine = Engine(SqlUnitOfWorkFactory(db), clock=FakeClock(now), admins=frozenset({ADMIN}))
+    engine = Engine(SqlUnitOfWorkFactory(db), clock=FakeClock(now), admins=frozenset({f"{TEAM}:{ADMIN}"}))
     engine.run(sync_builtin)
     engine.run(lambda ctx: ctx.uow.matches.add_proposal(
         MatchProposal(cohort_id=1, created_by=f"slack:{TEAM}:{ADMIN}", plan=plan, seed=0, created_at=now)))  # fmt: skip

@@ -99,14 +99,12 @@ def _settings(env: Mapping[str, str], report: Report) -> Settings | None:
         log_settings(env)
     except LogSettingsError as error:
         report.add(PROBLEM, "settings", str(error), "correct it in the environment or the .env file")
-    rate = env.get("BUDDY_SLACK_WORKSPACE_RATE", "").strip()
-    if rate:
-        try:
-            if float(rate) <= 0:
-                raise ValueError(rate)
-        except ValueError:
-            report.add(PROBLEM, "settings", f"BUDDY_SLACK_WORKSPACE_RATE must be a positive number of "
-                       f"messages per second, not {rate!r}", "set it to 5 (the default) or unset it")  # fmt: skip
+    from adapters.slack.settings import SlackSettingsError, workspace_rate
+
+    try:
+        workspace_rate(env)
+    except SlackSettingsError as error:
+        report.add(PROBLEM, "settings", str(error), "correct it in the environment or the .env file")
     if settings is not None:
         report.add(OK, "settings", f"database {_safe_url(settings.database_url)}, listening on "
                    f"{settings.host}:{settings.port}")  # fmt: skip

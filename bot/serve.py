@@ -70,13 +70,14 @@ def configure_platforms(env: Mapping[str, str], db: sa.Engine) -> Platforms:
     """Build each platform whose settings are present; a missing or contradictory setting stops
     start-up with a message that names it."""
     from adapters.slack.runtime import SlackRuntime
-    from adapters.slack.settings import SlackSettings, SlackSettingsError
+    from adapters.slack.settings import SlackSettings, SlackSettingsError, workspace_rate
     from adapters.teams import TeamsConfigError, TeamsSettings, build_teams
 
     platforms = Platforms()
     try:
         if SlackSettings.is_configured(env):
-            slack = platforms.slack = SlackRuntime.create(SlackSettings.from_env(env), db=db, create_tables=False)
+            slack = platforms.slack = SlackRuntime.create(SlackSettings.from_env(env), db=db, create_tables=False,
+                                                          workspace_rate=workspace_rate(env))  # fmt: skip
             platforms.messengers["slack"] = slack.messenger
             platforms.directories["slack"] = slack_directory(slack, env)
             wire_slack(slack.profiles)  # what the adapter caches about people, for forget and mydata

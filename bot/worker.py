@@ -32,8 +32,8 @@ from bot.bootstrap import Buddy
 from bot.leader import Elector, Leadership, SqliteLeadership, leadership_for
 from bot.metrics import Metrics, job_kind
 from bot.scheduler import BuddyScheduler
-from bot.settings import Settings, SettingsError, environment
-from conversations.delivery.sender import drain_forever, keep_alive, slack_pace
+from bot.settings import Settings
+from conversations.delivery.sender import drain_forever, keep_alive
 from conversations.flows.retention import Retention
 from storage.notify import listen
 
@@ -139,18 +139,13 @@ def start_worker(app: web.Application, buddy: Buddy, settings: Settings, metrics
 
     On SQLite the scheduler lock is taken here, before the server starts, and
     :class:`~bot.leader.LeadershipRefused` (with the reason) is raised if another scheduler holds it.
-    ``BUDDY_SLACK_WORKSPACE_RATE`` (messages per second, default 5) sets the Slack workspace-wide
-    pace: shared by every worker on PostgreSQL (set the same value on each), one worker's on SQLite.
+    The sender paces each platform as its messenger declares (Slack's workspace-wide rate is
+    ``BUDDY_SLACK_WORKSPACE_RATE``, applied where the Slack messenger is built): shared by every
+    worker on PostgreSQL (set the same value on each), one worker's own pace on SQLite.
     """
     leadership = leadership_for(settings.database_url)
     if isinstance(leadership, SqliteLeadership) and not leadership.try_acquire():
         raise leadership.refusal()
-    rate = environment().get("BUDDY_SLACK_WORKSPACE_RATE", "")
-    if rate:
-        try:
-            buddy.sender.pacer.pacing["slack"] = slack_pace(float(rate))
-        except ValueError as error:
-            raise SettingsError(f"BUDDY_SLACK_WORKSPACE_RATE must be a number, not {rate!r}") from error
     worker = Worker(buddy, settings.database_url, leadership, metrics=metrics)
     worker.retention = settings.retention
     app[WORKER] = worker

@@ -332,18 +332,28 @@ class SqlMatches(_Repo):
     ) -> None:
         if not groups:
             return
-        rows: list[dict[str, Any]] = [dict(cohort_id=cohort_id, round=round, score=score, reasons=list(reasons), status="staged",
+        ids = self._new_match_ids(len(groups))
+        rows: list[dict[str, Any]] = [dict(id=match_id, cohort_id=cohort_id, round=round, score=score, reasons=list(reasons), status="staged",
                      conversation={}, created_at=now, ended_at=None, stage_token=token)
-                for score, reasons, _members in groups]  # fmt: skip
-        m = tables.matches.c
-        ids = (
-            self.session.execute(tables.matches.insert().returning(m.id, sort_by_parameter_order=True), rows)
-            .scalars()
-            .all()
-        )
+                for match_id, (score, reasons, _members) in zip(ids, groups, strict=True)]  # fmt: skip
+        self.session.execute(tables.matches.insert(), rows)  # one executemany: ids are known already
         members = [dict(match_id=match_id, participant_id=pid)
                    for match_id, (_s, _r, member_ids) in zip(ids, groups, strict=True) for pid in member_ids]  # fmt: skip
         self.session.execute(tables.match_members.insert(), members)
+
+    def _new_match_ids(self, count: int) -> list[int]:
+        """Ids for ``count`` new groups, taken before they are inserted, so the rows and their
+        members go in as two bulk inserts (an INSERT ... RETURNING in order is one statement a
+        row on SQLite). PostgreSQL: from the table's sequence. SQLite: after the largest id, once
+        this transaction holds the write lock (no other writer can take them meanwhile)."""
+        m = tables.matches.c
+        if self.session.get_bind().dialect.name == "postgresql":
+            return list(self.session.scalars(
+                select(func.nextval(func.pg_get_serial_sequence("matches", "id"))).select_from(
+                    func.generate_series(1, count))))  # fmt: skip
+        self.session.execute(update(tables.matches).where(m.id == -1).values(id=m.id))  # takes the write lock
+        first = int(self.session.execute(select(func.coalesce(func.max(m.id), 0))).scalar_one()) + 1
+        return list(range(first, first + count))
 
     def discard_staged(self, cohort_id: int, limit: int) -> int:
         m, mm = tables.matches.c, tables.match_members.c
@@ -384,6 +394,27 @@ class SqlMatches(_Repo):
             .limit(limit)
         )  # fmt: skip
         return list(self.session.scalars(stmt))
+
+    def confirm_proposal(self, cohort_id: int, proposal_id: int, now: datetime) -> bool:
+        mp = tables.match_proposals
+        newer = mp.alias("newer")
+        stmt = (
+            update(mp)
+            .where(mp.c.id == proposal_id, mp.c.cohort_id == cohort_id, mp.c.confirmed_at.is_(None),
+                   ~select(newer.c.id).where(newer.c.cohort_id == cohort_id, newer.c.confirmed_at.is_(None),
+                                             newer.c.id > proposal_id).exists())
+            .values(confirmed_at=now)
+        )  # fmt: skip
+        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+    def mark_introduced(self, proposal_id: int, now: datetime) -> bool:
+        mp = tables.match_proposals.c
+        stmt = (
+            update(tables.match_proposals)
+            .where(mp.id == proposal_id, mp.confirmed_at.is_not(None), mp.introduced_at.is_(None))
+            .values(introduced_at=now)
+        )
+        return bool(self.session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
     def unintroduced(self) -> list[MatchProposal]:
         mp = tables.match_proposals.c

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -13,7 +14,7 @@ from adapters.slack.errors import TRANSPORT_ERRORS, from_api_error, from_transpo
 from adapters.slack.render_blocks import render_home, render_message
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Home, ImageAttachment, Message
-from conversations.ports.messenger import Capabilities, DeliveryError
+from conversations.ports.messenger import Capabilities, DeliveryError, Limit, Pace
 
 PLATFORM = "slack"
 OUTBOX_EVENT = "buddy_outbox"  # message metadata event_type that tags outbox posts
@@ -23,6 +24,18 @@ TokenProvider = Callable[[str], Awaitable[str]]  # workspace (team id) -> bot to
 
 
 log = logging.getLogger(__name__)
+
+DEFAULT_WORKSPACE_RATE = 5.0  # messages a second; BUDDY_SLACK_WORKSPACE_RATE (adapters/slack/settings.py)
+
+
+def slack_pace(workspace_per_second: float = DEFAULT_WORKSPACE_RATE) -> Pace:
+    """chat.postMessage: about one message per second per channel, plus a workspace-wide cap that
+    Slack does not publish ("several hundred a minute"); 5/s is a safe default, tune it per install.
+
+    The workspace window admits small bursts (a twentieth of a second's worth), so a send that
+    wakes a little late is made up for by the next instead of lowering the rate for good."""
+    burst = max(1, round(workspace_per_second / 20))
+    return Pace((Limit(1, 1.0),), (Limit(burst, burst / workspace_per_second),))
 
 
 def static_token(token: str) -> TokenProvider:
@@ -34,18 +47,21 @@ def static_token(token: str) -> TokenProvider:
     return provide
 
 
-log = logging.getLogger(__name__)
-
-
 class SlackMessenger:
+    """``workspace_rate``: messages a second across one workspace, for every worker together."""
+
     capabilities = Capabilities(
         group_dm=True, home_tab=True, message_update=True, max_group_size=8, send_files=True, channel_invite=True,
         email_lookups=50.0,  # users.lookupByEmail, Tier 3 (adapters/slack/directory.py)
+        pacing=slack_pace(),
     )
 
-    def __init__(self, client: AsyncWebClient, tokens: TokenProvider) -> None:
+    def __init__(
+        self, client: AsyncWebClient, tokens: TokenProvider, *, workspace_rate: float = DEFAULT_WORKSPACE_RATE
+    ) -> None:
         self.client = client
         self.tokens = tokens
+        self.capabilities = replace(SlackMessenger.capabilities, pacing=slack_pace(workspace_rate))
 
     async def _call(self, method: str, workspace: str, *, idempotent: bool, **kwargs: Any) -> dict[str, Any]:
         try:

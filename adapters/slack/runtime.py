@@ -31,7 +31,7 @@ from adapters.slack.dedupe import EventDedupe, MemoryDedupe, SqlDedupe
 from adapters.slack.http import add_routes
 from adapters.slack.installation import EncryptedInstallationStore, ThreadedStateStore, build_oauth_stores
 from adapters.slack.installation import installation_tokens as tokens_from_installs
-from adapters.slack.messenger import SlackMessenger, static_token
+from adapters.slack.messenger import DEFAULT_WORKSPACE_RATE, SlackMessenger, static_token
 from adapters.slack.profiles import Profiles, SqlProfileCache
 from adapters.slack.settings import Mode, SlackSettings
 from adapters.slack.socket_mode import start_socket_mode
@@ -54,10 +54,17 @@ class SlackRuntime:
 
     @classmethod
     def create(
-        cls, settings: SlackSettings, *, db: sa.Engine | None = None, create_tables: bool = True
+        cls,
+        settings: SlackSettings,
+        *,
+        db: sa.Engine | None = None,
+        create_tables: bool = True,
+        workspace_rate: float = DEFAULT_WORKSPACE_RATE,
     ) -> SlackRuntime:
         """``db`` (Buddy's SQLAlchemy engine) holds the event-dedupe table and, for OAuth, the
-        installations; without it dedupe is per process and OAuth is refused."""
+        installations; without it dedupe is per process and OAuth is refused. ``workspace_rate``
+        (``BUDDY_SLACK_WORKSPACE_RATE``, see :func:`~adapters.slack.settings.workspace_rate`) is the
+        messenger's declared workspace-wide pace."""
         client = make_web_client(settings.bot_token or None, base_url=settings.api_base_url or None)
         dedupe: EventDedupe = MemoryDedupe()
         profiles = Profiles()
@@ -79,10 +86,10 @@ class SlackRuntime:
                 encryption_keys=settings.token_encryption_key,
                 create_tables=create_tables,
             )
-            messenger = SlackMessenger(client, tokens_from_installs(store))
+            messenger = SlackMessenger(client, tokens_from_installs(store), workspace_rate=workspace_rate)
             return cls(settings, client, messenger, dedupe, installation_store=store, state_store=states,
                        profiles=profiles)  # fmt: skip
-        messenger = SlackMessenger(client, static_token(settings.bot_token))
+        messenger = SlackMessenger(client, static_token(settings.bot_token), workspace_rate=workspace_rate)
         return cls(settings, client, messenger, dedupe, profiles=profiles)
 
     def attach(self, engine_handle: EngineHandle, runner: EngineRunner | None = None) -> AsyncApp:

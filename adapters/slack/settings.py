@@ -141,6 +141,26 @@ class SlackSettings:
         return cls(Mode.HTTP, bot_token=bot, signing_secret=secret, **common)
 
 
+def workspace_rate(env: Mapping[str, str]) -> float:
+    """``BUDDY_SLACK_WORKSPACE_RATE``: Slack messages a second across one workspace, for every
+    worker together (shared through PostgreSQL; one worker's own pace on SQLite). Default 5."""
+    from adapters.slack.messenger import DEFAULT_WORKSPACE_RATE
+
+    value = env.get("BUDDY_SLACK_WORKSPACE_RATE", "").strip()
+    if not value:
+        return DEFAULT_WORKSPACE_RATE
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = 0.0
+    if not 0 < rate < float("inf"):
+        raise SlackSettingsError(
+            f"BUDDY_SLACK_WORKSPACE_RATE must be a positive number of messages per second, not {value!r}; "
+            f"set it to {DEFAULT_WORKSPACE_RATE:g} (the default) or unset it"
+        )
+    return rate
+
+
 def _check_fernet_keys(keys: str) -> None:
     from cryptography.fernet import Fernet
 

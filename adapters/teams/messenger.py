@@ -35,7 +35,15 @@ from adapters.teams.graph import GraphClient
 from adapters.teams.references import ReferenceStore
 from adapters.teams.render_cards import CARD_CONTENT_TYPE, message_card
 from adapters.teams.render_markup import to_plain
-from adapters.teams.retry import DEFAULT_POLICY, TENANT_WINDOWS, Pacer, RetryPolicy, Sleep, backoff_delay
+from adapters.teams.retry import (
+    DEFAULT_POLICY,
+    TEAMS_PACE,
+    TENANT_WINDOWS,
+    Pacer,
+    RetryPolicy,
+    Sleep,
+    backoff_delay,
+)
 from adapters.teams.settings import TeamsSettings
 from conversations.core.markup import parse
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
@@ -59,6 +67,7 @@ def capabilities_for(settings: TeamsSettings) -> Capabilities:
         send_files=True,
         channel_invite=settings.graph is not None,  # POST /teams/{team-id}/members
         email_lookups=GRAPH_LOOKUPS_PER_MINUTE if settings.graph is not None else 0.0,  # GET /users/{mail}
+        pacing=TEAMS_PACE,
     )
 
 

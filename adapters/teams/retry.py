@@ -16,9 +16,17 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from conversations.ports.messenger import Limit, Pace
+
 RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
-CONVERSATION_WINDOWS: tuple[tuple[int, float], ...] = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
-TENANT_WINDOWS: tuple[tuple[int, float], ...] = ((50, 1.0),)
+# Teams' limits, declared once: the messenger's capability (the outbox sender paces by it, shared
+# between workers) and the windows the messenger's own Pacer keeps on every call, retries included.
+TEAMS_PACE = Pace(
+    per_conversation=(Limit(7, 1.0), Limit(8, 2.0), Limit(60, 30.0), Limit(1800, 3600.0)),
+    per_workspace=(Limit(50, 1.0),),  # per app per tenant
+)
+CONVERSATION_WINDOWS: tuple[tuple[int, float], ...] = tuple((x.count, x.seconds) for x in TEAMS_PACE.per_conversation)
+TENANT_WINDOWS: tuple[tuple[int, float], ...] = tuple((x.count, x.seconds) for x in TEAMS_PACE.per_workspace)
 
 Sleep = Callable[[float], Awaitable[None]]
 

@@ -11,7 +11,8 @@ ever sent again blindly: :meth:`Sender.recover` takes rows whose claim has outli
 (:meth:`~conversations.ports.messenger.Messenger.find_tagged`), and marks them ``sent`` if it did and
 ``pending`` if it did not. A platform that cannot tell leaves the row ``held`` for a person.
 
-Pacing: each platform has limits per conversation and per workspace (:class:`Pace`), enforced as
+Pacing: each platform has limits per conversation and per workspace, declared by its messenger
+(``capabilities.pacing``, a :class:`~conversations.ports.messenger.Pace`), enforced as
 sliding windows in this process and, when several workers share a database (PostgreSQL), as
 slots reserved atomically in the store (:class:`~conversations.store.PaceSlots`), so that all of
 them together keep to the limits. A send that would wait longer than ``max_hold`` for its
@@ -36,7 +37,7 @@ from conversations.core.model import OutboxItem
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Message
 from conversations.core.views_codec import message_from_dict
-from conversations.ports.messenger import DeliveryError, Messenger
+from conversations.ports.messenger import DeliveryError, Limit, Messenger, Pace
 from conversations.ports.store import PaceSlots, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -44,38 +45,11 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 UNKNOWN_CHECK_DELAY = timedelta(seconds=30)  # let a post that did land show up in history first
 RECHECK_DELAY = timedelta(minutes=1)  # when the platform could not be asked just now
+RESERVE_BATCH = 256  # sends whose shared slots are taken in one transaction, at most
+SETTLE_SECONDS = 0.05  # a finished send is recorded within this (with the others finished by then)
 
 
 # ---- pacing ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Limit:
-    """At most ``count`` sends in any ``seconds``."""
-
-    count: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Pace:
-    per_conversation: tuple[Limit, ...] = ()
-    per_workspace: tuple[Limit, ...] = ()
-
-
-def slack_pace(workspace_per_second: float = 5.0) -> Pace:
-    """chat.postMessage: about one message per second per channel, plus a workspace-wide cap that
-    Slack does not publish ("several hundred a minute"); 5/s is a safe default, tune it per install.
-
-    The workspace window admits small bursts (a twentieth of a second's worth), so a send that
-    wakes a little late is made up for by the next instead of lowering the rate for good."""
-    burst = max(1, round(workspace_per_second / 20))
-    return Pace((Limit(1, 1.0),), (Limit(burst, burst / workspace_per_second),))
-
-
-# Teams, per bot per conversation: 7 in 1 s, 8 in 2 s, 60 in 30 s, 1800 in an hour; ~50/s per tenant.
-TEAMS_PACE = Pace((Limit(7, 1), Limit(8, 2), Limit(60, 30), Limit(1800, 3600)), (Limit(50, 1),))
-DEFAULT_PACING: Mapping[str, Pace] = {"slack": slack_pace(), "teams": TEAMS_PACE}
 
 
 class _Gate:
@@ -143,13 +117,15 @@ class Pacer:
         self.shared = shared
         self._gates: dict[tuple[str, ...], _Gate] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._wanted: list[tuple[list[tuple[str, float, float]], asyncio.Future[tuple[bool, float]]]] = []
+        self._reserving: asyncio.Task[None] | None = None
 
     async def acquire(self, platform: str, workspace: str, conversation: str) -> float:
         """Wait for a turn to send and take it (0.0), or, when the conversation is busy for longer
         than ``max_hold``, return at once with the seconds after which to try again."""
         pace = self.pacing.get(platform)
-        if pace is None:
-            return 0.0
+        if pace is None or not (pace.per_conversation or pace.per_workspace):
+            return 0.0  # a platform with no declared limits is not paced
         self._same_loop()
         conv = self._gate(("conversation", platform, workspace, conversation), pace.per_conversation)
         now = self.monotonic()
@@ -181,12 +157,18 @@ class Pacer:
     ) -> float | None:
         """Take a shared slot and wait for it (0.0), or the seconds to come back after when the
         slot is further off than ``max_hold``; None when the store cannot be reached (this
-        process's own windows still apply)."""
+        process's own windows still apply).
+
+        Sends that want a slot at about the same time share one reservation (the sends of a
+        drain wake together): while one reservation is in flight the next ones gather, so a
+        worker asks the database once per batch, not once per send."""
         assert self.shared is not None
+        taken: asyncio.Future[tuple[bool, float]] = asyncio.get_running_loop().create_future()
+        self._wanted.append((cells(pace, platform, workspace, conversation), taken))
+        if self._reserving is None:
+            self._reserving = asyncio.create_task(self._reserve_batches())
         try:
-            ok, wait = await asyncio.to_thread(
-                self.shared.reserve, cells(pace, platform, workspace, conversation), self.max_hold
-            )
+            ok, wait = await taken
         except Exception as error:  # noqa: BLE001 - pace locally rather than stop sending
             log.warning("shared pacing unavailable (%s); pacing this worker alone", type(error).__name__)
             return None
@@ -195,6 +177,25 @@ class Pacer:
         if wait > 0:
             await self.sleep(wait)
         return 0.0
+
+    async def _reserve_batches(self) -> None:
+        assert self.shared is not None
+        try:
+            await asyncio.sleep(0)  # let the sends woken in this turn of the loop ask too
+            while self._wanted:
+                batch, self._wanted = self._wanted[:RESERVE_BATCH], self._wanted[RESERVE_BATCH:]
+                try:
+                    results = await asyncio.to_thread(self.shared.reserve, [c for c, _ in batch], self.max_hold)
+                except Exception as error:  # noqa: BLE001 - each send hears it and paces locally
+                    for _, taken in batch:
+                        if not taken.done():
+                            taken.set_exception(error)
+                    continue
+                for (_, taken), result in zip(batch, results, strict=True):
+                    if not taken.done():  # done: its send was cancelled (stopping); the slot goes unused
+                        taken.set_result(result)
+        finally:
+            self._reserving = None
 
     def penalise(self, platform: str, workspace: str, conversation: str, seconds: float) -> None:
         """The platform said Retry-After: nothing more to this conversation until then."""
@@ -235,6 +236,7 @@ class Pacer:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._loop = loop
+            self._wanted, self._reserving = [], None
             for gate in self._gates.values():
                 gate.lock, gate.busy = asyncio.Lock(), False
 
@@ -293,18 +295,26 @@ class Sender:
         self.on_failure = on_failure  # e.g. tell the coordinator
         self.concurrency = max(1, concurrency)
         self.lease = lease  # a claim not renewed for this long belongs to a sender that died
-        self.pacer = Pacer(DEFAULT_PACING if pacing is None else pacing, max_hold=max_hold,
+        if pacing is None:  # each platform's limits, as its messenger declares them
+            pacing = {name: m.capabilities.pacing for name, m in self.messengers.items()}
+        self.pacer = Pacer(pacing, max_hold=max_hold,
                            monotonic=monotonic, sleep=sleep, shared=shared_pacing)  # fmt: skip
         self.owner = name or f"sender-{uuid.uuid4().hex[:16]}"  # the token on this sender's claims
         self.closing = False  # shutting down: claim nothing more, finish the sends in flight
         self._posting: set[int] = set()  # rows whose post has started: only recovery may settle them
 
     async def drain(self, batch: int = 50, max_rounds: int = 100_000) -> DrainReport:
-        """Send everything due now, ``concurrency`` at a time; returns when nothing more is due."""
+        """Send everything due now, ``concurrency`` at a time; returns when nothing more is due.
+
+        Rows are claimed and settled in handfuls (a quarter of ``concurrency``, or what finished
+        in the last ``SETTLE_SECONDS``), so a busy sender makes a few transactions a second, not
+        one or two per send."""
         report = DrainReport()
         running: set[asyncio.Task[_Outcome]] = set()
+        finished: list[_Outcome] = []
         refill = max(1, self.concurrency // 4)  # claim in handfuls, not one query per send
         exhausted = False
+        settled_at = time.monotonic()
         try:
             for _ in range(max_rounds):
                 room = self.concurrency - len(running)
@@ -314,15 +324,24 @@ class Sender:
                     items = await asyncio.to_thread(self._claim, wanted)
                     exhausted = len(items) < wanted
                     running |= {asyncio.create_task(self._attempt(item)) for item in items}
-                if not running:
+                if not running and not finished:
                     break
-                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                await asyncio.to_thread(self._settle, [task.result() for task in done], report)
+                if running:
+                    done, running = await asyncio.wait(
+                        running, timeout=SETTLE_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    finished += [task.result() for task in done]
+                if finished and (
+                    not running or len(finished) >= refill or time.monotonic() - settled_at >= SETTLE_SECONDS
+                ):
+                    settling, finished = finished, []
+                    await asyncio.to_thread(self._settle, settling, report)
+                    settled_at = time.monotonic()
         finally:
-            if running:  # cancelled: keep what finished; the rest stay claimed and are recovered later
+            if running or finished:  # cancelled: keep what finished; the rest stay claimed and are recovered later
                 for task in running:
                     task.cancel()
-                finished = [t.result() for t in running if t.done() and not t.cancelled()]
+                finished += [t.result() for t in running if t.done() and not t.cancelled()]
                 self._settle(finished, report)
                 self._release()
         return report

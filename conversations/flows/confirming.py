@@ -42,8 +42,8 @@ from conversations.flows.matchmaking import MATCHABLE, introduce, tell_waiting
 T = TypeVar("T")
 Run = Callable[[Callable[[Ctx], T]], T]
 
-STAGE_SLICE = 2000  # groups staged per transaction
-INTRODUCE_SLICE = 100  # groups introduced (or people told they wait) per transaction
+STAGE_SLICE = 1000  # groups staged per transaction
+INTRODUCE_SLICE = 50  # groups introduced (or people told they wait) per transaction
 DISCARD_SLICE = 2000
 
 
@@ -125,8 +125,7 @@ def _check(ctx: Ctx, cohort_id: int, proposal_id: int | None) -> _Checked:
 
 def _reveal(ctx: Ctx, cohort_id: int, actor: UserRef, checked: _Checked, token: str) -> None:
     """The one transaction that makes the round visible; anything unexpected changes nothing."""
-    proposal = ctx.uow.matches.open_proposal(cohort_id)
-    if proposal is None or proposal.id != checked.proposal_id:
+    if not ctx.uow.matches.confirm_proposal(cohort_id, checked.proposal_id, ctx.now):  # the plan is not loaded
         raise Refusal("That preview has already been confirmed or replaced: run `match preview` again.")
     if not ctx.uow.cohorts.advance_round(cohort_id, checked.round - 1):
         raise Refusal("Another round was confirmed meanwhile: run `match preview` again.")
@@ -135,9 +134,8 @@ def _reveal(ctx: Ctx, cohort_id: int, actor: UserRef, checked: _Checked, token: 
     if groups != len(checked.groups) or people != checked.members or waiting != len(checked.waiting):
         raise Refusal("The preview went out of date while it was being confirmed (someone changed status, "
                       "or another confirm ran): run `match preview` again.")  # fmt: skip
-    proposal.confirmed_at = ctx.now
     cohort = ctx.uow.cohorts.get(cohort_id)
-    ctx.audit(cohort, actor, "match_confirm", proposal=proposal.id, groups=groups, waiting=waiting)
+    ctx.audit(cohort, actor, "match_confirm", proposal=checked.proposal_id, groups=groups, waiting=waiting)
 
 
 def _introduce(run: Run[Any], proposal_id: int, size: int, done: Callable[[str], None]) -> None:
@@ -195,6 +193,4 @@ def _tell_waiting(ctx: Ctx, cohort_id: int, waiting: list[int], start: int, size
 
 
 def _finish(ctx: Ctx, proposal_id: int) -> None:
-    proposal = _unintroduced(ctx, proposal_id)
-    if proposal is not None:
-        proposal.introduced_at = ctx.now
+    ctx.uow.matches.mark_introduced(proposal_id, ctx.now)

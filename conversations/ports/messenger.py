@@ -1,7 +1,9 @@
 """The Messenger port: how the engine reaches people. Adapters implement it.
 
 Capabilities let the engine choose a fallback (a 1:1 introduction to each buddy when group
-conversations cannot be opened) instead of asking which platform it is on.
+conversations cannot be opened) instead of asking which platform it is on. They also carry the
+platform's sending limits (:class:`Pace`), declared once by each adapter: the sender paces every
+messenger by what it declares.
 """
 
 from __future__ import annotations
@@ -12,6 +14,22 @@ from typing import Protocol
 
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Home, Message
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` sends in any ``seconds``."""
+
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A platform's sending limits: per conversation, and across one workspace (or tenant)."""
+
+    per_conversation: tuple[Limit, ...] = ()
+    per_workspace: tuple[Limit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -28,6 +46,7 @@ class Capabilities:
     # Graph, adds them to the channel's team (its link's groupId)
     channel_invite: bool = False
     email_lookups: float = 0.0  # people found by work email per minute (0: cannot; see ports/directory.py)
+    pacing: Pace = Pace()  # the platform's sending limits (none: the sender does not pace it)
 
 
 class DeliveryError(Exception):

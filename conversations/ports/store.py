@@ -168,6 +168,16 @@ class Matches(Protocol):
         """Confirmed proposals whose introductions are not all queued yet."""
         ...
 
+    def confirm_proposal(self, cohort_id: int, proposal_id: int, now: datetime) -> bool:
+        """Mark the proposal confirmed if it is still the cohort's open preview (no newer one,
+        not confirmed yet); False otherwise. One short statement: the plan is not loaded."""
+        ...
+
+    def mark_introduced(self, proposal_id: int, now: datetime) -> bool:
+        """Every introduction of this confirmed proposal is queued (one short statement: the
+        plan is not loaded); False when it was already marked."""
+        ...
+
 
 class Tasks(Protocol):
     def get(self, key: str) -> TaskDefinition | None: ...
@@ -324,9 +334,13 @@ class PaceSlots(Protocol):
     seconds on average, ``tolerance`` seconds early at most (a burst). Times are the store's own
     clock, so workers on several hosts agree."""
 
-    def reserve(self, cells: Sequence[tuple[str, float, float]], max_wait: float) -> tuple[bool, float]:
-        """Atomically take the earliest moment every cell allows a send: ``(True, seconds until
-        it)``; or, when that is more than ``max_wait`` away, take nothing: ``(False, seconds)``."""
+    def reserve(
+        self, sends: Sequence[Sequence[tuple[str, float, float]]], max_wait: float
+    ) -> list[tuple[bool, float]]:
+        """Atomically, for each send in turn (each a list of cells), take the earliest moment
+        every cell allows: ``(True, seconds until it)``; or, when that is more than ``max_wait``
+        away, take nothing for that send: ``(False, seconds)``. Seconds are from now, on the
+        caller's clock."""
         ...
 
     def block(self, cells: Sequence[tuple[str, float, float]], seconds: float) -> None:

@@ -11,9 +11,11 @@ import aiohttp
 import pytest
 
 from adapters.memory.messenger import MemoryMessenger
+from conversations.core.clock import SystemClock
 from conversations.core.refs import UserRef
 from conversations.core.views import Actions, Button, Message, Section
-from conversations.ports.messenger import DeliveryError, Messenger
+from conversations.delivery.sender import Sender
+from conversations.ports.messenger import DeliveryError, Limit, Messenger
 from storage.database import make_engine
 from tests.slack.fake_slack import BOT_TOKEN, TEAM, FakeSlack
 from tests.teams.fake_teams import TENANT, FakeConnector
@@ -145,3 +147,38 @@ async def test_someone_who_cannot_be_reached_is_a_permanent_unreachable_error(ri
         conversation = await rig.messenger.open_dm(ref(rig, target))
         await rig.messenger.post(conversation, HELLO, tag="contract:blocked")
     assert caught.value.unreachable and not caught.value.retryable
+
+
+async def test_the_sender_paces_each_messenger_by_the_limits_it_declares(rig):
+    """Pacing is a capability: each adapter declares its platform's limits once, and the outbox
+    sender keeps to what the messenger declares (time is simulated: nothing here waits)."""
+    platform = ref(rig, rig.users[0]).platform
+    pace = rig.messenger.capabilities.pacing
+    if platform != "memory":  # a real platform has limits in a conversation and across a workspace
+        assert pace.per_conversation and pace.per_workspace
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    def no_store():  # type: ignore[no-untyped-def]
+        raise AssertionError("pacing needs no database")
+
+    sender = Sender(no_store, {platform: rig.messenger}, SystemClock(), monotonic=lambda: now[0], sleep=sleep,
+                    max_hold=1e9)  # fmt: skip
+    assert sender.pacer.pacing[platform] == pace
+
+    async def send_times(limits: tuple[Limit, ...], conversation: str | None) -> list[float]:
+        times = []
+        for n in range(max((limit.count for limit in limits), default=3) + 1):
+            assert await sender.pacer.acquire(platform, rig.workspace, conversation or f"c{n}") == 0.0
+            times.append(now[0])
+        return times
+
+    for limits, conversation in ((pace.per_conversation, "one"), (pace.per_workspace, None)):
+        times = await send_times(limits, conversation)
+        if not limits:
+            assert times[-1] == times[0]  # nothing declared: nothing waits
+        for limit in limits:  # no window of the limit's length holds more than its count
+            assert all(later - earlier >= limit.seconds - 1e-9
+                       for earlier, later in zip(times, times[limit.count:], strict=False))  # fmt: skip

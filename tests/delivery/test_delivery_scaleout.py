@@ -16,8 +16,8 @@ from conversations.core.clock import SystemClock
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Home, Message
 from conversations.delivery.outbox import queue
-from conversations.delivery.sender import Limit, Pace, Sender
-from conversations.ports.messenger import Capabilities
+from conversations.delivery.sender import Sender
+from conversations.ports.messenger import Capabilities, Limit, Pace
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.notify import listen

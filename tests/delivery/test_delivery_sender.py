@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from adapters.memory.messenger import MemoryMessenger
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Message
 from conversations.delivery.outbox import queue, to_user
-from conversations.delivery.sender import Limit, Pace, Sender
-from conversations.ports.messenger import DeliveryError
+from conversations.delivery.sender import Sender
+from conversations.ports.messenger import DeliveryError, Limit, Pace
 from storage.database import make_engine
 from storage.migrate import upgrade
 from storage.unit_of_work import SqlUnitOfWorkFactory
@@ -161,10 +159,3 @@ def test_another_senders_claim_is_recovered_only_after_its_lease(db_url, clock):
     asyncio.run(sender.drain())
     assert set(status(uow).values()) == {"sent"} and len(messenger.at) == 2
     engine.dispose()
-
-
-@pytest.mark.parametrize("platform", ["slack", "teams"])
-def test_default_pacing_covers_both_platforms(db, clock, platform):
-    sender = Sender(SqlUnitOfWorkFactory(db), {}, clock)
-    pace = sender.pacer.pacing[platform]
-    assert pace.per_conversation and pace.per_workspace
