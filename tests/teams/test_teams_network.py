@@ -172,6 +172,7 @@ async def test_double_dating_experts_and_coffee_in_graph_group_chats(db, connect
         assert "A double date!" in _texts(connector.cards("19:chat-3@thread.v2")[-1])  # in that group chat
 
         # an expert: Accept puts them in a group chat with the pair; Decline tells the other pair
+        graph.add_user("erin", "Erin Expert", "erin@nhs.net")  # in the tenant, but has never used Buddy
         assert "expert on commissioning" in said(await r.say(ADMIN, "expert add @erin commissioning"))
         assert "I've asked an expert" in said(await r.say(ALICE, "ask expert commissioning"))
         asked = [c for c in connector.cards() if "would like an expert on **commissioning**" in _texts(c)]
