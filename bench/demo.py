@@ -50,7 +50,9 @@ def main() -> int:
         wall, cpu = time.perf_counter(), time.process_time()
         run_demo(Path(folder) / "warm.db", out)
         end = (time.perf_counter(), time.process_time())
-        print(f"  the demo itself: {end[0] - wall:.2f} s wall, {end[1] - cpu:.2f} s CPU, in {len(out.marks)} scenes")
+        print(
+            f"  the demo itself: {end[0] - wall:.2f} s wall, {end[1] - cpu:.2f} s CPU, in {len(out.marks)} scenes"
+        )
         marks = [*out.marks, ("(end)", *end)]
         slowest = sorted(((b[1] - a[1], b[2] - a[2], a[0]) for a, b in zip(marks, marks[1:], strict=False)),
                          reverse=True)[:5]  # fmt: skip

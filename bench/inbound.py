@@ -348,7 +348,9 @@ def _largest_command() -> str:
     coordinator might send: an event with a long description full of mentions and quotes."""
     from adapters.slack.guard import MAX_COMMAND_TEXT
 
-    words = 'event add "Teaching day" "Tue 3 Nov" "' + " ".join(f"<@U0P{i % PEOPLE:05d}> & “notes”" for i in range(400))
+    words = 'event add "Teaching day" "Tue 3 Nov" "' + " ".join(
+        f"<@U0P{i % PEOPLE:05d}> & “notes”" for i in range(400)
+    )
     return words[: MAX_COMMAND_TEXT - 1] + '"'
 
 

@@ -30,7 +30,9 @@ def corpus() -> list[tuple[set[str], str]]:
     return rows
 
 
-def score(level: str, rows: list[tuple[set[str], str]]) -> tuple[float, float, dict[str, tuple[int, int, int]]]:
+def score(
+    level: str, rows: list[tuple[set[str], str]]
+) -> tuple[float, float, dict[str, tuple[int, int, int]]]:
     """Text-level precision and recall (is a text refused when it should be?), and per kind
     (true positives, false positives, false negatives)."""
     tp = fp = fn = 0
@@ -70,7 +72,9 @@ def main() -> None:
     per_check = (time.perf_counter() - start) / runs * 1000
     print(f"\none check of a {len(answer)}-character answer: {per_check:.2f} ms")
     p, r = summary["standard"]
-    print(f"SUMMARY patient guard (standard): precision {p:.2f}, recall {r:.2f}; {per_check:.2f} ms per 3,000-character check")
+    print(
+        f"SUMMARY patient guard (standard): precision {p:.2f}, recall {r:.2f}; {per_check:.2f} ms per 3,000-character check"
+    )
 
 
 if __name__ == "__main__":

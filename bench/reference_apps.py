@@ -28,7 +28,10 @@ from sqlalchemy import Engine, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 REFERENCES = ("plain", "to_thread", "tuned")
-ANSWERS = {"pause": "Paused: no introductions or reminders until you resume.", "resume": "Welcome back: you're in the next round."}
+ANSWERS = {
+    "pause": "Paused: no introductions or reminders until you resume.",
+    "resume": "Welcome back: you're in the next round.",
+}
 
 
 class _Base(DeclarativeBase):

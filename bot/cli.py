@@ -25,19 +25,29 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database migrations and backups")
     db.add_argument("action", choices=["upgrade", "current", "backup"])
     db.add_argument("file", type=Path, nargs="?", help="backup: the file to write (SQLite)")
-    db.add_argument("--dry-run", action="store_true", help="upgrade: list the pending migrations, change nothing")
+    db.add_argument(
+        "--dry-run", action="store_true", help="upgrade: list the pending migrations, change nothing"
+    )
 
     sub.add_parser("doctor", help="check the settings, tokens, database and time zone; say what to fix")
 
     imp = sub.add_parser("import", help="import a survey export (CSV or Excel) into a cohort")
     imp.add_argument("file", type=Path)
     imp.add_argument("--cohort", required=True)
-    imp.add_argument("--mapping", choices=["saved", "interactive"],
-                     help="the cohort's saved column mapping, or choose each column now (default: saved if it fits)")
+    imp.add_argument(
+        "--mapping",
+        choices=["saved", "interactive"],
+        help="the cohort's saved column mapping, or choose each column now (default: saved if it fits)",
+    )
     imp.add_argument("--dry-run", action="store_true", help="check and look people up, but import nothing")
-    imp.add_argument("--not-found", type=Path, help="where to write those not found (default: FILE-not-found.csv)")
-    imp.add_argument("--skip-invalid", action="store_true",
-                     help="files with platform user ids: import the valid rows even if some are bad")
+    imp.add_argument(
+        "--not-found", type=Path, help="where to write those not found (default: FILE-not-found.csv)"
+    )
+    imp.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="files with platform user ids: import the valid rows even if some are bad",
+    )
 
     exp = sub.add_parser("export", help="export a cohort: participants and progress as CSV, or the XLSX "
                          "(participants, groups, progress per task, consented answers)")  # fmt: skip
@@ -234,7 +244,9 @@ def _mydata(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
 
     def work(ctx: Ctx) -> dict:  # type: ignore[type-arg]
         if not erasure.holds_anything(ctx, user):
-            raise Refusal(f"Nobody with the {user.platform} id {user.user_id} in workspace {user.workspace} is registered.")
+            raise Refusal(
+                f"Nobody with the {user.platform} id {user.user_id} in workspace {user.workspace} is registered."
+            )
         data = privacy.subject_access(ctx, user)
         ctx.audit(None, OPERATOR, "mydata", rows=privacy.count_rows(data), by="operator")
         return data
@@ -245,7 +257,9 @@ def _mydata(buddy, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     readable, machine = args.output / f"{stem}.md", args.output / f"{stem}.json"
     readable.write_text(privacy.as_markdown(data), encoding="utf-8")
     machine.write_text(privacy.as_json(data), encoding="utf-8")
-    print(f"wrote {readable} and {machine}: {privacy.count_rows(data)} records. Send both to the person securely.")
+    print(
+        f"wrote {readable} and {machine}: {privacy.count_rows(data)} records. Send both to the person securely."
+    )
     return 0
 
 

@@ -47,7 +47,11 @@ def run_demo(database: Path, out: TextIO | None = None) -> int:
     clock = FakeClock(START)
     messenger = MemoryMessenger("memory", Capabilities(group_dm=True, home_tab=True, send_files=True))
     buddy = bootstrap(
-        f"sqlite:///{database}", {"memory": messenger}, clock=clock, seed=2026, admins=(f"T-DEMO:{COORDINATOR}",)
+        f"sqlite:///{database}",
+        {"memory": messenger},
+        clock=clock,
+        seed=2026,
+        admins=(f"T-DEMO:{COORDINATOR}",),
     )
     chat = Chat(buddy.engine, messenger, buddy.sender, workspace="T-DEMO")
     chat.person(COORDINATOR, "Rachel (coordinator)")
@@ -159,15 +163,24 @@ def _programme(chat: Chat, buddy, clock: FakeClock, database: Path, out: TextIO)
     print("Asha sees:", _last_with(chat, asha, "Did you meet"), file=out)
     chat.press_in_last(asha, "Yes")
     print("Asha taps Yes:", chat.last_reply(asha), file=out)
-    quiet = next(uid for uid in _names(buddy) if uid not in (asha, partner) and "Did you meet" in chat.transcript(uid))
+    quiet = next(
+        uid for uid in _names(buddy) if uid not in (asha, partner) and "Did you meet" in chat.transcript(uid)
+    )
     chat.press_in_last(quiet, "Need help")
-    print("Another buddy taps Need help; it lands in the coordinators' inbox:",
-          _last_with(chat, COORDINATOR, "wrote to the coordinators"), file=out)
+    print(
+        "Another buddy taps Need help; it lands in the coordinators' inbox:",
+        _last_with(chat, COORDINATOR, "wrote to the coordinators"),
+        file=out,
+    )
 
     say("The waiting list moves by itself: a late joiner fits the longest-waiting person")
     waiting = [uid for uid in _names(buddy) if "waiting list" in chat.transcript(uid)]
     if waiting:
-        print(f"{_names(buddy)[waiting[0]]} asks `where am i`:", chat.say(waiting[0], "where am i").seen[-1], file=out)
+        print(
+            f"{_names(buddy)[waiting[0]]} asks `where am i`:",
+            chat.say(waiting[0], "where am i").seen[-1],
+            file=out,
+        )
     chat.say(COORDINATOR, "waiting auto")
     chat.person("U032", "Fatima Khan", "fatima.khan@example.nhs.uk")
     for role, grade in (("general_manager", "GMTS year 2"), ("clinician", "CT2")):

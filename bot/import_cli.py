@@ -190,7 +190,9 @@ def _dry_run(args: argparse.Namespace, buddy: Buddy, prepared: survey_import.Pre
         elif not email:
             missing.append((line, profile.display_name, email, survey_import.EMAIL_MISSING))
         elif directory is None:
-            missing.append((line, profile.display_name, email, survey_import.no_lookups_reason(cohort.platform)))
+            missing.append(
+                (line, profile.display_name, email, survey_import.no_lookups_reason(cohort.platform))
+            )
         elif asyncio.run(directory.find_by_email(cohort.workspace, email)):
             found += 1
         else:

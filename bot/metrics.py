@@ -164,7 +164,9 @@ class MeteredMessenger:
 def metered(
     messengers: Mapping[str, Messenger], metrics: Metrics, counted_429s: Collection[str] = ()
 ) -> dict[str, Messenger]:
-    return {p: MeteredMessenger(p, m, metrics, count_429=p not in counted_429s) for p, m in messengers.items()}
+    return {
+        p: MeteredMessenger(p, m, metrics, count_429=p not in counted_429s) for p, m in messengers.items()
+    }
 
 
 def count_slack_429s(client: Any, metrics: Metrics) -> None:
@@ -176,7 +178,9 @@ def count_slack_429s(client: Any, metrics: Metrics) -> None:
         def __init__(self) -> None:
             super().__init__(max_retry_count=1 << 30)
 
-        async def _can_retry_async(self, *, state: Any, request: Any, response: Any = None, error: Any = None) -> bool:
+        async def _can_retry_async(
+            self, *, state: Any, request: Any, response: Any = None, error: Any = None
+        ) -> bool:
             if response is not None and response.status_code == 429:
                 metrics.rate_limited.labels("slack").inc()
             return False

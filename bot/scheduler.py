@@ -145,7 +145,11 @@ class _Want:
 
 class BuddyScheduler:
     def __init__(
-        self, engine: Engine, database_url: str, *, tick_every: timedelta = TICK_EVERY,
+        self,
+        engine: Engine,
+        database_url: str,
+        *,
+        tick_every: timedelta = TICK_EVERY,
         retention: Retention | None = None,
     ) -> None:
         self.engine = engine

@@ -256,6 +256,8 @@ def serve(settings: Settings, role: str, env: Mapping[str, str] | None = None) -
     _buddy, app = prepare(settings, role, env if env is not None else os.environ)
     freeze_when_warm(app)
     log.info("buddybot serve --role %s on %s:%s (pid %s)", role, settings.host, settings.port, os.getpid())
-    web.run_app(app, host=settings.host, port=settings.port, print=log.info, shutdown_timeout=SHUTDOWN_SECONDS)
+    web.run_app(
+        app, host=settings.host, port=settings.port, print=log.info, shutdown_timeout=SHUTDOWN_SECONDS
+    )
     log.info("buddybot serve --role %s stopped", role)
     return 0

@@ -66,7 +66,9 @@ class Settings:
             raise SettingsError(f"BUDDY_METRICS must be 1 (serve /metrics) or 0, not {metrics_text!r}")
         metrics_port_text = env.get("BUDDY_METRICS_PORT", "").strip()
         if metrics_port_text and not (metrics_port_text.isdigit() and 0 < int(metrics_port_text) < 65536):
-            raise SettingsError(f"BUDDY_METRICS_PORT must be a port number from 1 to 65535, not {metrics_port_text!r}")
+            raise SettingsError(
+                f"BUDDY_METRICS_PORT must be a port number from 1 to 65535, not {metrics_port_text!r}"
+            )
         admins = tuple(a.strip() for a in env.get("BUDDY_ADMINS", "").split(",") if a.strip())
         bare = [a for a in admins if ":" not in a]
         if bare:

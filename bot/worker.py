@@ -134,7 +134,9 @@ class Worker:
 WORKER = web.AppKey("buddy_worker", Worker)
 
 
-def start_worker(app: web.Application, buddy: Buddy, settings: Settings, metrics: Metrics | None = None) -> Worker:
+def start_worker(
+    app: web.Application, buddy: Buddy, settings: Settings, metrics: Metrics | None = None
+) -> Worker:
     """Run the sender and the elected scheduler with ``app``.
 
     On SQLite the scheduler lock is taken here, before the server starts, and

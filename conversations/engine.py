@@ -151,7 +151,9 @@ class Engine:
                 call = prepare(ctx, found, actor, interaction, raw=value)
             case FormRoute():
                 assert isinstance(interaction, FormSubmitted)
-                call = prepare(ctx, found, actor, interaction, raw=interaction.state, values=interaction.values)
+                call = prepare(
+                    ctx, found, actor, interaction, raw=interaction.state, values=interaction.values
+                )
             case EventRoute():
                 call = prepare(ctx, found, actor, interaction)
             case _:

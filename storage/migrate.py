@@ -90,4 +90,6 @@ def pending(engine: Engine) -> list[tuple[str, str]]:
     scripts = ScriptDirectory.from_config(config)
     at = current(engine)
     steps = list(scripts.iterate_revisions("heads", at))  # newest first, excluding ``at``
-    return [(str(s.revision), (s.doc or "").strip().splitlines()[0] if s.doc else "") for s in reversed(steps)]
+    return [
+        (str(s.revision), (s.doc or "").strip().splitlines()[0] if s.doc else "") for s in reversed(steps)
+    ]

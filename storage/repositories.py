@@ -116,7 +116,7 @@ class SqlCohorts(_Repo):
     def activity_times(self, cohort_id: int, since: datetime) -> dict[str, list[datetime]]:
         p, m, a = tables.participants.c, tables.matches.c, tables.assignments.c
         r, n = tables.responses.c, tables.nudges.c
-        in_cohort = (tables.assignments.join(tables.matches, m.id == a.match_id))
+        in_cohort = tables.assignments.join(tables.matches, m.id == a.match_id)
         queries = {
             "registered": select(p.registered_at).where(p.cohort_id == cohort_id, p.registered_at >= since),
             "matched": select(m.created_at).where(m.cohort_id == cohort_id, m.created_at >= since),
@@ -125,7 +125,9 @@ class SqlCohorts(_Repo):
             "nudged": select(n.sent_at).select_from(tables.nudges.join(in_cohort, a.id == n.assignment_id))
             .where(m.cohort_id == cohort_id, n.level == "pair", n.sent_at >= since),
         }  # fmt: skip
-        return {name: [t for t in self.session.scalars(stmt) if t is not None] for name, stmt in queries.items()}
+        return {
+            name: [t for t in self.session.scalars(stmt) if t is not None] for name, stmt in queries.items()
+        }
 
     def coordinated_by(self, user: UserRef) -> list[Cohort]:
         return list(self.session.scalars(statements.cohorts_coordinated_by(), _identity(user)))
@@ -247,7 +249,9 @@ class SqlMatches(_Repo):
         stmt = select(m.id).where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE).order_by(m.id)
         return list(self.session.scalars(stmt))
 
-    def activity(self, cohort_id: int, before: datetime, ids: Collection[int] | None = None) -> list[GroupActivity]:
+    def activity(
+        self, cohort_id: int, before: datetime, ids: Collection[int] | None = None
+    ) -> list[GroupActivity]:
         """Plain rows, not records: four queries (per ``IN_CHUNK`` of ``ids``) whatever the size."""
         self.session.flush()
         if ids is None:
@@ -267,8 +271,10 @@ class SqlMatches(_Repo):
                   run(select(m.id, m.created_at).where(active).order_by(m.id))}  # fmt: skip
         for mid, pid, status, seen in run(
             select(mm.match_id, p.id, p.status, p.last_active_at)
-            .join(tables.matches, m.id == mm.match_id).join(tables.participants, p.id == mm.participant_id)
-            .where(active).order_by(mm.id)
+            .join(tables.matches, m.id == mm.match_id)
+            .join(tables.participants, p.id == mm.participant_id)
+            .where(active)
+            .order_by(mm.id)
         ):
             groups[mid].members.append((pid, status, seen))
         newest = (select(a.match_id, func.max(a.sequence).label("seq")).join(tables.matches, m.id == a.match_id)
@@ -285,7 +291,8 @@ class SqlMatches(_Repo):
             now_ = current.subquery()
             for aid, phase, owner, author, at in run(
                 select(r.assignment_id, r.phase, r.owner_id, r.author_id, r.submitted_at)
-                .join(now_, now_.c.id == r.assignment_id).order_by(r.id)
+                .join(now_, now_.c.id == r.assignment_id)
+                .order_by(r.id)
             ):
                 by_assignment[aid].said.append(Said(phase, owner, author, at))
         return list(groups.values())
@@ -445,7 +452,11 @@ class SqlMatches(_Repo):
     def groups_of(self, participant_id: int) -> list[Match]:
         mm = tables.match_members.c
         ids = select(mm.match_id).where(mm.participant_id == participant_id)
-        return list(self.session.scalars(select(Match).where(tables.matches.c.id.in_(ids)).order_by(tables.matches.c.id)))
+        return list(
+            self.session.scalars(
+                select(Match).where(tables.matches.c.id.in_(ids)).order_by(tables.matches.c.id)
+            )
+        )
 
 
 class SqlTasks(_Repo):
@@ -615,7 +626,9 @@ class SqlEntries(_Repo):
         return list(self.session.scalars(stmt.order_by(e.id)))
 
     def for_participants(self, participant_ids: Iterable[int]) -> list[ProgrammeEntry]:
-        rows = self._where_in(select(ProgrammeEntry), tables.programme_entries.c.participant_id, participant_ids)
+        rows = self._where_in(
+            select(ProgrammeEntry), tables.programme_entries.c.participant_id, participant_ids
+        )
         return sorted(rows, key=lambda row: row.id)
 
     def remove(self, entry: ProgrammeEntry) -> None:
@@ -686,7 +699,9 @@ class SqlImports(_Repo):
 
     def waiting(self, started_before: datetime) -> list[ImportBatch]:
         b = tables.import_batches.c
-        stmt = select(ImportBatch).where(b.status.in_(("mapping", "ready", "importing")), b.created_at < started_before)
+        stmt = select(ImportBatch).where(
+            b.status.in_(("mapping", "ready", "importing")), b.created_at < started_before
+        )
         return list(self.session.scalars(stmt.order_by(b.id)))
 
     def add_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -733,7 +748,6 @@ class SqlImports(_Repo):
         self.session.execute(stmt, execution_options={"synchronize_session": False})
         self.session.expire_all()
 
-
     # ---- staged: people written a slice at a time, unseen, then moved in one short transaction ----
 
     def stage(self, batch_id: int, people: Sequence[dict[str, Any]]) -> None:
@@ -771,7 +785,9 @@ class SqlImports(_Repo):
         self.session.execute(delete(tables.outbox).where(
             o.status == "staged", o.key.in_(select(literal(welcome_prefix) + s.user_id).where(existing))))  # fmt: skip
         new = and_(s.batch_id == batch_id, s.participant_id.is_(None))
-        profile = [c.name for c in tables.import_staged.columns if c.name not in ("id", "batch_id", "participant_id")]
+        profile = [
+            c.name for c in tables.import_staged.columns if c.name not in ("id", "batch_id", "participant_id")
+        ]
         added = select(literal(cohort_id), literal(platform), literal(workspace), literal("invited"),
                        literal(now, UTCDateTime()), false(), *(s[c] for c in profile)).where(new)  # fmt: skip
         into = ["cohort_id", "platform", "workspace", "status", "registered_at", "unreachable", *profile]
@@ -931,7 +947,9 @@ class SqlOutbox(_Repo):
     def unscrubbed_before(self, before: datetime, statuses: Collection[str], limit: int) -> list[OutboxItem]:
         o = tables.outbox.c
         scrubbed_text = json.dumps(SCRUBBED)  # how the JSON column stores it, on both databases
-        pending = or_(cast(o.message, Text) != scrubbed_text, ~cast(o.recipient, Text).contains('"removed": true'))
+        pending = or_(
+            cast(o.message, Text) != scrubbed_text, ~cast(o.recipient, Text).contains('"removed": true')
+        )
         stmt = (
             select(OutboxItem)
             .where(o.created_at < before, o.status.in_(sorted(statuses)), pending)
@@ -942,7 +960,9 @@ class SqlOutbox(_Repo):
 
     def keyed(self, prefix: str, statuses: Collection[str]) -> list[OutboxItem]:
         o = tables.outbox.c
-        stmt = select(OutboxItem).where(o.key.startswith(prefix, autoescape=True), o.status.in_(sorted(statuses)))
+        stmt = select(OutboxItem).where(
+            o.key.startswith(prefix, autoescape=True), o.status.in_(sorted(statuses))
+        )
         return list(self.session.scalars(stmt.order_by(o.id)))
 
 
@@ -980,7 +1000,9 @@ class SqlInbox(_Repo):
 
     def open_threads(self, cohort_id: int) -> list[InboxMessage]:
         i = tables.inbox_messages.c
-        stmt = select(InboxMessage).where(i.cohort_id == cohort_id, i.thread_id.is_(None), i.resolved_at.is_(None))
+        stmt = select(InboxMessage).where(
+            i.cohort_id == cohort_id, i.thread_id.is_(None), i.resolved_at.is_(None)
+        )
         return list(self.session.scalars(stmt.order_by(i.id)))
 
     def for_participants(self, participant_ids: Iterable[int]) -> list[InboxMessage]:

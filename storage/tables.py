@@ -294,28 +294,30 @@ import_rows = Table(  # one person of a survey import (0014)
     Index("ix_import_rows_batch_state", "batch_id", "state"),
 )
 
-import_staged = Table(  # a survey import's people on their way into participants, unseen until revealed (0017)
-    "import_staged",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("batch_id", Integer, ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False),
-    Column("participant_id", Integer, nullable=True),  # someone already in the cohort: updated, not added
-    Column("user_id", String(64), nullable=False),
-    Column("email", String(254), nullable=False, default=""),
-    Column("display_name", String(120), nullable=False),
-    Column("role", String(32), nullable=False),
-    Column("specialist_area", String(32), nullable=False, default=""),
-    Column("profession", String(32), nullable=False, default=""),
-    Column("grade", String(40), nullable=False, default=""),
-    Column("specialty", String(40), nullable=False, default=""),
-    Column("employer", String(120), nullable=False, default=""),
-    Column("employer_type", String(32), nullable=False, default=""),
-    Column("region", String(40), nullable=False, default=""),
-    Column("interests", JSON, nullable=False, default=list),
-    Column("consent_data", Boolean, nullable=False, default=False),
-    Column("consent_share", Boolean, nullable=False, default=False),
-    UniqueConstraint("batch_id", "user_id", name="uq_import_staged_person"),
-    Index("ix_import_staged_batch_participant", "batch_id", "participant_id"),
+import_staged = (
+    Table(  # a survey import's people on their way into participants, unseen until revealed (0017)
+        "import_staged",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("batch_id", Integer, ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False),
+        Column("participant_id", Integer, nullable=True),  # someone already in the cohort: updated, not added
+        Column("user_id", String(64), nullable=False),
+        Column("email", String(254), nullable=False, default=""),
+        Column("display_name", String(120), nullable=False),
+        Column("role", String(32), nullable=False),
+        Column("specialist_area", String(32), nullable=False, default=""),
+        Column("profession", String(32), nullable=False, default=""),
+        Column("grade", String(40), nullable=False, default=""),
+        Column("specialty", String(40), nullable=False, default=""),
+        Column("employer", String(120), nullable=False, default=""),
+        Column("employer_type", String(32), nullable=False, default=""),
+        Column("region", String(40), nullable=False, default=""),
+        Column("interests", JSON, nullable=False, default=list),
+        Column("consent_data", Boolean, nullable=False, default=False),
+        Column("consent_share", Boolean, nullable=False, default=False),
+        UniqueConstraint("batch_id", "user_id", name="uq_import_staged_person"),
+        Index("ix_import_staged_batch_participant", "batch_id", "participant_id"),
+    )
 )
 
 # APScheduler 3's SQLAlchemyJobStore table, declared here (same shape, 0002) so that migrations own

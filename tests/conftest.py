@@ -47,7 +47,9 @@ def postgres_server() -> Iterator[str]:
     problem = _postgres_reachable()
     if problem:
         if REQUIRE_POSTGRES:
-            pytest.fail(f"PostgreSQL is required (BUDDY_REQUIRE_POSTGRES=1) but not reachable at {POSTGRES_URL}: {problem}")
+            pytest.fail(
+                f"PostgreSQL is required (BUDDY_REQUIRE_POSTGRES=1) but not reachable at {POSTGRES_URL}: {problem}"
+            )
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem}); set BUDDY_TEST_POSTGRES_URL")
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     name = f"buddy_test_{uuid.uuid4().hex[:12]}"
@@ -99,10 +101,14 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-def make_chat(db: Engine, clock: FakeClock, capabilities: Capabilities | None = None, admins=("T1:UADMIN",)) -> Chat:  # type: ignore[no-untyped-def]
+def make_chat(
+    db: Engine, clock: FakeClock, capabilities: Capabilities | None = None, admins=("T1:UADMIN",)
+) -> Chat:  # type: ignore[no-untyped-def]
     uow = SqlUnitOfWorkFactory(db)
     messenger = MemoryMessenger("memory", capabilities)
-    engine = BuddyEngine(uow, clock=clock, seed=7, capabilities={"memory": messenger.capabilities}, admins=admins)
+    engine = BuddyEngine(
+        uow, clock=clock, seed=7, capabilities={"memory": messenger.capabilities}, admins=admins
+    )
     engine.run(sync_builtin)
     sender = Sender(uow, {"memory": messenger}, clock, on_failure=engine.delivery_failed)
     return Chat(engine, messenger, sender, workspace="T1")

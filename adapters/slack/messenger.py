@@ -51,7 +51,12 @@ class SlackMessenger:
     """``workspace_rate``: messages a second across one workspace, for every worker together."""
 
     capabilities = Capabilities(
-        group_dm=True, home_tab=True, message_update=True, max_group_size=8, send_files=True, channel_invite=True,
+        group_dm=True,
+        home_tab=True,
+        message_update=True,
+        max_group_size=8,
+        send_files=True,
+        channel_invite=True,
         email_lookups=50.0,  # users.lookupByEmail, Tier 3 (adapters/slack/directory.py)
         pacing=slack_pace(),
     )
@@ -153,7 +158,6 @@ class SlackMessenger:
         await self._call(
             "views.publish", user.workspace, idempotent=True, user_id=user.user_id, view=render_home(home)
         )
-
 
     async def invite(self, channel: ConversationRef, user: UserRef) -> bool:
         """conversations.invite (channels:manage, groups:write): the bot must be in the channel."""

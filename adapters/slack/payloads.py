@@ -92,7 +92,10 @@ def direct_message(body: JSON, display_name: str = "", email: str = "") -> Comma
     text = normalise_command_text(event.get("text") or "")
     team = team_of(body)
     return CommandInvoked(
-        actor(team, event["user"], display_name, email), text, conversation(team, event.get("channel")), ChatKind.DIRECT
+        actor(team, event["user"], display_name, email),
+        text,
+        conversation(team, event.get("channel")),
+        ChatKind.DIRECT,
     )
 
 

@@ -53,7 +53,9 @@ class GuardedSocketModeHandler(AsyncSocketModeHandler):
             if not verdict.passes:
                 if verdict.status == 400:
                     log.info("refused a malformed Socket Mode envelope: %s", verdict.reason)
-                wants_body = message.get("accepts_response_payload") is True and isinstance(verdict.body, dict)
+                wants_body = message.get("accepts_response_payload") is True and isinstance(
+                    verdict.body, dict
+                )
                 await _ack(client, envelope_id, verdict.body if wants_body else None)
                 return
             req = SocketModeRequest(str(message["type"]), envelope_id, message["payload"],

@@ -171,7 +171,9 @@ class ReferenceStore:
             if words:
                 for table, column in ((pending_files, pending_files.c.content), (seen_activities, seen_activities.c.response),
                                       (conversation_references, c.reference)):  # fmt: skip
-                    found = conn.execute(delete(table).where(or_(*(column.contains(w, autoescape=True) for w in words))))
+                    found = conn.execute(
+                        delete(table).where(or_(*(column.contains(w, autoescape=True) for w in words)))
+                    )
                     count += int(found.rowcount or 0)
         return count
 
@@ -179,7 +181,9 @@ class ReferenceStore:
         """What the adapter keeps about a person, for a subject access request."""
         c = conversation_references.c
         with self.engine.connect() as conn:
-            row = conn.execute(select(users).where(users.c.tenant_id == tenant_id, users.c.user_id == user_id)).first()
+            row = conn.execute(
+                select(users).where(users.c.tenant_id == tenant_id, users.c.user_id == user_id)
+            ).first()
             chats = conn.execute(select(c.conversation_id, c.conversation_type, c.updated_at).where(
                 c.tenant_id == tenant_id, c.user_id == user_id)).all()  # fmt: skip
             files = conn.execute(select(pending_files.c.filename, pending_files.c.created_at).where(

@@ -256,4 +256,3 @@ def form_card(
 
 def attachment(card: dict[str, Any]) -> dict[str, Any]:
     return {"contentType": CARD_CONTENT_TYPE, "content": card}
-

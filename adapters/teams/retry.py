@@ -25,7 +25,9 @@ TEAMS_PACE = Pace(
     per_conversation=(Limit(7, 1.0), Limit(8, 2.0), Limit(60, 30.0), Limit(1800, 3600.0)),
     per_workspace=(Limit(50, 1.0),),  # per app per tenant
 )
-CONVERSATION_WINDOWS: tuple[tuple[int, float], ...] = tuple((x.count, x.seconds) for x in TEAMS_PACE.per_conversation)
+CONVERSATION_WINDOWS: tuple[tuple[int, float], ...] = tuple(
+    (x.count, x.seconds) for x in TEAMS_PACE.per_conversation
+)
 TENANT_WINDOWS: tuple[tuple[int, float], ...] = tuple((x.count, x.seconds) for x in TEAMS_PACE.per_workspace)
 
 Sleep = Callable[[float], Awaitable[None]]

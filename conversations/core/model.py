@@ -264,7 +264,9 @@ class ImportBatch:
     status: str = "mapping"  # mapping, checking (emails being looked up), ready, importing, imported, cancelled, expired
     text: str = ""
     mapping: dict[str, str] = field(default_factory=dict)  # Buddy's field -> the question's heading
-    checks: list[dict[str, Any]] = field(default_factory=list)  # values to check: line, column, value, suggestion
+    checks: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # values to check: line, column, value, suggestion
     created_at: datetime | None = None
     finished_at: datetime | None = None
     id: int = None  # type: ignore[assignment]  # assigned by the store on add

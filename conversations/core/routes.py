@@ -198,7 +198,9 @@ def form(
     return FormRoute(form_id, handler, who, target, lane, error_field, not_member)
 
 
-def on(kind: type, handler: Handler, *, lane: Lane = Lane.MEMBER, admin_lane: Lane | None = None) -> EventRoute:
+def on(
+    kind: type, handler: Handler, *, lane: Lane = Lane.MEMBER, admin_lane: Lane | None = None
+) -> EventRoute:
     return EventRoute(kind, handler, lane, admin_lane)
 
 
@@ -336,7 +338,9 @@ class RouteTable:
     def command_routes(self, allowed: Callable[[CommandRoute], bool] = lambda r: True) -> list[CommandRoute]:
         return [r for r in self.commands.values() if allowed(r)]
 
-    def closest(self, typed: Sequence[str], routes: Sequence[CommandRoute], limit: int = 3) -> list[CommandRoute]:
+    def closest(
+        self, typed: Sequence[str], routes: Sequence[CommandRoute], limit: int = 3
+    ) -> list[CommandRoute]:
         """The commands nearest to what was typed, among ``routes`` (those the person may run)."""
         by_name = {r.name: r for r in routes}
         said = " ".join(w.lower() for w in typed[:2])

@@ -68,7 +68,11 @@ def queue(
 
 
 def queue_many(
-    uow: UnitOfWork, entries: Sequence[tuple[str, dict[str, Any], Message]], now: datetime, *, staged: bool = False
+    uow: UnitOfWork,
+    entries: Sequence[tuple[str, dict[str, Any], Message]],
+    now: datetime,
+    *,
+    staged: bool = False,
 ) -> int:
     """Queue several (key, recipient, message) at once, each only if its key is new; how many.
     ``staged`` ones are not sent until a later transaction releases them (``pending``)."""

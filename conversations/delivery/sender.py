@@ -185,7 +185,9 @@ class Pacer:
             while self._wanted:
                 batch, self._wanted = self._wanted[:RESERVE_BATCH], self._wanted[RESERVE_BATCH:]
                 try:
-                    results = await asyncio.to_thread(self.shared.reserve, [c for c, _ in batch], self.max_hold)
+                    results = await asyncio.to_thread(
+                        self.shared.reserve, [c for c, _ in batch], self.max_hold
+                    )
                 except Exception as error:  # noqa: BLE001 - each send hears it and paces locally
                     for _, taken in batch:
                         if not taken.done():
@@ -338,7 +340,9 @@ class Sender:
                     await asyncio.to_thread(self._settle, settling, report)
                     settled_at = time.monotonic()
         finally:
-            if running or finished:  # cancelled: keep what finished; the rest stay claimed and are recovered later
+            if (
+                running or finished
+            ):  # cancelled: keep what finished; the rest stay claimed and are recovered later
                 for task in running:
                     task.cancel()
                 finished += [t.result() for t in running if t.done() and not t.cancelled()]
@@ -536,7 +540,9 @@ async def invite(messenger: Messenger, recipient: dict[str, Any]) -> bool:
         return False
     channel = ConversationRef(recipient["platform"], recipient["workspace"], recipient["channel_id"],
                               recipient.get("extra", ""))  # fmt: skip
-    return await messenger.invite(channel, UserRef(recipient["platform"], recipient["workspace"], recipient["user_id"]))
+    return await messenger.invite(
+        channel, UserRef(recipient["platform"], recipient["workspace"], recipient["user_id"])
+    )
 
 
 async def resolve(messenger: Messenger, recipient: dict[str, Any]) -> ConversationRef:

@@ -201,7 +201,9 @@ def _done(responses: Sequence[Response], phase: Phase, owner: int) -> Response |
     return next((r for r in responses if r.phase == phase.key and r.owner_id == owner), None)
 
 
-def open_form(ctx: Ctx, participant: Participant, assignment: Assignment, match: Match, wanted: str = "") -> Outcome:
+def open_form(
+    ctx: Ctx, participant: Participant, assignment: Assignment, match: Match, wanted: str = ""
+) -> Outcome:
     """The answer form for ``assignment`` (a task of the participant's own group; ``wanted``: a phase)."""
     task = _task_of(ctx, assignment)
     responses = ctx.uow.responses.for_assignment(assignment.id)
@@ -261,9 +263,7 @@ def response_form(
             r = _done(responses, shown, m.id)
             if r is not None:
                 fields.append(
-                    Note(
-                        f"**{escape(m.display_name)}'s {escape(shown.label.lower())}:**\n{escape(r.text)}"
-                    )
+                    Note(f"**{escape(m.display_name)}'s {escape(shown.label.lower())}:**\n{escape(r.text)}")
                 )
     initial = existing.text if existing else ""
     if phase.input == "date":
@@ -287,7 +287,11 @@ def response_form(
 
 
 def submit(
-    ctx: Ctx, participant: Participant, assignment: Assignment, match: Match, phase_key: str,
+    ctx: Ctx,
+    participant: Participant,
+    assignment: Assignment,
+    match: Match,
+    phase_key: str,
     values: Mapping[str, object],
 ) -> Outcome:
     """An answer to one phase of a task of the participant's own group."""
@@ -312,8 +316,12 @@ def submit(
     if existing is not None and ctx.now > assignment.due_at:
         return FormErrors({"answer": f"This task was due {_day(assignment.due_at.date())}, so answers can no longer "
                                      "be changed."})  # fmt: skip
-    if phase.after and not _partner_ready(ctx.uow.responses.for_assignment(assignment.id),
-                                             _phase(task, phase.after), ctx.uow.matches.members(match.id), pid):
+    if phase.after and not _partner_ready(
+        ctx.uow.responses.for_assignment(assignment.id),
+        _phase(task, phase.after),
+        ctx.uow.matches.members(match.id),
+        pid,
+    ):
         return FormErrors({"answer": f"This part opens once a partner's {_phase(task, phase.after).label.lower()} "
                                      "is in."})  # fmt: skip
     if existing is None:
@@ -398,7 +406,9 @@ def is_complete(task: TaskDefinition, responses: Sequence[Response], members: Se
     return bool(here) and complete_for(task, responses, here)
 
 
-def complete_for(task: TaskDefinition, responses: Sequence[Response | Said], member_ids: Sequence[int]) -> bool:
+def complete_for(
+    task: TaskDefinition, responses: Sequence[Response | Said], member_ids: Sequence[int]
+) -> bool:
     """Every phase answered: by each member, or once by the group for joint phases."""
     answered = {(r.phase, r.owner_id) for r in responses}
     return all((p.key, JOINT if p.mode == "joint" else member) in answered
@@ -517,7 +527,8 @@ def task_send(call: Call) -> InSlices | Message:
     before = f"{interrupted}\n\n" if interrupted else ""
     since = None if task_key else _period_start(call.ctx, call.the_cohort)
     had_one = since is not None and any(
-        a.posted_at >= since for a in call.ctx.uow.assignments.open_since(cohort_id, call.ctx.now + timedelta(seconds=1))
+        a.posted_at >= since
+        for a in call.ctx.uow.assignments.open_since(cohort_id, call.ctx.now + timedelta(seconds=1))
     )
 
     def each(ctx: Ctx, part: list[int]) -> int:
@@ -536,7 +547,9 @@ def task_send(call: Call) -> InSlices | Message:
             return Message.simple(f"{before}Every active group has had a task this period; use `task send KEY` to "
                                   "send another (`task list` shows the keys).")  # fmt: skip
         if not posted:
-            return Message.simple(f"{before}Every active group already has that task (or has done every task).")
+            return Message.simple(
+                f"{before}Every active group already has that task (or has done every task)."
+            )
         return Message.simple(f"{before}Posted the task to {posted} groups.")
 
     return InSlices(call.ctx.uow.matches.active_ids(cohort_id), each, finish, "task send")

@@ -33,7 +33,9 @@ from conversations.flows.lookup import Call, Resolved, id_number, target
 from conversations.taskbank.loader import FRAMEWORKS
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-COMPETENCIES = tuple(f"{framework}|{domain}" for framework in FRAMEWORKS for domain in sorted(FRAMEWORKS[framework]))
+COMPETENCIES = tuple(
+    f"{framework}|{domain}" for framework in FRAMEWORKS for domain in sorted(FRAMEWORKS[framework])
+)
 WORD_FIELDS: tuple[tuple[str, str, str, Mode], ...] = (("individual_words", "letter", "Your letter", "individual"),
                ("reply_words", "reply", "Your reply to your buddy", "individual"),
                ("joint_words", "together", "Your joint answer", "joint"))  # fmt: skip
@@ -151,7 +153,9 @@ def check(values: Mapping[str, FormValue]) -> tuple[dict[str, Any], dict[str, st
         errors["individual_words"] = "Give at least one word limit: the task needs something to write."
     out["phases"] = phases
     picked = values.get("competencies")
-    chosen = [picked] if isinstance(picked, str) and picked else list(picked) if isinstance(picked, tuple) else []
+    chosen = (
+        [picked] if isinstance(picked, str) and picked else list(picked) if isinstance(picked, tuple) else []
+    )
     if not chosen:
         errors["competencies"] = "Pick at least one MLCF or LQF competency."
     elif any(c not in COMPETENCIES for c in chosen):
@@ -234,7 +238,9 @@ def _order(call: Call) -> Message:
     known = {t.key for t in bank}
     unknown = [k for k in keys if k not in known]
     if unknown:
-        raise Refusal(f"“{escape(unknown[0])}” isn't in the bank. Tasks: {', '.join(f'`{k}`' for k in known)}.")
+        raise Refusal(
+            f"“{escape(unknown[0])}” isn't in the bank. Tasks: {', '.join(f'`{k}`' for k in known)}."
+        )
     if len(set(keys)) != len(keys):
         raise Refusal("Name each task once.")
     order = keys + [t.key for t in bank if t.key not in keys]

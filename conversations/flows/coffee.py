@@ -61,17 +61,30 @@ def coffee(call: Call) -> Message:
                               f"{escape(where)}. `coffee off` stops them.")  # fmt: skip
     every_text = call.options.get("every", str(mine.every_weeks if mine else 2))
     if not every_text.isdigit() or not 1 <= int(every_text) <= 12:
-        raise Refusal("`every=` is how many weeks between introductions, from 1 to 12, e.g. `coffee on every=4`.")
-    regions = _regions(call.options["regions"]) if "regions" in call.options else (mine.regions if mine else [])
+        raise Refusal(
+            "`every=` is how many weeks between introductions, from 1 to 12, e.g. `coffee on every=4`."
+        )
+    regions = (
+        _regions(call.options["regions"]) if "regions" in call.options else (mine.regions if mine else [])
+    )
     member = ctx.participant(user)
-    trust = call.options.get("trust", "") or (mine.employer if mine else "") or (member.employer if member else "")
+    trust = (
+        call.options.get("trust", "")
+        or (mine.employer if mine else "")
+        or (member.employer if member else "")
+    )
     if not trust.strip():
         raise Refusal('Tell me your trust, so I introduce you to someone from another: `coffee on trust="Leeds '
                       'Teaching Hospitals NHS Trust"`.')  # fmt: skip
     region = (member.region if member else "") or (mine.region if mine else "")
     if mine is None:
         mine = ctx.uow.records(CoffeeOptIn).add(CoffeeOptIn(user.platform, user.workspace, user.user_id))
-    mine.every_weeks, mine.regions, mine.employer, mine.region = int(every_text), regions, trust.strip()[:120], region
+    mine.every_weeks, mine.regions, mine.employer, mine.region = (
+        int(every_text),
+        regions,
+        trust.strip()[:120],
+        region,
+    )
     mine.active, mine.next_at = True, ctx.now
     where = ", ".join(v.REGIONS[r] for r in regions) or "any region"
     return Message.simple(f"You're signed up for coffee: every {mine.every_weeks} weeks I'll introduce you to someone "
@@ -103,9 +116,11 @@ def introduce(ctx: Ctx) -> int:
         taken |= {a.id, partner.id}
         first, second = sorted((a.user_id, partner.user_id))
         intro = ctx.uow.records(CoffeeIntro).add(CoffeeIntro(a.platform, a.workspace, first, second, ctx.now))
-        text = (f"☕ Meet {{@{first}}} and {{@{second}}}: you're both in the network, from different trusts "
-                f"({escape(a.employer)} and {escape(partner.employer)}). Find 15 minutes in the next fortnight for a "
-                "virtual coffee: what does your week look like, and what would help? I'll ask in a week how it went.")
+        text = (
+            f"☕ Meet {{@{first}}} and {{@{second}}}: you're both in the network, from different trusts "
+            f"({escape(a.employer)} and {escape(partner.employer)}). Find 15 minutes in the next fortnight for a "
+            "virtual coffee: what does your week look like, and what would help? I'll ask in a week how it went."
+        )
         together(ctx, f"coffee:{intro.id}", [a.ref, partner.ref], "Coffee", Message.simple(text))
         for o in (a, partner):
             o.next_at = ctx.now + timedelta(weeks=o.every_weeks)
@@ -147,7 +162,9 @@ def met(call: Call) -> Message:
     if intro.met != "yes":
         intro.met = said
     if said == "yes":
-        return Message.simple("Lovely: thanks for letting me know. I'll introduce you to someone new next time.")
+        return Message.simple(
+            "Lovely: thanks for letting me know. I'll introduce you to someone new next time."
+        )
     return Message.simple("No problem: there's still time. A 15-minute call counts!")
 
 

@@ -71,7 +71,9 @@ def apply(
             thresholds[name] = int(value)
         elif name == "inbox_remind_days":  # unanswered buddies' messages remind coordinators (issue 13)
             if not value.isdigit() or not 1 <= int(value) <= 30:
-                raise Refusal(f"`inbox_remind_days` must be a whole number of days from 1 to 30, not “{escape(value)}”.")
+                raise Refusal(
+                    f"`inbox_remind_days` must be a whole number of days from 1 to 30, not “{escape(value)}”."
+                )
             settings["inbox_remind_days"] = int(value)
         elif name == "allow_trios":
             if value.lower() not in YES | NO:
@@ -89,7 +91,9 @@ def apply(
                 settings["eligible_grades"] = grades
         elif name == "patient_guard":
             if value.lower() not in patient_data.LEVELS:
-                raise Refusal(f"`patient_guard` must be one of {', '.join(patient_data.LEVELS)}, not “{escape(value)}”.")
+                raise Refusal(
+                    f"`patient_guard` must be one of {', '.join(patient_data.LEVELS)}, not “{escape(value)}”."
+                )
             settings["patient_guard"] = value.lower()
         elif name.startswith("weight.") and name[len("weight.") :] in WEIGHTS:
             try:
@@ -101,8 +105,14 @@ def apply(
             weights[name[len("weight.") :]] = number
         else:
             known = ", ".join(
-                [*THRESHOLDS, "inbox_remind_days", "allow_trios", "eligible_grades", "patient_guard",
-                 *(f"weight.{w}" for w in WEIGHTS)]
+                [
+                    *THRESHOLDS,
+                    "inbox_remind_days",
+                    "allow_trios",
+                    "eligible_grades",
+                    "patient_guard",
+                    *(f"weight.{w}" for w in WEIGHTS),
+                ]
             )
             raise Refusal(f"There's no setting called `{escape(name)}`. Settings: {known}.")
     if (

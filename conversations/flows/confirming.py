@@ -125,7 +125,9 @@ def _check(ctx: Ctx, cohort_id: int, proposal_id: int | None) -> _Checked:
 
 def _reveal(ctx: Ctx, cohort_id: int, actor: UserRef, checked: _Checked, token: str) -> None:
     """The one transaction that makes the round visible; anything unexpected changes nothing."""
-    if not ctx.uow.matches.confirm_proposal(cohort_id, checked.proposal_id, ctx.now):  # the plan is not loaded
+    if not ctx.uow.matches.confirm_proposal(
+        cohort_id, checked.proposal_id, ctx.now
+    ):  # the plan is not loaded
         raise Refusal("That preview has already been confirmed or replaced: run `match preview` again.")
     if not ctx.uow.cohorts.advance_round(cohort_id, checked.round - 1):
         raise Refusal("Another round was confirmed meanwhile: run `match preview` again.")

@@ -49,7 +49,9 @@ def read_notice(path: Path) -> Notice:
         raise NoticeError(f"Cannot read the privacy notice {path}: {error}") from error
     first, _, rest = raw.partition("\n")
     if not first.lower().startswith("version:") or not first.split(":", 1)[1].strip():
-        raise NoticeError(f"{path}, line 1: the privacy notice must start with “version: ...” (e.g. version: 2).")
+        raise NoticeError(
+            f"{path}, line 1: the privacy notice must start with “version: ...” (e.g. version: 2)."
+        )
     return Notice(first.split(":", 1)[1].strip()[:64], rest.strip())
 
 
@@ -111,7 +113,11 @@ EXEMPT = {"consent", "consent agree", "consent withdraw", "consent withdraw quot
 
 def _gate(ctx: Ctx, route: Route, user: UserRef) -> None:
     """Asked before anything else at a member's next interaction after the notice changed."""
-    if getattr(route, "name", "") in EXEMPT or isinstance(route, CommandRoute) and route.words[:1] == ("help",):
+    if (
+        getattr(route, "name", "") in EXEMPT
+        or isinstance(route, CommandRoute)
+        and route.words[:1] == ("help",)
+    ):
         return
     if needs_agreement(ctx, user):
         notice = current()

@@ -50,7 +50,9 @@ class Ctx:
     def is_organiser(self, user: UserRef) -> bool:
         """Organises the network of the person's workspace (administrators do too)."""
         return self.is_admin(user) or bool(
-            self.uow.records(Organiser).where(platform=user.platform, workspace=user.workspace, user_id=user.user_id)
+            self.uow.records(Organiser).where(
+                platform=user.platform, workspace=user.workspace, user_id=user.user_id
+            )
         )
 
     def here(self, user: UserRef) -> list[Cohort]:

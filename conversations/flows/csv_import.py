@@ -117,7 +117,10 @@ def parse(text: str) -> tuple[list[ParsedRow], list[RowError]]:
         user_id = raw.pop("user_id", "")
         email = raw.pop("email", "")
         profile, problems = validate(raw)
-        for name, i in mapping.items():  # the same rule as for forms and commands (conversations.core.hygiene)
+        for (
+            name,
+            i,
+        ) in mapping.items():  # the same rule as for forms and commands (conversations.core.hygiene)
             found = hidden(record[i]) if i < len(record) else None
             if found:
                 problems[name] = f"contains {found[1]}, a hidden character: remove it"
@@ -130,7 +133,9 @@ def parse(text: str) -> tuple[list[ParsedRow], list[RowError]]:
         for name in ("display_name", "grade", "employer"):
             findings = patient_data.findings(raw.get(name, ""))
             if findings:  # named, never echoed
-                problems[name] = f"looks like patient data ({', '.join(patient_data.kinds(findings))}): take it out"
+                problems[name] = (
+                    f"looks like patient data ({', '.join(patient_data.kinds(findings))}): take it out"
+                )
         if email and ("@" not in email or len(email) > 254):
             problems["email"] = f"“{email[:60]}” isn't an email address"
         if problems:

@@ -61,9 +61,15 @@ def _point(text: str) -> str:
     return one_line if len(one_line) <= 280 else one_line[:279] + "…"
 
 
-def digest_form(cohort: Cohort, key: str, title: str, quotes: list[Response], draft: dict[str, Any] | None) -> Form:
+def digest_form(
+    cohort: Cohort, key: str, title: str, quotes: list[Response], draft: dict[str, Any] | None
+) -> Form:
     points = draft["points"] if draft else "\n".join(f"- “{_point(r.text)}”" for r in quotes)
-    intro = draft["intro"] if draft else f"A few learning points from “{title}”, shared with permission and without names:"
+    intro = (
+        draft["intro"]
+        if draft
+        else f"A few learning points from “{title}”, shared with permission and without names:"
+    )
     return Form("digest", "Learning points", (
         ShortText("intro", "Opening line", max_chars=300, initial=intro),
         LongText("points", "Learning points (edit freely)", max_chars=3000, initial=points,
@@ -167,7 +173,9 @@ def _send(call: Call) -> Message:
     sent = 0
     if draft["send_to"] in ("cohort", "both"):
         for p in _audience(ctx, cohort):
-            sent += queue(ctx.uow, f"digest:{cohort.id}:{draft['draft']}:{p.id}", to_user(p.ref), message, ctx.now)
+            sent += queue(
+                ctx.uow, f"digest:{cohort.id}:{draft['draft']}:{p.id}", to_user(p.ref), message, ctx.now
+            )
     if draft["send_to"] in ("channel", "both"):
         ref = ConversationRef(cohort.platform, cohort.workspace, draft["channel"])
         queue(ctx.uow, f"digest:{cohort.id}:{draft['draft']}:channel", to_conversation(ref), message, ctx.now)

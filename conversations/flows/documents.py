@@ -51,7 +51,12 @@ def portfolio_markdown(name: str, scheme: str, entries: Sequence[Entry], made: d
     lines = [f"# Buddy scheme portfolio: {name}", "",
              f"{scheme}. Reflective evidence from the buddy scheme, exported {_day(made)}.", ""]  # fmt: skip
     for e in entries:
-        lines += [f"## {e.title}", "", f"- Posted {_day(e.posted)}, due {_day(e.due)}", f"- With: {e.buddies}"]
+        lines += [
+            f"## {e.title}",
+            "",
+            f"- Posted {_day(e.posted)}, due {_day(e.due)}",
+            f"- With: {e.buddies}",
+        ]
         if e.competencies:
             lines += ["- Competencies: " + "; ".join(e.competencies)]
         if e.outcomes:
@@ -100,8 +105,20 @@ class _Doc(FPDF):
 
 
 def portfolio_pdf(name: str, scheme: str, entries: Sequence[Entry], made: date) -> bytes:
-    texts = [scheme, *(t for e in entries for t in (e.title, e.buddies, *e.competencies, *e.outcomes,
-                                                     *(x for a in e.answers for x in (a.label, a.text))))]
+    texts = [
+        scheme,
+        *(
+            t
+            for e in entries
+            for t in (
+                e.title,
+                e.buddies,
+                *e.competencies,
+                *e.outcomes,
+                *(x for a in e.answers for x in (a.label, a.text)),
+            )
+        ),
+    ]
     doc = _Doc(f"Buddy scheme portfolio: {name}", texts)
     doc.heading(f"Buddy scheme portfolio: {name}")
     doc.para(f"{scheme}. Reflective evidence from the buddy scheme, exported {_day(made)}.", "I")

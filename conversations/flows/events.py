@@ -65,7 +65,11 @@ def when(event: Event) -> str:
     zone = _zone(event)
     start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
     same_day = start.date() == end.date()
-    text = f"{start:%a %-d %b %Y, %H:%M}–{end:%H:%M}" if same_day else f"{start:%a %-d %b %Y, %H:%M} to {end:%a %-d %b, %H:%M}"
+    text = (
+        f"{start:%a %-d %b %Y, %H:%M}–{end:%H:%M}"
+        if same_day
+        else f"{start:%a %-d %b %Y, %H:%M} to {end:%a %-d %b, %H:%M}"
+    )
     return text + ("" if event.timezone == "Europe/London" else f" ({event.timezone})")
 
 
@@ -97,13 +101,20 @@ def card(ctx: Ctx, event: Event, *, for_user: UserRef | None = None, file: bool 
         lines.append(escape(event.description))
     left = places_left(ctx, event)
     if left is not None:
-        lines.append(f"{left} of {event.capacity} places left" + ("; answer Going to join the waiting list." if not left else "."))
+        lines.append(
+            f"{left} of {event.capacity} places left"
+            + ("; answer Going to join the waiting list." if not left else ".")
+        )
     if event.volunteer_roles:
         lines.append("Volunteers wanted: " + escape(", ".join(event.volunteer_roles)) + ".")
     if for_user is not None:
         mine = _mine(ctx, event, for_user)
         if mine is not None:
-            lines.append(f"Your answer: **{SAID[mine.answer]}**" + (f", volunteering as {escape(mine.role)}" if mine.role else "") + ".")
+            lines.append(
+                f"Your answer: **{SAID[mine.answer]}**"
+                + (f", volunteering as {escape(mine.role)}" if mine.role else "")
+                + "."
+            )
     buttons = [Button("Going", "event_going", str(event.id), style="primary"), Button("Maybe", "event_maybe", str(event.id)),
                Button("Not going", "event_not_going", str(event.id))]  # fmt: skip
     if event.volunteer_roles:
@@ -111,8 +122,12 @@ def card(ctx: Ctx, event: Event, *, for_user: UserRef | None = None, file: bool 
     blocks: list[Block] = [Section("\n".join(lines)), Actions(tuple(buttons))]
     if event.link.startswith("https://"):
         blocks.append(Actions((Button("Open the joining link", "open_channel", url=event.link),)))
-    attachment = FileAttachment(f"buddy-event-{event.number}.ics", ics(event), title=event.title) if file else None
-    return Message(f"Event {event.number}: {event.title}", tuple(blocks), file=attachment, carries_user_text=True)
+    attachment = (
+        FileAttachment(f"buddy-event-{event.number}.ics", ics(event), title=event.title) if file else None
+    )
+    return Message(
+        f"Event {event.number}: {event.title}", tuple(blocks), file=attachment, carries_user_text=True
+    )
 
 
 def ics(event: Event) -> str:
@@ -162,7 +177,11 @@ def _event(ctx: Ctx, user: UserRef, value: str) -> tuple[Event, None]:
     """An event of the actor's own network, not cancelled."""
     number = id_number(value)
     event = ctx.uow.records(Event).get(number) if number is not None else None
-    if event is None or (event.platform, event.workspace) != (user.platform, user.workspace) or event.cancelled:
+    if (
+        event is None
+        or (event.platform, event.workspace) != (user.platform, user.workspace)
+        or event.cancelled
+    ):
         raise Refusal("That event has been cancelled or no longer exists. `events` lists what's coming up.")
     return event, None
 
@@ -173,7 +192,9 @@ def _event(ctx: Ctx, user: UserRef, value: str) -> tuple[Event, None]:
 def list_events(call: Call) -> Message:
     events = _upcoming(call.ctx, call.user)
     if not events:
-        return Message.simple("No events are coming up. `subscribe REGION-OR-TOPIC` and I'll tell you when one is.")
+        return Message.simple(
+            "No events are coming up. `subscribe REGION-OR-TOPIC` and I'll tell you when one is."
+        )
     blocks: list[Block] = []
     for event in events[:12]:
         blocks += card(call.ctx, event, for_user=call.user).blocks
@@ -200,13 +221,17 @@ def answer(call: Call) -> Message:
     if said == "going" and before == "waiting":
         said = "waiting"  # still waiting for a place
     if mine is None:
-        mine = ctx.uow.records(Rsvp).add(Rsvp(event.id, user.platform, user.workspace, user.user_id, said, at=ctx.now))
+        mine = ctx.uow.records(Rsvp).add(
+            Rsvp(event.id, user.platform, user.workspace, user.user_id, said, at=ctx.now)
+        )
     else:
         mine.answer, mine.at = said, ctx.now
     if before == "going" and said != "going":
         _promote(ctx, event)
     if said == "waiting":
-        waiting = sorted((r for r in _answers(ctx, event) if r.answer == "waiting"), key=lambda r: (r.at, r.id))
+        waiting = sorted(
+            (r for r in _answers(ctx, event) if r.answer == "waiting"), key=lambda r: (r.at, r.id)
+        )
         position = next(i for i, r in enumerate(waiting, start=1) if r.id == mine.id)
         return Message.simple(f"**{escape(event.title)}** is full, so you're number {position} on the waiting list. "
                               "I'll tell you as soon as a place comes up.")  # fmt: skip
@@ -217,7 +242,9 @@ def answer(call: Call) -> Message:
 
 def _promote(ctx: Ctx, event: Event) -> None:
     while places_left(ctx, event):
-        waiting = sorted((r for r in _answers(ctx, event) if r.answer == "waiting"), key=lambda r: (r.at, r.id))
+        waiting = sorted(
+            (r for r in _answers(ctx, event) if r.answer == "waiting"), key=lambda r: (r.at, r.id)
+        )
         if not waiting:
             return
         first = waiting[0]
@@ -245,7 +272,9 @@ def volunteer(call: Call) -> Outcome:
     ctx, user = call.ctx, call.user
     mine = _mine(ctx, event, user)
     if mine is None:
-        ctx.uow.records(Rsvp).add(Rsvp(event.id, user.platform, user.workspace, user.user_id, "going", role, ctx.now))
+        ctx.uow.records(Rsvp).add(
+            Rsvp(event.id, user.platform, user.workspace, user.user_id, "going", role, ctx.now)
+        )
     else:
         mine.role = role
         if mine.answer != "going":
@@ -297,7 +326,10 @@ def add(call: Call) -> Outcome:
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"], zone = f"“{zone_name}” isn't a time zone: use a name like Europe/London.", ZoneInfo("UTC")
+        errors["timezone"], zone = (
+            f"“{zone_name}” isn't a time zone: use a name like Europe/London.",
+            ZoneInfo("UTC"),
+        )
     try:
         day = date.fromisoformat(_text(values, "date"))
     except ValueError:
@@ -378,11 +410,20 @@ def attendees(call: Call) -> Message:
     event = _by_number(ctx, user, call.args, "event attendees")
     rows = sorted(_answers(ctx, event), key=lambda r: (list(SAID).index(r.answer), r.at or ctx.now))
     counts = {a: sum(1 for r in rows if r.answer == a) for a in SAID}
-    lines = [f"**{escape(event.title)}**, {escape(when(event))}: " + ", ".join(f"{SAID[a]} {n}" for a, n in counts.items())]
+    lines = [
+        f"**{escape(event.title)}**, {escape(when(event))}: "
+        + ", ".join(f"{SAID[a]} {n}" for a, n in counts.items())
+    ]
     for answer_ in SAID:
-        people = [f"{{@{r.user_id}}}" + (f" ({escape(r.role)})" if r.role else "") for r in rows if r.answer == answer_]
+        people = [
+            f"{{@{r.user_id}}}" + (f" ({escape(r.role)})" if r.role else "")
+            for r in rows
+            if r.answer == answer_
+        ]
         if people:
-            lines.append(f"**{SAID[answer_]}:** " + ", ".join(people[:60]) + (" …" if len(people) > 60 else ""))
+            lines.append(
+                f"**{SAID[answer_]}:** " + ", ".join(people[:60]) + (" …" if len(people) > 60 else "")
+            )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["user_id", "answer", "volunteer_role", "answered_at"])
@@ -391,7 +432,9 @@ def attendees(call: Call) -> Message:
     file = FileAttachment(f"buddy-event-{event.number}-attendees.csv", out.getvalue(), title=f"Attendees: {event.title}") \
         if ctx.caps(user.platform).send_files else None  # fmt: skip
     ctx.audit(None, user, "event_attendees", event=event.number, rows=len(rows))
-    return Message(f"Attendees of event {event.number}", (Section("\n".join(lines)),), file=file, carries_user_text=True)
+    return Message(
+        f"Attendees of event {event.number}", (Section("\n".join(lines)),), file=file, carries_user_text=True
+    )
 
 
 def announce(call: Call) -> Message:
@@ -400,10 +443,14 @@ def announce(call: Call) -> Message:
     ctx, user = call.ctx, call.user
     event = _by_number(ctx, user, call.args, "event announce")
     if event.cancelled or event.ends_at <= ctx.now:
-        raise Refusal(f"Event {event.number} is {'cancelled' if event.cancelled else 'over'}, so there's nothing to announce.")
+        raise Refusal(
+            f"Event {event.number} is {'cancelled' if event.cancelled else 'over'}, so there's nothing to announce."
+        )
     subs = ctx.uow.records(Subscription).where(platform=user.platform, workspace=user.workspace)
     wanted = {("region", event.region)} | {("topic", t) for t in event.topics}
-    audience = {s.user_id for s in subs if (s.kind, s.value) in wanted or (not event.region and not event.topics)}
+    audience = {
+        s.user_id for s in subs if (s.kind, s.value) in wanted or (not event.region and not event.topics)
+    }
     if not event.region and not event.topics:
         for cohort in ctx.here(user):
             audience |= {p.user_id for p in ctx.uow.participants.in_cohort(cohort.id, (Status.REGISTERED, Status.WAITING, Status.MATCHED))
@@ -416,8 +463,12 @@ def announce(call: Call) -> Message:
                      message, ctx.now) for uid in sorted(audience))  # fmt: skip
     ctx.audit(None, user, "event_announce", event=event.number, told=told)
     if not told:
-        return Message.simple(f"Everyone it concerns ({len(audience)}) has already heard about **{escape(event.title)}**.")
-    return Message.simple(f"Announced **{escape(event.title)}** to {told} {'person' if told == 1 else 'people'}.")
+        return Message.simple(
+            f"Everyone it concerns ({len(audience)}) has already heard about **{escape(event.title)}**."
+        )
+    return Message.simple(
+        f"Announced **{escape(event.title)}** to {told} {'person' if told == 1 else 'people'}."
+    )
 
 
 # ---- the day before --------------------------------------------------------------------------------------

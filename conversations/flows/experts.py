@@ -24,7 +24,11 @@ def _experts(ctx: Ctx, user: UserRef) -> list[Expert]:
 
 def add_expert(call: Call) -> Message:
     """``expert add @person commissioning, finance``."""
-    topics = [t.strip().lower()[:40] for t in " ".join(a for a in call.args if not a.startswith("@")).split(",") if t.strip()]
+    topics = [
+        t.strip().lower()[:40]
+        for t in " ".join(a for a in call.args if not a.startswith("@")).split(",")
+        if t.strip()
+    ]
     if len(call.mentions) != 1 or not topics:
         raise Refusal("Mention one person and their topics: `expert add @sam commissioning, finance`.")
     user = call.mentions[0]
@@ -33,7 +37,9 @@ def add_expert(call: Call) -> Message:
     if found:
         found[0].topics = sorted(set(found[0].topics) | set(topics))
     else:
-        ctx.uow.records(Expert).add(Expert(user.platform, user.workspace, user.user_id, f"@{user.user_id}", sorted(set(topics))))
+        ctx.uow.records(Expert).add(
+            Expert(user.platform, user.workspace, user.user_id, f"@{user.user_id}", sorted(set(topics)))
+        )
     ctx.audit(None, call.user, "expert_add", user_id=user.user_id, topics=topics)
     return Message.simple(f"{{@{user.user_id}}} is listed as an expert on {escape(', '.join(topics))}. Groups can "
                           f"`ask expert {escape(topics[0])}`.")  # fmt: skip
@@ -159,11 +165,15 @@ def double_date(ctx: Ctx, one: Match, other: Match) -> str:
     ctx.uow.records(DoubleDate).add(DoubleDate(first, second, ctx.now))
     task = next((t for t in ctx.uow.tasks.all() if any(p.joint for p in t.phases)), None)
     names = ", ".join(escape(p.display_name) for p in people)
-    text = (f"👋 A double date! {names}: two buddy groups from {escape(cohort.name if cohort else 'the scheme')}, "
-            "introduced so you can compare notes across trusts and specialties.")
+    text = (
+        f"👋 A double date! {names}: two buddy groups from {escape(cohort.name if cohort else 'the scheme')}, "
+        "introduced so you can compare notes across trusts and specialties."
+    )
     if task is not None:
-        text += (f"\n**A joint task to try together:** _{escape(task.title)}_: {escape(task.summary)} Meet once, "
-                 "virtually, for half an hour, then each group answers in its own chat as usual.")
+        text += (
+            f"\n**A joint task to try together:** _{escape(task.title)}_: {escape(task.summary)} Meet once, "
+            "virtually, for half an hour, then each group answers in its own chat as usual."
+        )
     together(ctx, f"double:{first}:{second}", [p.ref for p in people], "Double date", Message.simple(text))
     return names
 
@@ -190,7 +200,9 @@ def _auto(ctx: Ctx, cohort_id: int) -> Message:
         specialties = {m.specialty for m in members if m.specialty}
         pick = next((i for i, (_, ms) in enumerate(free) if not trusts & {m.employer for m in ms}), None)
         if pick is None:
-            pick = next((i for i, (_, ms) in enumerate(free) if not specialties & {m.specialty for m in ms}), None)
+            pick = next(
+                (i for i, (_, ms) in enumerate(free) if not specialties & {m.specialty for m in ms}), None
+            )
         if pick is None:
             continue
         other, _ = free.pop(pick)
@@ -200,8 +212,12 @@ def _auto(ctx: Ctx, cohort_id: int) -> Message:
         except Refusal:
             continue
     if not made:
-        return Message.simple("I couldn't find two groups from different trusts or specialties that haven't met yet.")
-    return Message.simple(f"Introduced {made} pairs of groups across trusts or specialties, each with a joint task.")
+        return Message.simple(
+            "I couldn't find two groups from different trusts or specialties that haven't met yet."
+        )
+    return Message.simple(
+        f"Introduced {made} pairs of groups across trusts or specialties, each with a joint task."
+    )
 
 
 def _drop_requests(ctx: Ctx, expert: Expert) -> None:

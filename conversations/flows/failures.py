@@ -131,6 +131,8 @@ ROUTES = (
     button(RESEND, lambda call: settle(call.ctx, call.user, str(call.target.id), resend=True),
            who=Who.COORDINATOR, target="held_post"),
 )  # fmt: skip
+
+
 def reply_undelivered(
     ctx: Ctx,
     user: UserRef,

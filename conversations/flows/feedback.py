@@ -26,7 +26,9 @@ COMMENT_FORM = "task_comment"
 NOT_YOURS = "That task isn't one of yours, so I can't take feedback on it."
 
 
-def ask_rating(ctx: Ctx, assignment: Assignment, task: TaskDefinition, members: Sequence[Participant]) -> None:
+def ask_rating(
+    ctx: Ctx, assignment: Assignment, task: TaskDefinition, members: Sequence[Participant]
+) -> None:
     """Ask each member, once, how useful the task was."""
     for m in members:
         text = f"How useful was _{escape(task.title)}_ for you? One tap: 1 (not at all) to 5 (very)."

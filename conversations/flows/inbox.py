@@ -170,7 +170,9 @@ def _inbox(call: Call) -> Message:
     ctx, cohort = call.ctx, call.the_cohort
     threads = ctx.uow.inbox.open_threads(cohort.id)
     if not threads:
-        return Message.simple(f"The inbox of **{escape(cohort.name)}** is empty: nothing waits for an answer.")
+        return Message.simple(
+            f"The inbox of **{escape(cohort.name)}** is empty: nothing waits for an answer."
+        )
     blocks: list[Block] = [Header(f"{cohort.name}: inbox"[:150])]
     for first in threads[:15]:
         card = thread_message(ctx, cohort, first, "")

@@ -387,8 +387,10 @@ def _carry_over_task(ctx: Ctx, old: Match, new: Match, keep_answers: bool = Fals
     if keep_answers and latest.due_at > ctx.now:
         latest.match_id = new.id
         members = ctx.uow.matches.members(new.id)
-        text = (f"Carry on with _{escape(task.title)}_: the answers you've already sent are kept, and the "
-                f"{len(members)} of you can finish it together.")
+        text = (
+            f"Carry on with _{escape(task.title)}_: the answers you've already sent are kept, and the "
+            f"{len(members)} of you can finish it together."
+        )
         to_members(ctx, new, members, f"carried:{latest.id}:{new.id}", Message(text, (
             Section(text),
             Actions((Button("Respond", "respond", str(latest.id), style="primary", opens_form=True),)))))  # fmt: skip
@@ -466,7 +468,9 @@ def _self_rematch(call: Call) -> Message:
         raise Refusal("You can ask for a new buddy once yours has been quiet long enough for me to alert the "
                       "coordinators. If something else is wrong, please talk to a coordinator.")  # fmt: skip
     outcomes = rematch(ctx, match, quiet)
-    ctx.audit(ctx.uow.cohorts.get(match.cohort_id), call.user, "rematch_self", match=match.id, outcomes=outcomes)
+    ctx.audit(
+        ctx.uow.cohorts.get(match.cohort_id), call.user, "rematch_self", match=match.id, outcomes=outcomes
+    )
     return Message.simple("Done: " + "; ".join(escape(o) for o in outcomes) + ".")
 
 

@@ -88,8 +88,13 @@ def add_channel(call: Call) -> Message:
         raise Refusal(problem)
     options = call.options
     channel_id = options.get("id", "")
-    if channel_id and not channel_id.replace("-", "").replace(":", "").replace("@", "").replace(".", "").isalnum():
-        raise Refusal("`id=` is the channel's id from its details (Slack: it starts with C), e.g. `id=C0123ABC`.")
+    if (
+        channel_id
+        and not channel_id.replace("-", "").replace(":", "").replace("@", "").replace(".", "").isalnum()
+    ):
+        raise Refusal(
+            "`id=` is the channel's id from its details (Slack: it starts with C), e.g. `id=C0123ABC`."
+        )
     ctx, user = call.ctx, call.user
     records = ctx.uow.records(Channel)
     for old in records.where(platform=user.platform, workspace=user.workspace, name=name):
@@ -97,7 +102,12 @@ def add_channel(call: Call) -> Message:
     records.add(Channel(user.platform, user.workspace, name, " ".join(args[2:])[:300], args[1][:500],
                         channel_id[:64], _region(options.get("region", "")), _topics(options.get("topics", ""))))  # fmt: skip
     ctx.audit(None, user, "channel_add", name=name)
-    joinable = " People can `join " + name + "`" + (" and I'll add them." if channel_id else " and I'll give them the link.")
+    joinable = (
+        " People can `join "
+        + name
+        + "`"
+        + (" and I'll add them." if channel_id else " and I'll give them the link.")
+    )
     return Message.simple(f"Listed **{escape(name)}** in `community`.{escape(joinable)}")
 
 
@@ -129,7 +139,11 @@ def find_channel(ctx: Ctx, user: UserRef, raw: str) -> Channel:
 def join_channel(ctx: Ctx, user: UserRef, raw: str) -> Message:
     """``join #channel``: Buddy adds the person where the platform lets it, else gives the link."""
     channel = find_channel(ctx, user, raw)
-    link = Actions((Button(f"Open {channel.name}"[:75], "open_channel", url=channel.url),)) if channel.url else None
+    link = (
+        Actions((Button(f"Open {channel.name}"[:75], "open_channel", url=channel.url),))
+        if channel.url
+        else None
+    )
     joined = Message(f"You're in {channel.name}", (Section(
         f"You're in **{escape(channel.name)}**: say hello! {escape(channel.description)}"),))  # fmt: skip
     fallback = Message(f"Join {channel.name}", tuple(b for b in (Section(
@@ -181,10 +195,14 @@ def subscribe(call: Call) -> Message:
     have = {(s.kind, s.value) for s in subscriptions(ctx, user)}
     for kind, value in wanted:
         if (kind, value) not in have:
-            ctx.uow.records(Subscription).add(Subscription(user.platform, user.workspace, user.user_id, kind, value))
+            ctx.uow.records(Subscription).add(
+                Subscription(user.platform, user.workspace, user.user_id, kind, value)
+            )
             have.add((kind, value))
     listed = ", ".join(_label(k, val) for k, val in wanted)
-    return Message.simple(f"Subscribed: I'll tell you about events for {escape(listed)}. `unsubscribe` stops them.")
+    return Message.simple(
+        f"Subscribed: I'll tell you about events for {escape(listed)}. `unsubscribe` stops them."
+    )
 
 
 def unsubscribe(call: Call) -> Message:
@@ -292,7 +310,9 @@ def figures(call: Call) -> Message:
 # ---- personal data -----------------------------------------------------------------------------------------
 
 
-own_rows("network subscriptions", Subscription, lambda ctx, s: {"kind": s.kind, "value": _label(s.kind, s.value)})
+own_rows(
+    "network subscriptions", Subscription, lambda ctx, s: {"kind": s.kind, "value": _label(s.kind, s.value)}
+)
 own_rows("network organiser role", Organiser, lambda ctx, o: {"workspace": o.workspace})
 
 

@@ -116,7 +116,9 @@ def help_message(ctx: Ctx, user: UserRef, intro: str = "") -> Message:
     blocks: list[Block] = []
     if intro:
         blocks.append(Section(intro))
-    blocks.append(Section("**What I can do**\n" + "\n".join(r.help_line for r in routes if r.who in EVERYONE)))
+    blocks.append(
+        Section("**What I can do**\n" + "\n".join(r.help_line for r in routes if r.who in EVERYONE))
+    )
     running = [r for r in routes if r.who in (Who.COORDINATOR, Who.ADMIN)]
     if running:
         blocks.append(Section("**For coordinators**\n" + "\n".join(r.help_line for r in running)))
@@ -167,8 +169,10 @@ def _reach_coordinator(ctx: Ctx, user: UserRef) -> str:
         return ("I only understand commands, so I haven't passed that on to anyone. To join a buddy scheme "
                 "type `join`; `help` lists everything I can do.")  # fmt: skip
     people = ", ".join(f"{{@{c.user_id}}}" for c in ctx.uow.cohorts.coordinators(cohort.id)[:3])
-    return (f"I only understand commands, so I haven't passed that on. For anything about your buddy or "
-            f"the scheme, please message your coordinator directly: {people}. `help` lists what I can do.")
+    return (
+        f"I only understand commands, so I haven't passed that on. For anything about your buddy or "
+        f"the scheme, please message your coordinator directly: {people}. `help` lists what I can do."
+    )
 
 
 def installed(ctx: Ctx, actor: Actor) -> Outcome:

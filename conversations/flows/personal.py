@@ -210,7 +210,9 @@ def _replace(value: Any, pattern: re.Pattern[str], replacement: str) -> Any:
     if isinstance(value, str):
         return pattern.sub(replacement, value)
     if isinstance(value, dict):
-        return {_replace(k, pattern, replacement): _replace(v, pattern, replacement) for k, v in value.items()}
+        return {
+            _replace(k, pattern, replacement): _replace(v, pattern, replacement) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_replace(v, pattern, replacement) for v in value]
     return value
@@ -250,7 +252,9 @@ def _profile_erase(ctx: Ctx, user: UserRef) -> int:
     for p in people:
         p.user_id = f"forgotten-{p.id}"
         p.display_name, p.email = FORMER, ""
-        p.specialist_area = p.profession = p.grade = p.specialty = p.employer = p.employer_type = p.region = ""
+        p.specialist_area = p.profession = p.grade = p.specialty = p.employer = p.employer_type = p.region = (
+            ""
+        )
         p.interests = []
         p.consent_data = p.consent_share = False
         p.status, p.unreachable = "left", True
@@ -437,6 +441,8 @@ holding("buddy groups", export=_groups_export, erase=_groups_erase)
 holding("nudges", export=_nudges_export, erase=lambda ctx, user: 0)  # by record id only: nothing identifying
 holding("match proposals", export=_proposals_export, erase=_proposals_erase)
 holding("audit entries about you", export=_audit_export, erase=_audit_erase)
+
+
 def _roles_export(ctx: Ctx, user: UserRef) -> list[str]:
     return [c.name for c in ctx.uow.cohorts.coordinated_by(user)]
 

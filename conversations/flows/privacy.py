@@ -111,7 +111,9 @@ def _md(value: Any, depth: int = 0) -> list[str]:
 
 def mydata_message(ctx: Ctx, user: UserRef, fmt: str, send_files: bool) -> Message:
     if fmt not in ("", "json", "markdown", "md"):
-        raise Refusal(f"`mydata` comes as a readable file or as JSON: use `mydata` or `mydata json`, not “{escape(fmt)}”.")
+        raise Refusal(
+            f"`mydata` comes as a readable file or as JSON: use `mydata` or `mydata json`, not “{escape(fmt)}”."
+        )
     people = ctx.uow.participants.for_user(user)
     if not erasure.holds_anything(ctx, user):
         raise Refusal(NOTHING_HELD)
@@ -128,8 +130,12 @@ def mydata_message(ctx: Ctx, user: UserRef, fmt: str, send_files: bool) -> Messa
     if send_files:
         return Message(
             "Your data from Buddy",
-            (Section(f"Here's everything Buddy holds about you ({rows} records), as a {kind} file in our "
-                     f"direct messages. Use {other}."),),  # fmt: skip
+            (
+                Section(
+                    f"Here's everything Buddy holds about you ({rows} records), as a {kind} file in our "
+                    f"direct messages. Use {other}."
+                ),
+            ),  # fmt: skip
             file=FileAttachment(name, content, title=f"Your data from Buddy, {stamp}"),
         )
     body = escape(content) if len(content) < 2800 else escape(content[:2800]) + "\n…"
@@ -151,7 +157,7 @@ def describe(entry: AuditEntry, cohorts: dict[int, str]) -> str:
     where = cohorts.get(entry.cohort_id or 0, "")
     detail = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in entry.detail.items() if k != "participant")
     if "participant" in entry.detail:
-        detail = (f"participant #{entry.detail['participant']}" + (f", {detail}" if detail else ""))
+        detail = f"participant #{entry.detail['participant']}" + (f", {detail}" if detail else "")
     return (f"{entry.at:%Y-%m-%d %H:%M} {entry.action.replace('_', ' ')}" + (f" in {where}" if where else "") + f" by {who}"
             + (f" ({detail})" if detail else ""))  # fmt: skip
 

@@ -94,7 +94,11 @@ def end_tasks(cohort: Cohort) -> int:
 
 def questions(cohort: Cohort) -> list[dict[str, Any]]:
     found = _state(cohort).get("questions")
-    return [dict(q) for q in found] if isinstance(found, list) and found else [dict(q) for q in DEFAULT_QUESTIONS]
+    return (
+        [dict(q) for q in found]
+        if isinstance(found, list) and found
+        else [dict(q) for q in DEFAULT_QUESTIONS]
+    )
 
 
 # ---- meeting ------------------------------------------------------------------------------------
@@ -104,7 +108,10 @@ def check_ins(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) 
     """A week after a group is introduced, ask each present member, once, whether they met."""
     sent = 0
     for match in ctx.uow.matches.active_in(cohort.id, matches):
-        if match.created_at is None or not match.created_at + CHECK_IN_AFTER <= ctx.now < match.created_at + CHECK_IN_UNTIL:
+        if (
+            match.created_at is None
+            or not match.created_at + CHECK_IN_AFTER <= ctx.now < match.created_at + CHECK_IN_UNTIL
+        ):
             continue  # asked once, in the group's second week (a missed tick still catches up)
         members = ctx.uow.matches.members(match.id)
         for p in present(members):
@@ -152,7 +159,11 @@ def not_yet_follow_ups(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None
 def _check_in(ctx: Ctx, user: UserRef, value: str) -> Resolved:
     """``GROUP:ANSWER``: one of the actor's own groups, and yes / not_yet / help."""
     number, _, answer = value.partition(":")
-    match = ctx.uow.matches.get(int(number)) if number.isascii() and number.isdigit() and len(number) < 19 else None
+    match = (
+        ctx.uow.matches.get(int(number))
+        if number.isascii() and number.isdigit() and len(number) < 19
+        else None
+    )
     cohort = ctx.uow.cohorts.get(match.cohort_id) if match else None
     me = ctx.uow.participants.find(cohort.id, user) if cohort and in_workspace(cohort, user) else None
     if match is None or me is None or me.id not in {m.id for m in ctx.uow.matches.members(match.id)}:
@@ -173,14 +184,20 @@ def _met(call: Call) -> Message:
         entry.value, entry.at = answer, ctx.now
     members = ctx.uow.matches.members(match.id)
     if answer == "yes":
-        return Message.simple("Brilliant, thanks for telling me. Keep it going: the next task is a good excuse.")
+        return Message.simple(
+            "Brilliant, thanks for telling me. Keep it going: the next task is a good excuse."
+        )
     if answer == "not_yet":
         cohort = ctx.uow.cohorts.get(match.cohort_id)
         return Message("Not yet", (Section("No problem: a first 15 minutes is enough. Suggest two times in your "
                                            "group chat today."), *meeting_blocks(members, cohort.name if cohort else "")))  # fmt: skip
     others = " and ".join(o.display_name for o in members if o.id != me.id)
-    ask_for_help(ctx, me, f"(Did you meet? check-in) I haven't been able to meet {others} and would like help.")
-    return Message.simple("I've asked your coordinators to help: their reply will come here. Thank you for saying.")
+    ask_for_help(
+        ctx, me, f"(Did you meet? check-in) I haven't been able to meet {others} and would like help."
+    )
+    return Message.simple(
+        "I've asked your coordinators to help: their reply will come here. Thank you for saying."
+    )
 
 
 def ask_for_help(ctx: Ctx, participant: Participant, text: str) -> None:
@@ -259,7 +276,9 @@ def _entries(ctx: Ctx, user: UserRef) -> tuple[str, list[documents.Entry]]:
             answers = tuple(documents.Answer(labels[r.phase][0], r.text, (r.edited_at or r.submitted_at).date(),
                                              labels[r.phase][1])
                             for r in _own(responses, member.id) if r.phase in labels)  # fmt: skip
-            buddies = ", ".join(m.display_name for m in ctx.uow.matches.members(match.id) if m.id != member.id)
+            buddies = ", ".join(
+                m.display_name for m in ctx.uow.matches.members(match.id) if m.id != member.id
+            )
             comps = tuple(f"{c['framework']}: {c['domain']}" + (f" ({c['element']})" if c.get("element") else "")
                           for c in task.competencies)  # fmt: skip
             out.append(documents.Entry(task.title, a.posted_at.date(), a.due_at.date(), buddies or "-",
@@ -276,8 +295,10 @@ def portfolio(call: Call) -> Message:
     ctx = call.ctx
     name, entries = _entries(ctx, call.user)
     if not entries:
-        raise Refusal("There's nothing in your portfolio yet: your answers appear here once your first task arrives.")
-    want = (call.args[0].lower() if call.args else "pdf")
+        raise Refusal(
+            "There's nothing in your portfolio yet: your answers appear here once your first task arrives."
+        )
+    want = call.args[0].lower() if call.args else "pdf"
     if want not in ("pdf", "markdown", "md"):
         raise Refusal("Say `portfolio` for the PDF or `portfolio markdown` for a Markdown file.")
     scheme = ", ".join(sorted({escape(c.name) for c in (ctx.uow.cohorts.get(p.cohort_id)
@@ -294,7 +315,9 @@ def portfolio(call: Call) -> Message:
     if ctx.caps(call.user.platform).send_files:
         if want == "pdf":
             data = documents.portfolio_pdf(name, scheme or "Buddy scheme", entries, ctx.now.date())
-            file = FileAttachment.of_bytes(f"buddy-portfolio-{_slug(name)}-{stamp}.pdf", data, "Buddy portfolio")
+            file = FileAttachment.of_bytes(
+                f"buddy-portfolio-{_slug(name)}-{stamp}.pdf", data, "Buddy portfolio"
+            )
         else:
             text = documents.portfolio_markdown(name, scheme or "Buddy scheme", entries, ctx.now.date())
             file = FileAttachment(f"buddy-portfolio-{_slug(name)}-{stamp}.md", text, "Buddy portfolio")
@@ -390,8 +413,10 @@ def close_people(ctx: Ctx, cohort: Cohort, actor: UserRef | None) -> int:
     a kind word to those still waiting."""
     sent = 0
     for p in took_part(ctx, cohort):
-        text = (f"Thank you for taking part in **{escape(cohort.name)}**. Five quick questions help us improve "
-                "the scheme for the next cohort.")
+        text = (
+            f"Thank you for taking part in **{escape(cohort.name)}**. Five quick questions help us improve "
+            "the scheme for the next cohort."
+        )
         sent += queue(ctx.uow, f"evaluate:{cohort.id}:{p.id}", to_user(p.ref), Message(text, (
             Section(text), Actions((Button("Answer the survey", "evaluate", str(cohort.id), style="primary",
                                            opens_form=True),)))), ctx.now)  # fmt: skip
@@ -516,7 +541,9 @@ def certificate(call: Call) -> Message:
     blocks: tuple[Block, ...] = (Section(escape(summary)),)
     file = None
     if ctx.caps(call.user.platform).send_files:
-        data = documents.certificate_pdf(me.display_name, cohort.name, [t.title for t in done], comps, start, end)
+        data = documents.certificate_pdf(
+            me.display_name, cohort.name, [t.title for t in done], comps, start, end
+        )
         file = FileAttachment.of_bytes(f"buddy-certificate-{_slug(me.display_name)}.pdf", data, "Certificate")
     else:
         blocks += (Section("Tasks: " + escape(", ".join(t.title for t in done))),)
@@ -536,7 +563,9 @@ def programme_show(call: Call) -> Message:
         end.append(f"on {state['end_date']}")
     ends = " or ".join(end) or "not set (`programme end tasks=4` or `programme end date=YYYY-MM-DD`)"
     status = "closed" if closed(cohort) else "running"
-    qs = "\n".join(f"{i}. {escape(q['text'])} ({q['kind']})" for i, q in enumerate(questions(cohort), start=1))
+    qs = "\n".join(
+        f"{i}. {escape(q['text'])} ({q['kind']})" for i, q in enumerate(questions(cohort), start=1)
+    )
     return Message(f"Programme of {cohort.name}", (
         Section(f"**{escape(cohort.name)}** is {status}. It ends {ends}."),
         Section(f"**Evaluation questions** (`evaluation add \"text\" scale|text`, `evaluation remove N`, "
@@ -578,18 +607,22 @@ def evaluation_change(call: Call) -> Message:
         kind = rest.pop().lower() if rest and rest[-1].lower() in ("scale", "text") else "scale"
         text = " ".join(rest).strip().strip('"“”').strip()
         if not 5 <= len(text) <= 200:
-            raise Refusal('Write the question in quotes, 5 to 200 characters, e.g. `evaluation add "Was it useful?" scale`.')
+            raise Refusal(
+                'Write the question in quotes, 5 to 200 characters, e.g. `evaluation add "Was it useful?" scale`.'
+            )
         keys = {q["key"] for q in current}
         key = next(f"q{n}" for n in range(1, 100) if f"q{n}" not in keys)
         _save(cohort, questions=[*current, {"key": key, "kind": kind, "text": text}])
     elif verb == "remove":
         if len(rest) != 1 or not rest[0].isdigit() or not 1 <= int(rest[0]) <= len(current):
-            raise Refusal(f"Say which question by its number, 1 to {len(current)}: e.g. `evaluation remove 2`.")
+            raise Refusal(
+                f"Say which question by its number, 1 to {len(current)}: e.g. `evaluation remove 2`."
+            )
         if len(current) == 1:
             raise Refusal("The survey needs at least one question: add another before removing this one.")
         _save(cohort, questions=[q for i, q in enumerate(current, start=1) if i != int(rest[0])])
     else:
-        raise Refusal("Use `evaluation add \"text\" scale|text`, `evaluation remove N` or `evaluation reset`.")
+        raise Refusal('Use `evaluation add "text" scale|text`, `evaluation remove N` or `evaluation reset`.')
     call.ctx.audit(cohort, call.user, "evaluation_questions", change=verb)
     return programme_show(call)
 
@@ -611,7 +644,9 @@ def cohort_copy(call: Call) -> Message:
     ctx, source = call.ctx, call.the_cohort
     name = " ".join(call.args).strip()
     if not coordination.COHORT_NAME.match(name):
-        raise Refusal("Give the new cohort a name of 2 to 80 letters, digits or spaces, e.g. `cohort copy Yorkshire 2027`.")
+        raise Refusal(
+            "Give the new cohort a name of 2 to 80 letters, digits or spaces, e.g. `cohort copy Yorkshire 2027`."
+        )
     if ctx.uow.cohorts.by_name(name):
         raise Refusal(f"A cohort called “{escape(name)}” already exists: choose another name.")
     settings = {k: v for k, v in (source.settings or {}).items() if k not in ("programme", "cadence")}
@@ -706,7 +741,9 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     met = Counter(e.value for e in ctx.uow.entries.for_cohort(cohort.id, "met"))
     if met:
-        rows.append(("Did you meet?", f"{met['yes']} yes, {met['not_yet']} not yet, {met['help']} asked for help"))
+        rows.append(
+            ("Did you meet?", f"{met['yes']} yes, {met['not_yet']} not yet, {met['help']} asked for help")
+        )
     rows += feedback.figures(ctx, cohort)
     state = _state(cohort)
     if state.get("closed_at"):
@@ -716,7 +753,9 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
         for q in questions(cohort):
             given = [e.value for e in answers if e.key == q["key"]]
             if q["kind"] == "scale" and given:
-                rows.append((q["text"][:60], f"{sum(int(v) for v in given) / len(given):.1f} / 5 from {len(given)}"))
+                rows.append(
+                    (q["text"][:60], f"{sum(int(v) for v in given) / len(given):.1f} / 5 from {len(given)}")
+                )
             elif q["kind"] == "choice" and given:
                 counts = Counter(given)
                 rows.append((q["text"][:60], ", ".join(f"{counts[o]} {o}" for o in q["options"])))
@@ -777,13 +816,21 @@ def chart_png(data: Mapping[str, Any], title: str) -> bytes:
 def chart(call: Call) -> Message:
     cohort = call.the_cohort
     data = chart_data(call.ctx, cohort)
-    lines = [f"- {escape(k)}: {v['mean']:.1f} / 5 ({v['ratings']} ratings)" for k, v in data["usefulness"].items()]
-    lines += [f"- Did you meet: {data['met']['yes']} yes, {data['met']['not_yet']} not yet, {data['met']['help']} need help"]
-    lines += [f"- {escape(k)}: {v['mean']:.1f} / 5 ({v['answers']} answers)" for k, v in data["evaluation"].items()]
+    lines = [
+        f"- {escape(k)}: {v['mean']:.1f} / 5 ({v['ratings']} ratings)" for k, v in data["usefulness"].items()
+    ]
+    lines += [
+        f"- Did you meet: {data['met']['yes']} yes, {data['met']['not_yet']} not yet, {data['met']['help']} need help"
+    ]
+    lines += [
+        f"- {escape(k)}: {v['mean']:.1f} / 5 ({v['answers']} answers)" for k, v in data["evaluation"].items()
+    ]
     file = None
     if call.ctx.caps(call.user.platform).send_files:
         png = chart_png(data, f"{cohort.name}: the programme")
-        file = FileAttachment.of_bytes(f"buddy-programme-{_slug(cohort.name)}.png", png, f"{cohort.name}: the programme")
+        file = FileAttachment.of_bytes(
+            f"buddy-programme-{_slug(cohort.name)}.png", png, f"{cohort.name}: the programme"
+        )
     return Message(f"The programme in {cohort.name}", (Header(f"The programme: {cohort.name}"[:150]),
                                                         Section("\n".join(lines))), file=file)  # fmt: skip
 
@@ -807,7 +854,9 @@ def export_columns(ctx: Ctx, cohort: Cohort) -> tuple[list[str], Mapping[int, li
 
 coordination.EXTRA_FIGURES.append(figures)
 coordination.EXTRA_COLUMNS.append(export_columns)
-feedback.entries_holding("meeting check-ins, evaluation answers and network choices", ("met", "evaluation", "network"))
+feedback.entries_holding(
+    "meeting check-ins, evaluation answers and network choices", ("met", "evaluation", "network")
+)
 
 
 def _ignore(call: Call) -> NoReply:

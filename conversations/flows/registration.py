@@ -47,8 +47,10 @@ def registration_form(cohort_id: int, cohort_name: str, profile: Profile, *, edi
         submit_label="Save" if editing else "Register",
         state=str(cohort_id),
         fields=(
-            Note(f"**Privacy notice** (version {escape(consent.current().version)}): "
-                 f"{_first_paragraph(consent.current().text)} Read all of it with `privacy`."),  # fmt: skip
+            Note(
+                f"**Privacy notice** (version {escape(consent.current().version)}): "
+                f"{_first_paragraph(consent.current().text)} Read all of it with `privacy`."
+            ),  # fmt: skip
             ShortText("display_name", "Your name", max_chars=80, initial=profile.display_name),
             Select(
                 "role",
@@ -195,8 +197,13 @@ def submit(ctx: Ctx, actor: Actor, cohort: Cohort, values: Mapping[str, object])
         participant.last_active_at = ctx.now
         if rejoining or confirming:
             participant.status = Status.REGISTERED
-        text = "Welcome back: you're registered again." if rejoining else \
-            f"Thank you: you're registered for **{escape(cohort.name)}**." if confirming else "Your profile is saved."
+        text = (
+            "Welcome back: you're registered again."
+            if rejoining
+            else f"Thank you: you're registered for **{escape(cohort.name)}**."
+            if confirming
+            else "Your profile is saved."
+        )
     consent.record_form(ctx, actor.ref, cohort.id, cohort.name, profile.consent_data, profile.consent_share)
     return CloseForm(Message.simple(text))
 

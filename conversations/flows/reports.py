@@ -54,7 +54,9 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
         posted = by_task[key]
         task = tasks.get(key)
         said = [r for a in posted for r in responses[a.id]]
-        complete = sum(complete_for(task, responses[a.id], members[a.match_id]) for a in posted) if task else 0
+        complete = (
+            sum(complete_for(task, responses[a.id], members[a.match_id]) for a in posted) if task else 0
+        )
         progress.append([key, _safe_cell(task.title if task else key), len(posted), complete, len(said),
                          len({r.author_id for r in said})])  # fmt: skip
 
@@ -64,7 +66,9 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
         labels = {p.key: p.label for p in task.phases} if task else {}
         for r in responses[a.id]:
             owners = members[a.match_id] if r.owner_id == 0 else [r.author_id]
-            if not all(o in people and people[o].consent_data and people[o].status != Status.LEFT for o in owners):
+            if not all(
+                o in people and people[o].consent_data and people[o].status != Status.LEFT for o in owners
+            ):
                 continue
             author = people[r.author_id].display_name if r.author_id in people else ""
             answers.append([a.match_id, a.task_key, _safe_cell(labels.get(r.phase, r.phase)), _safe_cell(author),
@@ -85,10 +89,15 @@ def xlsx_message(ctx: Ctx, cohort: Cohort, send_files: bool) -> Message:
     stamp = ctx.now.strftime("%Y-%m-%d")
     return Message(
         f"Spreadsheet of {cohort.name}",
-        (Section(f"**{escape(cohort.name)}**: the spreadsheet (participants, groups, progress per task and "
-                 "answers of people who agreed) is in our direct messages."),),  # fmt: skip
-        file=FileAttachment(f"buddy-{_slug(cohort.name)}-{stamp}.xlsx", "", title=f"Buddy: {cohort.name}, {stamp}",
-                            data=data),  # fmt: skip
+        (
+            Section(
+                f"**{escape(cohort.name)}**: the spreadsheet (participants, groups, progress per task and "
+                "answers of people who agreed) is in our direct messages."
+            ),
+        ),  # fmt: skip
+        file=FileAttachment(
+            f"buddy-{_slug(cohort.name)}-{stamp}.xlsx", "", title=f"Buddy: {cohort.name}, {stamp}", data=data
+        ),  # fmt: skip
     )
 
 
@@ -158,14 +167,21 @@ def weekly_summary(ctx: Ctx, cohort: Cohort) -> int:
     sent = 0
     for c in ctx.uow.cohorts.coordinators(cohort.id):
         ref = UserRef(c.platform, c.workspace, c.user_id)
-        sent += queue(ctx.uow, f"weekly-summary:{cohort.id}:{week}:{c.user_id}", to_user(ref), message, ctx.now)
+        sent += queue(
+            ctx.uow, f"weekly-summary:{cohort.id}:{week}:{c.user_id}", to_user(ref), message, ctx.now
+        )
     return sent
 
 
 def due_summary(ctx: Ctx, cohort: Cohort) -> int:
     """The weekly summary once the week has begun (Mondays, from 08:00 UTC), once per week."""
     week = ctx.now.strftime("%G-W%V")
-    if cohort.paused or ctx.now.weekday() != 0 or ctx.now.hour < 8 or (cohort.settings or {}).get("summary_week") == week:
+    if (
+        cohort.paused
+        or ctx.now.weekday() != 0
+        or ctx.now.hour < 8
+        or (cohort.settings or {}).get("summary_week") == week
+    ):
         return 0
     sent = weekly_summary(ctx, cohort)
     cohort.settings = {**(cohort.settings or {}), "summary_week": week}

@@ -115,7 +115,9 @@ def _announcement(ctx: Ctx, user: UserRef, value: str) -> Resolved:
         raise Refusal("That announcement is out of date: type `announce` again.")
     current = (cohort.settings or {}).get("announcement")
     if not current or str(current.get("draft")) != draft:
-        raise Refusal("That announcement has already been sent or replaced: type `announce` to write another.")
+        raise Refusal(
+            "That announcement has already been sent or replaced: type `announce` to write another."
+        )
     return current, cohort
 
 
@@ -148,7 +150,9 @@ def group_state(g: GroupActivity, tasks: dict[str, TaskDefinition], now: datetim
         done = complete_for(task, g.said, ids)
         progress = "done" if done else f"{len(authors & set(ids))} of {len(ids)} have written"
         if authors and not done:
-            waiting_on = [pid for pid, status, _ in g.members if pid not in authors and status == Status.MATCHED]
+            waiting_on = [
+                pid for pid, status, _ in g.members if pid not in authors and status == Status.MATCHED
+            ]
     since = last or (g.posted_at if g.assignment_id is not None else g.created_at)
     quiet = since is not None and now - since >= quiet_after and progress != "done"
     return last, title, progress, quiet, waiting_on
@@ -163,7 +167,9 @@ def group_rows(ctx: Ctx, cohort: Cohort, ids: Sequence[int] | None = None, peopl
         activity = ctx.uow.matches.activity(cohort.id, ctx.now, ids)
     matches = {m.id: m for m in ctx.uow.matches.active_in(cohort.id, ids)}
     if people is None:
-        people = {p.id: p for p in ctx.uow.participants.many(pid for g in activity for pid, _, _ in g.members)}
+        people = {
+            p.id: p for p in ctx.uow.participants.many(pid for g in activity for pid, _, _ in g.members)
+        }
     tasks = {t.key: t for t in ctx.uow.tasks.all()}
     quiet_after = timedelta(days=cohort.nudge_pair_days)
     rows = []
@@ -226,7 +232,9 @@ def groups_page(ctx: Ctx, cohort: Cohort, which: str, page: int) -> Message:
 def _groups(call: Call) -> Message:
     which = call.args[0].lower() if call.args else "all"
     if which not in FILTERS:
-        raise Refusal(f"“{escape(call.args[0])}” isn't a list I keep: use `groups`, `groups quiet` or `groups waiting`.")
+        raise Refusal(
+            f"“{escape(call.args[0])}” isn't a list I keep: use `groups`, `groups quiet` or `groups waiting`."
+        )
     raw = call.options.get("page", "1")
     page = id_number(raw)
     if not page:
@@ -307,12 +315,16 @@ def rematch_group(ctx: Ctx, cohort: Cohort, match: Match, actor: UserRef) -> lis
 def _group_end(call: Call) -> Message:
     moved = end_group(call.ctx, call.the_cohort, call.target, call.user)
     names = " and ".join(escape(p.display_name) for p in moved) or "Nobody"
-    return Message.simple(f"Ended the group. {names} {'is' if len(moved) == 1 else 'are'} now on the waiting list.")
+    return Message.simple(
+        f"Ended the group. {names} {'is' if len(moved) == 1 else 'are'} now on the waiting list."
+    )
 
 
 def _group_rematch(call: Call) -> Message:
     outcomes = rematch_group(call.ctx, call.the_cohort, call.target, call.user)
-    return Message.simple("Re-matched: " + ("; ".join(escape(o) for o in outcomes) or "nobody to re-match") + ".")
+    return Message.simple(
+        "Re-matched: " + ("; ".join(escape(o) for o in outcomes) or "nobody to re-match") + "."
+    )
 
 
 # ---- the waiting list ---------------------------------------------------------------------------
@@ -323,7 +335,9 @@ def waiting_list(ctx: Ctx, cohort: Cohort) -> Message:
     registered = ctx.uow.participants.in_cohort(cohort.id, (Status.REGISTERED,))
     people = waiting + registered
     if not people:
-        return Message.simple(f"Nobody is waiting in **{escape(cohort.name)}**: everyone is matched, paused or gone.")
+        return Message.simple(
+            f"Nobody is waiting in **{escape(cohort.name)}**: everyone is matched, paused or gone."
+        )
     before = {key for pair in ctx.uow.matches.past_pairs(p.ref for p in people) for key in pair}
     lines = []
     for position, p in enumerate(people, start=1):
@@ -344,7 +358,9 @@ def waiting_list(ctx: Ctx, cohort: Cohort) -> Message:
         blocks.append(Section("\n".join(lines[start : start + 40])))
     if len(lines) > 400:
         blocks.append(Context(f"…and {len(lines) - 400} more: `export` has everyone."))
-    blocks.append(Context("`match preview` proposes groups for everyone waiting; `pair @a @b` pairs people by hand."))
+    blocks.append(
+        Context("`match preview` proposes groups for everyone waiting; `pair @a @b` pairs people by hand.")
+    )
     return Message(f"{cohort.name}: {len(people)} waiting", tuple(blocks), carries_user_text=True)
 
 
@@ -370,11 +386,17 @@ def person_card(ctx: Ctx, cohort: Cohort, p: Participant) -> Message:
     past = {key for pair in ctx.uow.matches.past_pairs([p.ref]) for key in pair if key != p.ref.key}
     if past:
         by_key = {q.ref.key: q for q in ctx.uow.participants.in_cohort(cohort.id)}
-        names = sorted(escape(by_key[k].display_name) if k in by_key else "someone who has left" for k in past)
+        names = sorted(
+            escape(by_key[k].display_name) if k in by_key else "someone who has left" for k in past
+        )
         blocks.append(Section("**History:** buddies with " + ", ".join(names)))
     threads = [m for m in ctx.uow.inbox.for_participants([p.id]) if m.thread_id is None]
     if threads:
-        blocks.append(Context(f"{len(threads)} messages to coordinators, {sum(1 for t in threads if t.resolved_at is None)} open"))
+        blocks.append(
+            Context(
+                f"{len(threads)} messages to coordinators, {sum(1 for t in threads if t.resolved_at is None)} open"
+            )
+        )
     value = str(p.id)
     buttons = []
     if p.status == Status.PAUSED:
@@ -462,8 +484,10 @@ def _pair(call: Call) -> Message:
     problems = []
     for p in people:
         if p.status not in MATCHABLE:
-            problems.append(f"{escape(p.display_name)} is {p.status}" + (
-                ": confirming takes them out of their current group" if p.status == Status.MATCHED else ""))
+            problems.append(
+                f"{escape(p.display_name)} is {p.status}"
+                + (": confirming takes them out of their current group" if p.status == Status.MATCHED else "")
+            )
     try:
         group = explain_group([candidate(p) for p in people], rules_for(ctx, cohort, people))
         why = "; ".join(escape(r) for r in group.reasons) or "no particular reasons"
@@ -548,7 +572,9 @@ def audience(ctx: Ctx, cohort: Cohort, who: str, round_: int = 0) -> list[Partic
         ids = {r.participant_id for r in ctx.uow.matches.member_rows(in_round)}
         people = [p for p in ctx.uow.participants.in_cohort(cohort.id, (Status.MATCHED,)) if p.id in ids]
     else:
-        people = ctx.uow.participants.in_cohort(cohort.id, (Status.REGISTERED, Status.WAITING, Status.MATCHED))
+        people = ctx.uow.participants.in_cohort(
+            cohort.id, (Status.REGISTERED, Status.WAITING, Status.MATCHED)
+        )
     return [p for p in people if not p.unreachable]
 
 
@@ -629,7 +655,9 @@ def answers(ctx: Ctx, cohort: Cohort, task_key: str | None, person: Participant 
     for r in ctx.uow.responses.for_assignments(by_assignment):
         a = by_assignment[r.assignment_id]
         owners = members[a.match_id] if r.owner_id == 0 else [r.author_id]
-        if not all(people.get(o) and people[o].consent_data and people[o].status != Status.LEFT for o in owners):
+        if not all(
+            people.get(o) and people[o].consent_data and people[o].status != Status.LEFT for o in owners
+        ):
             hidden += 1
             continue
         task = tasks.get(a.task_key)
@@ -640,15 +668,21 @@ def answers(ctx: Ctx, cohort: Cohort, task_key: str | None, person: Participant 
         lines.append(f"**{escape(who)}**, _{escape(task.title if task else a.task_key)}_, {escape(phase)}:\n"
                      f"{escape(snippet)}")  # fmt: skip
     if not lines:
-        raise Refusal("There are no answers to show yet" + (f" ({hidden} held back: no consent)." if hidden else "."))
+        raise Refusal(
+            "There are no answers to show yet" + (f" ({hidden} held back: no consent)." if hidden else ".")
+        )
     shown = lines[:30]
     blocks: list[Block] = [Header(f"Answers: {cohort.name}"[:150])]
     blocks += [Section(line) for line in shown]
     notes = []
     if len(lines) > len(shown):
-        notes.append(f"{len(lines) - len(shown)} more: narrow it with `answers TASK @person`, or `export xlsx`")
+        notes.append(
+            f"{len(lines) - len(shown)} more: narrow it with `answers TASK @person`, or `export xlsx`"
+        )
     if hidden:
-        notes.append(f"{hidden} answers held back: their authors haven't agreed to coordinators using their details")
+        notes.append(
+            f"{hidden} answers held back: their authors haven't agreed to coordinators using their details"
+        )
     if notes:
         blocks.append(Context("; ".join(notes) + "."))
     return Message(f"Answers in {cohort.name}", tuple(blocks), carries_user_text=True)

@@ -24,6 +24,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from conversations.core import normalise, survey
@@ -150,8 +151,12 @@ def submit_mapping(ctx: Ctx, cohort: Cohort, batch: ImportBatch, values: Mapping
     if batch.status == "expired":
         return FormErrors({"display_name": _moved_on(batch)})
     if batch.status != "mapping" or not batch.text:
-        return FormErrors({"display_name": "This file has been checked already, or replaced by one sent later: "
-                                           "look for its preview in our messages, or send the file again."})
+        return FormErrors(
+            {
+                "display_name": "This file has been checked already, or replaced by one sent later: "
+                "look for its preview in our messages, or send the file again."
+            }
+        )
     table = survey.read(batch.text)
     names = survey.first_last(table)
     mapping: dict[str, str] = {}
@@ -295,7 +300,11 @@ def _split(answer: str) -> list[str]:
 
 
 def check(
-    ctx: Ctx, batch: ImportBatch, cohort: Cohort, table: survey.Table, mapping: Mapping[str, str],
+    ctx: Ctx,
+    batch: ImportBatch,
+    cohort: Cohort,
+    table: survey.Table,
+    mapping: Mapping[str, str],
     prepared: Prepared | None = None,
 ) -> Outcome:
     """Check every row (``prepared`` when read already); if any has a problem nothing is kept.
@@ -434,7 +443,11 @@ STAGE_SLICE = 500  # people staged per transaction (each with a welcome: about a
 
 
 def import_staged(
-    run: Run[Any], actor: UserRef, batch_id: int, *, stage_slice: int = STAGE_SLICE,
+    run: Run[Any],
+    actor: UserRef,
+    batch_id: int,
+    *,
+    stage_slice: int = STAGE_SLICE,
     step: Callable[[str], None] | None = None,
 ) -> tuple[int, int, int]:
     """Everyone found, without a long write lock, all or nothing: (new, updated, not found).
@@ -453,7 +466,8 @@ def import_staged(
     done("begin")
     after = 0
     while True:
-        after = run(lambda ctx, after=after: _stage_slice(ctx, batch_id, cohort_id, existing, after, stage_slice))  # type: ignore[misc]
+        after = run(partial(_stage_slice, batch_id=batch_id, cohort_id=cohort_id, existing=existing, after=after,
+                            size=stage_slice))  # fmt: skip
         done("stage")
         if not after:
             break
@@ -467,7 +481,9 @@ def _begin(ctx: Ctx, batch_id: int) -> tuple[int, dict[str, tuple[int, str]]]:
     if batch is None or batch.status not in ("ready", "importing"):
         raise Refusal(_moved_on(batch) if batch else "That import no longer exists: send the file again.")
     batch.status = "importing"
-    return batch.cohort_id, {p.user_id: (p.id, p.email) for p in ctx.uow.participants.in_cohort(batch.cohort_id)}
+    return batch.cohort_id, {
+        p.user_id: (p.id, p.email) for p in ctx.uow.participants.in_cohort(batch.cohort_id)
+    }
 
 
 def _stage_slice(
@@ -490,7 +506,9 @@ def _stage_slice(
                                  user_id=row.user_id, display_name=profile.display_name, role=profile.role,
                                  email=row.email, status=Status.INVITED)  # fmt: skip
             apply(person, profile)
-            welcomes.append((_welcome_key(batch_id) + row.user_id, to_user(person.ref), welcome(cohort, person)))
+            welcomes.append(
+                (_welcome_key(batch_id) + row.user_id, to_user(person.ref), welcome(cohort, person))
+            )
     ctx.uow.imports.stage(batch_id, people)
     queue_many(ctx.uow, welcomes, ctx.now, staged=True)
     return rows[-1].line if rows else 0
@@ -511,7 +529,9 @@ def _reveal(ctx: Ctx, actor: UserRef, batch_id: int) -> tuple[int, int, int]:
     batch = ctx.uow.imports.get(batch_id)
     assert batch is not None
     batch.status, batch.finished_at = "imported", ctx.now
-    ctx.audit(cohort, actor, "import", created=created, updated=updated, not_found=missing, source=batch.filename)
+    ctx.audit(
+        cohort, actor, "import", created=created, updated=updated, not_found=missing, source=batch.filename
+    )
     return created, updated, missing
 
 
@@ -648,14 +668,24 @@ def _erase_rows(ctx: Ctx, user: UserRef) -> int:
     rows = ctx.uow.imports.rows_for(user)
     for row in rows:  # the row stays counted in its import; what it said about the person goes
         if row.state == "found":  # and leaves an Import cut short, which would otherwise bring it in
-            ctx.uow.imports.discard_staged(row.batch_id, _welcome_key(row.batch_id) + row.user_id, row.user_id)
-        row.profile, row.email, row.user_id, row.state, row.reason = {}, "", "", "not_found", "erased on request"
+            ctx.uow.imports.discard_staged(
+                row.batch_id, _welcome_key(row.batch_id) + row.user_id, row.user_id
+            )
+        row.profile, row.email, row.user_id, row.state, row.reason = (
+            {},
+            "",
+            "",
+            "not_found",
+            "erased on request",
+        )
     return len(rows)
 
 
 holding(
     "survey import rows (answers waiting to be imported)",
-    export=lambda ctx, user: [{"line": r.line, "email": r.email, "answers": r.profile} for r in ctx.uow.imports.rows_for(user)],
+    export=lambda ctx, user: [
+        {"line": r.line, "email": r.email, "answers": r.profile} for r in ctx.uow.imports.rows_for(user)
+    ],
     erase=_erase_rows,
 )
 

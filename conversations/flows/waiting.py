@@ -104,7 +104,9 @@ def _approve(call: Call) -> Message:
         raise Refusal("They no longer fit (a rule changed): run `match preview` to see the options.")
     pair(call.ctx, cohort, waiter, newcomer, group.score, list(group.reasons))
     call.ctx.audit(cohort, call.user, "waiting_approve", waiter=waiter.id, newcomer=newcomer.id)
-    return Message.simple(f"Done: I've introduced {escape(waiter.display_name)} and {escape(newcomer.display_name)}.")
+    return Message.simple(
+        f"Done: I've introduced {escape(waiter.display_name)} and {escape(newcomer.display_name)}."
+    )
 
 
 def _mode(call: Call) -> Message:
@@ -114,18 +116,24 @@ def _mode(call: Call) -> Message:
         from conversations.flows.running import waiting_list  # the list itself lives with the groups
 
         if call.args:
-            raise Refusal("Say `waiting` for the list, or `waiting auto` / `waiting ask` to choose how it moves.")
+            raise Refusal(
+                "Say `waiting` for the list, or `waiting auto` / `waiting ask` to choose how it moves."
+            )
         auto = (cohort.settings or {}).get(AUTO)
         listed = waiting_list(call.ctx, cohort)
-        note = (f"It is matched {'automatically' if auto else 'with your approval'} when someone suitable joins: "
-                "change that with `waiting auto` or `waiting ask`.")
+        note = (
+            f"It is matched {'automatically' if auto else 'with your approval'} when someone suitable joins: "
+            "change that with `waiting auto` or `waiting ask`."
+        )
         return Message(listed.text, (*listed.blocks, Section(note)))
     cohort.settings = {**(cohort.settings or {}), AUTO: word == "auto"}
     call.ctx.audit(cohort, call.user, "waiting_mode", mode=word)
     if word == "auto":
         return Message.simple("When someone suitable joins, I'll match the longest-waiting person straight away and "
                               "tell you.")  # fmt: skip
-    return Message.simple("When someone suitable joins, I'll ask you before matching the longest-waiting person.")
+    return Message.simple(
+        "When someone suitable joins, I'll ask you before matching the longest-waiting person."
+    )
 
 
 def _where(call: Call) -> Message:
@@ -136,9 +144,13 @@ def _where(call: Call) -> Message:
     if me.status == Status.MATCHED:
         match = ctx.uow.matches.active_for(me.id)
         others = [p.display_name for p in ctx.uow.matches.members(match.id) if p.id != me.id] if match else []
-        return Message.simple(f"You're matched in {escape(cohort.name)} with {escape(' and '.join(others) or 'your buddy')}.")
+        return Message.simple(
+            f"You're matched in {escape(cohort.name)} with {escape(' and '.join(others) or 'your buddy')}."
+        )
     if me.status == Status.PAUSED:
-        return Message.simple("Your place is paused: use `resume` when you're ready and I'll match you again.")
+        return Message.simple(
+            "Your place is paused: use `resume` when you're ready and I'll match you again."
+        )
     if me.status == Status.REGISTERED:
         return Message.simple(f"You're registered for {escape(cohort.name)}; the coordinators haven't run matching "
                               "since you joined. I'll introduce you when they do.")  # fmt: skip

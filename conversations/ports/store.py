@@ -75,6 +75,7 @@ class Cohorts(Protocol):
     def advance_round(self, cohort_id: int, expected: int) -> bool:
         """Move the cohort from round ``expected`` to the next; False if it is not at ``expected``."""
         ...
+
     def remove_coordinator(self, cohort_id: int, user: UserRef) -> int: ...
 
 
@@ -114,7 +115,9 @@ class Matches(Protocol):
         ...
 
     def active_ids(self, cohort_id: int) -> list[int]: ...
-    def activity(self, cohort_id: int, before: datetime, ids: Collection[int] | None = None) -> list[GroupActivity]:
+    def activity(
+        self, cohort_id: int, before: datetime, ids: Collection[int] | None = None
+    ) -> list[GroupActivity]:
         """Each active group (of ``ids`` when given), by id: its members and its current task (the
         latest assignment posted before ``before``) with that task's answers."""
         ...
@@ -214,7 +217,6 @@ class Responses(Protocol):
     def counts_by_author(self, cohort_id: int) -> dict[int, int]:
         """Answers each person has written in the cohort's active groups, by participant id."""
         ...
-
 
 
 class Nudges(Protocol):
@@ -327,6 +329,8 @@ class Records(Protocol[R]):
     def get(self, record_id: int) -> R | None: ...
     def where(self, **equal: object) -> list[R]: ...
     def delete(self, record: R) -> None: ...
+
+
 class PaceSlots(Protocol):
     """Sending slots shared by every sender on one database (several workers on PostgreSQL).
 
@@ -417,7 +421,6 @@ class Imports(Protocol):
         """Everyone staged joins the cohort (or is updated) and the staged welcomes are released,
         in this one transaction; (added, updated)."""
         ...
-
 
 
 class UnitOfWork(Protocol):

@@ -147,9 +147,7 @@ def remind(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> 
 def finished(task: TaskDefinition, responses: Sequence[Response], member: Participant) -> bool:
     """Has ``member`` answered every phase (a joint phase counts once anyone has)?"""
     answered = {(r.phase, r.owner_id) for r in responses}
-    return all(
-        (phase.key, 0 if phase.mode == "joint" else member.id) in answered for phase in task.phases
-    )
+    return all((phase.key, 0 if phase.mode == "joint" else member.id) in answered for phase in task.phases)
 
 
 def remind_hours(cohort: Cohort) -> int:

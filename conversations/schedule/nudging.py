@@ -75,7 +75,9 @@ def sweep(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None = None) -> S
                     _record(ctx, assignment.id, "coordinator", q.id)
                 done.add(("coordinator", q.id))
             report.coordinator += 1
-            report.details.append(f"group {', '.join(q.display_name for q in quiet_ones)} silent for {age.days} days")
+            report.details.append(
+                f"group {', '.join(q.display_name for q in quiet_ones)} silent for {age.days} days"
+            )
         for quiet in quiet_ones:
             assert quiet.id is not None
             buddies = [escape(m.display_name) for m in members if m.id != quiet.id]
@@ -116,18 +118,30 @@ def _alert(ctx: Ctx, cohort: Cohort, match_id: int, name: str, quiet_id: int, wa
         f"{name} has gone quiet",
         (
             Section(text),
-            Actions((Button(f"Re-match {'the one' if len(waiting) == 1 else 'those'} waiting"[:75], "rematch",
-                            f"{match_id}:{quiet_id}", style="danger"),)),  # fmt: skip
+            Actions(
+                (
+                    Button(
+                        f"Re-match {'the one' if len(waiting) == 1 else 'those'} waiting"[:75],
+                        "rematch",
+                        f"{match_id}:{quiet_id}",
+                        style="danger",
+                    ),
+                )
+            ),  # fmt: skip
         ),
     )
     _to_coordinators(ctx, cohort, f"nudge:coordinator:{match_id}:{quiet_id}", message)
 
 
-def _alert_silent_group(ctx: Ctx, cohort: Cohort, match_id: int, names: list[str], title: str, days: int) -> None:
+def _alert_silent_group(
+    ctx: Ctx, cohort: Cohort, match_id: int, names: list[str], title: str, days: int
+) -> None:
     """Nobody in the group has written: nobody is waiting for anyone."""
     who = " and ".join(f"**{escape(n)}**" for n in names)
-    text = (f"The whole group {who} ({escape(cohort.name)}) has been silent for {days} days on _{title}_: "
-            "nobody has written yet. End the group and put them on the waiting list, or message them first.")
+    text = (
+        f"The whole group {who} ({escape(cohort.name)}) has been silent for {days} days on _{title}_: "
+        "nobody has written yet. End the group and put them on the waiting list, or message them first."
+    )
     message = Message(
         "A buddy group has gone silent",
         (

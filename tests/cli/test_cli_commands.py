@@ -43,7 +43,11 @@ def test_demo_runs_twice_on_a_fresh_file_and_shows_the_whole_round(workdir, caps
 
     [certificate] = workdir.glob("buddy-certificate-*.pdf")
     text = PdfReader(certificate).pages[0].extract_text()
-    assert "Certificate of participation" in text and "Problem page" in text and "MLCF: Working with others" in text
+    assert (
+        "Certificate of participation" in text
+        and "Problem page" in text
+        and "MLCF: Working with others" in text
+    )
 
 
 def test_db_upgrade_reports_the_revision(workdir, capsys):
@@ -227,7 +231,10 @@ def test_an_operator_answers_a_subject_access_request_and_reads_the_audit(workdi
 
     assert main(["audit", "--cohort", "North"]) == 0
     out = capsys.readouterr().out
-    assert "import in North by an operator (created 1, updated 0, skipped 0)" in out and "entries for North" in out
+    assert (
+        "import in North by an operator (created 1, updated 0, skipped 0)" in out
+        and "entries for North" in out
+    )
     assert main(["audit"]) == 0
     assert "mydata by an operator" in capsys.readouterr().out
 

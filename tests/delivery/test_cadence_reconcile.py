@@ -215,7 +215,9 @@ def test_task_send_goes_a_slice_at_a_time_and_a_failing_group_can_be_retried(cha
     assert cohort_id == 1
 
 
-def test_repeating_an_interrupted_task_send_finishes_it_and_posts_nobody_a_second_task(chat, clock, monkeypatch):
+def test_repeating_an_interrupted_task_send_finishes_it_and_posts_nobody_a_second_task(
+    chat, clock, monkeypatch
+):
     from conversations import engine as engine_module
     from conversations.flows import assignments
 

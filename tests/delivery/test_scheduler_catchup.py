@@ -94,7 +94,13 @@ async def test_sync_follows_cadence_changes_and_new_cohorts(db_url):
     scheduler = BuddyScheduler(engine, db_url)
     first = scheduler.start(paused=True)
     try:
-        assert sorted(first.added) == ["buddy:network", "buddy:retention", "buddy:sync", "cohort:1:post", "cohort:1:tick"]
+        assert sorted(first.added) == [
+            "buddy:network",
+            "buddy:retention",
+            "buddy:sync",
+            "cohort:1:post",
+            "cohort:1:tick",
+        ]
         assert scheduler.sync().added == []  # nothing changed: nothing replaced
         cadence_at(engine, 1, datetime(2026, 9, 8, 9, 30, tzinfo=UTC))  # Tuesday 10:30 in London
         scheme(engine, 1, datetime.now(UTC), name="South")

@@ -69,6 +69,3 @@ def test_eligibility_and_trios_reach_the_matcher(chat):
     chat.say(ADMIN, "match preview")
     assert "Not eligible (grade): Asha Patel" in chat.last(ADMIN)
     assert "Fy Two + Ben Okafor" in chat.last(ADMIN)
-
-
-

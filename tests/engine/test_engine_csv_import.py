@@ -173,7 +173,10 @@ def test_a_csv_sent_in_chat_with_import_is_imported_and_anything_else_is_explain
     assert "Nothing imported from survey.csv: line 3: column “Grade”" in chat.last(ADMIN)
     assert people(chat) == {}
     chat.send_file(
-        ADMIN, "survey.csv", "\n".join([HEADER, GOOD, BAD]), caption='import skip-invalid cohort="Test Cohort"'
+        ADMIN,
+        "survey.csv",
+        "\n".join([HEADER, GOOD, BAD]),
+        caption='import skip-invalid cohort="Test Cohort"',
     )
     assert (
         "Imported: 1 new, 0 updated, skipped 1 invalid rows. Cohort Test Cohort, from survey.csv."

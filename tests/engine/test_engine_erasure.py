@@ -34,9 +34,13 @@ def test_forgetting_a_person_clears_what_they_gave_and_wrote(chat):
     with chat.engine.uow_factory() as uow:
         assert [r.text for r in uow.responses.for_cohort(1)] == [erasure.REMOVED]
         [cancelled] = [i for i in uow.outbox.by_status("failed") if i.key.startswith("later:")]
-        assert "forgotten" in cancelled.error and cancelled.key == f"later:forgotten-{cancelled.id}"  # no id in keys
+        assert (
+            "forgotten" in cancelled.error and cancelled.key == f"later:forgotten-{cancelled.id}"
+        )  # no id in keys
         [entry] = [a for a in uow.audit.for_cohort(1) if a.action == "forget"]
-        assert entry.detail["participant"] == 1 and entry.detail["rows"] > 0 and "Asha" not in str(entry.detail)
+        assert (
+            entry.detail["participant"] == 1 and entry.detail["rows"] > 0 and "Asha" not in str(entry.detail)
+        )
     chat.deliver()
     assert "Later" not in chat.messenger.transcript("U1")
     assert "your buddy has stepped away" in chat.transcript("U2")  # told as for a departure

@@ -12,12 +12,15 @@ from tests.engine.helpers import ADMIN, cohort, matched_pair
 def test_free_text_goes_to_the_coordinators_and_the_reply_comes_back(chat):
     matched_pair(chat)
     chat.say("U1", "Hi, my buddy hasn't replied to me for two weeks").expect(
-        "passed that on to your coordinators").expect_not("I don't know the command")
+        "passed that on to your coordinators"
+    ).expect_not("I don't know the command")
     assert "Asha Patel wrote to the coordinators" in chat.transcript(ADMIN)
     assert "my buddy hasn't replied to me for two weeks" in chat.transcript(ADMIN)
     chat.press_in_last(ADMIN, "Reply").expect("[form: Reply]")
     chat.submit(ADMIN, {"text": " "}).expect("text: Please write your reply")
-    chat.submit(ADMIN, {"text": "Thanks Asha, I'll check in with Ben."}).expect("Sent your reply to Asha Patel")
+    chat.submit(ADMIN, {"text": "Thanks Asha, I'll check in with Ben."}).expect(
+        "Sent your reply to Asha Patel"
+    )
     assert "Your coordinator replied:\nThanks Asha, I'll check in with Ben." in chat.transcript("U1")
     # the thread is kept: her next message continues it, with what was said before
     chat.say("U1", "Thank you, that would help a lot!")
@@ -39,11 +42,16 @@ def test_sentences_in_a_group_chat_are_not_passed_on(chat):
     before = chat.transcript(ADMIN)
     for where in (ChatKind.GROUP, ChatKind.CHANNEL):
         chat.say("U1", "Hi, my buddy hasn't replied to me for two weeks", chat=where).expect(
-            "I haven't passed that on", "in our 1:1 chat", "`contact`").expect_not("passed that on to your")
+            "I haven't passed that on", "in our 1:1 chat", "`contact`"
+        ).expect_not("passed that on to your")
     assert chat.transcript(ADMIN) == before
-    chat.say("U1", "inbox", chat=ChatKind.GROUP).expect_not("I haven't passed that on")  # commands work as ever
+    chat.say("U1", "inbox", chat=ChatKind.GROUP).expect_not(
+        "I haven't passed that on"
+    )  # commands work as ever
     chat.say(ADMIN, "inbox").expect("is empty")
-    chat.say("U1", "Hi, my buddy hasn't replied to me for two weeks").expect("passed that on to your coordinators")
+    chat.say("U1", "Hi, my buddy hasn't replied to me for two weeks").expect(
+        "passed that on to your coordinators"
+    )
 
 
 def test_contact_command_and_form(chat):

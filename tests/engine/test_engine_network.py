@@ -24,7 +24,9 @@ def test_anyone_in_the_workspace_uses_the_network_without_registering(chat):
                     "region=north_west").expect("Listed #ops-north-west")  # fmt: skip
     add_event(chat).expect("Added event 1")
     chat.person("U7", "Nadia Network")
-    chat.say("U7", "community").expect("#ops-north-west", "1. 📅 North West ops meet-up", "Thu 10 Sep 2026, 18:00–20:00")
+    chat.say("U7", "community").expect(
+        "#ops-north-west", "1. 📅 North West ops meet-up", "Thu 10 Sep 2026, 18:00–20:00"
+    )
     chat.say("U7", "events").expect("2 of 2 places left", "Volunteers wanted: welcome desk, notes", "[Going]")
     chat.say("U7", "join #ops-north-west").expect("Here's #ops-north-west", "[Open #ops-north-west]")
     chat.say("U7", "join #nowhere").expect("There's no community channel called “#nowhere”")
@@ -37,7 +39,9 @@ def test_event_form_refuses_past_dates_zero_places_and_ends_before_starts(chat):
     errors = said.outcome.errors
     assert "in the past" in errors["date"] and "at least 1" in errors["capacity"]
     assert "after it starts" in errors["end"] and "https://" in errors["link"]
-    chat.submit(ADMIN, {**EVENT, "start": "25:00", "place": ""}).expect("HH:MM", "Give a place, an online link")
+    chat.submit(ADMIN, {**EVENT, "start": "25:00", "place": ""}).expect(
+        "HH:MM", "Give a place, an online link"
+    )
     chat.say(ADMIN, "events").expect("No events are coming up")
 
 
@@ -163,11 +167,23 @@ def test_the_retention_schedule_covers_the_network(chat, clock, db):
 
     clock.advance(days=100)  # the event ended 97 days ago: who answered goes, the event stays
     due = chat.engine.run(lambda ctx: retention.plan(ctx, policy))
-    assert (due.event_answers, due.events, due.coffee_intros, due.coffee_off, due.expert_requests) == (2, 0, 0, 0, 0)
+    assert (due.event_answers, due.events, due.coffee_intros, due.coffee_off, due.expert_requests) == (
+        2,
+        0,
+        0,
+        0,
+        0,
+    )
     chat.engine.run(lambda ctx: retention.apply(ctx, policy))
     clock.advance(days=300)
     due = chat.engine.run(lambda ctx: retention.plan(ctx, policy))
-    assert (due.event_answers, due.events, due.coffee_intros, due.coffee_off, due.expert_requests) == (0, 1, 1, 1, 1)
+    assert (due.event_answers, due.events, due.coffee_intros, due.coffee_off, due.expert_requests) == (
+        0,
+        1,
+        1,
+        1,
+        1,
+    )
     while chat.engine.run(lambda ctx: retention.apply(ctx, policy)).total():
         pass
     with db.connect() as conn:

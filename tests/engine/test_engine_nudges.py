@@ -146,7 +146,9 @@ def test_a_silent_group_is_ended_from_the_alert_and_both_wait(chat, clock):
     chat.say(ADMIN, "task send")
     clock.advance(days=10)
     chat.say(ADMIN, "nudge")
-    chat.press_in_last(ADMIN, "End group: all to waiting list").expect("Asha Patel and Ben Okafor are now on the waiting list")
+    chat.press_in_last(ADMIN, "End group: all to waiting list").expect(
+        "Asha Patel and Ben Okafor are now on the waiting list"
+    )
     chat.say("U1", "status").expect("you're waiting")
     assert "closed your buddy group" in chat.transcript("U2")
     chat.press_in_last(ADMIN, "End group: all to waiting list")

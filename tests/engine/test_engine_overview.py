@@ -75,10 +75,20 @@ def test_digest_shares_quotes_only_from_people_who_agreed(chat):
     assert "want the same thing for patients" in points.initial and "Private" not in points.initial
     assert "Asha" not in points.initial  # without names
     chat.submit(ADMIN, {"intro": "", "points": "", "send_to": "channel", "channel": "nope"}).expect(
-        "intro: Please write an opening line", "points: Please keep at least one", "channel: Paste the channel's link")
+        "intro: Please write an opening line",
+        "points: Please keep at least one",
+        "channel: Paste the channel's link",
+    )
     edited = points.initial + "\n- And a point of my own."
-    chat.submit(ADMIN, {"intro": "From week one:", "points": edited, "send_to": "both", "channel": "<#C0LEARN1|learning>"}).expect(
-        "Preview", "And a point of my own.", "To: 2 people and the channel. Quotes 1 answers.", "[Send digest] [Edit digest]")
+    chat.submit(
+        ADMIN,
+        {"intro": "From week one:", "points": edited, "send_to": "both", "channel": "<#C0LEARN1|learning>"},
+    ).expect(
+        "Preview",
+        "And a point of my own.",
+        "To: 2 people and the channel. Quotes 1 answers.",
+        "[Send digest] [Edit digest]",
+    )
     chat.press_in_last(ADMIN, "Edit digest").expect("[form: Learning points]")
     chat.submit(ADMIN, {"intro": "From week one:", "points": edited, "send_to": "cohort", "channel": ""})
     chat.press_in_last(ADMIN, "Send digest").expect("Sent the learning points to 2 people.")
@@ -107,8 +117,6 @@ def test_digest_to_a_channel(chat):
     chat.submit(ADMIN, {"intro": "Hello", "points": "- one", "send_to": "channel", "channel": "C0LEARN1"})
     chat.press_in_last(ADMIN, "Send digest").expect("Sent the learning points to the channel.")
     assert any(p.conversation.conversation_id == "C0LEARN1" for p in chat.messenger.posts)
-
-
 
 
 def test_joining_a_channel_brings_one_welcome_with_a_join_button(chat):

@@ -29,7 +29,9 @@ def queued_digest(chat) -> None:  # type: ignore[no-untyped-def]
     form = chat.say(ADMIN, "digest").expect("[form: Learning points]").form
     [points] = [f for f in form.fields if getattr(f, "id", "") == "points"]
     assert LETTER[:40] in points.initial  # Asha agreed to be quoted
-    chat.submit(ADMIN, {"intro": "From week one:", "points": points.initial, "send_to": "cohort", "channel": ""})
+    chat.submit(
+        ADMIN, {"intro": "From week one:", "points": points.initial, "send_to": "cohort", "channel": ""}
+    )
     [send] = [b for b in chat.buttons(ADMIN) if b.label == "Send digest"][-1:]
     chat.engine.handle(ButtonPressed(chat.actor(ADMIN), send.action_id, send.value))
 
@@ -184,7 +186,9 @@ def test_a_changed_notice_asks_again_at_the_next_interaction(chat, tmp_path: Pat
 def test_a_notice_without_a_version_is_refused_by_name(tmp_path: Path):
     bad = tmp_path / "notice.md"
     bad.write_text("Hello\n", encoding="utf-8")
-    with pytest.raises(consent.NoticeError, match="line 1: the privacy notice must start with “version: ...”"):
+    with pytest.raises(
+        consent.NoticeError, match="line 1: the privacy notice must start with “version: ...”"
+    ):
         consent.use_notice(bad)
 
 
@@ -204,7 +208,9 @@ def test_an_answer_with_patient_data_is_refused_without_echoing_it_and_nothing_i
         assert uow.responses.for_cohort(1) == []
     quietly(chat, ADMIN, "digest")
     assert "9434765919" not in json.dumps([r.message for r in outbox_rows(chat)])
-    ok = chat.submit("U1", {"answer": "Ref 9434765918 is only a number with a bad check digit, on bleep 1234."})
+    ok = chat.submit(
+        "U1", {"answer": "Ref 9434765918 is only a number with a bad check digit, on bleep 1234."}
+    )
     assert isinstance(ok, CloseForm)
 
 
@@ -217,11 +223,22 @@ def test_profile_text_and_events_are_guarded_and_the_cohort_can_tune_it(chat):
     refused = chat.submit("U1", registration("Asha Patel", employer="Ward 3, LS1 3EX"))
     assert isinstance(refused, FormErrors) and "a postcode" in refused.errors["employer"]
     chat.say(ADMIN, "event add")
-    chat.submit(ADMIN, {"title": "Clinic for Mr Smith", "date": "2026-12-03", "start": "18:00", "end": "19:00",
-                        "place": "Leeds", "description": "MRN 1234567"}).expect("patient data", "record number")
+    chat.submit(
+        ADMIN,
+        {
+            "title": "Clinic for Mr Smith",
+            "date": "2026-12-03",
+            "start": "18:00",
+            "end": "19:00",
+            "place": "Leeds",
+            "description": "MRN 1234567",
+        },
+    ).expect("patient data", "record number")
     chat.say(ADMIN, "cohort set patient_guard=relaxed").expect("patient_guard=relaxed")
     assert isinstance(chat.submit("U1", registration("Asha Patel", employer="Ward 3, LS1 3EX")), CloseForm)
-    chat.say(ADMIN, "cohort set patient_guard=loose").expect("`patient_guard` must be one of relaxed, standard, strict")
+    chat.say(ADMIN, "cohort set patient_guard=loose").expect(
+        "`patient_guard` must be one of relaxed, standard, strict"
+    )
 
 
 # ---- audit ----------------------------------------------------------------------------------------------------
@@ -278,7 +295,11 @@ def test_an_import_refuses_patient_data_by_column_and_records_consent_from_the_s
     bad = "U2,Ben Okafor,Clinician,Doctor,CT2,Psychiatry,Ward 4 LS1 3EX,Mental health trust,North West,Yes"
     report = chat.engine.import_csv("Test Cohort", "\n".join([header, good, bad]))
     [problem] = report.errors
-    assert problem.line == 3 and "looks like patient data (a postcode)" in str(problem) and "LS1" not in str(problem)
+    assert (
+        problem.line == 3
+        and "looks like patient data (a postcode)" in str(problem)
+        and "LS1" not in str(problem)
+    )
     report = chat.engine.import_csv("Test Cohort", "\n".join([header, good]))
     assert report.imported
     with chat.engine.uow_factory() as uow:

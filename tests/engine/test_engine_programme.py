@@ -69,9 +69,14 @@ def test_introductions_carry_a_way_to_meet_and_a_week_later_a_check_in(chat, clo
     chat.press_in_last("U2", "Not yet").expect("a first 15 minutes is enough", "huddle")
     chat.press_in_last("U2", "Need help").expect("asked your coordinators", "their reply will come here")
     assert "Ben Okafor wrote to the coordinators" in chat.transcript(ADMIN)
-    assert "(Did you meet? check-in) I haven't been able to meet Asha Patel and would like help." in chat.transcript(ADMIN)
+    assert (
+        "(Did you meet? check-in) I haven't been able to meet Asha Patel and would like help."
+        in chat.transcript(ADMIN)
+    )
     chat.say(ADMIN, "status").expect("Did you meet?", "1 yes, 0 not yet, 1 asked for help")
-    chat.press_in_last(ADMIN, "Reply")  # the request is an inbox thread: the coordinator answers Ben in his chat
+    chat.press_in_last(
+        ADMIN, "Reply"
+    )  # the request is an inbox thread: the coordinator answers Ben in his chat
     chat.submit(ADMIN, {"text": "Shall I set up a call for you both on Thursday?"})
     assert "Shall I set up a call for you both on Thursday?" in chat.transcript("U2")
 
@@ -97,8 +102,10 @@ def test_not_yet_gets_a_gentle_reminder_then_the_coordinators_hear(chat, clock):
     assert "hadn't met their buddy yet" not in chat.transcript(ADMIN)
     clock.advance(days=1)
     tick(chat)
-    assert ("Ben Okafor in Test Cohort (group 1: Asha Patel, Ben Okafor) said on Mon 14 Sep that they hadn't met "
-            "their buddy yet") in chat.transcript(ADMIN)
+    assert (
+        "Ben Okafor in Test Cohort (group 1: Asha Patel, Ben Okafor) said on Mon 14 Sep that they hadn't met "
+        "their buddy yet"
+    ) in chat.transcript(ADMIN)
     tick(chat)
     assert chat.transcript(ADMIN).count("hadn't met their buddy yet") == 1
 
@@ -228,7 +235,9 @@ def test_portfolio_comes_as_a_summary_a_pdf_and_markdown_with_competencies(db, c
     assert message.file is not None and message.file.filename.endswith(".pdf") and bool(message.file.data)
     text = pdf_text(message.file.payload())
     assert "Buddy scheme portfolio: Asha Patel" in text and "Problem page" in text
-    assert "MLCF: Working with others (Encouraging contribution)" in text and "LQF: Personal qualities" in text
+    assert (
+        "MLCF: Working with others (Encouraging contribution)" in text and "LQF: Personal qualities" in text
+    )
     assert "the rota" in text and "With: Ben Okafor" in text
     md = chat.say("U1", "portfolio markdown").outcome.message.file
     assert md is not None and md.filename.endswith(".md") and not md.data
@@ -294,7 +303,9 @@ def test_after_a_task_a_one_tap_rating_and_a_comment_reach_status_and_export(cha
     chat.press("U7", "rate_task", "1:5").expect("That task isn't one of yours")
     rows = list(csv.DictReader(io.StringIO(_export(chat))))
     assert {r["name"]: r["rating_problem_page"] for r in rows if r["name"] != "Nosy Parker"} == {
-        "Asha Patel": "4", "Ben Okafor": "3"}
+        "Asha Patel": "4",
+        "Ben Okafor": "3",
+    }
 
 
 def _export(chat) -> str:  # type: ignore[no-untyped-def]
@@ -328,13 +339,16 @@ def test_a_cohort_ends_after_its_tasks_with_a_survey_reminders_and_certificates(
     assert [f.id for f in opened.form.fields] == ["understand", "confidence", "recommend", "change", "q1"]
     errors = chat.submit("U1", {"understand": "7", "confidence": "4", "recommend": "yes", "q1": "3"})
     assert isinstance(errors, FormErrors) and "understand" in errors.errors
-    chat.submit("U1", {"understand": "4", "confidence": "5", "recommend": "yes", "change": "More socials",
-                       "q1": "3"}).expect("Thank you")
+    chat.submit(
+        "U1", {"understand": "4", "confidence": "5", "recommend": "yes", "change": "More socials", "q1": "3"}
+    ).expect("Thank you")
     clock.advance(days=3)
     tick(chat)
     assert "A reminder: the survey" in chat.transcript("U2")
     assert "A reminder: the survey" not in chat.transcript("U1")
-    chat.say(ADMIN, "status").expect("Evaluation", "1 of 2 answered", "4.0 / 5 from 1", "1 yes, 0 maybe, 0 no")
+    chat.say(ADMIN, "status").expect(
+        "Evaluation", "1 of 2 answered", "4.0 / 5 from 1", "1 yes, 0 maybe, 0 no"
+    )
     rows = {r["name"]: r for r in csv.DictReader(io.StringIO(_export(chat)))}
     assert rows["Asha Patel"]["evaluation_change"] == "More socials"
     said = chat.press_in_last("U1", "Get my certificate").expect("Certificate of participation: 1 tasks")
@@ -381,8 +395,9 @@ def test_round_end_is_one_transaction_and_status_then_speaks_of_the_ended_progra
     monkeypatch.setattr(programme, "close_people", real)
     chat.say(ADMIN, "round end").expect("Closed 2 groups")
     assert chat.transcript("U3").count("has come to an end") == 1
-    said = chat.say(ADMIN, "status").expect("Programme ended: Mon 7 Sep 2026: 4 people were in its 2 groups at "
-                                            "the end; no groups are running now")
+    said = chat.say(ADMIN, "status").expect(
+        "Programme ended: Mon 7 Sep 2026: 4 people were in its 2 groups at the end; no groups are running now"
+    )
     assert "0 groups" not in str(said.outcome.message.text) + "".join(map(str, said.outcome.message.blocks))
 
 
@@ -429,8 +444,11 @@ def test_cohort_copy_carries_the_cohorts_own_tasks_and_order(chat):
     chat.submit(ADMIN, {**GOOD, "title": "Our problem page"}).expect("own copy, `problem_page_1`")
     chat.say(ADMIN, "task order rota_swap")
     chat.say(ADMIN, "cohort copy Pilot-2027").expect("Created Pilot-2027")
-    listed = chat.say(ADMIN, "task list cohort=Pilot-2027").expect(
-        "`rota_swap_2`: Rota swap", "`problem_page_2`: Our problem page").expect_not("`problem_page`:", "_1`")
+    listed = (
+        chat.say(ADMIN, "task list cohort=Pilot-2027")
+        .expect("`rota_swap_2`: Rota swap", "`problem_page_2`: Our problem page")
+        .expect_not("`problem_page`:", "_1`")
+    )
     text = listed.outcome.message.text + "".join(map(str, listed.outcome.message.blocks))
     assert text.index("rota_swap_2") < text.index("problem_page_2")  # the order carries over too
     from conversations.flows.authoring import bank_for
@@ -450,8 +468,9 @@ def test_the_waiting_list_asks_the_coordinator_then_moves_by_itself_when_auto(ch
     register(chat, "U4", "Dan Wells")
     chat.say(ADMIN, "match preview")
     chat.say(ADMIN, "match confirm").expect("2 on the waiting list")
-    chat.say("U3", "where am I").expect("number 1 of 2 on the waiting list", "more clinicians than general managers",
-                                        "first in line")
+    chat.say("U3", "where am I").expect(
+        "number 1 of 2 on the waiting list", "more clinicians than general managers", "first in line"
+    )
     chat.say("U4", "where am i").expect("number 2 of 2", "those ahead of you")
     chat.say("U1", "where am i").expect("You're matched in Test Cohort with Ben Okafor")
     register(chat, "U5", "Eli Green", "general_manager")
@@ -471,7 +490,9 @@ def test_the_programme_chart_has_the_figures_and_a_png(db, clock):
     _finish_problem_page(chat)
     chat.press_in_last("U1", "5")
     chat.press_in_last("U2", "2")
-    said = chat.say(ADMIN, "programme chart").expect("Problem page: 3.5 / 5 (2 ratings)", "Did you meet: 0 yes")
+    said = chat.say(ADMIN, "programme chart").expect(
+        "Problem page: 3.5 / 5 (2 ratings)", "Did you meet: 0 yes"
+    )
     file = said.outcome.message.file
     assert file is not None and file.filename.endswith(".png") and file.payload()[:8] == b"\x89PNG\r\n\x1a\n"
     chat.say("U1", "programme chart").expect("for scheme coordinators")
@@ -499,7 +520,9 @@ def test_what_buddy_holds_about_ratings_check_ins_and_evaluation_is_exported_and
 def test_a_cohort_with_an_end_date_closes_on_that_day_and_posts_no_more_tasks(chat, clock):
     matched_pair(chat)
     chat.say(ADMIN, "programme end date=2026-09-20").expect("It ends on 2026-09-20")
-    chat.say(ADMIN, "programme").expect("is running", "How well do you now understand the other profession's role?")
+    chat.say(ADMIN, "programme").expect(
+        "is running", "How well do you now understand the other profession's role?"
+    )
     clock.set(clock.now().replace(day=19))
     tick(chat)
     assert "has come to an end" not in chat.transcript("U1")

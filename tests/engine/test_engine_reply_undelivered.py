@@ -25,6 +25,8 @@ def test_a_person_who_blocked_buddy_is_marked_unreachable(chat):
     register(chat, "U1", "Asha Patel")
     user = chat.actor("U1").ref
     blocked = DeliveryError("teams_ConversationBlockedByUser", unreachable=True)
-    chat.engine.run(lambda ctx: failures.reply_undelivered(ctx, user, None, Message.simple("Hi"), blocked, "reply:k2"))
+    chat.engine.run(
+        lambda ctx: failures.reply_undelivered(ctx, user, None, Message.simple("Hi"), blocked, "reply:k2")
+    )
     with chat.engine.uow_factory() as uow:
         assert all(p.unreachable for p in uow.participants.for_user(user))

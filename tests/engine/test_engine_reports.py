@@ -33,7 +33,9 @@ def test_export_xlsx_has_the_four_sheets_and_only_consented_answers(db, clock):
     with chat.engine.uow_factory() as uow:
         uow.participants.find(1, chat.actor("U2").ref).consent_data = False
         uow.commit()
-    said = chat.say(ADMIN, "export xlsx").expect("the spreadsheet (participants, groups, progress per task and answers")
+    said = chat.say(ADMIN, "export xlsx").expect(
+        "the spreadsheet (participants, groups, progress per task and answers"
+    )
     file = said.message.file
     assert file is not None and file.filename.endswith(".xlsx") and file.data[:2] == b"PK"
     book = load_workbook(io.BytesIO(file.data))
@@ -58,7 +60,9 @@ def test_export_xlsx_where_files_cannot_be_sent(chat):
 
 def test_status_chart_on_demand(chat):
     _round(chat)
-    said = chat.say(ADMIN, "status chart").expect("Status: Test Cohort", "Matched", "[image: registrations per week:")
+    said = chat.say(ADMIN, "status chart").expect(
+        "Status: Test Cohort", "Matched", "[image: registrations per week:"
+    )
     image = said.message.image
     assert image is not None and image.png[:8] == b"\x89PNG\r\n\x1a\n" and len(image.png) < 20_000
     assert "answers per week: 0, 0, 0, 0, 0, 0, 0, 2" in image.alt
@@ -66,8 +70,9 @@ def test_status_chart_on_demand(chat):
 
 def test_weekly_summary_goes_to_coordinators_once_a_week(chat, clock):
     _round(chat)
-    chat.say(ADMIN, "summary").expect("Queued this week's summary to 1 coordinators", "Weekly summary: Test Cohort",
-                                      "[image:")
+    chat.say(ADMIN, "summary").expect(
+        "Queued this week's summary to 1 coordinators", "Weekly summary: Test Cohort", "[image:"
+    )
     chat.say(ADMIN, "summary").expect("already gone")
     # the scheduled tick sends it on Mondays, once
     clock.advance(days=7)

@@ -49,7 +49,10 @@ def test_the_shipped_table_is_consistent():
 @pytest.mark.parametrize(
     ("extra", "named"),
     [
-        (command("match preview", "again", _handler, who=Who.COORDINATOR), "duplicate command “match preview”"),
+        (
+            command("match preview", "again", _handler, who=Who.COORDINATOR),
+            "duplicate command “match preview”",
+        ),
         (button("respond", _handler), "duplicate action id “respond”"),
         (form("register", _handler), "duplicate form id “register”"),
         (command("frobnicate", "no handler", None), "CommandRoute “frobnicate” has no handler"),  # type: ignore[arg-type]
@@ -64,7 +67,9 @@ def test_an_id_nothing_resolves_stops_start_up(monkeypatch):
     from conversations import catalogue
     from conversations.flows import overview
 
-    monkeypatch.setattr(overview, "ROUTES", (*overview.ROUTES, button("x_button", _handler, target="nonsense")))
+    monkeypatch.setattr(
+        overview, "ROUTES", (*overview.ROUTES, button("x_button", _handler, target="nonsense"))
+    )
     with pytest.raises(RouteError, match="button “x_button” takes a “nonsense”"):
         catalogue.table()
 
@@ -90,8 +95,17 @@ def _two_workspaces(db: Engine, clock) -> tuple[Chat, Chat]:  # type: ignore[no-
     beta.say(BEA, "match confirm")
     beta.say(BEA, "task send").expect("Posted the task to 1 groups")
     beta.say(BEA, "event add").expect("[form: Add an event]")
-    beta.submit(BEA, {"title": "Beta social", "date": "2026-09-10", "start": "18:00", "end": "20:00",
-                      "timezone": "Europe/London", "place": "Leeds"}).expect("Added event 1")
+    beta.submit(
+        BEA,
+        {
+            "title": "Beta social",
+            "date": "2026-09-10",
+            "start": "18:00",
+            "end": "20:00",
+            "timezone": "Europe/London",
+            "place": "Leeds",
+        },
+    ).expect("Added event 1")
     beta.say("U3", "coffee on trust=Leeds").expect("signed up")
     return alpha, beta
 
@@ -99,7 +113,9 @@ def _two_workspaces(db: Engine, clock) -> tuple[Chat, Chat]:  # type: ignore[no-
 def _ids(db: Engine) -> dict[str, int]:
     with db.connect() as conn:
         cohorts = dict(conn.execute(text("select name, id from cohorts")).all())  # type: ignore[arg-type]
-        beta_match = conn.execute(text("select id from matches where cohort_id = :c"), {"c": cohorts["Beta"]}).scalar()
+        beta_match = conn.execute(
+            text("select id from matches where cohort_id = :c"), {"c": cohorts["Beta"]}
+        ).scalar()
         beta_person = conn.execute(
             text("select id from participants where cohort_id = :c order by id"), {"c": cohorts["Beta"]}
         ).scalar()
@@ -114,8 +130,19 @@ def _ids(db: Engine) -> dict[str, int]:
 
 
 def _snapshot(db: Engine) -> dict[str, list[tuple]]:
-    tables = ("participants", "matches", "match_members", "assignments", "responses", "cohorts", "coordinators",
-              "network_rsvps", "network_events", "coffee_intros", "expert_requests")
+    tables = (
+        "participants",
+        "matches",
+        "match_members",
+        "assignments",
+        "responses",
+        "cohorts",
+        "coordinators",
+        "network_rsvps",
+        "network_events",
+        "coffee_intros",
+        "expert_requests",
+    )
     with db.connect() as conn:
         return {t: sorted(map(tuple, conn.execute(text(f"select * from {t}")).all())) for t in tables}  # noqa: S608
 
@@ -127,8 +154,11 @@ def _crafted(kind: str, ids: dict[str, int]) -> list[str]:
         "cohort": [str(ids["beta"])],
         "open_cohort": [str(ids["beta"])],
         "proposal": ["1", "2", "3"],
-        "group_member": [f"{ids['beta_match']}:{ids['beta_person']}", f"1:{ids['beta_person']}",
-                         f"{ids['beta_match']}:1"],  # fmt: skip
+        "group_member": [
+            f"{ids['beta_match']}:{ids['beta_person']}",
+            f"1:{ids['beta_person']}",
+            f"{ids['beta_match']}:1",
+        ],  # fmt: skip
         "assignment": [str(ids["beta_assignment"]), f"{ids['beta_assignment']}:letter"],
         "held_post": [str(ids["outbox"])],
         "event": [str(ids["beta_event"])],
@@ -160,12 +190,25 @@ def test_every_route_that_takes_an_id_refuses_one_from_another_workspace_or_that
                 else:
                     outcome = alpha.engine.handle(FormSubmitted(actor, route.form_id, value, {}))
                     shown = str(getattr(outcome, "errors", ""))
-                assert "Beta" not in shown and "Cara" not in shown and "Dev" not in shown, (route, value, shown)
+                assert "Beta" not in shown and "Cara" not in shown and "Dev" not in shown, (
+                    route,
+                    value,
+                    shown,
+                )
                 assert type(outcome).__name__ in {"Reply", "FormErrors"}, (route, value, outcome)
     alpha.deliver()
     assert _snapshot(db) == before
-    assert checked >= {"cohort", "open_cohort", "proposal", "group_member", "assignment", "held_post", "event",
-                       "coffee_intro", "expert_request"}
+    assert checked >= {
+        "cohort",
+        "open_cohort",
+        "proposal",
+        "group_member",
+        "assignment",
+        "held_post",
+        "event",
+        "coffee_intro",
+        "expert_request",
+    }
     assert not [line for line in alpha.transcript("U3").splitlines() if "paused" in line]
 
 
@@ -174,7 +217,9 @@ def test_the_rematch_button_cannot_reach_a_person_outside_the_group(db, clock):
     alpha, beta = _two_workspaces(db, clock)
     ids = _ids(db)
     with db.connect() as conn:
-        alpha_match = conn.execute(text("select id from matches where cohort_id = :c"), {"c": ids["alpha"]}).scalar()
+        alpha_match = conn.execute(
+            text("select id from matches where cohort_id = :c"), {"c": ids["alpha"]}
+        ).scalar()
     alpha.press(ADMIN, "rematch", f"{alpha_match}:{ids['beta_person']}").expect("no longer in that group")
     assert "paused" not in beta.transcript("U3")
 
@@ -230,8 +275,12 @@ def test_slack_usage_hint_and_teams_menu_name_real_commands():
 def test_help_is_per_audience(chat):
     cohort(chat)
     register(chat, "U1", "Asha Patel")
-    chat.say("U1", "help").expect("`join [cohort]`", "`rematch`").expect_not("`match preview`", "`cohort create")
-    chat.say(ADMIN, "help").expect("For coordinators", "`match preview`", "`cadence unskip`", "`cohort create")
+    chat.say("U1", "help").expect("`join [cohort]`", "`rematch`").expect_not(
+        "`match preview`", "`cohort create"
+    )
+    chat.say(ADMIN, "help").expect(
+        "For coordinators", "`match preview`", "`cadence unskip`", "`cohort create"
+    )
 
 
 # ---- words Buddy doesn't know -----------------------------------------------------------------------

@@ -21,9 +21,16 @@ def test_groups_lists_each_group_with_its_task_progress_and_buttons(chat):
     chat.say(ADMIN, "task send")
     chat.press_in_last("U1", "Respond")
     chat.submit("U1", {"answer": LETTER})
-    said = chat.say(ADMIN, "groups").expect("Asha Patel", "Ben Okafor", "Round 1", "Problem page", "1 of 2 have written",
-                                             "waiting on Ben Okafor", "[Message group] [Re-match] [End group]",
-                                             "Page 1 of 1 · 1 groups")
+    said = chat.say(ADMIN, "groups").expect(
+        "Asha Patel",
+        "Ben Okafor",
+        "Round 1",
+        "Problem page",
+        "1 of 2 have written",
+        "waiting on Ben Okafor",
+        "[Message group] [Re-match] [End group]",
+        "Page 1 of 1 · 1 groups",
+    )
     assert said
     chat.say(ADMIN, "groups waiting").expect("waiting on Ben Okafor")
     chat.say(ADMIN, "groups quiet").expect("There are no quiet groups")
@@ -52,7 +59,9 @@ def test_quiet_groups_and_the_group_buttons(chat, clock):
     chat.say(ADMIN, "groups quiet").expect("Asha Patel", "quiet")
     chat.press_in_last(ADMIN, "Message group").expect("[form: Message the group]")
     chat.submit(ADMIN, {"text": ""}).expect("[form errors] text: Please write your message")
-    chat.submit(ADMIN, {"text": "How are you both getting on?"}).expect("Sent your message to Asha Patel and Ben Okafor")
+    chat.submit(ADMIN, {"text": "How are you both getting on?"}).expect(
+        "Sent your message to Asha Patel and Ben Okafor"
+    )
     assert "How are you both getting on?" in chat.transcript("U1")
     chat.press_in_last(ADMIN, "Re-match").expect("Re-matched:")
     statuses = {}
@@ -78,8 +87,12 @@ def test_waiting_list_positions_and_reasons(chat):
     chat.say(ADMIN, "match preview")
     chat.say(ADMIN, "match confirm")
     register(chat, "U4", "Dev Late")
-    chat.say(ADMIN, "waiting").expect("1. Cara Clinician", "round 1 had more clinicians than partners",
-                                      "2. Dev Late", "registered since the last round")
+    chat.say(ADMIN, "waiting").expect(
+        "1. Cara Clinician",
+        "round 1 had more clinicians than partners",
+        "2. Dev Late",
+        "registered since the last round",
+    )
     chat.say(ADMIN, "groups")  # nothing wrong with an ordinary list meanwhile
 
 
@@ -90,8 +103,12 @@ def test_waiting_when_nobody_waits(chat):
 
 def test_person_card_and_its_buttons(chat):
     matched_pair(chat)
-    chat.say(ADMIN, "person @U1").expect("Asha Patel", "matched", "Group (round 1): with Ben Okafor",
-                                         "[Pause] [Move to waiting list] [Remove from scheme]")
+    chat.say(ADMIN, "person @U1").expect(
+        "Asha Patel",
+        "matched",
+        "Group (round 1): with Ben Okafor",
+        "[Pause] [Move to waiting list] [Remove from scheme]",
+    )
     chat.say(ADMIN, "person").expect("Please mention 1 person")
     chat.say(ADMIN, "person @UNOBODY").expect("isn't registered in Test Cohort")
     chat.press_in_last(ADMIN, "Pause").expect("paused", "[Resume]")
@@ -122,7 +139,9 @@ def test_pair_by_hand_shows_the_matchers_view_and_broken_rules(chat):
     chat.say(ADMIN, "pair @U1").expect("Mention two or three people")
     chat.say(ADMIN, "pair @U1 @U1").expect("Mention each person once")
     chat.say(ADMIN, "pair @U1 @U3").expect("Rules this breaks", "[Pair them anyway]")
-    chat.say(ADMIN, "pair @U1 @U2").expect("The matcher's view: score", "[Pair them]").expect_not("Rules this breaks")
+    chat.say(ADMIN, "pair @U1 @U2").expect("The matcher's view: score", "[Pair them]").expect_not(
+        "Rules this breaks"
+    )
     chat.press_in_last(ADMIN, "Pair them").expect("Paired Asha Patel and Ben Okafor")
     assert "paired you by hand" in chat.transcript("U1")
     chat.say(ADMIN, "pair @U1 @U2").expect("Rules this breaks", "Asha Patel is matched")
@@ -146,20 +165,29 @@ def test_announce_previews_and_sends_once_to_the_audience(chat):
     chat.say("U4", "pause")
     chat.say(ADMIN, "announce").expect("[form: Announcement]")
     chat.submit(ADMIN, {"text": "", "audience": "everyone"}).expect("text: Please write the announcement")
-    chat.submit(ADMIN, {"text": "Hi", "audience": "round", "round": "7"}).expect("round: Please give a round from 1 to 1")
+    chat.submit(ADMIN, {"text": "Hi", "audience": "round", "round": "7"}).expect(
+        "round: Please give a round from 1 to 1"
+    )
     chat.submit(ADMIN, {"text": "Hi", "audience": "nobody"}).expect("audience: Please choose")
     chat.submit(ADMIN, {"text": "Drinks on Friday!", "audience": "everyone"}).expect(
-        "Drinks on Friday!", "Everyone taking part, 3 people", "[Send to 3 people] [Edit]")
+        "Drinks on Friday!", "Everyone taking part, 3 people", "[Send to 3 people] [Edit]"
+    )
     chat.press_in_last(ADMIN, "Edit").expect("[form: Announcement]")
-    chat.submit(ADMIN, {"text": "Drinks on Friday at six!", "audience": "matched"}).expect("People in a group, 2 people")
+    chat.submit(ADMIN, {"text": "Drinks on Friday at six!", "audience": "matched"}).expect(
+        "People in a group, 2 people"
+    )
     chat.press_in_last(ADMIN, "Send to 3 people").expect("already been sent or replaced")
     chat.press_in_last(ADMIN, "Send to 2 people").expect("Sent your announcement to 2 people")
-    assert "Drinks on Friday at six!" in chat.transcript("U1") and "Drinks on Friday at six!" in chat.transcript("U2")
+    assert "Drinks on Friday at six!" in chat.transcript(
+        "U1"
+    ) and "Drinks on Friday at six!" in chat.transcript("U2")
     assert "Drinks on Friday" not in chat.transcript("U3") and "Drinks on Friday" not in chat.transcript("U4")
     chat.press_in_last(ADMIN, "Send to 2 people").expect("already been sent")
     assert chat.transcript("U1").count("Drinks on Friday at six!") == 1
     chat.say(ADMIN, "announce")
-    chat.submit(ADMIN, {"text": "Round one only", "audience": "round", "round": "1"}).expect("One round's groups 1, 2 people")
+    chat.submit(ADMIN, {"text": "Round one only", "audience": "round", "round": "1"}).expect(
+        "One round's groups 1, 2 people"
+    )
     chat.say(ADMIN, "announce")
     chat.submit(ADMIN, {"text": "Waiting news", "audience": "waiting"}).expect("1 people")
     chat.press_in_last(ADMIN, "Send to 1 people")
@@ -188,7 +216,8 @@ def test_answers_within_consent(chat):
 
 def test_home_and_help_list_the_new_commands_for_coordinators_only(chat):
     matched_pair(chat)
-    chat.say(ADMIN, "help").expect("`groups [quiet|waiting|all] [page=N]`", "`announce`", "`inbox`", "`waiting [auto|ask]`")
+    chat.say(ADMIN, "help").expect(
+        "`groups [quiet|waiting|all] [page=N]`", "`announce`", "`inbox`", "`waiting [auto|ask]`"
+    )
     said = chat.say("U1", "help").expect("`contact [message]`")
     assert "`groups" not in "\n".join(said.seen)
-

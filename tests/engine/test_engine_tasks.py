@@ -40,7 +40,9 @@ def test_task_send_posts_the_next_task_once_to_each_group(chat, clock):
     chat.press_in_last(ADMIN, "Send anyway").expect("Posted the task to 1 groups")
     assert [a.task_key for a in assignments(chat)] == ["problem_page", "virtual_shadowing"]
     # buddies see both open tasks, in `task` and on Home
-    chat.say("U1", "task").expect("Your tasks", "Problem page: due Mon 14 Sep", "Virtual shadowing: due Mon 14 Sep")
+    chat.say("U1", "task").expect(
+        "Your tasks", "Problem page: due Mon 14 Sep", "Virtual shadowing: due Mon 14 Sep"
+    )
     home = "\n".join(getattr(b, "text", "") for b in chat.open_home("U1").blocks)
     assert "Open task: _Problem page_" in home and "Open task: _Virtual shadowing_" in home
 

@@ -74,7 +74,9 @@ def test_pair_response_considers_every_pair_of_people() -> None:
     )
     price = rng.uniform(0, 12, len(pairs))
     s, p = np.repeat(specialists, len(pairs)), np.tile(np.arange(len(pairs)), len(specialists))
-    every = pair_scores(cohort, s, pairs[p, 0], rules.weights) + pair_scores(cohort, s, pairs[p, 1], rules.weights)
+    every = pair_scores(cohort, s, pairs[p, 0], rules.weights) + pair_scores(
+        cohort, s, pairs[p, 1], rules.weights
+    )
     gain = every.reshape(len(specialists), len(pairs)) - price
     value, best = pair_response(scorer, specialists, pairs, price)
     assert np.allclose(value, np.maximum(gain.max(axis=1), 0.0))
@@ -92,12 +94,19 @@ def test_trio_bound_holds_and_is_tight_on_the_plans_pairs(shape: str, seed: int)
     pairs = np.array([[index[g.members[0]], index[g.members[1]]] for g in plan.groups]).reshape(-1, 2)
     specialists = np.flatnonzero(cohort.role == 2)
     s, p = np.repeat(specialists, len(pairs)), np.tile(np.arange(len(pairs)), len(specialists))
-    every = pair_scores(cohort, s, pairs[p, 0], rules.weights) + pair_scores(cohort, s, pairs[p, 1], rules.weights)
+    every = pair_scores(cohort, s, pairs[p, 0], rules.weights) + pair_scores(
+        cohort, s, pairs[p, 1], rules.weights
+    )
     matrix = every.reshape(len(specialists), len(pairs))
     r, c = linear_sum_assignment(matrix, maximize=True)  # every join allowed, as the bound assumes
     optimum = float(matrix[r, c].sum())
     trios = sum(1 for g in plan.groups if len(g.members) == 3)
     bound = join_bound(
-        Scorer(cohort, rules.weights), specialists, pairs, np.random.default_rng(seed), rounds=8, matched=trios
+        Scorer(cohort, rules.weights),
+        specialists,
+        pairs,
+        np.random.default_rng(seed),
+        rounds=8,
+        matched=trios,
     )
     assert optimum - 1e-6 <= bound <= 1.005 * optimum

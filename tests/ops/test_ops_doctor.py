@@ -136,7 +136,9 @@ def test_a_scheduler_already_running_on_sqlite_is_named(database):
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "leader"
         code, out = doctor({"BUDDY_TEAMS_DEV_MODE": "1", "DATABASE_URL": database})
-        assert f"ok       scheduler: one scheduler runs (process {holder.pid}); SQLite allows no second" in out
+        assert (
+            f"ok       scheduler: one scheduler runs (process {holder.pid}); SQLite allows no second" in out
+        )
         assert "`--role web`" in out
     finally:
         holder.kill()
@@ -185,9 +187,16 @@ async def test_teams_credentials_that_get_a_token_or_are_refused(database, login
     env = {"MICROSOFT_APP_ID": "app-1", "MICROSOFT_APP_PASSWORD": "right", "DATABASE_URL": database}
     code, out = await in_thread(env, teams_login_url=url)
     assert code == 0 and "ok       teams: the app id and password get a Bot Framework token" in out
-    assert seen[-1]["tenant"] == "botframework.com" and seen[-1]["scope"] == "https://api.botframework.com/.default"
+    assert (
+        seen[-1]["tenant"] == "botframework.com"
+        and seen[-1]["scope"] == "https://api.botframework.com/.default"
+    )
     code, out = await in_thread({**env, "MICROSOFT_APP_PASSWORD": "expired"}, teams_login_url=url)
-    assert code == 1 and "Microsoft refused MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (invalid_client, AADSTS7000215)" in out
+    assert (
+        code == 1
+        and "Microsoft refused MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD (invalid_client, AADSTS7000215)"
+        in out
+    )
     assert "Certificates & secrets" in out
     single = {**env, "MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_TENANT_ID": "tenant-9"}
     code, out = await in_thread(single, teams_login_url=url)

@@ -95,7 +95,13 @@ async def test_a_worker_restarted_mid_fan_out_loses_nothing_and_sends_nothing_tw
     now = datetime.now(UTC)
     with uow() as work:
         for i in range(N):
-            queue(work, f"fan:{i}", to_user(UserRef("slack", TEAM, f"U0P{i:05d}")), Message.simple(f"task {i}"), now)
+            queue(
+                work,
+                f"fan:{i}",
+                to_user(UserRef("slack", TEAM, f"U0P{i:05d}")),
+                Message.simple(f"task {i}"),
+                now,
+            )
         work.commit()
     fake.delays["chat.postMessage"] = 0.05  # each post takes a while: some are always in flight
     env = {"DATABASE_URL": db_url, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,

@@ -104,7 +104,9 @@ async def test_the_slack_round_at_debug_logs_no_names_answers_or_emails(
     _assert_clean(text, _personal_data(str(db.url)) | people | {slack_round.LETTER[:40]})
 
 
-async def test_the_teams_round_at_debug_logs_no_names_answers_or_emails(restore_logging, db, connector, graph):
+async def test_the_teams_round_at_debug_logs_no_names_answers_or_emails(
+    restore_logging, db, connector, graph
+):
     stream = io.StringIO()
     configure_logging({"BUDDY_LOG_FORMAT": "json", "BUDDY_LOG_LEVEL": "DEBUG"}, stream)
     await teams_round.test_a_whole_round_through_teams(db, connector, graph)
@@ -115,7 +117,9 @@ async def test_the_teams_round_at_debug_logs_no_names_answers_or_emails(restore_
     _assert_clean(text, secrets)
 
 
-async def test_the_search_would_find_a_leak_if_libraries_logged_at_debug(restore_logging, round_, fake, clock, db):
+async def test_the_search_would_find_a_leak_if_libraries_logged_at_debug(
+    restore_logging, round_, fake, clock, db
+):
     """Why QUIET_LOGGERS exists: slack_sdk at DEBUG logs request bodies, names and answers included."""
     stream = io.StringIO()
     configure_logging({"BUDDY_LOG_FORMAT": "json", "BUDDY_LOG_LEVEL": "DEBUG"}, stream)
@@ -161,5 +165,8 @@ def test_a_served_process_writes_nothing_but_json_lines(tmp_path):
         _out, err = server.communicate(timeout=30)
     entries = _json_lines(err)  # fails on any line that is not a whole JSON object
     messages = [e["message"] for e in entries]
-    assert any("serve --role all on" in m for m in messages) and messages[-1] == "buddybot serve --role all stopped"
+    assert (
+        any("serve --role all on" in m for m in messages)
+        and messages[-1] == "buddybot serve --role all stopped"
+    )
     assert server.returncode == 0

@@ -38,7 +38,11 @@ ADMIN = "U0COORD1"
 def signed(body: str, content_type: str) -> dict[str, str]:
     ts = str(int(time.time()))
     digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}", "Content-Type": content_type}
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": content_type,
+    }
 
 
 def command(slack: FakeSlack, text: str, user: str) -> str:
@@ -81,7 +85,9 @@ async def test_a_scrape_shows_what_the_server_did(platforms, tmp_path, restore_l
     env, slack, connector = platforms
     log = io.StringIO()
     configure_logging({"BUDDY_LOG_FORMAT": "json", "BUDDY_LOG_LEVEL": "DEBUG"}, log)
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'm.db'}", admins=(f"{TEAM}:{ADMIN}",), metrics=True)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'm.db'}", admins=(f"{TEAM}:{ADMIN}",), metrics=True
+    )
     buddy, app = prepare(settings, "all", env)
     now = datetime.now(UTC)
 
@@ -98,14 +104,22 @@ async def test_a_scrape_shows_what_the_server_did(platforms, tmp_path, restore_l
 
     async with TestClient(TestServer(app)) as client:
         body = command(slack, "help", "U0AAA001")
-        assert (await client.post("/slack/events", data=body, headers=signed(body, "application/x-www-form-urlencoded"))).status == 200
+        assert (
+            await client.post(
+                "/slack/events", data=body, headers=signed(body, "application/x-www-form-urlencoded")
+            )
+        ).status == 200
         body = command(slack, "match preview", ADMIN)
-        answer = await client.post("/slack/events", data=body, headers=signed(body, "application/x-www-form-urlencoded"))
+        answer = await client.post(
+            "/slack/events", data=body, headers=signed(body, "application/x-www-form-urlencoded")
+        )
         assert answer.status == 200 and "score" in (await answer.text()).lower()
         event = json.dumps({"token": "t", "team_id": TEAM, "api_app_id": "A0BUDDY1", "type": "event_callback",
                             "event_id": "Ev0OPS1", "event_time": int(time.time()),
                             "event": {"type": "member_joined_channel", "user": "U0BBB002", "channel": "C0COMM"}})  # fmt: skip
-        assert (await client.post("/slack/events", data=event, headers=signed(event, "application/json"))).status == 200
+        assert (
+            await client.post("/slack/events", data=event, headers=signed(event, "application/json"))
+        ).status == 200
         assert (await client.post("/api/messages", json=message(connector.url, "help"))).status in (200, 201)
 
         sent = lambda: buddy.engine.run(lambda ctx: ctx.uow.outbox.count("sent"))  # noqa: E731

@@ -36,7 +36,13 @@ from tests.teams.fake_teams import TENANT, account, personal_conversation
 OTHER_TEAM, OTHER_TENANT = "T0OTHER09", "tenant-9"
 TEAMS_ADMIN = "ada"
 # What any request may write: the adapters' notes of who they have talked to and what they have seen.
-BOOKKEEPING = ("slack_event_ids", "slack_profiles", "teams_seen_activities", "teams_users", "teams_conversation_references")
+BOOKKEEPING = (
+    "slack_event_ids",
+    "slack_profiles",
+    "teams_seen_activities",
+    "teams_users",
+    "teams_conversation_references",
+)
 
 
 def _attacker(route: ButtonRoute | FormRoute) -> str:
@@ -49,7 +55,11 @@ def _rows(live: LiveApp) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _attack(
-    live: LiveApp, world: World, send: Callable[[ButtonRoute | FormRoute, str, str], str], *, every: bool = True
+    live: LiveApp,
+    world: World,
+    send: Callable[[ButtonRoute | FormRoute, str, str], str],
+    *,
+    every: bool = True,
 ) -> int:
     """Every route with every crafted value (or, ``every`` false, one of each kind and a little
     junk: Slack's run has them all); ``send`` returns what the person was told."""
@@ -65,12 +75,19 @@ def _attack(
             values = list({label: (label, v) for label, v in reversed(values)}.values()) + values[-3:]
         for label, value in values:
             said = send(route, attacker, value)
-            where = (type(route).__name__, getattr(route, "action_id", getattr(route, "form_id", "")), label, value)
+            where = (
+                type(route).__name__,
+                getattr(route, "action_id", getattr(route, "form_id", "")),
+                label,
+                value,
+            )
             assert said.strip(), ("nothing was said to the person who pressed", where)
             assert not [n for n in hidden if n in said], ("another person's name was shown", where, said)
             tried += 1
     after = _rows(live)
-    changed = {t: sorted(set(after.get(t, [])) ^ set(before[t]))[:6] for t in before if before[t] != after.get(t)}
+    changed = {
+        t: sorted(set(after.get(t, [])) ^ set(before[t]))[:6] for t in before if before[t] != after.get(t)
+    }
     assert not changed, changed
     assert live.healthy()
     return tried
@@ -120,7 +137,9 @@ def test_slack_every_button_and_form_refuses_crafted_ids_over_http(slack):
                          "blocks": [], "state": {"values": {}}},
             }  # fmt: skip
         calls, responses, count = len(fake.calls), len(fake.responses), heard()
-        answer = live.slack(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
+        answer = live.slack(
+            urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+        )
         assert answer.status == 200, (route, value, answer)
         if not answer.body:
             _wait(heard, count)
@@ -128,7 +147,11 @@ def test_slack_every_button_and_form_refuses_crafted_ids_over_http(slack):
         new_calls = fake.calls[calls:]
         for call in new_calls:
             assert call.args.get("user", user) == user, ("told someone else", call.method, call.args)
-        return answer.body.decode() + json.dumps([c.args for c in new_calls]) + json.dumps(fake.responses[responses:])
+        return (
+            answer.body.decode()
+            + json.dumps([c.args for c in new_calls])
+            + json.dumps(fake.responses[responses:])
+        )
 
     tried = _attack(live, world, send)
     assert tried >= 500
@@ -161,7 +184,11 @@ def test_teams_every_button_and_form_refuses_crafted_ids_over_http(teams):
             "locale": "en-GB",
         }  # fmt: skip
         if isinstance(route, ButtonRoute):
-            activity |= {"type": "message", "text": "", "value": {"action_id": route.action_id, "value": value}}
+            activity |= {
+                "type": "message",
+                "text": "",
+                "value": {"action_id": route.action_id, "value": value},
+            }
         else:
             activity |= {"type": "invoke", "name": "task/submit",
                          "value": {"data": {FORM_KEY: {"id": route.form_id, "state": value, "fields": []}}}}  # fmt: skip

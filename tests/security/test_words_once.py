@@ -39,7 +39,9 @@ def test_each_platform_s_help_speaks_only_of_itself(chat):
         message = chat.engine.run(lambda ctx: help_message(ctx, UserRef(platform, "T1", "U9")))
         return " ".join(getattr(b, "text", "") for b in message.blocks)
 
-    assert "Slack" not in words("teams") and "/buddy" not in words("teams") and "chat with me" in words("teams")
+    assert (
+        "Slack" not in words("teams") and "/buddy" not in words("teams") and "chat with me" in words("teams")
+    )
     assert "Teams" not in words("slack") and "/buddy" in words("slack")
 
 

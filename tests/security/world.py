@@ -77,7 +77,9 @@ def id_routes(table_routes: tuple[Route, ...]) -> list[ButtonRoute | FormRoute]:
     return [r for r in table_routes if isinstance(r, ButtonRoute | FormRoute) and r.target]
 
 
-def build(live: LiveApp, platform: str, workspace: str, other_workspace: str, admin: str, other_admin: str) -> World:
+def build(
+    live: LiveApp, platform: str, workspace: str, other_workspace: str, admin: str, other_admin: str
+) -> World:
     engine = live.buddy.engine
     messenger = MemoryMessenger(platform)
     sender = Sender(live.buddy.uow, {platform: messenger}, engine.clock, on_failure=engine.delivery_failed)
@@ -125,6 +127,7 @@ def _ids(live: LiveApp, platform: str) -> dict[str, int]:
     db = create_engine(f"sqlite:///{live.database}")
     try:
         with db.connect() as conn:
+
             def one(sql: str, **params: object) -> int:
                 value = conn.execute(text(sql), params).scalar()
                 assert value is not None, (sql, params)

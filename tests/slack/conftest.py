@@ -40,7 +40,11 @@ async def round_(fake: FakeSlack, web_client, db, clock: FakeClock) -> AsyncIter
     uow = SqlUnitOfWorkFactory(db)
     messenger = SlackMessenger(web_client, static_token(BOT_TOKEN))
     engine = Engine(
-        uow, clock=clock, seed=7, capabilities={"slack": messenger.capabilities}, admins=(f"{TEAM}:{COORDINATOR}",)
+        uow,
+        clock=clock,
+        seed=7,
+        capabilities={"slack": messenger.capabilities},
+        admins=(f"{TEAM}:{COORDINATOR}",),
     )
     engine.run(sync_builtin)
     sender = Sender(uow, {"slack": messenger}, clock, on_failure=engine.delivery_failed)

@@ -248,8 +248,11 @@ class FakeSlack:
             wait = self._over_rate(method, self.tokens.get(token or "", ""))
             if wait is not None:
                 self.throttled[method] = self.throttled.get(method, 0) + 1
-                return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                         headers={"Retry-After": str(max(1, math.ceil(wait)))})
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
             response = self._call(method, args, token)
             if fault and fault.drop:
                 # The call took effect but its answer is lost: the case a sender must not resend blindly.

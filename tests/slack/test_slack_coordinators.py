@@ -51,13 +51,17 @@ async def test_groups_and_ending_a_group(round_: Round, fake: FakeSlack) -> None
     assert any("no longer exists" in str(resp) for resp in fake.responses)
 
 
-async def test_a_buddys_dm_reaches_the_coordinator_and_the_reply_comes_back(round_: Round, fake: FakeSlack) -> None:
+async def test_a_buddys_dm_reaches_the_coordinator_and_the_reply_comes_back(
+    round_: Round, fake: FakeSlack
+) -> None:
     r = round_
     await matched(r)
     dm = await type_in_dm(r, DOCTOR, "Hi, my buddy hasn't replied for two weeks")
     assert "passed that on to your coordinators" in str(fake.messages_in(dm)[-1])
     await r.deliver()
-    [card] = [m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "hasn't replied for two weeks" in str(m)]
+    [card] = [
+        m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "hasn't replied for two weeks" in str(m)
+    ]
     reply = buttons(card["blocks"])["Reply"]
     opened = len(fake.calls_to("views.open"))
     await r.slack.press(reply["action_id"], reply["value"], COORDINATOR, channel=fake.open_dm(COORDINATOR))
@@ -148,9 +152,13 @@ async def _reply(r: Round, fake: FakeSlack, text: str) -> list[dict[str, Any]]:
     return list(fake.responses[-1].get("blocks", []))
 
 
-async def _press(r: Round, fake: FakeSlack, button: dict[str, Any], user: str = COORDINATOR) -> list[dict[str, Any]]:
+async def _press(
+    r: Round, fake: FakeSlack, button: dict[str, Any], user: str = COORDINATOR
+) -> list[dict[str, Any]]:
     before = len(fake.responses)
-    assert (await r.slack.press(button["action_id"], button["value"], user, channel=fake.open_dm(user))).status == 200
+    assert (
+        await r.slack.press(button["action_id"], button["value"], user, channel=fake.open_dm(user))
+    ).status == 200
     await r.slack.settle()
     assert len(fake.responses) > before, f"no answer to {button['action_id']}"
     return list(fake.responses[-1].get("blocks", []))
@@ -214,7 +222,9 @@ async def test_answers_digest_and_task_authoring_over_slack(round_: Round, fake:
             "reply_words": "80", "joint_words": "", "competencies": ["MLCF|Working with others"],
             "minutes": "30", "due_days": "7"}  # fmt: skip
     assert "Added _Rota swap_ (rota_swap)" in await _form(r, fake, "task add", task)
-    assert "Saved _Rota swap, revised_" in await _form(r, fake, "task edit rota_swap", {**task, "title": "Rota swap, revised"})
+    assert "Saved _Rota swap, revised_" in await _form(
+        r, fake, "task edit rota_swap", {**task, "title": "Rota swap, revised"}
+    )
     assert "rota_swap" in str(await _reply(r, fake, "task order rota_swap"))
     # a field Slack reports badly is named, and the modal stays open
     opened = len(fake.calls_to("views.open"))
@@ -237,7 +247,9 @@ async def test_people_pairs_and_group_buttons_over_slack(round_: Round, fake: Fa
     # pairing the two by hand while they are already together: the rule it breaks, then confirm
     shown = await _reply(r, fake, f"pair <@{DOCTOR}> <@{MANAGER}>")
     assert "Rules this breaks" in str(shown)
-    assert "Paired Asha Patel and Ben Okafor" in str(await _press(r, fake, buttons(shown)["Pair them anyway"]))
+    assert "Paired Asha Patel and Ben Okafor" in str(
+        await _press(r, fake, buttons(shown)["Pair them anyway"])
+    )
 
     listed = await _reply(r, fake, "groups")
     sent = await _form(r, fake, buttons(listed)["Message group"], {"text": "Drop-in on Thursday at noon."})
@@ -271,7 +283,9 @@ async def test_the_inbox_resolve_button_over_slack(round_: Round, fake: FakeSlac
     assert "is empty" in str(await _reply(r, fake, "inbox"))
 
 
-async def test_coordinator_remove_announce_edit_and_contact_over_slack(round_: Round, fake: FakeSlack) -> None:
+async def test_coordinator_remove_announce_edit_and_contact_over_slack(
+    round_: Round, fake: FakeSlack
+) -> None:
     r = round_
     await matched(r)
     assert "now coordinates" in str(await _reply(r, fake, f"coordinator add <@{MANAGER}>"))

@@ -46,14 +46,18 @@ def uploaded(fake: FakeSlack, start: int) -> tuple[str, bytes]:
     return fake.files[posted["files"][0]["id"]]
 
 
-async def test_channels_join_subscribe_events_and_welcome_through_slack(round_: Round, fake: FakeSlack) -> None:
+async def test_channels_join_subscribe_events_and_welcome_through_slack(
+    round_: Round, fake: FakeSlack
+) -> None:
     r = round_
     fake.add_channel("C0NW", {BOT_USER, COORDINATOR})  # Buddy is in it: it can add people
     fake.add_channel("C0SOUTH", {COORDINATOR})  # Buddy isn't: people get the link
     reply = await r.say(COORDINATOR, 'channel add "#ops-north-west" https://slack.example/nw "Ops managers in the '
                                      'North West" id=C0NW region=north_west')  # fmt: skip
     assert "Listed" in texts(reply) and "add them" in texts(reply)
-    await r.say(COORDINATOR, 'channel add "#ops-south" https://slack.example/south "Ops in the South" id=C0SOUTH')
+    await r.say(
+        COORDINATOR, 'channel add "#ops-south" https://slack.example/south "Ops in the South" id=C0SOUTH'
+    )
 
     # Asha is in no scheme: she finds the channels and joins
     reply = await r.say(ASHA, "community")
@@ -69,10 +73,14 @@ async def test_channels_join_subscribe_events_and_welcome_through_slack(round_: 
     await r.deliver()
     assert fake.calls_to("conversations.invite")[-1].args["channel"] == "C0SOUTH"  # refused: not_in_channel
     assert ASHA not in fake.conversations["C0SOUTH"].members
-    assert "Here's *#ops-south*: open it and press Join" in str(fake.messages_in(dm(fake, ASHA))[-1]["blocks"])
+    assert "Here's *#ops-south*: open it and press Join" in str(
+        fake.messages_in(dm(fake, ASHA))[-1]["blocks"]
+    )
     assert r.button(dm(fake, ASHA), "Open #ops-south")["url"] == "https://slack.example/south"
     reply = await r.say(ASHA, "join #nowhere")
-    assert "There's no community channel called “#nowhere” here" in texts(reply) and "#ops-south" in texts(reply)
+    assert "There's no community channel called “#nowhere” here" in texts(reply) and "#ops-south" in texts(
+        reply
+    )
 
     # an event: the form refuses a past date and no places, by field
     view = await open_form(r, COORDINATOR, "event add", "event_add")
@@ -119,7 +127,9 @@ async def test_channels_join_subscribe_events_and_welcome_through_slack(round_: 
     assert sent.status == 200 and sent.text == "", sent.text
     await r.slack.settle()
     await r.deliver()
-    assert any(f"<@{ASHA}> volunteered as *notes*" in t for t in r.dm_texts(COORDINATOR)), r.dm_texts(COORDINATOR)
+    assert any(f"<@{ASHA}> volunteered as *notes*" in t for t in r.dm_texts(COORDINATOR)), r.dm_texts(
+        COORDINATOR
+    )
 
     # the calendar file and the attendee export are uploaded to the person's DM
     uploads = len(fake.calls_to("files.completeUploadExternal"))
@@ -147,7 +157,9 @@ async def test_channels_join_subscribe_events_and_welcome_through_slack(round_: 
         assert sent.status == 200
         await r.slack.settle()
         await r.deliver()
-    welcomes = [t for t in r.dm_texts(BEN) if "Welcome to *#ops-north-west*! Ops managers in the North West" in t]
+    welcomes = [
+        t for t in r.dm_texts(BEN) if "Welcome to *#ops-north-west*! Ops managers in the North West" in t
+    ]
     assert len(welcomes) == 1 and "North West ops meet-up" in welcomes[0], r.dm_texts(BEN)
 
 

@@ -33,7 +33,11 @@ async def test_mydata_is_sent_to_the_dm_as_a_file_in_both_forms(round_: Round, f
     assert fake.conversations[dm].kind == "im" and DOCTOR in fake.conversations[dm].members
     files = [fake.files[m["files"][0]["id"]] for m in fake.messages_in(dm) if m.get("files")]
     (md_name, md), (json_name, raw) = files
-    assert md_name.endswith(".md") and "# What Buddy holds about you" in md.decode() and "Asha Patel" in md.decode()
+    assert (
+        md_name.endswith(".md")
+        and "# What Buddy holds about you" in md.decode()
+        and "Asha Patel" in md.decode()
+    )
     assert json_name.endswith(".json") and '"consent records"' in raw.decode()
 
 
@@ -54,7 +58,9 @@ async def test_forget_me_asks_with_a_button_and_erases_on_the_press(round_: Roun
     await r.deliver()
     seen = str(fake.responses) + str(fake.calls) + str(sent.text)
     assert "Buddy has erased what it held about you" in seen, seen[-2000:]
-    assert any("had to step away" in t or "stepped away" in t for t in r.dm_texts(MANAGER) + r.texts(r.group()))
+    assert any(
+        "had to step away" in t or "stepped away" in t for t in r.dm_texts(MANAGER) + r.texts(r.group())
+    )
     assert any("asked Buddy to erase their data" in t for t in r.dm_texts(COORDINATOR))
     with r.engine.uow_factory() as uow:
         assert uow.participants.for_user(UserRef("slack", TEAM, DOCTOR)) == []
@@ -71,13 +77,17 @@ def test_the_slack_profile_cache_is_erased_through_the_privacy_port(chat) -> Non
                                                                        "email": "asha@example.nhs.uk"}  # fmt: skip
         assert personal.erase_caches(user, ["Asha Patel"])["Slack profile cache"] == 1
         assert profiles.cached("T1", "U1") is None
-        assert "Slack profile cache" not in personal.export_caches(UserRef("teams", "T1", "U1"))  # another platform
+        assert "Slack profile cache" not in personal.export_caches(
+            UserRef("teams", "T1", "U1")
+        )  # another platform
     finally:
         personal.CACHES.pop("Slack profile cache", None)
     assert erasure  # the erasure flow reaches caches through personal.erase_caches (see forget)
 
 
-async def test_a_registration_with_patient_data_comes_back_in_the_modal_naming_it(round_: Round, fake: FakeSlack) -> None:
+async def test_a_registration_with_patient_data_comes_back_in_the_modal_naming_it(
+    round_: Round, fake: FakeSlack
+) -> None:
     from tests.engine.helpers import registration
 
     r = round_
@@ -95,7 +105,9 @@ async def test_a_registration_with_patient_data_comes_back_in_the_modal_naming_i
         assert uow.participants.for_user(UserRef("slack", TEAM, DOCTOR)) == []
 
 
-async def test_notice_consent_records_and_the_audit_through_slash_commands(round_: Round, fake: FakeSlack) -> None:
+async def test_notice_consent_records_and_the_audit_through_slash_commands(
+    round_: Round, fake: FakeSlack
+) -> None:
     r = round_
     await r.say(COORDINATOR, "cohort create North")
     await r.register(DOCTOR, "Asha Patel", "clinician")

@@ -40,7 +40,10 @@ async def _dm_button(r: Round, user: str, label: str) -> tuple[dict[str, Any], s
     second is sent once the clock has moved on)."""
     dm = r.fake.open_dm(user)
     for _ in range(3):
-        for message in [*reversed(r.fake.responses), *reversed(r.fake.messages_in(dm))]:  # ephemeral replies too
+        for message in [
+            *reversed(r.fake.responses),
+            *reversed(r.fake.messages_in(dm)),
+        ]:  # ephemeral replies too
             found = _buttons(message.get("blocks", []))
             if label in found:
                 return found[label], dm
@@ -83,7 +86,9 @@ async def _pair(r: Round) -> None:
     await r.deliver()
 
 
-async def test_huddle_hint_rating_portfolio_and_certificate_through_slack(round_: Round, fake: FakeSlack) -> None:
+async def test_huddle_hint_rating_portfolio_and_certificate_through_slack(
+    round_: Round, fake: FakeSlack
+) -> None:
     r = round_
     await r.say(COORDINATOR, "cohort create North")
     await r.register(ASHA, "Asha Patel", "clinician")
@@ -110,8 +115,14 @@ async def test_huddle_hint_rating_portfolio_and_certificate_through_slack(round_
     await _press(r, BEN, "Need help")
     assert any("their reply will come here" in str(resp) for resp in fake.responses)
     await r.deliver()
-    [card] = [m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "Ben Okafor wrote to the coordinators" in str(m)]
-    assert "haven't been able to meet Asha Patel" in str(card["blocks"]) and "Resolve" in _buttons(card["blocks"])
+    [card] = [
+        m
+        for m in fake.messages_in(fake.open_dm(COORDINATOR))
+        if "Ben Okafor wrote to the coordinators" in str(m)
+    ]
+    assert "haven't been able to meet Asha Patel" in str(card["blocks"]) and "Resolve" in _buttons(
+        card["blocks"]
+    )
     view = await _modal(r, COORDINATOR, "Reply")  # the request is an inbox thread: the reply reaches Ben
     assert view["callback_id"] == "inbox_reply"
     sent = await r.slack.submit(view, {"text": "I'll set up a call for you both."}, COORDINATOR)
@@ -147,7 +158,12 @@ async def test_rating_comment_survey_and_certificate_through_slack(round_: Round
     await _pair(r)
     await r.say(COORDINATOR, "task send")
     await r.deliver()
-    for user, text in ((ASHA, LETTER), (BEN, LETTER), (ASHA, "Dear Ben, try this."), (BEN, "Dear Asha, try that.")):
+    for user, text in (
+        (ASHA, LETTER),
+        (BEN, LETTER),
+        (ASHA, "Dear Ben, try this."),
+        (BEN, "Dear Asha, try that."),
+    ):
         await _answer(r, user, text)
     assert any("you've completed" in t for t in r.texts(r.group())), r.texts(r.group())
     await _press(r, ASHA, "4")
@@ -167,7 +183,9 @@ async def test_rating_comment_survey_and_certificate_through_slack(round_: Round
     await r.deliver()
     view = await _modal(r, ASHA, "Answer the survey")
     assert view["callback_id"] == "evaluation"
-    sent = await r.slack.submit(view, {"understand": "4", "confidence": "5", "recommend": "yes", "change": ""}, ASHA)
+    sent = await r.slack.submit(
+        view, {"understand": "4", "confidence": "5", "recommend": "yes", "change": ""}, ASHA
+    )
     assert sent.status == 200 and sent.text == "", sent.text
     await r.slack.settle()
     sent = await r.slack.submit(view, {"understand": "", "confidence": "5", "recommend": "maybe"}, BEN)
@@ -196,7 +214,9 @@ async def test_cohort_copy_and_the_waiting_list_through_slack(round_: Round, fak
     await _press(r, COORDINATOR, "Match them")
     assert any("introduced Cara Jones and Dev Shah" in str(resp) for resp in fake.responses)
     await r.deliver()
-    [intro] = [c for c in fake.conversations.values() if c.kind == "mpim" and {"U0CCC003", "U0DDD004"} <= c.members]
+    [intro] = [
+        c for c in fake.conversations.values() if c.kind == "mpim" and {"U0CCC003", "U0DDD004"} <= c.members
+    ]
     assert any("top of the waiting list" in str(m) for m in intro.messages)
 
     copied = await r.say(COORDINATOR, "cohort copy North 2027")

@@ -97,10 +97,18 @@ def test_the_workspace_rate_is_the_slack_messengers_declared_pace(tmp_path) -> N
     db = make_engine(f"sqlite:///{tmp_path / 'rate.db'}")
     env = {"SLACK_BOT_TOKEN": BOT, "SLACK_SIGNING_SECRET": SECRET}
     default = configure_platforms(env, db).messengers["slack"].capabilities.pacing
-    tuned = configure_platforms({**env, "BUDDY_SLACK_WORKSPACE_RATE": "40"}, db).messengers["slack"].capabilities.pacing
+    tuned = (
+        configure_platforms({**env, "BUDDY_SLACK_WORKSPACE_RATE": "40"}, db)
+        .messengers["slack"]
+        .capabilities.pacing
+    )
     rate = [limit.count / limit.seconds for limit in tuned.per_workspace]
-    assert rate == pytest.approx([40.0]) and [x.count / x.seconds for x in default.per_workspace] == pytest.approx([5.0])
-    assert [(x.count, x.seconds) for x in tuned.per_conversation] == [(1, 1.0)]  # about one a second per channel
+    assert rate == pytest.approx([40.0]) and [
+        x.count / x.seconds for x in default.per_workspace
+    ] == pytest.approx([5.0])
+    assert [(x.count, x.seconds) for x in tuned.per_conversation] == [
+        (1, 1.0)
+    ]  # about one a second per channel
     for bad in ("fast", "0", "-3", "inf"):
         with pytest.raises(SettingsError, match="BUDDY_SLACK_WORKSPACE_RATE must be a positive number"):
             configure_platforms({**env, "BUDDY_SLACK_WORKSPACE_RATE": bad}, db)

@@ -124,7 +124,9 @@ async def test_malformed_envelopes_are_refused_and_acknowledged_and_the_next_com
         bolt = build_app(engine, signing_secret="unused-in-socket-mode", token=BOT_TOKEN,
                          client=make_web_client(base_url=fake.api_url, session=session))  # fmt: skip
         handler = GuardedSocketModeHandler(
-            bolt, "xapp-1-test", web_client=make_web_client(base_url=socket_server.url + "/api/", session=session)
+            bolt,
+            "xapp-1-test",
+            web_client=make_web_client(base_url=socket_server.url + "/api/", session=session),
         )
         await handler.connect_async()
         try:
@@ -143,14 +145,18 @@ async def test_malformed_envelopes_are_refused_and_acknowledged_and_the_next_com
 
             for number in range(len(MALFORMED)):
                 ack = await socket_server.ack_for(f"bad-{number}")
-                assert "error" in json.dumps(ack.get("payload") or {"error": "none"}), (MALFORMED[number], ack)
+                assert "error" in json.dumps(ack.get("payload") or {"error": "none"}), (
+                    MALFORMED[number],
+                    ack,
+                )
             await socket_server.ack_for("no-payload")
             too_long = await socket_server.ack_for("too-long")
             assert "too long for a command" in too_long["payload"]["text"]
             await socket_server.ack_for("rate")
             good = await socket_server.ack_for("good")
             assert "what I can do" in json.dumps(good) or await fake.wait_for(
-                lambda: "what I can do" in json.dumps([c.args for c in fake.calls] + fake.responses), timeout=5
+                lambda: "what I can do" in json.dumps([c.args for c in fake.calls] + fake.responses),
+                timeout=5,
             ), good
         finally:
             await handler.close_async()

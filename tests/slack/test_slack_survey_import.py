@@ -118,7 +118,9 @@ async def test_lookups_keep_to_tier_3_and_the_fake_enforces_it(fake: FakeSlack, 
     assert [p.user_id if p else None for p in again] == [p.user_id if p else None for p in found]
 
 
-async def test_bad_files_and_unknown_values_are_named_by_line_and_column(round_: Round, fake: FakeSlack) -> None:
+async def test_bad_files_and_unknown_values_are_named_by_line_and_column(
+    round_: Round, fake: FakeSlack
+) -> None:
     r = round_
     await r.say(COORDINATOR, "cohort create North")
     good = (FIXTURES / "google_forms.csv").read_text("utf-8")
@@ -145,6 +147,8 @@ async def test_bad_files_and_unknown_values_are_named_by_line_and_column(round_:
     assert sent.status == 200
     errors = str(sent.json()["errors"])
     assert "Nothing imported from " in errors and "1 row has problems" in errors
-    assert "line 2: column “What is your specialty?”: “Xylophone” isn't a specialty I know (closest:" in errors
+    assert (
+        "line 2: column “What is your specialty?”: “Xylophone” isn't a specialty I know (closest:" in errors
+    )
     with r.engine.uow_factory() as uow:
         assert [p for c in uow.cohorts.all() for p in uow.participants.in_cohort(c.id)] == []

@@ -29,7 +29,9 @@ async def test_repeating_task_send_posts_nobody_a_second_task_and_says_how_to_se
     await r.deliver()
     tasks = [m for m in fake.messages_in(group) if "Task 1" in m["text"] + str(m["blocks"])]
     second = await r.say(COORDINATOR, "task send")
-    await fake.wait_for(lambda: "Every active group has had a task this period" in told() + json.dumps(second))
+    await fake.wait_for(
+        lambda: "Every active group has had a task this period" in told() + json.dumps(second)
+    )
     assert "task send KEY" in told() + json.dumps(second)
     await r.deliver()
     assert len(tasks) == 1

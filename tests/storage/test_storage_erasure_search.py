@@ -45,7 +45,9 @@ def dump(engine: Engine) -> dict[str, list[str]]:
     with engine.connect() as conn:
         for table in inspect(engine).get_table_names():
             rows = conn.execute(text(f'SELECT * FROM "{table}"')).all()
-            out[table] = [json.dumps([str(v) for v in row], ensure_ascii=False) + repr(tuple(row)) for row in rows]
+            out[table] = [
+                json.dumps([str(v) for v in row], ensure_ascii=False) + repr(tuple(row)) for row in rows
+            ]
     return out
 
 
@@ -181,9 +183,16 @@ def test_retention_finds_unscrubbed_rows_and_confirmations_on_both_databases(dat
             ("b", "sent", dict(SCRUBBED), {"kind": "user", "removed": True}),  # done already
             ("c", "sent", dict(SCRUBBED), {"kind": "user", "user_id": ASHA}),  # scrubbed by the old job only
             ("d", "pending", {"text": "later"}, {"kind": "user", "user_id": ASHA}),  # not settled
-            ("forgotten:1:x", "sent", {"text": "done"}, {"kind": "user", "user_id": ASHA, "erase_after_send": True}),
+            (
+                "forgotten:1:x",
+                "sent",
+                {"text": "done"},
+                {"kind": "user", "user_id": ASHA, "erase_after_send": True},
+            ),
         ):
-            uow.outbox.add(OutboxItem(key=key, recipient=recipient, message=message, created_at=old, status=status))
+            uow.outbox.add(
+                OutboxItem(key=key, recipient=recipient, message=message, created_at=old, status=status)
+            )
         uow.commit()
     with uow_factory() as uow:
         due = uow.outbox.unscrubbed_before(START, ("sent", "failed"), 10)

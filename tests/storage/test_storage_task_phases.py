@@ -60,7 +60,10 @@ def test_a_stored_phase_that_no_longer_parses_is_named_when_read(engine):
     broken = [STORED_CHOICE, {**STORED_REPLY, "mode": "pairs"}]
     with engine.begin() as conn:
         conn.execute(RAW_WRITE, {"key": task.key, "phases": broken})
-    with uow() as u, pytest.raises(ValueError, match=r"phase 2: phase 'reply' mode must be individual or joint"):
+    with (
+        uow() as u,
+        pytest.raises(ValueError, match=r"phase 2: phase 'reply' mode must be individual or joint"),
+    ):
         u.tasks.get(task.key)
 
 

@@ -240,7 +240,9 @@ def test_a_file_sent_again_replaces_the_one_waiting_for_its_mapping(survey_chat:
         assert uow.imports.get(1).text == "" and uow.imports.get(1).status == "cancelled"  # type: ignore[union-attr]
 
 
-def test_an_import_left_waiting_a_day_expires_and_the_coordinator_is_told_once(survey_chat: Chat, clock) -> None:  # type: ignore[no-untyped-def]
+def test_an_import_left_waiting_a_day_expires_and_the_coordinator_is_told_once(
+    survey_chat: Chat, clock
+) -> None:  # type: ignore[no-untyped-def]
     chat = survey_chat
     cohort(chat)
     chat.say(ADMIN, "import")
@@ -261,7 +263,10 @@ def test_an_import_left_waiting_a_day_expires_and_the_coordinator_is_told_once(s
     chat.deliver()
     told = chat.transcript(ADMIN)
     assert told.count("expired") == 1
-    assert "Your import of " in told and "for Test Cohort expired: it waited a day for your Import or Cancel" in told
+    assert (
+        "Your import of " in told
+        and "for Test Cohort expired: it waited a day for your Import or Cancel" in told
+    )
     assert "Send the file again with `import`" in told or "Send the file again with import" in told
     with chat.engine.uow_factory() as uow:
         assert uow.imports.get(2).status == "expired" and uow.imports.rows(2) == []  # type: ignore[union-attr]

@@ -75,7 +75,9 @@ def seen(engine: Engine) -> dict[str, object]:
     """What anyone could see: the cohort's people and the messages on their way."""
     with engine.uow_factory() as uow:
         people = {p.user_id: (p.status, p.grade) for p in uow.participants.in_cohort(1)}
-        welcomes = sorted(o.key for o in uow.outbox.by_status("pending") if o.key.startswith("import-welcome:"))
+        welcomes = sorted(
+            o.key for o in uow.outbox.by_status("pending") if o.key.startswith("import-welcome:")
+        )
         return {"people": people, "welcomes": welcomes}
 
 
@@ -108,7 +110,9 @@ def test_a_staged_import_adds_updates_and_welcomes_as_before(db_url) -> None:  #
 
 
 @pytest.mark.parametrize("stop_after", [1, 2, 4, 6])  # begin, then 1, 3 or all 5 slices staged
-def test_an_import_stopped_between_transactions_shows_nothing_and_finishes_when_pressed_again(db_url, stop_after) -> None:  # type: ignore[no-untyped-def]
+def test_an_import_stopped_between_transactions_shows_nothing_and_finishes_when_pressed_again(
+    db_url, stop_after
+) -> None:  # type: ignore[no-untyped-def]
     engine, batch_id = ready(db_url, export())
     before = seen(engine)
     taken: list[str] = []
@@ -141,7 +145,11 @@ def test_someone_who_joins_while_an_import_is_staged_is_updated_not_added_twice(
                 cohort_id=1, platform="memory", workspace="T1", user_id="U005", display_name="Person 5",
                 role="clinician", grade="ST1", status=Status.REGISTERED, registered_at=ctx.now)))  # fmt: skip
 
-    assert survey_import.import_staged(engine.run, COORDINATOR, batch_id, step=join_meanwhile) == (PEOPLE - 2, 2, 1)
+    assert survey_import.import_staged(engine.run, COORDINATOR, batch_id, step=join_meanwhile) == (
+        PEOPLE - 2,
+        2,
+        1,
+    )
     after = seen(engine)
     assert len(after["people"]) == PEOPLE and after["people"]["U005"] == ("registered", "CT2")  # type: ignore[index, arg-type]
     assert f"import-welcome:{batch_id}:U005" not in after["welcomes"]  # type: ignore[operator]

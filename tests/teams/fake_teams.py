@@ -220,7 +220,12 @@ class FakeGraph:
         )
 
     def add_user(self, object_id: str, name: str, mail: str) -> None:
-        self.users[mail.lower()] = {"id": object_id, "displayName": name, "mail": mail, "userPrincipalName": mail}
+        self.users[mail.lower()] = {
+            "id": object_id,
+            "displayName": name,
+            "mail": mail,
+            "userPrincipalName": mail,
+        }
 
     async def _user(self, request: web.Request) -> web.StreamResponse:
         call = Call(request.method, request.path_qs, None, dict(request.headers))
@@ -265,6 +270,7 @@ class FakeGraph:
         members.add(user)
         return web.json_response({"@odata.type": "#microsoft.graph.aadUserConversationMember",
                                   "id": f"member-{user}", "roles": roles, "userId": user}, status=201)  # fmt: skip
+
     async def _install_for_user(self, request: web.Request) -> web.StreamResponse:
         """``POST /users/{id}/teamwork/installedApps``: 201 with no body; 409 Conflict when the
         person has the app already; 404 for nobody in the tenant; 400 for another app."""

@@ -35,14 +35,18 @@ async def test_groups_inbox_announce_and_chart_through_teams(db, connector, grap
         said = await r.say(ALICE, "Hi, my buddy hasn't replied for two weeks")
         assert "passed that on to your coordinators" in _texts(said[0])
         assert "hasn't replied for two weeks" in _everything(connector)
-        answer, _ = await r.fill_dialog(ADMIN, _button(connector.cards(), "Reply"), {"text": "I'll talk to Ben today."})
+        answer, _ = await r.fill_dialog(
+            ADMIN, _button(connector.cards(), "Reply"), {"text": "I'll talk to Ben today."}
+        )
         assert answer is None
         assert "I'll talk to Ben today." in _everything(connector)
 
         # an announcement: the dialog, the preview, then Send
         cards = await r.say(ADMIN, "announce")
         opener = cards[-1]["actions"][0]
-        answer, cards = await r.fill_dialog(ADMIN, opener, {"text": "Drinks on Friday", "audience": "matched"})
+        answer, cards = await r.fill_dialog(
+            ADMIN, opener, {"text": "Drinks on Friday", "audience": "matched"}
+        )
         assert answer is None
         await r.press(ADMIN, _button(connector.cards(), "Send to 2 people"))
         assert _everything(connector).count("Drinks on Friday") >= 3  # the preview and both buddies
@@ -50,7 +54,9 @@ async def test_groups_inbox_announce_and_chart_through_teams(db, connector, grap
         # the chart is an image inside the card
         chart = await r.say(ADMIN, "status chart")
         [image] = [e for e in chart[-1]["body"] if e.get("type") == "Image"]
-        assert image["url"].startswith("data:image/png;base64,") and "registrations per week" in image["altText"]
+        assert (
+            image["url"].startswith("data:image/png;base64,") and "registrations per week" in image["altText"]
+        )
 
         # a forged button value gets a polite answer
         forged = {"data": {"action_id": "group_end", "value": "424242"}}
@@ -104,8 +110,12 @@ async def test_answers_digest_and_task_authoring_through_teams(db, connector, gr
         assert "rota every single week" in shown and "risk of each decision" in shown
 
         cards = await r.say(ADMIN, "digest")
-        answer, _ = await r.fill_dialog(ADMIN, cards[-1]["actions"][0], {"intro": "From week one:", "send_to": "cohort"},
-                                    keep_initial=True)
+        answer, _ = await r.fill_dialog(
+            ADMIN,
+            cards[-1]["actions"][0],
+            {"intro": "From week one:", "send_to": "cohort"},
+            keep_initial=True,
+        )
         assert answer is None and "rota every single week" in _everything(connector)
         answer, _ = await r.fill_dialog(ADMIN, _button(connector.cards(), "Edit digest"),
                                         {"intro": "From week one, edited:", "send_to": "cohort"}, keep_initial=True)  # fmt: skip
@@ -116,9 +126,13 @@ async def test_answers_digest_and_task_authoring_through_teams(db, connector, gr
 
         cards = await r.say(ADMIN, "task add")
         answer, added = await r.fill_dialog(ADMIN, cards[-1]["actions"][0], TASK)
-        assert answer is None and "Rota swap" in _everything(connector) and "rota_swap" in _everything(connector)
+        assert (
+            answer is None and "Rota swap" in _everything(connector) and "rota_swap" in _everything(connector)
+        )
         cards = await r.say(ADMIN, "task edit rota_swap")
-        answer, _ = await r.fill_dialog(ADMIN, cards[-1]["actions"][0], {**TASK, "title": "Rota swap, revised"})
+        answer, _ = await r.fill_dialog(
+            ADMIN, cards[-1]["actions"][0], {**TASK, "title": "Rota swap, revised"}
+        )
         assert answer is None and "Rota swap, revised" in _everything(connector)
         ordered = await r.say(ADMIN, "task order rota_swap")
         assert "rota_swap" in _texts(ordered[-1])
@@ -142,7 +156,9 @@ async def test_people_pairs_and_group_buttons_through_teams(db, connector, graph
         assert "Paired Asha Patel and Ben Okafor" in _texts(paired[0])
 
         listed = await r.say(ADMIN, "groups")
-        answer, _ = await r.fill_dialog(ADMIN, _button(listed, "Message group"), {"text": "Drop-in on Thursday at noon."})
+        answer, _ = await r.fill_dialog(
+            ADMIN, _button(listed, "Message group"), {"text": "Drop-in on Thursday at noon."}
+        )
         assert answer is None
         r.clock.advance(seconds=5)  # one post a second in a chat: the new group's introduction went first
         await r.sender.drain()
@@ -200,7 +216,9 @@ async def test_spreadsheet_coordinator_remove_announce_edit_and_contact_through_
         assert "the only coordinator" in _texts(last[-1])
 
         cards = await r.say(ADMIN, "announce")
-        await r.fill_dialog(ADMIN, cards[-1]["actions"][0], {"text": "Drinks on Friday", "audience": "matched"})
+        await r.fill_dialog(
+            ADMIN, cards[-1]["actions"][0], {"text": "Drinks on Friday", "audience": "matched"}
+        )
         answer, _ = await r.fill_dialog(ADMIN, _button(connector.cards(), "Edit"),
                                         {"text": "Drinks on Friday at six", "audience": "everyone"})  # fmt: skip
         assert answer is None and "Drinks on Friday at six" in _everything(connector)

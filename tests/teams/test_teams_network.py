@@ -60,7 +60,9 @@ async def test_join_adds_people_to_the_team_events_and_a_welcome_through_teams(d
 
         # an event, with the form's errors by field first
         cards = await r.say(ADMIN, "event add")
-        opener = _button(cards, "Add an event") if any("actions" in c for c in cards) else cards[-1]["actions"][0]
+        opener = (
+            _button(cards, "Add an event") if any("actions" in c for c in cards) else cards[-1]["actions"][0]
+        )
         errors = await refused(r, ADMIN, opener, {**EVENT, "date": "2026-09-01", "capacity": "0"})
         assert any("in the past" in e for e in errors) and any("at least 1" in e for e in errors), errors
         assert "Subscribed" in said(await r.say(ALICE, "subscribe north_west"))
@@ -78,7 +80,9 @@ async def test_join_adds_people_to_the_team_events_and_a_welcome_through_teams(d
         await r.say(ALICE, "event 1")
         offer = attachments(connector, CONSENT)[-1]
         assert offer["name"] == "buddy-event-1.ics"
-        status, _ = await answer_offer(h, connector, "accept", offer["content"]["acceptContext"]["buddy_file"], ALICE)
+        status, _ = await answer_offer(
+            h, connector, "accept", offer["content"]["acceptContext"]["buddy_file"], ALICE
+        )
         assert status == 200
         [entry] = Calendar.from_ical(connector.uploads["export.csv"][0]).walk("VEVENT")
         assert str(entry["summary"]) == "North West ops meet-up" and str(entry["location"]) == "Manchester"
@@ -88,7 +92,9 @@ async def test_join_adds_people_to_the_team_events_and_a_welcome_through_teams(d
         assert offer["name"] == "buddy-event-1-attendees.csv"
         await answer_offer(h, connector, "accept", offer["content"]["acceptContext"]["buddy_file"], ADMIN)
         rows = connector.uploads["export.csv"][0].decode().splitlines()
-        assert rows[0] == "user_id,answer,volunteer_role,answered_at" and rows[1].startswith("alice,going,notes,")
+        assert rows[0] == "user_id,answer,volunteer_role,answered_at" and rows[1].startswith(
+            "alice,going,notes,"
+        )
 
         # Bob is added to the listed channel's team: Buddy welcomes him once, in his chat
         for _ in range(2):
@@ -123,7 +129,9 @@ async def test_without_graph_a_double_date_reaches_each_person_with_a_link_to_on
                     capabilities={"teams": h.teams.messenger.capabilities}, admins=(f"{TENANT}:{ADMIN}",))  # fmt: skip
     engine.run(sync_builtin)
     h.engine.answer = engine.handle
-    r = Round(h, engine, Sender(SqlUnitOfWorkFactory(db), {"teams": h.teams.messenger}, engine.clock), engine.clock)
+    r = Round(
+        h, engine, Sender(SqlUnitOfWorkFactory(db), {"teams": h.teams.messenger}, engine.clock), engine.clock
+    )
     people = (("alice", "Asha Patel", "clinician", "Leeds"), ("bob", "Ben Okafor", "general_manager", "Leeds"),
               ("carol", "Cara Jones", "clinician", "Salford"), ("dan", "Dev Shah", "general_manager", "Salford"))  # fmt: skip
     try:
@@ -131,7 +139,9 @@ async def test_without_graph_a_double_date_reaches_each_person_with_a_link_to_on
         for user, name, role, trust in people:
             connector.members[f"29:{user}"] = {**account(user), "userPrincipalName": f"{user}@nhs.example"}
             cards = await r.say(user, "join")
-            await r.fill_dialog(user, cards[-1]["actions"][0], registration(name, role, employer=f"{trust} NHS Trust"))
+            await r.fill_dialog(
+                user, cards[-1]["actions"][0], registration(name, role, employer=f"{trust} NHS Trust")
+            )
         await r.say(ADMIN, "match preview")
         await r.say(ADMIN, "match confirm")
         assert "Introduced" in said(await r.say(ADMIN, "double @alice @carol"))
@@ -158,7 +168,9 @@ async def test_double_dating_experts_and_coffee_in_graph_group_chats(db, connect
         await r.say(ADMIN, "cohort create North")
         for user, name, role, trust in people:
             cards = await r.say(user, "join")
-            await r.fill_dialog(user, cards[-1]["actions"][0], registration(name, role, employer=f"{trust} NHS Trust"))
+            await r.fill_dialog(
+                user, cards[-1]["actions"][0], registration(name, role, employer=f"{trust} NHS Trust")
+            )
         await r.say(ADMIN, "match preview")
         await r.say(ADMIN, "match confirm")
 

@@ -83,9 +83,14 @@ async def test_an_answer_with_patient_data_comes_back_in_the_dialog_naming_it(db
         await r.say(ADMIN, "match confirm")
         await r.say(ADMIN, "task send")
         respond = _button(connector.cards("19:chat-1@thread.v2"), "Respond")
-        _, answer = await r.h.post(invoke(r.h.service_url, "task/fetch", {"data": respond["data"]}, user=ALICE))
+        _, answer = await r.h.post(
+            invoke(r.h.service_url, "task/fetch", {"data": respond["data"]}, user=ALICE)
+        )
         card = answer["task"]["value"]["card"]["content"]
-        data = {**card["actions"][0]["data"], "answer": "Dear Ben, patient 943 476 5919 waited all night on the ward."}
+        data = {
+            **card["actions"][0]["data"],
+            "answer": "Dear Ben, patient 943 476 5919 waited all night on the ward.",
+        }
         _, answer = await r.h.post(invoke(r.h.service_url, "task/submit", {"data": data}, user=ALICE))
         again = answer["task"]["value"]["card"]["content"]["body"]
         shown = " ".join(e.get("text", "") for e in again if e.get("color") == "Attention")

@@ -18,7 +18,12 @@ from tests.teams.fake_teams import account, invoke
 from tests.teams.test_teams_files import CONSENT, answer_offer, attachments, consent
 from tests.teams.test_teams_round import ADMIN, ALICE, BOB, Round, _button, _texts, start_round
 
-GROUP = {"id": "19:chat-1@thread.v2", "conversationType": "groupChat", "tenantId": "tenant-1", "isGroup": True}
+GROUP = {
+    "id": "19:chat-1@thread.v2",
+    "conversationType": "groupChat",
+    "tenantId": "tenant-1",
+    "isGroup": True,
+}
 LETTER = "Dear Buddy, " + " ".join(["word"] * 40)
 
 
@@ -82,8 +87,11 @@ async def test_meeting_links_check_in_and_portfolio_pdf_through_teams(db, connec
         await r.say(ADMIN, "match confirm")
         [intro] = connector.cards("19:chat-1@thread.v2")
         links = [a.get("url", "") for e in intro["body"] for a in e.get("actions", [])] + [
-            a.get("url", "") for a in intro.get("actions", [])]
-        assert any(u.startswith("https://teams.microsoft.com/l/call/0/0?users=alice%40nhs.example") for u in links)
+            a.get("url", "") for a in intro.get("actions", [])
+        ]
+        assert any(
+            u.startswith("https://teams.microsoft.com/l/call/0/0?users=alice%40nhs.example") for u in links
+        )
         assert any(u.startswith("https://teams.microsoft.com/l/meeting/new?subject=") for u in links)
 
         await r.say(ADMIN, "task send")
@@ -97,7 +105,9 @@ async def test_meeting_links_check_in_and_portfolio_pdf_through_teams(db, connec
         assert any("asked your coordinators" in _texts(c) for c in helped)
         [card] = [c for c in connector.cards() if "Ben Okafor wrote to the coordinators" in _texts(c)]
         assert "haven't been able to meet Asha Patel" in _texts(card)
-        answer, _ = await r.fill_dialog(ADMIN, _button([card], "Reply"), {"text": "I'll set up a call for you both."})
+        answer, _ = await r.fill_dialog(
+            ADMIN, _button([card], "Reply"), {"text": "I'll set up a call for you both."}
+        )
         assert answer is None
         assert "I'll set up a call for you both." in _everything(connector)
 
@@ -124,13 +134,20 @@ async def test_rating_comment_survey_and_certificate_through_teams(db, connector
     try:
         await _pair(r, connector)
         await r.say(ADMIN, "task send")
-        for user, text in ((ALICE, LETTER), (BOB, LETTER), (ALICE, "Dear Ben, try this."), (BOB, "Dear Asha, try that.")):
+        for user, text in (
+            (ALICE, LETTER),
+            (BOB, LETTER),
+            (ALICE, "Dear Ben, try this."),
+            (BOB, "Dear Asha, try that."),
+        ):
             await _answer(r, user, text)
         assert "you've completed" in _everything(connector)
         rated = await r.press(ALICE, await _latest(r, "4"))
         assert "you rated _Problem page_ 4 out of 5" in "".join(_texts(c) for c in rated)
         await r.press(BOB, await _latest(r, "2"))
-        answer, _ = await r.fill_dialog(ALICE, _button(rated, "Add a comment"), {"comment": "More time, please"})
+        answer, _ = await r.fill_dialog(
+            ALICE, _button(rated, "Add a comment"), {"comment": "More time, please"}
+        )
         assert answer is None
         status = await r.say(ADMIN, "status")
         assert "3.0 / 5 from 2 ratings, 1 comments" in _texts(status[-1])

@@ -101,7 +101,11 @@ async def start_round(db, connector, graph) -> Round:  # type: ignore[no-untyped
     h = await start_harness(db, connector, settings)
     uow = SqlUnitOfWorkFactory(db)
     engine = Engine(
-        uow, clock=clock, seed=7, capabilities={"teams": h.teams.messenger.capabilities}, admins=(f"tenant-1:{ADMIN}",)
+        uow,
+        clock=clock,
+        seed=7,
+        capabilities={"teams": h.teams.messenger.capabilities},
+        admins=(f"tenant-1:{ADMIN}",),
     )
     engine.run(sync_builtin)
     sender = Sender(uow, {"teams": h.teams.messenger}, clock, on_failure=engine.delivery_failed)

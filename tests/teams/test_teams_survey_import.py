@@ -80,7 +80,8 @@ async def test_each_export_is_imported_with_people_found_in_graph(db, connector,
         assert sorted(c.path for c in installs) == [f"/graph/users/aad-{n}/teamwork/installedApps"
                                                     for n in ("asha", "ben", "chloe", "ella")]  # fmt: skip
         assert {c.body["teamsApp@odata.bind"] for c in installs} == {
-            "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/catalog-app-1"}
+            "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/catalog-app-1"
+        }
         assert graph.apps_installed == {"aad-asha", "aad-ben", "aad-chloe", "aad-ella"}
         assert not [c for c in connector.cards() if "couldn't send" in _texts(c)]
     finally:
@@ -156,7 +157,9 @@ async def test_without_graph_nobody_can_be_found_by_email_and_the_preview_says_w
     engine = Engine(SqlUnitOfWorkFactory(db), clock=clock, capabilities={"teams": h.teams.messenger.capabilities},
                     admins=(f"tenant-1:{ADMIN}",))  # fmt: skip
     engine.run(sync_builtin)
-    sender = Sender(SqlUnitOfWorkFactory(db), {"teams": h.teams.messenger}, clock, on_failure=engine.delivery_failed)
+    sender = Sender(
+        SqlUnitOfWorkFactory(db), {"teams": h.teams.messenger}, clock, on_failure=engine.delivery_failed
+    )
     h.engine.answer = engine.handle
     r = Round(h, engine, sender, clock)
     try:
@@ -167,7 +170,9 @@ async def test_without_graph_nobody_can_be_found_by_email_and_the_preview_says_w
         opener = connector.cards()[-1]["actions"][0]
         _, answer = await h.post(invoke(h.service_url, "task/fetch", {"data": opener["data"]}, user=ADMIN))
         card = answer["task"]["value"]["card"]["content"]
-        data = dict(card["actions"][0]["data"]) | {e["id"]: e.get("value", "") for e in card["body"] if "id" in e}
+        data = dict(card["actions"][0]["data"]) | {
+            e["id"]: e.get("value", "") for e in card["body"] if "id" in e
+        }
         _, answer = await h.post(invoke(h.service_url, "task/submit", {"data": data}, user=ADMIN))
         await sender.drain()
         preview = str(answer) + _texts(connector.cards()[-1])
@@ -196,20 +201,29 @@ async def test_bad_files_and_unknown_values_are_named_by_line_and_column(db, con
             await r.sender.drain()
             return "\n".join(_texts(c) for c in connector.cards()[before:])
 
-        assert "isn't a CSV or Excel (.xlsx) file" in await attach("photo.png", b"\x89PNG\r\n\x1a\n\x00binary")
+        assert "isn't a CSV or Excel (.xlsx) file" in await attach(
+            "photo.png", b"\x89PNG\r\n\x1a\n\x00binary"
+        )
         ragged = good.splitlines()[0] + "\n" + ",".join(["x"] * 30) + "\n"
-        assert "line 2: 30 cells but the headings have 13 columns" in await attach("ragged.csv", ragged.encode())
+        assert "line 2: 30 cells but the headings have 13 columns" in await attach(
+            "ragged.csv", ragged.encode()
+        )
 
         await attach("responses.csv", good.replace("Psych,", "Xylophone,").encode())
         opener = connector.cards()[-1]["actions"][0]
         _, answer = await h.post(invoke(h.service_url, "task/fetch", {"data": opener["data"]}, user=ADMIN))
         card = answer["task"]["value"]["card"]["content"]
-        data = dict(card["actions"][0]["data"]) | {e["id"]: e.get("value", "") for e in card["body"] if "id" in e}
+        data = dict(card["actions"][0]["data"]) | {
+            e["id"]: e.get("value", "") for e in card["body"] if "id" in e
+        }
         status, answer = await h.post(invoke(h.service_url, "task/submit", {"data": data}, user=ADMIN))
         assert status == 200 and answer["task"]["type"] == "continue"  # the dialog stays open with the errors
         shown = str(answer["task"]["value"]["card"]["content"])
         assert "1 row has problems" in shown
-        assert "line 2: column “What is your specialty?”: “Xylophone” isn't a specialty I know (closest:" in shown
+        assert (
+            "line 2: column “What is your specialty?”: “Xylophone” isn't a specialty I know (closest:"
+            in shown
+        )
         with r.engine.uow_factory() as uow:
             assert uow.participants.in_cohort(1) == []
     finally:
