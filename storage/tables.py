@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -64,6 +66,27 @@ coordinators = Table(
     UniqueConstraint("cohort_id", "platform", "workspace", "user_id", name="uq_coordinators_identity"),
 )
 
+
+def profile_columns() -> list[Column[Any]]:
+    """What a person tells Buddy about themselves: a participant's columns, and those of a survey
+    import's people staged on their way in (fresh Column objects each call: a column has one table)."""
+    return [
+        Column("display_name", String(120), nullable=False),
+        Column("email", String(254), nullable=False, default=""),
+        Column("role", String(32), nullable=False),
+        Column("specialist_area", String(32), nullable=False, default=""),
+        Column("profession", String(32), nullable=False, default=""),
+        Column("grade", String(40), nullable=False, default=""),
+        Column("specialty", String(40), nullable=False, default=""),
+        Column("employer", String(120), nullable=False, default=""),
+        Column("employer_type", String(32), nullable=False, default=""),
+        Column("region", String(40), nullable=False, default=""),
+        Column("interests", JSON, nullable=False, default=list),
+        Column("consent_data", Boolean, nullable=False, default=False),
+        Column("consent_share", Boolean, nullable=False, default=False),
+    ]
+
+
 participants = Table(
     "participants",
     metadata,
@@ -72,19 +95,7 @@ participants = Table(
     Column("platform", String(16), nullable=False),
     Column("workspace", String(64), nullable=False),
     Column("user_id", String(64), nullable=False),
-    Column("display_name", String(120), nullable=False),
-    Column("email", String(254), nullable=False, default=""),
-    Column("role", String(32), nullable=False),
-    Column("specialist_area", String(32), nullable=False, default=""),
-    Column("profession", String(32), nullable=False, default=""),
-    Column("grade", String(40), nullable=False, default=""),
-    Column("specialty", String(40), nullable=False, default=""),
-    Column("employer", String(120), nullable=False, default=""),
-    Column("employer_type", String(32), nullable=False, default=""),
-    Column("region", String(40), nullable=False, default=""),
-    Column("interests", JSON, nullable=False, default=list),
-    Column("consent_data", Boolean, nullable=False, default=False),
-    Column("consent_share", Boolean, nullable=False, default=False),
+    *profile_columns(),
     Column("status", String(16), nullable=False),
     Column("registered_at", UTCDateTime),
     Column("last_active_at", UTCDateTime),
@@ -302,19 +313,7 @@ import_staged = (
         Column("batch_id", Integer, ForeignKey("import_batches.id", ondelete="CASCADE"), nullable=False),
         Column("participant_id", Integer, nullable=True),  # someone already in the cohort: updated, not added
         Column("user_id", String(64), nullable=False),
-        Column("email", String(254), nullable=False, default=""),
-        Column("display_name", String(120), nullable=False),
-        Column("role", String(32), nullable=False),
-        Column("specialist_area", String(32), nullable=False, default=""),
-        Column("profession", String(32), nullable=False, default=""),
-        Column("grade", String(40), nullable=False, default=""),
-        Column("specialty", String(40), nullable=False, default=""),
-        Column("employer", String(120), nullable=False, default=""),
-        Column("employer_type", String(32), nullable=False, default=""),
-        Column("region", String(40), nullable=False, default=""),
-        Column("interests", JSON, nullable=False, default=list),
-        Column("consent_data", Boolean, nullable=False, default=False),
-        Column("consent_share", Boolean, nullable=False, default=False),
+        *profile_columns(),
         UniqueConstraint("batch_id", "user_id", name="uq_import_staged_person"),
         Index("ix_import_staged_batch_participant", "batch_id", "participant_id"),
     )
