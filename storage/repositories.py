@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from functools import cache
 from itertools import combinations
@@ -49,7 +50,7 @@ from conversations.core.model import (
     TaskDefinition,
 )
 from conversations.core.refs import UserRef
-from conversations.ports.store import SCRUBBED, GroupActivity, Said
+from conversations.ports.store import SCRUBBED, GroupActivity, PersonRow, Posted, Said
 from storage import statements, tables
 from storage.types import UTCDateTime
 
@@ -174,6 +175,17 @@ class SqlParticipants(_Repo):
             stmt = stmt.where(p.status.in_(list(statuses)))
         return list(self.session.scalars(stmt.order_by(p.registered_at, p.id)))
 
+    def listing(self, cohort_id: int, ids: Collection[int] | None = None) -> list[PersonRow]:
+        p = tables.participants.c
+        stmt = select(*(p[f.name] for f in fields(PersonRow))).where(p.cohort_id == cohort_id)
+        order = (p.registered_at, p.id)
+        if ids is None:
+            return [PersonRow(*row) for row in self.session.execute(stmt.order_by(*order))]
+        wanted = sorted(set(ids))
+        found = [row for start in range(0, len(wanted), IN_CHUNK)
+                 for row in self.session.execute(stmt.where(p.id.in_(wanted[start : start + IN_CHUNK])))]  # fmt: skip
+        return [PersonRow(*row) for row in found]
+
     def many(self, ids: Iterable[int]) -> list[Participant]:
         wanted = list(ids)
         found = {p.id: p for p in self._where_in(select(Participant), tables.participants.c.id, wanted)}
@@ -267,8 +279,8 @@ class SqlMatches(_Repo):
         if ids is not None:
             active = and_(active, m.id.in_(ids))
         run = self.session.execute
-        groups = {mid: GroupActivity(mid, created) for mid, created in
-                  run(select(m.id, m.created_at).where(active).order_by(m.id))}  # fmt: skip
+        groups = {mid: GroupActivity(mid, created, number, score, reasons) for mid, created, number, score, reasons
+                  in run(select(m.id, m.created_at, m.round, m.score, m.reasons).where(active).order_by(m.id))}  # fmt: skip
         for mid, pid, status, seen in run(
             select(mm.match_id, p.id, p.status, p.last_active_at)
             .join(tables.matches, m.id == mm.match_id)
@@ -511,6 +523,12 @@ class SqlAssignments(_Repo):
 
     def latest(self, match_id: int) -> Assignment | None:
         return self.session.scalars(statements.latest_assignment(), {"match_id": match_id}).first()
+
+    def posted(self, cohort_id: int) -> list[Posted]:
+        a, m = tables.assignments.c, tables.matches.c
+        stmt = (select(a.id, a.match_id, a.task_key).join(tables.matches, m.id == a.match_id)
+                .where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE).order_by(a.match_id, a.sequence))  # fmt: skip
+        return [Posted(*row) for row in self.session.execute(stmt)]
 
     def posted_counts(self, cohort_id: int) -> dict[int, int]:
         a, m = tables.assignments.c, tables.matches.c

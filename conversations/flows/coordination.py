@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from conversations.core import vocabulary as v
 from conversations.core.markup import escape
-from conversations.core.model import Cohort, Coordinator, Participant, Status
+from conversations.core.model import Cohort, Coordinator, Status
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command
 from conversations.core.views import FileAttachment, Message, Section
 from conversations.flows.assignments import complete_for
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
-from conversations.ports.store import GroupActivity
+from conversations.ports.store import GroupActivity, PersonRow
 
 # Features add their own figures to ``status`` and columns to ``export`` (the programme: check-ins,
 # task ratings, evaluation answers): columns come as headings and values by participant id.
@@ -113,13 +113,13 @@ EXPORT_COLUMNS = ["name", "user_id", "email", "role", "grade", "specialty", "emp
                   "status", "match_id", "buddies", "tasks_posted", "responses"]  # fmt: skip
 
 
-def export_rows(ctx: Ctx, cohort: Cohort, people: Sequence[Participant] | None = None,
+def export_rows(ctx: Ctx, cohort: Cohort, people: Sequence[PersonRow] | None = None,
                 activity: Sequence[GroupActivity] | None = None) -> Iterator[list[object]]:  # fmt: skip
     """The export's heading, then a row per participant (``people``, ``activity``: the cohort's, when
     already read), from a handful of queries whatever the cohort's size."""
     extras = [extra(ctx, cohort) for extra in EXTRA_COLUMNS]
     yield [*EXPORT_COLUMNS, *(h for heads, _ in extras for h in heads)]
-    people = ctx.uow.participants.in_cohort(cohort.id) if people is None else people
+    people = ctx.uow.participants.listing(cohort.id) if people is None else people
     names = {p.id: p.display_name for p in people}
     group_of: dict[int, int] = {}  # participant -> active match
     members: dict[int, list[int]] = defaultdict(list)
@@ -130,13 +130,13 @@ def export_rows(ctx: Ctx, cohort: Cohort, people: Sequence[Participant] | None =
     posted = ctx.uow.assignments.posted_counts(cohort.id)
     answered = ctx.uow.responses.counts_by_author(cohort.id)
     for p in people:
-        match_id = group_of.get(p.id) if p.id is not None else None
+        match_id = group_of.get(p.id)
         buddies = [names.get(b, "") for b in members.get(match_id, []) if b != p.id] if match_id else []
         row: list[object] = [p.display_name, p.user_id, p.email, p.role, p.grade, p.specialty, p.employer, p.employer_type, p.region,
                p.status, match_id or "", "; ".join(buddies), posted.get(match_id, 0) if match_id else 0,
-               answered.get(p.id, 0) if match_id and p.id is not None else 0]  # fmt: skip
+               answered.get(p.id, 0) if match_id else 0]  # fmt: skip
         for heads, values in extras:
-            row += values.get(p.id, [""] * len(heads)) if p.id is not None else [""] * len(heads)
+            row += values.get(p.id, [""] * len(heads))
         yield [_safe_cell(c) for c in row]
 
 

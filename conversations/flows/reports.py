@@ -29,19 +29,19 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
     """The cohort as an XLSX workbook: one sheet each for participants, groups, progress per task
     and answers (only of people who agreed to coordinators using their details). Each table is read
     once, whatever the cohort's size."""
-    everyone = ctx.uow.participants.in_cohort(cohort.id)
+    everyone = ctx.uow.participants.listing(cohort.id)
     people = {p.id: p for p in everyone}
     activity = ctx.uow.matches.activity(cohort.id, ctx.now)
     rows = group_rows(ctx, cohort, people=people, activity=activity)
     groups: list[list[object]] = [["group", "round", "members", "score", "why", "last_active", "current_task",
                                    "progress", "quiet"]]  # fmt: skip
-    groups += [[g.match.id, g.match.round, _safe_cell("; ".join(p.display_name for p in g.members)),
-                round(g.match.score, 3), _safe_cell("; ".join(g.match.reasons)), g.last_active, _safe_cell(g.task),
+    groups += [[g.group.match_id, g.group.round, _safe_cell("; ".join(p.display_name for p in g.members)),
+                round(g.group.score, 3), _safe_cell("; ".join(g.group.reasons)), g.last_active, _safe_cell(g.task),
                 g.progress, "yes" if g.quiet else ""] for g in rows]  # fmt: skip
 
     tasks = {t.key: t for t in ctx.uow.tasks.all()}
-    members = {g.match.id: [p.id for p in g.members] for g in rows}
-    assignments = ctx.uow.assignments.for_matches(members)
+    members = {g.group.match_id: [p.id for p in g.members] for g in rows}
+    assignments = ctx.uow.assignments.posted(cohort.id)
     responses: dict[int, list[Any]] = defaultdict(list)
     for r in ctx.uow.responses.for_assignments(a.id for a in assignments):
         responses[r.assignment_id].append(r)

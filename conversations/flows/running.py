@@ -46,7 +46,7 @@ from conversations.flows.matchmaking import (
     rules_for,
 )
 from conversations.matching import best_partners, explain_group
-from conversations.ports.store import GroupActivity
+from conversations.ports.store import GroupActivity, PersonRow
 
 PAGE = 15  # groups per page: two blocks each keeps a page within Slack's 50 blocks and a Teams card
 FILTERS = ("all", "quiet", "waiting")
@@ -126,13 +126,13 @@ def _announcement(ctx: Ctx, user: UserRef, value: str) -> Resolved:
 
 @dataclass
 class GroupRow:
-    match: Match
-    members: list[Participant]
+    group: GroupActivity
+    members: list[PersonRow]
     last_active: datetime | None
     task: str
     progress: str
     quiet: bool
-    waiting_on: list[Participant]  # members the others are waiting for
+    waiting_on: list[PersonRow]  # members the others are waiting for
 
 
 def group_state(g: GroupActivity, tasks: dict[str, TaskDefinition], now: datetime,
@@ -158,27 +158,23 @@ def group_state(g: GroupActivity, tasks: dict[str, TaskDefinition], now: datetim
     return last, title, progress, quiet, waiting_on
 
 
-def group_rows(ctx: Ctx, cohort: Cohort, ids: Sequence[int] | None = None, people: dict[int, Participant] | None = None,
+def group_rows(ctx: Ctx, cohort: Cohort, ids: Sequence[int] | None = None, people: dict[int, PersonRow] | None = None,
                activity: Sequence[GroupActivity] | None = None) -> list[GroupRow]:  # fmt: skip
     """Every active group (of ``ids``, when given) with its activity and current task, in a
     handful of queries whatever the cohort's size (``people``, ``activity``: the cohort's, when
     already read)."""
     if activity is None:
         activity = ctx.uow.matches.activity(cohort.id, ctx.now, ids)
-    matches = {m.id: m for m in ctx.uow.matches.active_in(cohort.id, ids)}
     if people is None:
-        people = {
-            p.id: p for p in ctx.uow.participants.many(pid for g in activity for pid, _, _ in g.members)
-        }
+        wanted = {pid for g in activity for pid, _, _ in g.members}
+        people = {p.id: p for p in ctx.uow.participants.listing(cohort.id, wanted)}
     tasks = {t.key: t for t in ctx.uow.tasks.all()}
     quiet_after = timedelta(days=cohort.nudge_pair_days)
     rows = []
     for g in activity:
-        if g.match_id not in matches:
-            continue
         members = [people[pid] for pid, _, _ in g.members if pid in people]
         last, title, progress, quiet, waiting = group_state(g, tasks, ctx.now, quiet_after)
-        rows.append(GroupRow(matches[g.match_id], members, last, title, progress, quiet,
+        rows.append(GroupRow(g, members, last, title, progress, quiet,
                              [people[pid] for pid in waiting if pid in people]))  # fmt: skip
     return rows
 
@@ -186,7 +182,7 @@ def group_rows(ctx: Ctx, cohort: Cohort, ids: Sequence[int] | None = None, peopl
 def groups_page(ctx: Ctx, cohort: Cohort, which: str, page: int) -> Message:
     if which == "all":  # only the page's groups are read: the same cost at 10 or 10,000 groups
         ids = sorted(ctx.uow.matches.active_ids(cohort.id))
-    else:  # plain rows for every group, then records only for the page's
+    else:  # plain rows for every group, then the page's members
         tasks = {t.key: t for t in ctx.uow.tasks.all()}
         quiet_after = timedelta(days=cohort.nudge_pair_days)
         ids = []
@@ -213,8 +209,8 @@ def groups_page(ctx: Ctx, cohort: Cohort, which: str, page: int) -> Message:
             extra = " · waiting on " + " and ".join(escape(p.display_name) for p in row.waiting_on)
         if row.quiet:
             extra += " · quiet"
-        value = str(row.match.id)
-        blocks.append(Section(f"{names}\nRound {row.match.round} · {seen} · {task}{extra}"))
+        value = str(row.group.match_id)
+        blocks.append(Section(f"{names}\nRound {row.group.round} · {seen} · {task}{extra}"))
         blocks.append(Actions((Button("Message group", "group_message", value, opens_form=True),
                                Button("Re-match", "group_rematch", value),
                                Button("End group", "group_end", value, style="danger"))))  # fmt: skip
