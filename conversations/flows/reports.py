@@ -203,8 +203,10 @@ def _chart(call: Call) -> Message:
 
 def _summary(call: Call) -> Message:
     sent = weekly_summary(call.ctx, call.the_cohort)
-    return Message.simple(f"Queued this week's summary to {sent} coordinators." if sent
-                          else "This week's summary has already gone to every coordinator.")  # fmt: skip
+    if not sent:
+        return Message.simple("This week's summary has already gone to every coordinator.")
+    who = "1 coordinator" if sent == 1 else f"{sent} coordinators"
+    return Message.simple(f"Sent this week's summary, with its chart, to {who}.")
 
 
 ROUTES = (

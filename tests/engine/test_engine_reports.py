@@ -71,7 +71,9 @@ def test_status_chart_on_demand(chat):
 def test_weekly_summary_goes_to_coordinators_once_a_week(chat, clock):
     _round(chat)
     chat.say(ADMIN, "summary").expect(
-        "Queued this week's summary to 1 coordinators", "Weekly summary: Test Cohort", "[image:"
+        "Sent this week's summary, with its chart, to 1 coordinator.",
+        "Weekly summary: Test Cohort",
+        "[image:",
     )
     chat.say(ADMIN, "summary").expect("already gone")
     # the scheduled tick sends it on Mondays, once

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import TEAM, FakeSlack
 from tests.slack.round import COORDINATOR, DOCTOR, MANAGER, Round
 
 _events = itertools.count(500)
@@ -307,3 +307,72 @@ async def test_coordinator_remove_announce_edit_and_contact_over_slack(
     await r.slack.settle()
     await r.deliver()
     assert "Can I change my buddy?" in str(fake.messages_in(fake.open_dm(COORDINATOR)))
+
+
+def _people(fake: FakeSlack, prefix: str, count: int) -> list[str]:
+    """``count`` more people in the workspace, as users.info would describe them."""
+    ids = []
+    for n in range(count):
+        uid, name = f"U0{prefix}{n:05d}", f"{prefix.title()} Person {n}"
+        fake.users[uid] = {"id": uid, "team_id": TEAM, "name": f"{prefix}{n}", "real_name": name,
+                           "deleted": False, "profile": {"display_name": name, "real_name": name,
+                                                         "email": f"{prefix}{n}@nhs.net"}}  # fmt: skip
+        ids.append(uid)
+    return ids
+
+
+async def test_the_groups_list_pages_with_previous_and_next(round_: Round, fake: FakeSlack) -> None:
+    """Sixteen groups: the first page shows fifteen with Next; Next shows the last with Previous."""
+    r = round_
+    await r.say(COORDINATOR, "cohort create June")
+    for uid in _people(fake, "DOC", 16):
+        await r.register(uid, fake.users[uid]["real_name"], "clinician")
+    for uid in _people(fake, "MAN", 16):
+        await r.register(uid, fake.users[uid]["real_name"], "general_manager")
+    await r.say(COORDINATOR, "match preview")
+    await r.say(COORDINATOR, "match confirm")
+
+    first = await _reply(r, fake, "groups")
+    assert "Page 1 of 2" in str(first) and len(first) <= 50
+    assert str(first).count("End group") == 15
+    assert "Previous page" not in buttons(first)
+    second = await _press(r, fake, buttons(first)["Next page"])
+    assert "Page 2 of 2" in str(second) and str(second).count("End group") == 1
+    assert "Next page" not in buttons(second)
+    back = await _press(r, fake, buttons(second)["Previous page"])
+    assert "Page 1 of 2" in str(back) and str(back).count("End group") == 15
+    # a page that does not exist, typed or forged, is a polite answer
+    assert "only 2 pages" in str(await _reply(r, fake, "groups page=3"))
+    forged = {
+        **buttons(second)["Previous page"],
+        "value": buttons(second)["Previous page"]["value"][:-1] + "9",
+    }
+    assert "only 2 pages" in str(await _press(r, fake, forged))
+
+
+async def test_a_late_joiner_is_matched_when_the_coordinator_approves(round_: Round, fake: FakeSlack) -> None:
+    """Someone waits; a manager who fits joins; the coordinator presses Match them; both meet."""
+    r = round_
+    await r.say(COORDINATOR, "cohort create June")
+    await r.register(DOCTOR, "Asha Patel", "clinician")
+    await r.register("U0CCC003", "Chloe Wright", "clinician")
+    await r.register(MANAGER, "Ben Okafor", "general_manager")
+    await r.say(COORDINATOR, "match preview")
+    await r.say(COORDINATOR, "match confirm")
+    await r.deliver()
+    waiting = await _reply(r, fake, "waiting")
+    assert "1. Chloe Wright" in str(waiting) or "Chloe Wright" in str(waiting)
+
+    await r.register("U0DDD004", "Dev Sharma", "general_manager")
+    await r.deliver()
+    [ask] = [m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "Match them" in str(m)]
+    assert "Dev Sharma" in ask["text"] and "Chloe Wright" in ask["text"]
+    answer = await _press(r, fake, buttons(ask["blocks"])["Match them"])
+    assert "introduced Chloe Wright and Dev Sharma" in str(answer)
+    await r.deliver()
+    groups = [c for c in fake.conversations.values() if c.kind == "mpim"]
+    assert any({"U0CCC003", "U0DDD004"} <= set(c.members) for c in groups)
+    # pressed again: they are matched now, so nothing happens twice
+    assert "nothing to do" in str(await _press(r, fake, buttons(ask["blocks"])["Match them"]))
+    # a buddy cannot press it
+    assert "coordinator" in str(await _press(r, fake, buttons(ask["blocks"])["Match them"], user=DOCTOR))

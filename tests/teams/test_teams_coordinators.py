@@ -229,3 +229,60 @@ async def test_spreadsheet_coordinator_remove_announce_edit_and_contact_through_
         assert "Can I change my buddy?" in _texts((await r.say(ADMIN, "inbox"))[-1])
     finally:
         await r.h.server.close()
+
+
+async def _join(r: Round, connector, user: str, name: str, role: str) -> None:  # type: ignore[no-untyped-def]
+    connector.members[f"29:{user}"] = {**account(user), "userPrincipalName": f"{user}@nhs.example"}
+    cards = await r.say(user, "join")
+    await r.fill_dialog(user, cards[-1]["actions"][0], registration(name, role))
+
+
+async def test_the_groups_list_pages_through_teams(db, connector, graph):
+    """Sixteen groups: fifteen on the first card with Next page; Next and Previous move between them."""
+    r = await start_round(db, connector, graph)
+    try:
+        await r.say(ADMIN, "cohort create Test Cohort")
+        for n in range(16):
+            await _join(r, connector, f"doc{n}", f"Doctor {n}", "clinician")
+            await _join(r, connector, f"man{n}", f"Manager {n}", "general_manager")
+        await r.say(ADMIN, "match preview")
+        await r.say(ADMIN, "match confirm")
+        first = await r.say(ADMIN, "groups")
+        assert "Page 1 of 2" in _texts(first[-1]) and str(first[-1]).count("End group") == 15
+        second = await r.press(ADMIN, _button(first, "Next page"))
+        assert "Page 2 of 2" in _texts(second[-1]) and str(second[-1]).count("End group") == 1
+        back = await r.press(ADMIN, _button(second, "Previous page"))
+        assert "Page 1 of 2" in _texts(back[-1])
+        forged = {"data": {**_button(second, "Previous page")["data"], "value": "1:all:9"}}
+        answered = await r.press(ADMIN, forged)
+        assert "only 2 pages" in _texts(answered[-1])
+    finally:
+        await r.h.server.close()
+
+
+async def test_a_late_joiner_and_the_weekly_summary_through_teams(db, connector, graph):
+    """A waiting doctor, a manager who fits joins, the coordinator presses Match them; then the
+    weekly summary arrives with its chart inside the card."""
+    r = await start_round(db, connector, graph)
+    try:
+        await r.say(ADMIN, "cohort create Test Cohort")
+        await _join(r, connector, ALICE, "Asha Patel", "clinician")
+        await _join(r, connector, "carol", "Chloe Wright", "clinician")
+        await _join(r, connector, BOB, "Ben Okafor", "general_manager")
+        await r.say(ADMIN, "match preview")
+        await r.say(ADMIN, "match confirm")
+        await _join(r, connector, "dev", "Dev Sharma", "general_manager")
+        ask = _button(connector.cards(), "Match them")
+        done = await r.press(ADMIN, ask)
+        assert any("introduced" in _texts(c) and "Dev Sharma" in _texts(c) for c in done)
+        assert "Dev Sharma" in _everything(connector) and "Meet your buddy" in _everything(connector)
+        again = await r.press(ADMIN, ask)
+        assert "nothing to do" in _texts(again[-1])
+
+        cards = await r.say(ADMIN, "summary")
+        assert any("Sent this week's summary, with its chart, to 1 coordinator." in _texts(c) for c in cards)
+        [summary] = [c for c in cards if "Weekly summary" in _texts(c)]
+        [image] = [e for e in summary["body"] if e.get("type") == "Image"]
+        assert image["url"].startswith("data:image/png;base64,") and "per week" in image["altText"]
+    finally:
+        await r.h.server.close()
