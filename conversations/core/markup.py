@@ -34,6 +34,15 @@ _LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\((https?://[^)\s]+|mailto:[^)\s]+)\)
 _MENTION = re.compile(r"\{@([A-Za-z0-9:_.\-]+)\}")
 
 
+_PLURALS = {"person": "people", "group": "groups", "answer": "answers", "task": "tasks",
+            "coordinator": "coordinators"}  # fmt: skip
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 group``, ``2 groups``, ``0 people``: a count with its noun agreeing."""
+    return f"{n} {noun if n == 1 else _PLURALS.get(noun, noun + 's')}"
+
+
 def _unescape(s: str) -> str:
     return re.sub(r"\\(.)", r"\1", s)
 

@@ -10,7 +10,7 @@ from typing import Any
 from conversations.core import patient_data
 from conversations.core.cadence import Cadence
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
-from conversations.core.markup import escape
+from conversations.core.markup import counted, escape
 from conversations.core.model import (
     Assignment,
     AuditEntry,
@@ -111,7 +111,7 @@ def interrupted_send(ctx: Ctx, cohort: Cohort) -> str | None:
         return None
     groups = sum(int(e.detail.get("groups", 0)) for e in since_last)
     return (f"The last `task send` was interrupted on {since_last[-1].at:%a %d %b at %H:%M} after posting the task "
-            f"to {groups} groups; the others didn't get it. Send `task send` again to finish: nobody gets it twice.")  # fmt: skip
+            f"to {counted(groups, 'group')}; the others didn't get it. Send `task send` again to finish: nobody gets it twice.")  # fmt: skip
 
 
 def _period_start(ctx: Ctx, cohort: Cohort) -> datetime:
@@ -450,7 +450,7 @@ def _current(call: Call) -> Outcome:
         raise Refusal("You don't have a task yet: it arrives once you've been matched.")
     waiting = open_tasks(call.ctx, participant)
     if len(waiting) > 1:  # several open: each with its own button, so none hides another
-        blocks: list[Any] = [Section(f"You have {len(waiting)} tasks open:")]
+        blocks: list[Any] = [Section(f"You have {counted(len(waiting), 'task')} open:")]
         for a, task in waiting:
             blocks += [Section(f"_{escape(task.title)}_, due {_day(a.due_at.date())}"),
                        Actions((Button(f"Respond: {task.title}"[:75], "respond", str(a.id), style="primary",
@@ -518,7 +518,8 @@ def task_send(call: Call) -> InSlices | Message:
     busy = still_open(call.ctx, call.the_cohort, task_key) if call.route.name != "task_send_anyway" else 0
     if busy:
         value = f"{cohort_id}:{task_key}" if task_key else str(cohort_id)
-        text = (f"{busy} groups still have a task open. If I send another now they will have two at once "
+        text = (f"{counted(busy, 'group')} still {'has' if busy == 1 else 'have'} a task open. If I send another now "
+                "they will have two at once "
                 "(buddies see both in `task`). Send it anyway?")  # fmt: skip
         return Message(text, (Section(text), Actions((Button("Send anyway", "task_send_anyway", value,
                                                              style="danger"),))))  # fmt: skip
@@ -540,7 +541,7 @@ def task_send(call: Call) -> InSlices | Message:
         ctx.audit(ctx.uow.cohorts.get(cohort_id), user, "task_send", task=task_key or "next", groups=posted,
                   failed=len(failed))  # fmt: skip
         if failed:
-            return Message.simple(f"{before}Posted the task to {posted} groups; {len(failed)} groups failed (see the "
+            return Message.simple(f"{before}Posted the task to {counted(posted, 'group')}; {counted(len(failed), 'group')} failed (see the "
                                   "logs). Send the same task again by its key (`task list`) to retry them: nobody gets "
                                   "it twice.")  # fmt: skip
         if not posted and had_one:
@@ -550,7 +551,7 @@ def task_send(call: Call) -> InSlices | Message:
             return Message.simple(
                 f"{before}Every active group already has that task (or has done every task)."
             )
-        return Message.simple(f"{before}Posted the task to {posted} groups.")
+        return Message.simple(f"{before}Posted the task to {counted(posted, 'group')}.")
 
     return InSlices(call.ctx.uow.matches.active_ids(cohort_id), each, finish, "task send")
 

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from conversations.core.markup import escape
+from conversations.core.markup import counted, escape
 from conversations.core.model import Status
 from conversations.core.refs import UserRef
 from conversations.core.views import Message
@@ -85,7 +85,7 @@ def confirm_staged(
     done("reveal")
     _introduce(run, checked.proposal_id, introduce_slice, done)
     return Message.simple(
-        f"Confirmed round {checked.round} of **{escape(checked.cohort_name)}**: {len(checked.groups)} groups "
+        f"Confirmed round {checked.round} of **{escape(checked.cohort_name)}**: {counted(len(checked.groups), 'group')} "
         f"introduced, {len(checked.waiting)} on the waiting list."
     )
 

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from conversations.core import vocabulary as v
-from conversations.core.markup import escape
+from conversations.core.markup import counted, escape
 from conversations.core.model import Cohort, Coordinator, Status
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command
@@ -56,7 +56,7 @@ def list_cohorts(ctx: Ctx, user: UserRef) -> Message:
         counts = Counter(p.status for p in ctx.uow.participants.in_cohort(c.id))
         state = "open" if c.registration_open else "closed"
         lines.append(f"- **{escape(c.name)}** ({state}{', paused' if c.paused else ''}): "
-                     f"{sum(counts.values()) - counts[Status.LEFT]} people, round {c.current_round}")  # fmt: skip
+                     f"{counted(sum(counts.values()) - counts[Status.LEFT], 'person')}, round {c.current_round}")  # fmt: skip
     return Message("Cohorts", (Section("\n".join(lines)),))
 
 
@@ -91,12 +91,12 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
     from conversations.flows.programme import ended  # the programme's end builds on this module
 
     over = ended(cohort)
-    groups_now = [("Matched", f"{counts[Status.MATCHED]} people in {groups} groups"),
-                  ("Current task done", f"{complete} of {posted} groups")]  # fmt: skip
+    groups_now = [("Matched", f"{counted(counts[Status.MATCHED], 'person')} in {counted(groups, 'group')}"),
+                  ("Current task done", f"{complete} of {counted(posted, 'group')}")]  # fmt: skip
     if over is not None:  # every group is closed: say what the programme had, not "0 groups"
         day, closed_groups = over
-        its = "its groups" if closed_groups is None else f"its {closed_groups} groups"
-        groups_now = [("Programme ended", f"{day:%a %-d %b %Y}: {counts[Status.MATCHED]} people were in {its} at "
+        its = "its groups" if closed_groups is None else f"its {counted(closed_groups, 'group')}"
+        groups_now = [("Programme ended", f"{day:%a %-d %b %Y}: {counted(counts[Status.MATCHED], 'person')} were in {its} at "
                                           "the end; no groups are running now")]  # fmt: skip
     return [
         ("Registered, not yet matched", str(counts[Status.REGISTERED])),
@@ -162,18 +162,18 @@ def export_message(ctx: Ctx, cohort: Cohort, send_files: bool) -> Message:
         stamp = ctx.now.strftime("%Y-%m-%d")
         slug = re.sub(r"[^A-Za-z0-9]+", "-", cohort.name).strip("-").lower() or "cohort"
         return Message(
-            f"Export of {cohort.name}: {rows} people",
-            (Section(f"**{name}**: {rows} people. The CSV file is in our direct messages."),),
+            f"Export of {cohort.name}: {counted(rows, 'person')}",
+            (Section(f"**{name}**: {counted(rows, 'person')}. The CSV file is in our direct messages."),),
             file=FileAttachment(
                 f"buddy-{slug}-{stamp}.csv", text, title=f"Buddy export: {cohort.name}, {stamp}"
             ),
         )
     body = escape(text) if len(text) < 2800 else escape(text[:2800]) + "\n…"
     return Message(
-        f"Export of {cohort.name}: {rows} people",
+        f"Export of {cohort.name}: {counted(rows, 'person')}",
         (
             Section(
-                f"**{name}**: {rows} people. This platform cannot take files from me, so here is the start; "
+                f"**{name}**: {counted(rows, 'person')}. This platform cannot take files from me, so here is the start; "
                 f'an operator can write the full file with `buddybot export --cohort "{name}"`.'
             ),
             Section(body),

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, ShowForm
-from conversations.core.markup import escape
+from conversations.core.markup import counted, escape
 from conversations.core.model import Cohort, Response, Status
 from conversations.core.refs import ConversationRef, UserRef
 from conversations.core.routes import Who, button, command, form
@@ -145,12 +145,12 @@ def _preview(call: Call) -> Outcome:
              "send_to": send_to, "channel": channel, "quoted": quoted}  # fmt: skip
     cohort.settings = {**(cohort.settings or {}), "digest_draft": draft, "digest_drafts": number}
     people = _audience(ctx, cohort) if send_to in ("cohort", "both") else []
-    where = {"cohort": f"{len(people)} people", "channel": "the channel",
-             "both": f"{len(people)} people and the channel"}[send_to]  # fmt: skip
+    where = {"cohort": f"{counted(len(people), 'person')}", "channel": "the channel",
+             "both": f"{counted(len(people), 'person')} and the channel"}[send_to]  # fmt: skip
     preview = _message(cohort, title, values["intro"], values["points"])
     value = f"{cohort.id}:{number}"
     return CloseForm(Message("Digest preview", (Header("Preview"), *preview.blocks[1:],
-                                                Context(f"To: {where}. Quotes {len(quoted)} answers."),
+                                                Context(f"To: {where}. Quotes {counted(len(quoted), 'answer')}."),
                                                 Actions((Button("Send digest", "digest_send", value, style="primary"),
                                                          Button("Edit digest", "digest_edit", value, opens_form=True)))),
                              carries_user_text=True))  # fmt: skip
@@ -188,7 +188,7 @@ def _send(call: Call) -> Message:
     where = " and the channel" if draft["send_to"] == "both" else ""
     if draft["send_to"] == "channel":
         return Message.simple("Sent the learning points to the channel.")
-    return Message.simple(f"Sent the learning points to {sent} people{where}.")
+    return Message.simple(f"Sent the learning points to {counted(sent, 'person')}{where}.")
 
 
 C = Who.COORDINATOR

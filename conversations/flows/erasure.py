@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from conversations.core.markup import counted
 from conversations.core.model import Participant, Status
 from conversations.core.refs import UserRef
 from conversations.core.views import Message
@@ -58,7 +59,7 @@ class ForgetReport:
         where = ", ".join(self.cohorts)
         return (
             f"Forgot {user.user_id} ({user.platform}) in {len(self.cohorts)} cohorts ({where}): profile cleared, "
-            f"{self.responses} answers removed, {self.cancelled} queued messages cancelled, "
+            f"{counted(self.responses, 'answer')} removed, {self.cancelled} queued messages cancelled, "
             f"{self.scrubbed} sent messages scrubbed."
         )
 

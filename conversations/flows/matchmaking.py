@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conversations.core import vocabulary as v
-from conversations.core.markup import escape
+from conversations.core.markup import counted, escape
 from conversations.core.model import Cohort, Match, MatchProposal, MatchStatus, Participant, Status
 from conversations.core.profiles import describe
 from conversations.core.refs import UserRef
@@ -188,7 +188,7 @@ def render_preview(ctx: Ctx, cohort: Cohort, proposal: MatchProposal, note: str 
     if note:
         blocks.append(Section(note))
     total = sum(g["score"] for g in plan["groups"])
-    blocks.append(Section(f"**{len(plan['groups'])} groups**, total score {total:.1f}; "
+    blocks.append(Section(f"**{counted(len(plan['groups']), 'group')}**, total score {total:.1f}; "
                           f"**{len(plan['waiting'])} waiting**."))  # fmt: skip
     for number, g in enumerate(plan["groups"][:PREVIEW_GROUPS_SHOWN], start=1):
         names = " + ".join(f"**{escape(people[m].display_name)}**" for m in g["members"])
@@ -211,7 +211,7 @@ def render_preview(ctx: Ctx, cohort: Cohort, proposal: MatchProposal, note: str 
         Button("Confirm and introduce", "match_confirm", str(proposal.id), style="primary"),
         Button("Preview again", "match_preview", str(cohort.id)),
     )))  # fmt: skip
-    return Message(f"Match preview for {cohort.name}: {len(plan['groups'])} groups", tuple(blocks))
+    return Message(f"Match preview for {cohort.name}: {counted(len(plan['groups']), 'group')}", tuple(blocks))
 
 
 # ---- confirm and introduce --------------------------------------------------------------------
@@ -253,7 +253,7 @@ def confirm(ctx: Ctx, cohort: Cohort, actor: UserRef, proposal_id: int | None = 
     ctx.audit(cohort, actor, "match_confirm", proposal=proposal.id, groups=len(plan["groups"]),
               waiting=len(plan["waiting"]))  # fmt: skip
     return Message.simple(
-        f"Confirmed round {cohort.current_round} of **{escape(cohort.name)}**: {len(plan['groups'])} groups "
+        f"Confirmed round {cohort.current_round} of **{escape(cohort.name)}**: {counted(len(plan['groups']), 'group')} "
         f"introduced, {len(plan['waiting'])} on the waiting list."
     )
 

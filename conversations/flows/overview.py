@@ -72,7 +72,9 @@ def status_message(ctx: Ctx, user: UserRef) -> Message:
                    Section("", fields=tuple(figures(ctx, cohort))),
                    Actions((Button("Import registrations", "cohort_import", str(cohort.id), opens_form=True),
                             Button("Match preview", "match_preview", str(cohort.id)),
-                            Button("Export", "cohort_export", str(cohort.id))))]  # fmt: skip
+                            Button("Export", "cohort_export", str(cohort.id)),
+                            Button("Spreadsheet", "cohort_export_xlsx", str(cohort.id)),
+                            Button("Chart", "status_chart", str(cohort.id))))]  # fmt: skip
     return Message("Your buddy scheme status", tuple(blocks))
 
 

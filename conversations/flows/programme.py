@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from conversations.core.interactions import CloseForm, FormErrors, NoReply, Outcome, ShowForm
-from conversations.core.markup import escape
+from conversations.core.markup import counted, escape
 from conversations.core.model import (
     Assignment,
     Cohort,
@@ -305,7 +305,7 @@ def portfolio(call: Call) -> Message:
                                                        for p in ctx.uow.participants.for_user(call.user)) if c}))  # fmt: skip
     lines = []
     for e in entries:
-        lines.append(f"- **{escape(e.title)}** ({_day(e.posted)}): {len(e.answers)} answers · "
+        lines.append(f"- **{escape(e.title)}** ({_day(e.posted)}): {counted(len(e.answers), 'answer')} · "
                      + escape("; ".join(c.split(" (")[0] for c in e.competencies)))  # fmt: skip
     blocks: tuple[Block, ...] = (Header("Your portfolio"), Section("\n".join(lines)),
                                  Context("Ready to upload to your e-portfolio as reflective evidence. "
@@ -324,7 +324,9 @@ def portfolio(call: Call) -> Message:
     else:
         blocks += (Context("I can't send files here, so the list above is your summary; ask your coordinator "
                            "for the file."),)  # fmt: skip
-    return Message(f"Your portfolio: {len(entries)} tasks", blocks, carries_user_text=True, file=file)
+    return Message(
+        f"Your portfolio: {counted(len(entries), 'task')}", blocks, carries_user_text=True, file=file
+    )
 
 
 # ---- the programme's end -----------------------------------------------------------------------
@@ -537,7 +539,7 @@ def certificate(call: Call) -> Message:
     comps = sorted({f"{c['framework']}: {c['domain']}" for t in done for c in t.competencies})
     start = (cohort.created_at or ctx.now).date()
     end = datetime.fromisoformat(_state(cohort)["closed_at"]).date()
-    summary = f"Certificate of participation: {len(done)} tasks, {len(comps)} competencies."
+    summary = f"Certificate of participation: {counted(len(done), 'task')}, {len(comps)} competencies."
     blocks: tuple[Block, ...] = (Section(escape(summary)),)
     file = None
     if ctx.caps(call.user.platform).send_files:
@@ -558,7 +560,7 @@ def programme_show(call: Call) -> Message:
     state = _state(cohort)
     end = []
     if end_tasks(cohort):
-        end.append(f"after {end_tasks(cohort)} tasks")
+        end.append(f"after {counted(end_tasks(cohort), 'task')}")
     if state.get("end_date"):
         end.append(f"on {state['end_date']}")
     ends = " or ".join(end) or "not set (`programme end tasks=4` or `programme end date=YYYY-MM-DD`)"
@@ -634,7 +636,7 @@ def round_end(call: Call) -> Message:
     if closed(cohort):
         raise Refusal(f"{escape(cohort.name)} has already ended.")
     groups = close(call.ctx, cohort, call.user)
-    return Message.simple(f"Closed {groups} groups in **{escape(cohort.name)}** with a thank-you; everyone who took "
+    return Message.simple(f"Closed {counted(groups, 'group')} in **{escape(cohort.name)}** with a thank-you; everyone who took "
                           "part has the evaluation survey, and finishers their certificate.")  # fmt: skip
 
 
@@ -675,7 +677,7 @@ def cohort_copy(call: Call) -> Message:
             Button("Stay on as a network member", "stay_network", f"{new.id}:{p.id}"))))), ctx.now)  # fmt: skip
     ctx.audit(new, call.user, "cohort_copy", source=source.name, invited=invited)
     return Message.simple(f"Created **{escape(name)}** from {escape(source.name)}: its settings, evaluation questions, "
-                          f"the task bank and {len(coordinators)} coordinators carry over, and I've invited "
+                          f"the task bank and {counted(len(coordinators), 'coordinator')} carry over, and I've invited "
                           f"{invited} past participants. Nobody will be matched with a past buddy.")  # fmt: skip
 
 
@@ -761,7 +763,7 @@ def figures(ctx: Ctx, cohort: Cohort) -> list[tuple[str, str]]:
                 rows.append((q["text"][:60], ", ".join(f"{counts[o]} {o}" for o in q["options"])))
     elif end_tasks(cohort) or state.get("end_date"):
         rows.append(("Programme ends", " or ".join(filter(None, (
-            f"after {end_tasks(cohort)} tasks" if end_tasks(cohort) else "",
+            f"after {counted(end_tasks(cohort), 'task')}" if end_tasks(cohort) else "",
             f"on {state['end_date']}" if state.get("end_date") else "")))))  # fmt: skip
     return rows
 
@@ -823,7 +825,8 @@ def chart(call: Call) -> Message:
         f"- Did you meet: {data['met']['yes']} yes, {data['met']['not_yet']} not yet, {data['met']['help']} need help"
     ]
     lines += [
-        f"- {escape(k)}: {v['mean']:.1f} / 5 ({v['answers']} answers)" for k, v in data["evaluation"].items()
+        f"- {escape(k)}: {v['mean']:.1f} / 5 ({counted(v['answers'], 'answer')})"
+        for k, v in data["evaluation"].items()
     ]
     file = None
     if call.ctx.caps(call.user.platform).send_files:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, ShowForm
-from conversations.core.markup import escape
+from conversations.core.markup import counted, escape
 from conversations.core.model import Cohort, Match, MatchStatus, Participant, Status, TaskDefinition
 from conversations.core.profiles import describe
 from conversations.core.refs import UserRef
@@ -378,7 +378,7 @@ def person_card(ctx: Ctx, cohort: Cohort, p: Participant) -> Message:
         written = [r for r in ctx.uow.responses.for_assignments(a.id for a in tasks) if r.author_id == p.id]
         blocks.append(Section(f"**Group** (round {match.round}): with "
                               + " and ".join(escape(o.display_name) for o in others)
-                              + f"; {len(tasks)} tasks posted, {len(written)} answers written."))  # fmt: skip
+                              + f"; {counted(len(tasks), 'task')} posted, {counted(len(written), 'answer')} written."))  # fmt: skip
     past = {key for pair in ctx.uow.matches.past_pairs([p.ref]) for key in pair if key != p.ref.key}
     if past:
         by_key = {q.ref.key: q for q in ctx.uow.participants.in_cohort(cohort.id)}
@@ -606,8 +606,8 @@ def _announce_preview(call: Call) -> Outcome:
     value = f"{cohort.id}:{number}"
     return CloseForm(Message("Announcement preview", (
         Header("Preview"), Section(f"**From your coordinator:**\n{escape(text)}"),
-        Context(f"To: {escape(label)}, {len(people)} people (paused and departed people are left out)."),
-        Actions((Button(f"Send to {len(people)} people", "announce_send", value, style="primary"),
+        Context(f"To: {escape(label)}, {counted(len(people), 'person')} (paused and departed people are left out)."),
+        Actions((Button(f"Send to {counted(len(people), 'person')}", "announce_send", value, style="primary"),
                  Button("Edit", "announce_edit", value, opens_form=True))),
     ), carries_user_text=True))  # fmt: skip
 
@@ -622,7 +622,7 @@ def _announce_send(call: Call) -> Message:
                for p in people)  # fmt: skip
     cohort.settings = {k: val for k, val in (cohort.settings or {}).items() if k != "announcement"}
     ctx.audit(cohort, call.user, "announce", audience=draft["audience"], recipients=sent)
-    return Message.simple(f"Sent your announcement to {sent} people.")
+    return Message.simple(f"Sent your announcement to {counted(sent, 'person')}.")
 
 
 # ---- answers ------------------------------------------------------------------------------------------
@@ -677,7 +677,7 @@ def answers(ctx: Ctx, cohort: Cohort, task_key: str | None, person: Participant 
         )
     if hidden:
         notes.append(
-            f"{hidden} answers held back: their authors haven't agreed to coordinators using their details"
+            f"{counted(hidden, 'answer')} held back: their authors haven't agreed to coordinators using their details"
         )
     if notes:
         blocks.append(Context("; ".join(notes) + "."))

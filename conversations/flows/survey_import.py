@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from conversations.core import normalise, survey
 from conversations.core.interactions import CloseForm, FormErrors, Outcome, Reply, ShowForm
-from conversations.core.markup import escape
+from conversations.core.markup import counted, escape
 from conversations.core.model import Cohort, ImportBatch, Participant, Status
 from conversations.core.profiles import Profile, apply, describe, validate
 from conversations.core.refs import UserRef
@@ -633,12 +633,12 @@ def _export_not_found(call: Call) -> Message:
     text = not_found_csv(call.ctx, batch)
     count = text.count("\n") - 1
     if call.ctx.caps(call.user.platform).send_files:
-        return Message(f"{count} people not found", (Section(
+        return Message(f"{counted(count, 'person')} not found", (Section(
             f"{count} {'person' if count == 1 else 'people'} from {escape(batch.filename)} weren't found: their "
             "names and emails are in the CSV file, to send them an invitation."),),
             file=FileAttachment(f"not-found-{batch.id}.csv", text, title=f"Not found: {cohort.name}"))  # fmt: skip
     body = escape(text) if len(text) < 2800 else escape(text[:2800]) + "\n…"
-    return Message(f"{count} people not found", (Section(f"{count} not found:"), Section(body)))
+    return Message(f"{counted(count, 'person')} not found", (Section(f"{count} not found:"), Section(body)))
 
 
 @target("import_batch")

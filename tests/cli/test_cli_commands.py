@@ -36,7 +36,7 @@ def test_demo_runs_twice_on_a_fresh_file_and_shows_the_whole_round(workdir, caps
         assert expected in first, expected
     assert (workdir / "buddy-demo.db").exists()
     for expected in ("Did you meet", "I haven't been able to meet", "introduced you already", "you rated Problem page 5",
-                     "Closed 12 groups", "A reminder: the survey", "Certificate of participation: 1 tasks",
+                     "Closed 12 groups", "A reminder: the survey", "Certificate of participation: 1 task",
                      "Usefulness: Problem page", "Created Yorkshire 2027"):  # fmt: skip
         assert expected in first, expected
     from pypdf import PdfReader

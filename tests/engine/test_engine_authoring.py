@@ -52,7 +52,7 @@ def test_task_add_validates_every_field_then_adds_to_this_cohorts_bank(chat):
     chat.say(ADMIN, "task order").expect("1. `rota_swap`: Rota swap")
     chat.say(ADMIN, "task order nosuch").expect("“nosuch” isn't in the bank")
     chat.say(ADMIN, "task order rota_swap rota_swap").expect("Name each task once")
-    chat.say(ADMIN, "task send").expect("Posted the task to 1 groups")
+    chat.say(ADMIN, "task send").expect("Posted the task to 1 group")
     post = [t for t in chat.log["U1"] if "Task 1:" in t][-1]
     assert "Task 1: Rota swap" in post and "MLCF: Working with others" in post
     respond = chat.press_in_last("U1", "Respond")

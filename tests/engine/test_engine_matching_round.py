@@ -124,7 +124,7 @@ def test_late_joiners_are_matched_without_disturbing_confirmed_groups(chat):
     chat.say(ADMIN, "match confirm")
     register(chat, "U6", "Late Manager", "general_manager", employer_type="acute")
     chat.say(ADMIN, "match preview")
-    assert "1 groups" in chat.last(ADMIN) and "Late Clinician + Late Manager" in chat.last(ADMIN)
+    assert "1 group" in chat.last(ADMIN) and "Late Clinician + Late Manager" in chat.last(ADMIN)
     chat.say(ADMIN, "match confirm")
     groups = rows(chat)[2]
     assert sorted(groups) == [["U1", "U3"], ["U2", "U4"], ["U5", "U6"]]

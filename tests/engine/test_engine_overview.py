@@ -27,7 +27,7 @@ def test_coordinators_see_their_cohorts_figures(chat):
     chat.say(ADMIN, "status")
     text = chat.last(ADMIN)
     assert "Test Cohort (you coordinate)" in text
-    assert "Matched: 2 people in 1 groups" in text and "Registered, not yet matched: 1" in text
+    assert "Matched: 2 people in 1 group" in text and "Registered, not yet matched: 1" in text
 
 
 def test_home_view_for_members_and_newcomers(chat):
@@ -54,7 +54,7 @@ def test_export_is_csv_and_defuses_spreadsheet_formulas(chat):
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:4] == ["name", "user_id", "email", "role"]
     assert rows[1][0].startswith("'=") and rows[1][6].startswith("'+")
-    assert "1 people" in chat.last(ADMIN)
+    assert "1 person" in chat.last(ADMIN)
 
 
 def test_digest_shares_quotes_only_from_people_who_agreed(chat):
@@ -86,7 +86,7 @@ def test_digest_shares_quotes_only_from_people_who_agreed(chat):
     ).expect(
         "Preview",
         "And a point of my own.",
-        "To: 2 people and the channel. Quotes 1 answers.",
+        "To: 2 people and the channel. Quotes 1 answer.",
         "[Send digest] [Edit digest]",
     )
     chat.press_in_last(ADMIN, "Edit digest").expect("[form: Learning points]")
@@ -150,7 +150,7 @@ def test_export_comes_as_a_csv_file_where_the_platform_can_send_files(db, clock)
     file = outcome.message.file
     assert file.filename == f"buddy-test-cohort-{clock.now():%Y-%m-%d}.csv"
     assert file.content.splitlines()[1].startswith("Asha Patel,U1,")
-    assert "1 people. The CSV file is in our direct messages" in chat.last(ADMIN)
+    assert "1 person. The CSV file is in our direct messages" in chat.last(ADMIN)
 
 
 def test_without_files_the_export_shows_its_start_and_says_how_to_get_the_rest(chat):
@@ -181,7 +181,7 @@ def test_a_coordinators_status_and_home_have_buttons_for_their_cohort(chat):
     matched_pair(chat)
     home = chat.open_home(ADMIN)
     buttons = {b.label: b for block in home.blocks if isinstance(block, Actions) for b in block.buttons}
-    assert {"Import registrations", "Match preview", "Export"} <= set(buttons)
+    assert {"Import registrations", "Match preview", "Export", "Spreadsheet", "Chart"} <= set(buttons)
     assert buttons["Import registrations"].opens_form
     opened = chat.press(
         ADMIN, buttons["Import registrations"].action_id, buttons["Import registrations"].value
@@ -192,9 +192,13 @@ def test_a_coordinators_status_and_home_have_buttons_for_their_cohort(chat):
     refused = chat.press("U1", "cohort_export", buttons["Export"].value)
     assert isinstance(refused, Reply) and "coordinator" in chat.last("U1")
     assert chat.press(ADMIN, "cohort_export", "999") and "no longer exists" in chat.last(ADMIN)
+    xlsx = chat.press(ADMIN, "cohort_export_xlsx", buttons["Spreadsheet"].value)
+    assert isinstance(xlsx, Reply) and "--format xlsx" in chat.last(ADMIN)  # this chat takes no files
+    chart = chat.press(ADMIN, "status_chart", buttons["Chart"].value)
+    assert isinstance(chart, Reply) and chart.message.image.png.startswith(b"\x89PNG")
     member_home = chat.open_home("U1")
     labels = [b.label for block in member_home.blocks if isinstance(block, Actions) for b in block.buttons]
-    assert "Export" not in labels
+    assert not {"Export", "Spreadsheet", "Chart"} & set(labels)
 
 
 def test_export_neutralises_full_width_formula_characters_too(chat):

@@ -30,7 +30,7 @@ def trio(chat, allow: bool = True) -> None:  # type: ignore[no-untyped-def]
     register(chat, "U2", "Ben Okafor", "general_manager")
     register(chat, "U3", "Fi Finance", "specialist_manager")
     chat.say(ADMIN, "match preview")
-    chat.say(ADMIN, "match confirm").expect("1 groups introduced")
+    chat.say(ADMIN, "match confirm").expect("1 group introduced")
 
 
 def answer(chat, user: str, text: str = LETTER):  # type: ignore[no-untyped-def]
@@ -154,7 +154,7 @@ def test_in_a_trio_the_reply_opens_with_one_partners_letter_and_two_can_finish(c
     assert "How useful was Problem page" in chat.transcript("U1")
     assert "How useful was Problem page" not in chat.transcript("U3")
     # the two present have finished, so paused Fi doesn't make the group "still open"
-    chat.say(ADMIN, "task send virtual_shadowing").expect("Posted the task to 1 groups")
+    chat.say(ADMIN, "task send virtual_shadowing").expect("Posted the task to 1 group")
     assert "Fi Finance is paused: you can finish without them" in chat.transcript("U2")
 
 
@@ -181,7 +181,7 @@ def test_task_send_waits_only_for_members_who_are_present(chat):
     register(chat, "U5", "Eli Green", "general_manager")
     register(chat, "U6", "Gus Budget", "specialist_manager")
     chat.say(ADMIN, "match preview")
-    chat.say(ADMIN, "match confirm").expect("1 groups introduced")
+    chat.say(ADMIN, "match confirm").expect("1 group introduced")
     chat.say(ADMIN, "task send")
     for user in ("U1", "U2", "U4", "U5"):
         answer(chat, user)
@@ -191,7 +191,7 @@ def test_task_send_waits_only_for_members_who_are_present(chat):
     answer(chat, "U1", "Dear Ben")
     answer(chat, "U2", "Dear Asha")
     answer(chat, "U4", "Dear Eli")
-    chat.say(ADMIN, "task send virtual_shadowing").expect("1 groups still have a task open", "[Send anyway]")
+    chat.say(ADMIN, "task send virtual_shadowing").expect("1 group still has a task open", "[Send anyway]")
     answer(chat, "U5", "Dear Dev")
     assert "you've completed Problem page" in chat.transcript("U5")
     chat.say(ADMIN, "task send virtual_shadowing").expect("Posted the task to 2 groups")
@@ -269,7 +269,7 @@ def test_portfolio_and_certificate_keep_any_script_in_the_pdf_text(db, clock):
     answer(chat, "U2", "Dear Siân, ما الذي تغير؟ " + " ".join(["word"] * 20))
     answer(chat, "U1", "Dear Ahmed, diolch yn fawr.")
     answer(chat, "U2", "Dear Siân, شكرا.")
-    chat.say(ADMIN, "round end").expect("Closed 1 groups")
+    chat.say(ADMIN, "round end").expect("Closed 1 group")
     certificate = chat.say("U1", "certificate").outcome.message.file
     assert certificate is not None
     text = pdf_text(certificate.payload())
@@ -326,7 +326,7 @@ def test_a_cohort_ends_after_its_tasks_with_a_survey_reminders_and_certificates(
     chat.say(ADMIN, "programme end tasks=0").expect("tasks must be a number from 1 to 52")
     chat.say(ADMIN, "programme end date=2020-01-01").expect("date must be in the future")
     chat.say(ADMIN, "programme end").expect("Say when it ends")
-    chat.say(ADMIN, "programme end tasks=1").expect("It ends after 1 tasks")
+    chat.say(ADMIN, "programme end tasks=1").expect("It ends after 1 task")
     chat.say(ADMIN, 'evaluation add "Was the weekly pace right?" scale').expect("Was the weekly pace right?")
     chat.say(ADMIN, "evaluation remove 9").expect("Say which question by its number, 1 to 5")
     _finish_problem_page(chat)
@@ -351,7 +351,7 @@ def test_a_cohort_ends_after_its_tasks_with_a_survey_reminders_and_certificates(
     )
     rows = {r["name"]: r for r in csv.DictReader(io.StringIO(_export(chat)))}
     assert rows["Asha Patel"]["evaluation_change"] == "More socials"
-    said = chat.press_in_last("U1", "Get my certificate").expect("Certificate of participation: 1 tasks")
+    said = chat.press_in_last("U1", "Get my certificate").expect("Certificate of participation: 1 task")
     file = said.outcome.message.file
     assert file is not None and bool(file.data)
     text = pdf_text(file.payload())
@@ -365,7 +365,7 @@ def test_round_end_closes_groups_politely_and_only_finishers_get_certificates(ch
     chat.say(ADMIN, "task send")
     answer(chat, "U1")
     chat.say("U1", "certificate").expect("Certificates are made when the programme ends")
-    chat.say(ADMIN, "round end").expect("Closed 1 groups")
+    chat.say(ADMIN, "round end").expect("Closed 1 group")
     assert "has come to an end: thank you" in chat.transcript("U2")
     assert "Get my certificate" not in [b.label for b in chat.buttons("U1")]
     chat.say("U1", "certificate").expect("I have none recorded for you")
@@ -377,7 +377,7 @@ def test_round_end_is_one_transaction_and_status_then_speaks_of_the_ended_progra
     register(chat, "U3", "Cara Jones")
     register(chat, "U4", "Dev Shah", "general_manager")
     chat.say(ADMIN, "match preview")
-    chat.say(ADMIN, "match confirm").expect("1 groups introduced")
+    chat.say(ADMIN, "match confirm").expect("1 group introduced")
     chat.say(ADMIN, "status").expect("Matched: 4 people in 2 groups", "Current task done: 0 of 0 groups")
     real = programme.close_people
 

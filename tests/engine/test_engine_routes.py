@@ -93,7 +93,7 @@ def _two_workspaces(db: Engine, clock) -> tuple[Chat, Chat]:  # type: ignore[no-
     register(beta, "U4", "Dev Manager", "general_manager")
     beta.say(BEA, "match preview")
     beta.say(BEA, "match confirm")
-    beta.say(BEA, "task send").expect("Posted the task to 1 groups")
+    beta.say(BEA, "task send").expect("Posted the task to 1 group")
     beta.say(BEA, "event add").expect("[form: Add an event]")
     beta.submit(
         BEA,

@@ -29,7 +29,7 @@ def test_groups_lists_each_group_with_its_task_progress_and_buttons(chat):
         "1 of 2 have written",
         "waiting on Ben Okafor",
         "[Message group] [Re-match] [End group]",
-        "Page 1 of 1 · 1 groups",
+        "Page 1 of 1 · 1 group",
     )
     assert said
     chat.say(ADMIN, "groups waiting").expect("waiting on Ben Okafor")
@@ -189,8 +189,8 @@ def test_announce_previews_and_sends_once_to_the_audience(chat):
         "One round's groups 1, 2 people"
     )
     chat.say(ADMIN, "announce")
-    chat.submit(ADMIN, {"text": "Waiting news", "audience": "waiting"}).expect("1 people")
-    chat.press_in_last(ADMIN, "Send to 1 people")
+    chat.submit(ADMIN, {"text": "Waiting news", "audience": "waiting"}).expect("1 person")
+    chat.press_in_last(ADMIN, "Send to 1 person")
     assert "Waiting news" in chat.transcript("U3") and "Waiting news" not in chat.transcript("U4")
 
 

@@ -22,7 +22,7 @@ def responses(chat):
 def test_task_send_posts_the_next_task_once_to_each_group(chat, clock):
     matched_pair(chat)
     chat.say(ADMIN, "task send")
-    assert "Posted the task to 1 groups" in chat.last(ADMIN)
+    assert "Posted the task to 1 group" in chat.last(ADMIN)
     [post] = [p for p in chat.messenger.seen("U1") if "Task 1" in p.text]
     assert post.conversation.conversation_id == "G-U1-U2"
     assert "Problem page" in post.text and "About 30 minutes" in post.text and "due Mon 14 Sep" in post.text
@@ -35,9 +35,9 @@ def test_task_send_posts_the_next_task_once_to_each_group(chat, clock):
     assert [a.task_key for a in assignments(chat)] == ["problem_page"]
     chat.say(ADMIN, "task send")  # again in the same period: the group has this period's task
     assert [a.task_key for a in assignments(chat)] == ["problem_page"]
-    chat.say(ADMIN, "task send virtual_shadowing").expect("1 groups still have a task open", "[Send anyway]")
+    chat.say(ADMIN, "task send virtual_shadowing").expect("1 group still has a task open", "[Send anyway]")
     assert [a.task_key for a in assignments(chat)] == ["problem_page"]  # a warning first
-    chat.press_in_last(ADMIN, "Send anyway").expect("Posted the task to 1 groups")
+    chat.press_in_last(ADMIN, "Send anyway").expect("Posted the task to 1 group")
     assert [a.task_key for a in assignments(chat)] == ["problem_page", "virtual_shadowing"]
     # buddies see both open tasks, in `task` and on Home
     chat.say("U1", "task").expect(

@@ -104,7 +104,7 @@ def build(
         join(here, user, name, role, "Gamma")
     here.say(admin, "match preview cohort=Gamma")
     here.say(admin, "match confirm cohort=Gamma")
-    here.say(admin, "task send cohort=Gamma").expect("Posted the task to 1 groups")
+    here.say(admin, "task send cohort=Gamma").expect("Posted the task to 1 group")
 
     there.person(other_admin, "Bea Admin")
     there.say(other_admin, "cohort create Beta").expect("Created Beta")
@@ -112,7 +112,7 @@ def build(
     join(there, "B2", "Bel Beta", "general_manager", "Beta")
     there.say(other_admin, "match preview")
     there.say(other_admin, "match confirm")
-    there.say(other_admin, "task send").expect("Posted the task to 1 groups")
+    there.say(other_admin, "task send").expect("Posted the task to 1 group")
     asyncio.run(sender.drain())
     return World(_ids(live, platform))
 

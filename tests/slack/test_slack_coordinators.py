@@ -376,3 +376,27 @@ async def test_a_late_joiner_is_matched_when_the_coordinator_approves(round_: Ro
     assert "nothing to do" in str(await _press(r, fake, buttons(ask["blocks"])["Match them"]))
     # a buddy cannot press it
     assert "coordinator" in str(await _press(r, fake, buttons(ask["blocks"])["Match them"], user=DOCTOR))
+
+
+async def test_status_buttons_and_a_second_task_over_slack(round_: Round, fake: FakeSlack) -> None:
+    """The status card's Spreadsheet and Chart buttons upload files; a second task warns first,
+    Send anyway posts it, and a buddy's `task` lists both."""
+    r = round_
+    await matched(r)
+    status = await _reply(r, fake, "status")
+    before = len(fake.files)
+    await _press(r, fake, buttons(status)["Chart"])
+    await _press(r, fake, buttons(status)["Spreadsheet"])
+    await fake.wait_for(lambda: len(fake.files) >= before + 2)
+    names = sorted(name for name, _ in list(fake.files.values())[before:])
+    assert names[0].endswith(".png") and names[1].endswith(".xlsx")
+
+    await r.say(COORDINATOR, "task send")
+    await r.deliver()
+    warned = await _reply(r, fake, "task send virtual_shadowing")
+    assert "1 group still has a task open" in str(warned)
+    assert "Posted the task to 1 group." in str(await _press(r, fake, buttons(warned)["Send anyway"]))
+    await r.deliver()
+    mine = await r.say(DOCTOR, "task")
+    assert mine is not None and "2 open" in mine["text"]
+    assert "*Problem page*" in str(mine["blocks"]) and "*Virtual shadowing*" in str(mine["blocks"])

@@ -24,7 +24,7 @@ async def test_a_whole_round(round_: Round, fake: FakeSlack, clock: FakeClock) -
     shown = str(preview)
     assert "Asha Patel" in shown and "Ben Okafor" in shown
     confirmed = await r.say(COORDINATOR, "match confirm")
-    assert confirmed and "1 groups introduced" in str(confirmed)
+    assert confirmed and "1 group introduced" in str(confirmed)
 
     await r.deliver()
     group = r.group()

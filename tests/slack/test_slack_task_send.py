@@ -25,7 +25,7 @@ async def test_repeating_task_send_posts_nobody_a_second_task_and_says_how_to_se
         return json.dumps([c.args for c in fake.calls] + fake.responses)
 
     first = await r.say(COORDINATOR, "task send")
-    await fake.wait_for(lambda: "Posted the task to 1 groups" in told() + json.dumps(first))
+    await fake.wait_for(lambda: "Posted the task to 1 group" in told() + json.dumps(first))
     await r.deliver()
     tasks = [m for m in fake.messages_in(group) if "Task 1" in m["text"] + str(m["blocks"])]
     second = await r.say(COORDINATOR, "task send")

@@ -286,3 +286,28 @@ async def test_a_late_joiner_and_the_weekly_summary_through_teams(db, connector,
         assert image["url"].startswith("data:image/png;base64,") and "per week" in image["altText"]
     finally:
         await r.h.server.close()
+
+
+async def test_status_buttons_and_a_second_task_through_teams(db, connector, graph):
+    """The status card's Chart shows the picture in a card and Spreadsheet offers the file; a second
+    task warns first, Send anyway posts it, and a buddy's `task` lists both."""
+    from tests.teams.test_teams_files import CONSENT, attachments
+
+    r = await start_round(db, connector, graph)
+    try:
+        await _matched(r, connector)
+        status = await r.say(ADMIN, "status")
+        chart = await r.press(ADMIN, _button(status, "Chart"))
+        assert any(e.get("type") == "Image" for e in chart[-1]["body"])
+        await r.press(ADMIN, _button(status, "Spreadsheet"))
+        assert attachments(connector, CONSENT)[-1]["name"].endswith(".xlsx")
+
+        await r.say(ADMIN, "task send")
+        warned = await r.say(ADMIN, "task send virtual_shadowing")
+        assert "1 group still has a task open" in _texts(warned[-1])
+        posted = await r.press(ADMIN, _button(warned, "Send anyway"))
+        assert any("Posted the task to 1 group." in _texts(c) for c in posted)
+        mine = await r.say(ALICE, "task")
+        assert "Problem page" in _texts(mine[-1]) and "Virtual shadowing" in _texts(mine[-1])
+    finally:
+        await r.h.server.close()

@@ -85,7 +85,7 @@ async def test_export_is_offered_as_a_file_and_uploaded_once_the_coordinator_acc
         await r.say(ADMIN, "cohort create Test Cohort")
         r.engine.import_csv("Test Cohort", "\n".join([HEADER, ASHA]))
         cards = await r.say(ADMIN, "export")
-        assert "1 people" in _texts(cards[0])
+        assert "1 person" in _texts(cards[0])
         [offer] = attachments(connector, CONSENT)
         assert offer["name"].endswith(".csv") and offer["content"]["sizeInBytes"] > 0
         file_id = offer["content"]["acceptContext"]["buddy_file"]

@@ -153,7 +153,7 @@ async def test_rating_comment_survey_and_certificate_through_teams(db, connector
         assert "3.0 / 5 from 2 ratings, 1 comments" in _texts(status[-1])
 
         ended = await r.say(ADMIN, "round end")
-        assert "Closed 1 groups" in "".join(_texts(c) for c in ended)
+        assert "Closed 1 group" in "".join(_texts(c) for c in ended)
         answer, cards = await r.fill_dialog(ALICE, await _latest(r, "Answer the survey"), {
             "understand": "4", "confidence": "5", "recommend": "yes", "change": "More socials"})  # fmt: skip
         assert answer is None and "Thank you: your answers will help" in "".join(_texts(c) for c in cards)
