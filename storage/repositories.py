@@ -50,7 +50,7 @@ from conversations.core.model import (
     TaskDefinition,
 )
 from conversations.core.refs import UserRef
-from conversations.ports.store import SCRUBBED, GroupActivity, PersonRow, Posted, Said
+from conversations.ports.store import SCRUBBED, Answer, GroupActivity, PersonRow, Posted, Said
 from storage import statements, tables
 from storage.types import UTCDateTime
 
@@ -594,6 +594,13 @@ class SqlResponses(_Repo):
                 .join(tables.matches, m.id == a.match_id)
                 .where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE).group_by(r.author_id))  # fmt: skip
         return {author: count for author, count in self.session.execute(stmt)}
+
+    def answers_in(self, cohort_id: int) -> list[Answer]:
+        r, a, m = tables.responses.c, tables.assignments.c, tables.matches.c
+        stmt = (select(r.assignment_id, r.phase, r.owner_id, r.author_id, r.submitted_at, r.text)
+                .join(tables.assignments, a.id == r.assignment_id).join(tables.matches, m.id == a.match_id)
+                .where(m.cohort_id == cohort_id, m.status == MatchStatus.ACTIVE).order_by(r.id))  # fmt: skip
+        return [Answer(*row) for row in self.session.execute(stmt)]
 
     def for_cohort(self, cohort_id: int) -> list[Response]:
         r, a, m = tables.responses.c, tables.assignments.c, tables.matches.c

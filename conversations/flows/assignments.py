@@ -44,7 +44,7 @@ from conversations.flows.authoring import bank_for, task_in_bank
 from conversations.flows.context import OPERATOR, Ctx, Refusal
 from conversations.flows.feedback import ask_rating
 from conversations.flows.lookup import Call
-from conversations.ports.store import Said
+from conversations.ports.store import Answer, Said
 
 FORM_ID = "respond"
 JOINT = 0
@@ -407,7 +407,7 @@ def is_complete(task: TaskDefinition, responses: Sequence[Response], members: Se
 
 
 def complete_for(
-    task: TaskDefinition, responses: Sequence[Response | Said], member_ids: Sequence[int]
+    task: TaskDefinition, responses: Sequence[Response | Said | Answer], member_ids: Sequence[int]
 ) -> bool:
     """Every phase answered: by each member, or once by the group for joint phases."""
     answered = {(r.phase, r.owner_id) for r in responses}

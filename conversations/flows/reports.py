@@ -43,7 +43,7 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
     members = {g.group.match_id: [p.id for p in g.members] for g in rows}
     assignments = ctx.uow.assignments.posted(cohort.id)
     responses: dict[int, list[Any]] = defaultdict(list)
-    for r in ctx.uow.responses.for_assignments(a.id for a in assignments):
+    for r in ctx.uow.responses.answers_in(cohort.id):
         responses[r.assignment_id].append(r)
     progress: list[list[object]] = [["task", "title", "groups posted", "groups complete", "answers written",
                                      "people who wrote"]]  # fmt: skip
@@ -61,17 +61,15 @@ def workbook(ctx: Ctx, cohort: Cohort) -> bytes:
                          len({r.author_id for r in said})])  # fmt: skip
 
     answers: list[list[object]] = [["group", "task", "phase", "author", "joint", "submitted", "answer"]]
+    agreed = {p.id for p in everyone if p.consent_data and p.status != Status.LEFT}
+    labels = {t.key: {p.key: p.label for p in t.phases} for t in tasks.values()}
     for a in assignments:
-        task = tasks.get(a.task_key)
-        labels = {p.key: p.label for p in task.phases} if task else {}
+        named = labels.get(a.task_key, {})
         for r in responses[a.id]:
-            owners = members[a.match_id] if r.owner_id == 0 else [r.author_id]
-            if not all(
-                o in people and people[o].consent_data and people[o].status != Status.LEFT for o in owners
-            ):
+            if not agreed.issuperset(members[a.match_id] if r.owner_id == 0 else (r.author_id,)):
                 continue
             author = people[r.author_id].display_name if r.author_id in people else ""
-            answers.append([a.match_id, a.task_key, _safe_cell(labels.get(r.phase, r.phase)), _safe_cell(author),
+            answers.append([a.match_id, a.task_key, _safe_cell(named.get(r.phase, r.phase)), _safe_cell(author),
                             "yes" if r.owner_id == 0 else "", r.submitted_at, _safe_cell(r.text)])  # fmt: skip
     return spreadsheet.workbook([("Participants", export_rows(ctx, cohort, everyone, activity)), ("Groups", groups),
                                  ("Progress per task", progress), ("Answers", answers)])  # fmt: skip

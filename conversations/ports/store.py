@@ -71,6 +71,17 @@ class Posted(NamedTuple):
     task_key: str
 
 
+class Answer(NamedTuple):
+    """An answer as exports read it (plain values)."""
+
+    assignment_id: int
+    phase: str
+    owner_id: int  # 0: the group's joint answer
+    author_id: int
+    submitted_at: datetime
+    text: str
+
+
 @dataclass
 class GroupActivity:
     """An active group as listings and figures need it: read as plain rows, a few queries for a
@@ -255,6 +266,10 @@ class Responses(Protocol):
     def for_cohort(self, cohort_id: int) -> list[Response]: ...
     def counts_by_author(self, cohort_id: int) -> dict[int, int]:
         """Answers each person has written in the cohort's active groups, by participant id."""
+        ...
+
+    def answers_in(self, cohort_id: int) -> list[Answer]:
+        """Every answer written in the cohort's active groups, in the order written."""
         ...
 
 
