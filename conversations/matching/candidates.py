@@ -57,6 +57,8 @@ def candidate_edges(
         # Partners elsewhere matter as much as the people a region cannot match among themselves.
         share = _unmatched_in_region(cohort, left, right) if regional else 1.0
         families += [(f, min(1.0, 4 * share)) for f in _AWAY]
+    if reach == "away":  # whoever is left may share nothing with anyone left elsewhere
+        families += [(_combined(_anyone), 1.0)]
 
     def left_right(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         return scorer(left[src], right[dst])
