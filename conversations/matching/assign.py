@@ -7,11 +7,13 @@ assignment, so this is exactly a maximum-cardinality, maximum-weight assignment.
 
 Small problems are solved exactly over every (person, group) edge. Larger ones are solved exactly on
 sparse candidate edges (see :mod:`candidates`): up to GLOBAL people in one piece, with partners looked for
-in the same region and elsewhere. Beyond that, the sparse solver's time grows much faster than linearly
-with size, so they are solved in blocks: first blocks of at most about BLOCK a side (a big region split by
-employer, so colleagues stay together), then each region over whoever is left, then everyone left
-nationally, on candidates in other regions (a region with more clinicians than managers sends its surplus
-to regions with the opposite surplus). The benchmark certifies the result against a proven upper bound.
+in the same region and elsewhere. Beyond that, the sparse solver's time grows faster than linearly with
+size, so they are solved region by region, then everyone left nationally, on candidates in other regions
+(a region with more clinicians than managers sends its surplus to regions with the opposite surplus).
+A region is never split further: splitting it by employer kept colleagues together but cost 1-2% of the
+score at 100,000 (a clinician's best partner is often a manager of a fitting trust nearby, not a
+colleague), against about 15% more time. The benchmark certifies the result against a proven upper
+bound.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from conversations.matching.types import Weights
 
 EXACT_EDGES = 1_000_000  # automatic choice: consider every edge up to this many (about 0.2 s)
 GLOBAL = 30_000
-BLOCK = 1_500  # people a side per block: the sparse solver's time grows much faster than linearly
 
 Solve = Callable[[np.ndarray, np.ndarray, str], tuple[np.ndarray, np.ndarray]]
 
@@ -86,26 +87,12 @@ def assign(
     if (len(people) * len(groups) <= EXACT_EDGES) if exact is None else exact:
         return solve(everyone, every_group, sparse=False)
     region = (cohort.region[people], cohort.region[groups[:, 0]])
-    employer = (cohort.employer[people], cohort.employer[groups[:, 0]])
     everywhere = (np.zeros(len(people)), np.zeros(len(groups)))
     if len(people) + len(groups) <= GLOBAL:
         levels = [(everywhere, "everywhere")]
     else:
-        levels = [(_split(region, employer), "region"), (region, "region"), (everywhere, "away")]
+        levels = [(region, "region"), (everywhere, "away")]
     return _in_blocks(levels, lambda who, where, reach: solve(who, where, sparse=True, reach=reach))
-
-
-def _split(
-    region: tuple[np.ndarray, np.ndarray], employer: tuple[np.ndarray, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Blocks of at most about BLOCK people a side: big regions split, keeping each employer whole."""
-    people_region, group_region = region
-    codes = np.concatenate([people_region, group_region])
-    _, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
-    parts = np.maximum(1, -(-counts // (2 * BLOCK)))[inverse]
-    employer_code = np.concatenate(employer).astype(np.int64)
-    block = codes.astype(np.int64) * 1_000_000 + employer_code % parts
-    return block[: len(people_region)], block[len(people_region) :]
 
 
 def _in_blocks(

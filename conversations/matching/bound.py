@@ -23,30 +23,48 @@ from collections.abc import Callable
 import numpy as np
 
 from conversations.matching.candidates import candidate_edges, unique_pairs
+from conversations.matching.kinds import (
+    CHUNK,
+    Base,
+    Buckets,
+    base_table,
+    kind,
+    levels,
+    rank_within,
+    row_kinds,
+)
 from conversations.matching.scoring import Scorer
 from conversations.matching.solver import max_weight_matching
 
-CHUNK = 4_000_000  # cells of a key-by-key table evaluated at once
+SPREAD = 8  # rows of one kind pointed at different columns among the SPREAD cheapest of one kind
+CLOSE = 1e-4  # stop pricing once the graph's best matching is this close to the bound
 
 
 def best_response(
-    scorer: Scorer, rows: np.ndarray, cols: np.ndarray, price: np.ndarray
+    scorer: Scorer, rows: np.ndarray, cols: np.ndarray, price: np.ndarray, spread: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each of `rows`, max(0, max over all `cols` of score - price), every pair considered, and
-    the position in `cols` reaching it (-1 where nothing beats 0)."""
+    the position in `cols` reaching it (-1 where nothing beats 0).
+
+    With `spread` > 1 the position is only a column worth trying: rows of one kind get different
+    columns among the `spread` cheapest of the kind that reaches the value, so that pricing adds many
+    useful pairs a round instead of pointing a whole kind at one column.
+    """
     if not len(rows) or not len(cols):
         return np.zeros(len(rows)), np.full(len(rows), -1, dtype=np.int64)
-    base, n_keys = _base(scorer)
+    base, n_keys = base_table(scorer)
     best, arg = np.zeros(len(rows)), np.full(len(rows), -1, dtype=np.int64)
-    for row_group, col_group, bonus in _levels(scorer, rows, cols):
-        value, where = _grouped_max(base, _key(scorer, rows), row_group, _key(scorer, cols), col_group, price)
+    for row_group, col_group, bonus in levels(scorer, rows, cols):
+        value, where = _grouped_max(
+            base, kind(scorer, rows), row_group, kind(scorer, cols), col_group, price, spread
+        )
         better = value + bonus > best
         best[better], arg[better] = value[better] + bonus, where[better]
     return best, arg
 
 
 def pair_response(
-    scorer: Scorer, rows: np.ndarray, pairs: np.ndarray, price: np.ndarray
+    scorer: Scorer, rows: np.ndarray, pairs: np.ndarray, price: np.ndarray, spread: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """As :func:`best_response`, the columns being `pairs` (rows of two cohort indices) and a row's
     score with a pair the sum of its scores with both members: every (row, pair) considered.
@@ -57,64 +75,24 @@ def pair_response(
     """
     if not len(rows) or not len(pairs):
         return np.zeros(len(rows)), np.full(len(rows), -1, dtype=np.int64)
-    single, n_keys = _base(scorer)
+    single, n_keys = base_table(scorer)
 
     def base(row_key: np.ndarray, pair_key: np.ndarray) -> np.ndarray:
         return single(row_key, pair_key // n_keys) + single(row_key, pair_key % n_keys)
 
-    row_key = _key(scorer, rows)
-    pair_key = _key(scorer, pairs[:, 0]) * n_keys + _key(scorer, pairs[:, 1])
+    row_key = kind(scorer, rows)
+    pair_key = kind(scorer, pairs[:, 0]) * n_keys + kind(scorer, pairs[:, 1])
     best, arg = np.zeros(len(rows)), np.full(len(rows), -1, dtype=np.int64)
-    first, second = _levels(scorer, rows, pairs[:, 0]), _levels(scorer, rows, pairs[:, 1])
+    first, second = levels(scorer, rows, pairs[:, 0]), levels(scorer, rows, pairs[:, 1])
     for row_a, col_a, bonus_a in first:
         for row_b, col_b, bonus_b in second:
             size = int(max(row_b.max(initial=0), col_b.max(initial=0))) + 1
             row_group = np.where((row_a >= 0) & (row_b >= 0), row_a * size + row_b, -1)
             col_group = np.where((col_a >= 0) & (col_b >= 0), col_a * size + col_b, -1)
-            value, where = _grouped_max(base, row_key, row_group, pair_key, col_group, price)
+            value, where = _grouped_max(base, row_key, row_group, pair_key, col_group, price, spread)
             better = value + bonus_a + bonus_b > best
             best[better], arg[better] = value[better] + bonus_a + bonus_b, where[better]
     return best, arg
-
-
-def _key(scorer: Scorer, people: np.ndarray) -> np.ndarray:
-    """Each person's profile-and-interests key: it decides their score with anyone but the bonuses."""
-    n_sets = _interests(scorer).shape[0]
-    return scorer.profile[people].astype(np.int64) * n_sets + scorer.interest_set[people]
-
-
-def _base(scorer: Scorer) -> tuple[Callable[[np.ndarray, np.ndarray], np.ndarray], int]:
-    """The score of two keys without bonuses, as an outer table, and how many keys there are."""
-    interests = _interests(scorer)
-    n_sets = interests.shape[0]
-
-    def base(row_key: np.ndarray, col_key: np.ndarray) -> np.ndarray:
-        r, c = row_key[:, None], col_key[None, :]
-        return scorer.profiles[r // n_sets, c // n_sets] + interests[r % n_sets, c % n_sets]
-
-    return base, len(scorer.profiles) * n_sets
-
-
-def _levels(scorer: Scorer, rows: np.ndarray, cols: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """Groupings of rows and columns, each with the bonus a row and a column in one group get at most:
-    everyone (none), the same region, the same employer, both (-1: in no group)."""
-    cohort, weights = scorer.cohort, scorer.weights
-    employer_rows, employer_cols = (
-        cohort.employer[rows].astype(np.int64),
-        cohort.employer[cols].astype(np.int64),
-    )
-    region_rows, region_cols = cohort.region[rows].astype(np.int64), cohort.region[cols].astype(np.int64)
-    n_regions = int(max(region_rows.max(initial=0), region_cols.max(initial=0))) + 1
-    both_rows = np.where(employer_rows >= 0, employer_rows * n_regions + region_rows, -1)
-    both_rows[region_rows < 0] = -1
-    both_cols = np.where(employer_cols >= 0, employer_cols * n_regions + region_cols, -1)
-    both_cols[region_cols < 0] = -1
-    return [
-        (np.zeros(len(rows), dtype=np.int64), np.zeros(len(cols), dtype=np.int64), 0.0),
-        (region_rows, region_cols, max(weights.same_region, 0.0)),
-        (employer_rows, employer_cols, max(weights.same_employer, 0.0)),
-        (both_rows, both_cols, max(weights.same_region, 0.0) + max(weights.same_employer, 0.0)),
-    ]
 
 
 def matching_bound(
@@ -140,7 +118,7 @@ def matching_bound(
         len(cols),
         candidate_edges(scorer.cohort, rows, cols, scorer, rng),
         lambda r, c: scorer(rows[r], cols[c]),
-        lambda price: best_response(scorer, rows, cols, price),
+        lambda price: best_response(scorer, rows, cols, price, SPREAD),
         lambda price: _unclipped_response(scorer, cols, rows, price),
         rng,
         rounds,
@@ -172,7 +150,7 @@ def join_bound(
         len(pairs),
         edges,
         lambda r, c: scorer(joiners[r], first[c]) + scorer(joiners[r], second[c]),
-        lambda price: pair_response(scorer, joiners, pairs, price),
+        lambda price: pair_response(scorer, joiners, pairs, price, SPREAD),
         None,
         rng,
         rounds,
@@ -215,7 +193,10 @@ def _column_generation(
             v_all = np.maximum(0.0, v_raw)
             dual = min(dual, float(u.sum() + v_all.sum()))
             add_c = np.flatnonzero(v_all > v + 1e-9)
-        bound = min(bound, dual - bonus * (len(mr) if matched is None else matched))
+        need = len(mr) if matched is None else matched
+        bound = min(bound, dual - bonus * need)
+        if len(mr) >= need and bound - float(gain(mr, mc).sum()) <= CLOSE * abs(bound):
+            break  # the graph's optimum already meets the bound: no pair is worth adding
         add_r = np.flatnonzero((u_all > u + 1e-9) & (best_col >= 0))
         if not len(add_r) and not len(add_c):
             break
@@ -233,7 +214,7 @@ def _unclipped_response(
 ) -> tuple[np.ndarray, np.ndarray]:
     """max over `cols` of score - price for each row, negative or not, and the position reaching it."""
     lift = float(np.abs(price).max(initial=0.0)) + 1.0  # every score is >= 0, so each value is > 0
-    value, where = best_response(scorer, rows, cols, price - lift)
+    value, where = best_response(scorer, rows, cols, price - lift, SPREAD)
     return value - lift, where
 
 
@@ -289,61 +270,36 @@ def _shortest_paths(n: int, src: np.ndarray, dst: np.ndarray, length: np.ndarray
 
 
 def _grouped_max(
-    base: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    base: Base,
     row_key: np.ndarray,
     row_group: np.ndarray,
     col_key: np.ndarray,
     col_group: np.ndarray,
     price: np.ndarray,
+    spread: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each row: max over columns in the row's group of base(row key, column key) - price
-    (-inf where the row has no group or its group has no columns)."""
+    (-inf where the row has no group or its group has no columns), and a column reaching it (with
+    `spread` > 1: the n-th row of a kind, the n-th cheapest column of the best kind, modulo `spread`)."""
     out = np.full(len(row_key), -np.inf)
     arg = np.full(len(row_key), -1, dtype=np.int64)
-    # The lowest price per (group, column key), and the column holding it.
-    valid = np.flatnonzero(col_group >= 0)
-    order = np.lexsort((price[valid], col_key[valid], col_group[valid]))
-    g, k, p, c = col_group[valid][order], col_key[valid][order], price[valid][order], valid[order]
-    first = np.concatenate(([True], (g[1:] != g[:-1]) | (k[1:] != k[:-1]))) if len(g) else np.zeros(0, bool)
-    g, k, p, c = g[first], k[first], p[first], c[first]
-    group_lo = np.searchsorted(g, np.unique(g), side="left")
-    group_hi = np.searchsorted(g, np.unique(g), side="right")
-    group_of = {
-        int(x): (int(lo), int(hi)) for x, lo, hi in zip(np.unique(g), group_lo, group_hi, strict=True)
-    }
-    # Rows by (group, row key): each distinct pair is evaluated once.
-    rows_valid = np.flatnonzero(row_group >= 0)
-    pair = np.unique(
-        np.column_stack([row_group[rows_valid], row_key[rows_valid]]), axis=0, return_inverse=True
-    )
-    distinct, inverse = pair[0], pair[1].ravel()
+    columns = Buckets(col_key, col_group, price)  # the lowest price per (group, column key) first
+    rows, distinct, inverse = row_kinds(row_key, row_group)  # each distinct pair evaluated once
     value = np.full(len(distinct), -np.inf)
-    where = np.full(len(distinct), -1, dtype=np.int64)
-    starts: list[int] = (
-        np.flatnonzero(np.concatenate(([True], distinct[1:, 0] != distinct[:-1, 0]))).tolist()
-        if len(distinct)
-        else []
-    )
-    ends = [*starts[1:], len(distinct)] if starts else []
-    for s, e in zip(starts, ends, strict=True):
-        span = group_of.get(int(distinct[s, 0]))
-        if span is None:
-            continue
-        ck, cp, cc = k[span[0] : span[1]], p[span[0] : span[1]], c[span[0] : span[1]]
-        rk = distinct[s:e, 1]
-        step = max(1, CHUNK // max(len(ck), 1))
-        for i in range(0, len(rk), step):
-            r = rk[i : i + step]
-            table = base(r, ck)
-            best = (table - cp[None, :]).argmax(axis=1)
-            value[s + i : s + i + len(r)] = table[np.arange(len(r)), best] - cp[best]
-            where[s + i : s + i + len(r)] = cc[best]
-    out[rows_valid] = value[inverse]
-    arg[rows_valid] = where[inverse]
+    bucket = np.full(len(distinct), -1, dtype=np.int64)
+    for start, end, lo, hi in columns.spans(distinct):
+        kinds, prices = columns.kind[lo:hi], columns.price[lo:hi]
+        step = max(1, CHUNK // len(kinds))
+        for i in range(start, end, step):
+            j = min(end, i + step)
+            table = base(distinct[i:j, 1], kinds) - prices[None, :]
+            best = table.argmax(axis=1)
+            value[i:j] = table[np.arange(j - i), best]
+            bucket[i:j] = lo + best
+    out[rows] = value[inverse]
+    chosen = bucket[inverse]
+    if spread > 1:
+        arg[rows] = columns.nth(chosen, rank_within(inverse), spread)
+    elif len(columns.best_column):
+        arg[rows] = np.where(chosen >= 0, columns.best_column[np.maximum(chosen, 0)], -1)
     return out, arg
-
-
-def _interests(scorer: Scorer) -> np.ndarray:
-    if scorer.interests is not None:
-        return scorer.interests
-    raise ValueError("the bound needs the interest table (at most Scorer.MAX_INTEREST_SETS interest sets)")

@@ -4,13 +4,15 @@ upper bounds the benchmark prints at 100,000 (pairs, and trios on the plan's pai
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from conversations.matching import explain_group, plan_matches
+from conversations.matching import Candidate, MatchRules, Weights, assign, explain_group, plan_matches
 from conversations.matching.bound import best_response, join_bound, matching_bound, pair_response
 from conversations.matching.features import CLINICIAN, GENERAL_MANAGER, encode
+from conversations.matching.kinds import best_kinds
 from conversations.matching.plan import plan_with
 from conversations.matching.scoring import Scorer, pair_scores
 from conversations.matching.shapes import SHAPES, random_shape, shaped_cohort
@@ -110,3 +112,46 @@ def test_trio_bound_holds_and_is_tight_on_the_plans_pairs(shape: str, seed: int)
         matched=trios,
     )
     assert optimum - 1e-6 <= bound <= 1.005 * optimum
+
+
+def test_best_kinds_find_everyones_best_partner() -> None:
+    """Among the kinds each person is given, their best partner over everyone is always there (employers
+    here are each in one region, so the groupings' bonuses are exact)."""
+    people, rules = shaped_cohort("nhs", 900, 4)
+    cohort = encode(people)
+    scorer = Scorer(cohort, rules.weights)
+    rows, cols = np.flatnonzero(cohort.role == CLINICIAN), np.flatnonzero(cohort.role == GENERAL_MANAGER)
+    every = pair_scores(cohort, np.repeat(rows, len(cols)), np.tile(cols, len(rows)), rules.weights)
+    matrix = every.reshape(len(rows), len(cols))
+    r, c = best_kinds(scorer, rows, cols, 2)
+    found = np.full(matrix.shape, -np.inf)
+    found[r, c] = matrix[r, c]
+    assert np.array_equal(found.max(axis=1), matrix.max(axis=1))  # each clinician's best manager
+    assert np.array_equal(found.max(axis=0), matrix.max(axis=0))  # and each manager's best clinician
+
+
+def test_large_cohorts_are_solved_region_by_region_within_one_percent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The path a national cohort takes (each region alone, then whoever is left across regions), tried
+    on a cohort small enough for the exact solver."""
+    monkeypatch.setattr(assign, "GLOBAL", 500)
+    people, rules = shaped_cohort("national", 3_000, 8)
+    exact = plan_with(people, rules, 8, exact=True)
+    plan = plan_matches(people, rules, 8)
+    assert plan.total_score >= 0.99 * exact.total_score
+    assert sum(len(g.members) for g in plan.groups) == sum(len(g.members) for g in exact.groups)
+    by_id = {p.id: p for p in people}
+    for group in plan.groups[::9]:
+        assert explain_group([by_id[pid] for pid in group.members], rules) == group
+    assert plan == plan_matches(people, rules, 8)
+
+
+def test_sparse_candidates_pair_people_with_nothing_to_group_them_by() -> None:
+    """No region, employer or interest on one side: every grouping of kinds is empty, yet they pair."""
+    people = [
+        Candidate(id=1, role="clinician", order=1),
+        Candidate(id=2, role="general_manager", order=2, region="london"),
+    ]
+    plan = plan_with(people, MatchRules(weights=Weights(0.0, 0.0, 0.0, 0.0, 0.0)), 0, exact=False)
+    assert [g.members for g in plan.groups] == [(1, 2)]
