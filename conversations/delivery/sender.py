@@ -52,7 +52,6 @@ SETTLE_SECONDS = 0.05  # a finished send is recorded within this (with the other
 # A shared slot is used within this of its moment or not at all: a worker whose event loop woke it
 # later would send together with the other workers' next sends, in a burst the platform refuses.
 LATE_SLOT = 0.03
-SLOT_TRIES = 3  # slots taken for one send that woke too late each time before it goes back to the queue
 
 
 # ---- pacing ----------------------------------------------------------------------------------------
@@ -179,30 +178,33 @@ class Pacer:
         """Take a shared slot and wait for it (0.0), or the seconds to come back after when the
         slot is further off than ``max_hold``; None when the store cannot be reached (this
         process's own windows still apply). A slot this worker woke for more than ``late`` after
-        its moment is given up and another taken (it was never used: the platform counts sends).
+        its moment is given up, and the send comes back later.
 
         Sends that want a slot at about the same time share one reservation (the sends of a
         drain wake together): while one reservation is in flight the next ones gather, so a
         worker asks the database once per batch, not once per send."""
         assert self.shared is not None
-        for _ in range(SLOT_TRIES):
-            taken: asyncio.Future[tuple[bool, float]] = asyncio.get_running_loop().create_future()
-            self._wanted.append((cells(pace, platform, workspace, conversation), taken))
-            if self._reserving is None:
-                self._reserving = asyncio.create_task(self._reserve_batches())
-            try:
-                ok, at = await taken
-            except Exception as error:  # noqa: BLE001 - pace locally rather than stop sending
-                log.warning("shared pacing unavailable (%s); pacing this worker alone", type(error).__name__)
-                return None
-            if not ok:
-                return max(at - self.monotonic(), 0.001)
-            if (wait := at - self.monotonic()) > 0:
-                await self.sleep(wait)
-            if self.monotonic() - at <= self.late:
-                return 0.0
-            self.late_slots += 1  # woke too late: sent now, it would bunch with the other workers' sends
-        return 0.001  # late every time (a starved event loop): back to the queue, claimed again soon
+        wanted = cells(pace, platform, workspace, conversation)
+        taken: asyncio.Future[tuple[bool, float]] = asyncio.get_running_loop().create_future()
+        self._wanted.append((wanted, taken))
+        if self._reserving is None:
+            self._reserving = asyncio.create_task(self._reserve_batches())
+        try:
+            ok, at = await taken
+        except Exception as error:  # noqa: BLE001 - pace locally rather than stop sending
+            log.warning("shared pacing unavailable (%s); pacing this worker alone", type(error).__name__)
+            return None
+        if not ok:
+            return max(at - self.monotonic(), 0.001)
+        if (wait := at - self.monotonic()) > 0:
+            await self.sleep(wait)
+        if self.monotonic() - at <= self.late:
+            return 0.0
+        # Woke too late: sent now, it would go together with the other workers' next sends. The
+        # slot goes unused, and the row back to the queue until its conversation's next turn (a
+        # worker waiting here for that would hold one of its sends idle).
+        self.late_slots += 1
+        return max((interval for _key, interval, _tolerance in wanted), default=0.001)
 
     async def _reserve_batches(self) -> None:
         assert self.shared is not None
