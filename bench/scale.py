@@ -13,7 +13,10 @@ then, through the real engine:
   previewed plan pairing them, 1% left waiting) through :func:`conversations.flows.confirming.
   confirm_staged`: groups staged in slices, the round revealed in one short transaction, then
   introductions queued in slices. Printed: the longest write transaction (goal: at most 0.5 s)
-  and each step's longest, against the one-transaction confirm timed on a tenth of the people.
+  and each step's longest, against the one-transaction confirm timed on a tenth of the people; and
+  the longest another process's one-row write, tried every 10 ms throughout, took: what other
+  writers wait, through consecutive transactions as well as the longest (``--groups 0`` runs
+  the confirm alone).
   The plan is built directly (pairs in registration order): what a confirm costs does not
   depend on who is paired with whom, and the matcher has its own bench.
 
@@ -213,8 +216,12 @@ def main() -> None:
         import survey
 
         survey_figures = survey.run(args.survey_rows, args.lookup_scale)
-    if not args.groups:
-        report_survey(survey_figures)
+    if not args.groups:  # the survey import and the confirm alone
+        line = report_survey(survey_figures, summary=False)
+        if args.people:
+            with tempfile.TemporaryDirectory() as tmp:
+                line += report_confirm(args.people, confirm_bench(Path(tmp), args.people))
+        print(f"scale groups=0{line}")
         return
     from conversations.schedule import cadence
 
@@ -268,22 +275,24 @@ def main() -> None:
     summary = (f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
                f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f}")  # fmt: skip
     if confirm is not None:
-        total, longest_write, steps, whole, waited = confirm
-        print(f"match confirm, {args.people} people: {total:.1f} s in all; longest transaction per step: "
-              + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in steps.items()))  # fmt: skip
-        print(
-            f"match confirm: another process's one-row write, every 10 ms, took {waited * 1000:.0f} ms at most"
-        )
-        print(f"match confirm as one transaction (before staging), {args.people // 10} people: {whole:.2f} s")
-        summary += (f" confirm_people={args.people} confirm_s={total:.1f} "
-                    f"confirm_longest_write_ms={longest_write * 1000:.0f} confirm_other_write_ms={waited * 1000:.0f} "
-                    f"confirm_one_txn_s_at_tenth={whole:.2f}")  # fmt: skip
+        summary += report_confirm(args.people, confirm)
     print(summary)
     print(
         f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
         f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f} groups_s={groups:.3f} "
         f"status_chart_s={chart:.3f} xlsx_s={xlsx:.3f}{survey_line}"
     )
+
+
+def report_confirm(people: int, figures: tuple[float, float, dict[str, float], float, float]) -> str:
+    """The confirm's figures; its part of the summary line."""
+    total, longest_write, steps, whole, waited = figures
+    print(f"match confirm, {people} people: {total:.1f} s in all; longest transaction per step: "
+          + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in steps.items()))  # fmt: skip
+    print(f"match confirm: another process's one-row write, every 10 ms, took {waited * 1000:.0f} ms at most")
+    print(f"match confirm as one transaction (before staging), {people // 10} people: {whole:.2f} s")
+    return (f" confirm_people={people} confirm_s={total:.1f} confirm_longest_write_ms={longest_write * 1000:.0f} "
+            f"confirm_other_write_ms={waited * 1000:.0f} confirm_one_txn_s_at_tenth={whole:.2f}")  # fmt: skip
 
 
 def report_survey(f: Any, summary: bool = True) -> str:
