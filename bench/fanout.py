@@ -22,7 +22,10 @@ Then, with PostgreSQL reachable (``--postgres``, default the test server), the s
 drained by **two worker processes** sharing the database and one workspace limit, as an operator
 would run them: their pacing is shared through the database (``pace_slots``), so the floor is the
 same n / 200 s for both together, and the fake must reject nothing (a 429 would mean the two
-overran the limits together).
+overran the limits together). Slack counts its limits per minute and allows short bursts; the fake
+is stricter (no burst in a channel, 100 ms of the rate workspace-wide), so the run also prints how
+low its workspace bucket fell (20 tokens: untouched; 0: the next post would have been refused)
+and how many slots the workers gave up because they woke too late for them.
 
     .venv/bin/python bench/fanout.py [--matches 10000] [--rate 200] [--workers 2] [--postgres URL]
 """
