@@ -22,7 +22,10 @@ Then, with PostgreSQL reachable (``--postgres``, default the test server), the s
 drained by **two worker processes** sharing the database and one workspace limit, as an operator
 would run them: their pacing is shared through the database (``pace_slots``), so the floor is the
 same n / 200 s for both together, and the fake must reject nothing (a 429 would mean the two
-overran the limits together).
+overran the limits together). Slack counts its limits per minute and allows short bursts; the fake
+is stricter (no burst in a channel, 100 ms of the rate workspace-wide), so the run also prints how
+low its workspace bucket fell (20 tokens: untouched; 0: the next post would have been refused)
+and how many slots the workers gave up because they woke too late for them.
 
     .venv/bin/python bench/fanout.py [--matches 10000] [--rate 200] [--workers 2] [--postgres URL]
 """
@@ -57,7 +60,7 @@ def serve_fake_slack(rate: float, ready: Any) -> None:
     from aiohttp import web
 
     posts: Counter[str] = Counter()
-    stats = {"accepted": 0, "rejected_workspace": 0, "rejected_channel": 0}
+    stats = {"accepted": 0, "rejected_workspace": 0, "rejected_channel": 0, "lowest_tokens": float(BURST)}
     bucket = {"tokens": float(BURST), "at": time.monotonic()}
     last_in_channel: dict[str, float] = {}
 
@@ -66,6 +69,7 @@ def serve_fake_slack(rate: float, ready: Any) -> None:
         bucket["at"] = now
         if bucket["tokens"] >= 1:
             bucket["tokens"] -= 1
+            stats["lowest_tokens"] = min(stats["lowest_tokens"], bucket["tokens"])
             return True
         return False
 
@@ -219,7 +223,7 @@ def worker(url: str, port: int, rate: float, concurrency: int, name: str, start:
                 if not left:
                     break
                 await asyncio.sleep(0.05)
-            return {"name": name, "sent": sent, "at": time.time()}
+            return {"name": name, "sent": sent, "late": sender.pacer.late_slots, "at": time.time()}
 
     done.put(asyncio.run(run()))
 
@@ -324,9 +328,12 @@ def shared(args: argparse.Namespace) -> str:
     floor = args.matches / args.rate
     print(f"shared: {args.workers} workers sent {', '.join(str(r['sent']) for r in results)} in {seconds:.1f} s; "
           f"shared floor {floor:.1f} s at {args.rate:g}/s for all workers together; fake rejected "
-          f"{stats['rejected_workspace']} (workspace) and {stats['rejected_channel']} (channel) with 429")  # fmt: skip
+          f"{stats['rejected_workspace']} (workspace) and {stats['rejected_channel']} (channel) with 429; "
+          f"its workspace bucket fell to {stats['lowest_tokens']:.1f} of {BURST} tokens at the lowest; "
+          f"slots given up by sends that woke too late: {sum(r['late'] for r in results)}")  # fmt: skip
     return (f"shared_workers={args.workers} shared_seconds={seconds:.1f} shared_vs_floor={seconds / floor:.3f} "
-            f"shared_duplicates={duplicates} shared_missing={missing} shared_429={rejected}")  # fmt: skip
+            f"shared_duplicates={duplicates} shared_missing={missing} shared_429={rejected} "
+            f"shared_lowest_tokens={stats['lowest_tokens']:.1f}")  # fmt: skip
 
 
 def single(args: argparse.Namespace) -> str:

@@ -13,7 +13,10 @@ then, through the real engine:
   previewed plan pairing them, 1% left waiting) through :func:`conversations.flows.confirming.
   confirm_staged`: groups staged in slices, the round revealed in one short transaction, then
   introductions queued in slices. Printed: the longest write transaction (goal: at most 0.5 s)
-  and each step's longest, against the one-transaction confirm timed on a tenth of the people.
+  and each step's longest, against the one-transaction confirm timed on a tenth of the people; and
+  the longest another process's one-row write, tried every 10 ms throughout, took: what other
+  writers wait, through consecutive transactions as well as the longest (``--groups 0`` runs
+  the confirm alone).
   The plan is built directly (pairs in registration order): what a confirm costs does not
   depend on who is paired with whom, and the matcher has its own bench.
 
@@ -117,14 +120,42 @@ def confirm_cohort(database: Path, people: int) -> Any:
     return engine
 
 
-def confirm_bench(tmp: Path, people: int) -> tuple[float, float, dict[str, float], float]:
+def probe_writes(database: str, stop: Any, result: Any) -> None:
+    """Another writer, in its own process: a one-row write every 10 ms through SQLite's busy
+    timeout, as any other process's would be; sends back the longest one took (s) and how many."""
+    import sqlite3
+
+    conn = sqlite3.connect(database, timeout=30, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_probe (id INTEGER PRIMARY KEY, n INTEGER)")
+    conn.execute("INSERT OR IGNORE INTO bench_probe VALUES (1, 0)")
+    longest, writes = 0.0, 0
+    while not stop.is_set():
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE bench_probe SET n = n + 1 WHERE id = 1")
+        conn.execute("COMMIT")
+        longest, writes = max(longest, time.perf_counter() - start), writes + 1
+        stop.wait(0.01)
+    result.put((longest, writes))
+
+
+def confirm_bench(tmp: Path, people: int) -> tuple[float, float, dict[str, float], float, float]:
     """Staged confirm of ``people``: (total s, longest write s, longest per step, one-transaction
-    confirm of a tenth as many people, s)."""
+    confirm of a tenth as many people s, longest another process's one-row write waited s)."""
+    import multiprocessing
+
     from conversations.core.refs import UserRef
     from conversations.flows import confirming, matchmaking
 
     actor = UserRef("slack", TEAM, ADMIN)
     engine = confirm_cohort(tmp / "confirm.db", people)
+    context = multiprocessing.get_context("spawn")
+    stop, probed = context.Event(), context.Queue()
+    probe = context.Process(target=probe_writes, args=(str(tmp / "confirm.db"), stop, probed))
+    probe.start()
+    time.sleep(1.0)  # started and writing
     last = [0.0]
     run = engine.run
 
@@ -143,6 +174,9 @@ def confirm_bench(tmp: Path, people: int) -> tuple[float, float, dict[str, float
     start = time.perf_counter()
     answer = confirming.confirm_staged(timed, 1, actor, step=step)
     total = time.perf_counter() - start
+    stop.set()
+    waited, _writes = probed.get(timeout=60)
+    probe.join()
     assert "Confirmed round 1" in answer.text, answer.text
     writes = {name: seconds for name, seconds in longest.items() if name != "check"}  # the check only reads
 
@@ -150,7 +184,7 @@ def confirm_bench(tmp: Path, people: int) -> tuple[float, float, dict[str, float
     start = time.perf_counter()
     small.run(lambda ctx: matchmaking.confirm(ctx, ctx.uow.cohorts.get(1), actor))
     whole = time.perf_counter() - start
-    return total, max(writes.values()), longest, whole
+    return total, max(writes.values()), longest, whole, waited
 
 
 def answered(engine: Any, words: int = 100) -> int:
@@ -203,8 +237,12 @@ def main() -> None:
         import survey
 
         survey_figures = survey.run(args.survey_rows, args.lookup_scale)
-    if not args.groups:
-        report_survey(survey_figures)
+    if not args.groups:  # the survey import and the confirm alone
+        line = report_survey(survey_figures, summary=False)
+        if args.people:
+            with tempfile.TemporaryDirectory() as tmp:
+                line += report_confirm(args.people, confirm_bench(Path(tmp), args.people))
+        print(f"scale groups=0{line}")
         return
     from conversations.schedule import cadence
 
@@ -258,18 +296,24 @@ def main() -> None:
     summary = (f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
                f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f}")  # fmt: skip
     if confirm is not None:
-        total, longest_write, steps, whole = confirm
-        print(f"match confirm, {args.people} people: {total:.1f} s in all; longest transaction per step: "
-              + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in steps.items()))  # fmt: skip
-        print(f"match confirm as one transaction (before staging), {args.people // 10} people: {whole:.2f} s")
-        summary += (f" confirm_people={args.people} confirm_s={total:.1f} "
-                    f"confirm_longest_write_ms={longest_write * 1000:.0f} confirm_one_txn_s_at_tenth={whole:.2f}")  # fmt: skip
+        summary += report_confirm(args.people, confirm)
     print(summary)
     print(
         f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
         f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f} groups_s={groups:.3f} "
         f"status_chart_s={chart:.3f} xlsx_s={xlsx:.3f}{survey_line}"
     )
+
+
+def report_confirm(people: int, figures: tuple[float, float, dict[str, float], float, float]) -> str:
+    """The confirm's figures; its part of the summary line."""
+    total, longest_write, steps, whole, waited = figures
+    print(f"match confirm, {people} people: {total:.1f} s in all; longest transaction per step: "
+          + ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in steps.items()))  # fmt: skip
+    print(f"match confirm: another process's one-row write, every 10 ms, took {waited * 1000:.0f} ms at most")
+    print(f"match confirm as one transaction (before staging), {people // 10} people: {whole:.2f} s")
+    return (f" confirm_people={people} confirm_s={total:.1f} confirm_longest_write_ms={longest_write * 1000:.0f} "
+            f"confirm_other_write_ms={waited * 1000:.0f} confirm_one_txn_s_at_tenth={whole:.2f}")  # fmt: skip
 
 
 def report_survey(f: Any, summary: bool = True) -> str:

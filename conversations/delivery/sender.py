@@ -15,9 +15,11 @@ Pacing: each platform has limits per conversation and per workspace, declared by
 (``capabilities.pacing``, a :class:`~conversations.ports.messenger.Pace`), enforced as
 sliding windows in this process and, when several workers share a database (PostgreSQL), as
 slots reserved atomically in the store (:class:`~conversations.store.PaceSlots`), so that all of
-them together keep to the limits. A send that would wait longer than ``max_hold`` for its
-conversation goes back to the queue with ``not_before`` instead of holding a claimed row, so no
-claim lives anywhere near its lease. ``Retry-After`` pauses the conversation and the row.
+them together keep to the limits. A shared slot is used within ``LATE_SLOT`` of its moment or not
+at all, and the conversation is opened before it is taken, so nothing comes between the two. A
+send that would wait longer than ``max_hold`` for its conversation goes back to the queue with
+``not_before`` instead of holding a claimed row, so no claim lives anywhere near its lease.
+``Retry-After`` pauses the conversation and the row.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ UNKNOWN_CHECK_DELAY = timedelta(seconds=30)  # let a post that did land show up 
 RECHECK_DELAY = timedelta(minutes=1)  # when the platform could not be asked just now
 RESERVE_BATCH = 256  # sends whose shared slots are taken in one transaction, at most
 SETTLE_SECONDS = 0.05  # a finished send is recorded within this (with the others finished by then)
+# A shared slot is used within this of its moment or not at all: a worker whose event loop woke it
+# later would send together with the other workers' next sends, in a burst the platform refuses.
+# Each millisecond late is a millisecond of the workspace rate sent early by the next sender: at
+# 200/s, 15 ms is 3 posts (30 ms left the fake Slack's 20-post bucket 13 rather than 16 full).
+LATE_SLOT = 0.015
 
 
 # ---- pacing ----------------------------------------------------------------------------------------
@@ -109,9 +116,12 @@ class Pacer:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         shared: PaceSlots | None = None,
+        late: float = LATE_SLOT,
     ) -> None:
         self.pacing = dict(pacing)
         self.max_hold = max_hold
+        self.late = late
+        self.late_slots = 0  # shared slots given up because the send woke too late for them
         self.monotonic = monotonic
         self.sleep = sleep
         self.shared = shared
@@ -127,12 +137,9 @@ class Pacer:
         if pace is None or not (pace.per_conversation or pace.per_workspace):
             return 0.0  # a platform with no declared limits is not paced
         self._same_loop()
+        if come_back := self.busy(platform, workspace, conversation):
+            return come_back
         conv = self._gate(("conversation", platform, workspace, conversation), pace.per_conversation)
-        now = self.monotonic()
-        if conv.busy or conv.earliest(now) - now > self.max_hold:
-            come_back = max(conv.promised, conv.earliest(now) + (conv.interval if conv.busy else 0.0))
-            conv.promised = come_back + conv.interval
-            return max(come_back - now, 0.001)
         conv.busy = True
         try:
             await self._wait(conv)
@@ -152,31 +159,54 @@ class Pacer:
             conv.busy = False
         return 0.0
 
+    def busy(self, platform: str, workspace: str, conversation: str) -> float:
+        """When the conversation is busy in this process for longer than ``max_hold``, the seconds
+        after which to try again (each caller told a later turn); otherwise 0.0, and nothing taken."""
+        pace = self.pacing.get(platform)
+        if pace is None:
+            return 0.0
+        self._same_loop()
+        conv = self._gate(("conversation", platform, workspace, conversation), pace.per_conversation)
+        now = self.monotonic()
+        if not conv.busy and conv.earliest(now) - now <= self.max_hold:
+            return 0.0
+        come_back = max(conv.promised, conv.earliest(now) + (conv.interval if conv.busy else 0.0))
+        conv.promised = come_back + conv.interval
+        return max(come_back - now, 0.001)
+
     async def _reserve_shared(
         self, pace: Pace, platform: str, workspace: str, conversation: str
     ) -> float | None:
         """Take a shared slot and wait for it (0.0), or the seconds to come back after when the
         slot is further off than ``max_hold``; None when the store cannot be reached (this
-        process's own windows still apply).
+        process's own windows still apply). A slot this worker woke for more than ``late`` after
+        its moment is given up, and the send comes back later.
 
         Sends that want a slot at about the same time share one reservation (the sends of a
         drain wake together): while one reservation is in flight the next ones gather, so a
         worker asks the database once per batch, not once per send."""
         assert self.shared is not None
+        wanted = cells(pace, platform, workspace, conversation)
         taken: asyncio.Future[tuple[bool, float]] = asyncio.get_running_loop().create_future()
-        self._wanted.append((cells(pace, platform, workspace, conversation), taken))
+        self._wanted.append((wanted, taken))
         if self._reserving is None:
             self._reserving = asyncio.create_task(self._reserve_batches())
         try:
-            ok, wait = await taken
+            ok, at = await taken
         except Exception as error:  # noqa: BLE001 - pace locally rather than stop sending
             log.warning("shared pacing unavailable (%s); pacing this worker alone", type(error).__name__)
             return None
         if not ok:
-            return max(wait, 0.001)
-        if wait > 0:
+            return max(at - self.monotonic(), 0.001)
+        if (wait := at - self.monotonic()) > 0:
             await self.sleep(wait)
-        return 0.0
+        if self.monotonic() - at <= self.late:
+            return 0.0
+        # Woke too late: sent now, it would go together with the other workers' next sends. The
+        # slot goes unused, and the row back to the queue until its conversation's next turn (a
+        # worker waiting here for that would hold one of its sends idle).
+        self.late_slots += 1
+        return max((interval for _key, interval, _tolerance in wanted), default=0.001)
 
     async def _reserve_batches(self) -> None:
         assert self.shared is not None
@@ -185,9 +215,7 @@ class Pacer:
             while self._wanted:
                 batch, self._wanted = self._wanted[:RESERVE_BATCH], self._wanted[RESERVE_BATCH:]
                 try:
-                    results = await asyncio.to_thread(
-                        self.shared.reserve, [c for c, _ in batch], self.max_hold
-                    )
+                    results = await asyncio.to_thread(self._reserve, [c for c, _ in batch])
                 except Exception as error:  # noqa: BLE001 - each send hears it and paces locally
                     for _, taken in batch:
                         if not taken.done():
@@ -198,6 +226,15 @@ class Pacer:
                         taken.set_result(result)
         finally:
             self._reserving = None
+
+    def _reserve(self, sends: list[list[tuple[str, float, float]]]) -> list[tuple[bool, float]]:
+        """The store's answer as moments on this pacer's clock, read as the answer comes (in the
+        reserving thread): the event loop may take a while to wake each send, and a wait counted
+        from then would send late."""
+        assert self.shared is not None
+        answers = self.shared.reserve(sends, self.max_hold)
+        now = self.monotonic()
+        return [(ok, now + wait) for ok, wait in answers]
 
     def penalise(self, platform: str, workspace: str, conversation: str, seconds: float) -> None:
         """The platform said Retry-After: nothing more to this conversation until then."""
@@ -391,10 +428,9 @@ class Sender:
         except Exception as error:  # noqa: BLE001 - a malformed row must not stop the queue
             return _Outcome(item, error=DeliveryError(f"unreadable message: {error}"))
         key = conversation_key(recipient)
-        wait = await self.pacer.acquire(platform, workspace, key)
-        if wait > 0:
+        if wait := self.pacer.busy(platform, workspace, key):
             return _Outcome(item, defer=wait)
-        try:
+        try:  # before the turn to post is taken (both are idempotent), so no call comes between them
             if recipient.get("kind") == "invite" and not await invite(messenger, recipient):
                 message = message_from_dict(recipient["fallback"])
             conversation = await resolve(messenger, recipient)
@@ -403,6 +439,9 @@ class Sender:
         except Exception as error:  # noqa: BLE001 - nothing was posted yet: safe to retry
             log.exception("opening a conversation for outbox item %s failed", item.id)
             return _Outcome(item, error=DeliveryError(f"unexpected {type(error).__name__}", retryable=True))
+        wait = await self.pacer.acquire(platform, workspace, key)
+        if wait > 0:
+            return _Outcome(item, defer=wait)
         self._posting.add(item.id)
         try:
             return _Outcome(item, ref=await messenger.post(conversation, message, tag=item.key))

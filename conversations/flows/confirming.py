@@ -14,6 +14,11 @@ other write waits). Here the round goes in steps, each its own short unit of wor
    messages by the round, so a slice that is run again queues nothing twice; the preview is
    marked introduced at the end.
 
+Other writers get in between the steps: on SQLite a writer waiting for the lock tries again only
+every 100 ms once it has waited a while, so transactions run back to back (a slice commits, the
+next begins a moment later) can keep it out for far longer than any one of them; after each
+``BUSY_BUDGET`` of transactions the confirm pauses for longer than those 100 ms (:func:`_polite`).
+
 SIGKILL at any point leaves the round wholly confirmed (revealed; any introductions not yet
 queued are queued by :func:`resume`, which the scheduler and the next confirm run) or not at all
 (staged groups are invisible and removed by the next attempt).
@@ -27,6 +32,7 @@ and its scheduler calls ``confirming.resume(engine.run)`` now and then (``bot/sc
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +51,8 @@ Run = Callable[[Callable[[Ctx], T]], T]
 STAGE_SLICE = 1000  # groups staged per transaction
 INTRODUCE_SLICE = 50  # groups introduced (or people told they wait) per transaction
 DISCARD_SLICE = 2000
+BUSY_BUDGET = 0.25  # seconds of this confirm's transactions, back to back, before a pause
+PAUSE = 0.11  # longer than a waiting SQLite writer's 100 ms between tries, so it gets the lock
 
 
 @dataclass(frozen=True)
@@ -66,11 +74,13 @@ def confirm_staged(
     stage_slice: int = STAGE_SLICE,
     introduce_slice: int = INTRODUCE_SLICE,
     step: Callable[[str], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Message:
     """Confirm the cohort's open preview in short transactions (see the module's docstring).
     ``run`` is the engine's ``run``; ``step`` is told the name of each transaction as it commits
-    (tests kill the process there)."""
+    (tests kill the process there); ``sleep`` makes the pauses that let other writers in."""
     done = step or (lambda _name: None)
+    run = _polite(run, sleep)
     resume(run, introduce_slice, done)  # a round an earlier confirm revealed but did not finish
     checked: _Checked = run(lambda ctx: _check(ctx, cohort_id, proposal_id))
     done("check")
@@ -95,10 +105,32 @@ def resume(
 ) -> int:
     """Queue the introductions of every confirmed round whose confirm stopped before it had
     queued them all; how many rounds. Safe at any time, from any process."""
+    run = _polite(run)
     pending: list[int] = run(lambda ctx: [p.id for p in ctx.uow.matches.unintroduced()])
     for proposal_id in pending:
         _introduce(run, proposal_id, introduce_slice, step or (lambda _name: None))
     return len(pending)
+
+
+def _polite(run: Run[Any], sleep: Callable[[float], None] = time.sleep) -> Run[Any]:
+    """``run``, pausing for ``PAUSE`` after each ``BUSY_BUDGET`` of transactions (see the module's
+    docstring); a runner already polite is returned as it is."""
+    if getattr(run, "polite", False):
+        return run
+    busy = [0.0]
+
+    def polite(work: Callable[[Ctx], T]) -> T:
+        started = time.monotonic()
+        try:
+            return run(work)
+        finally:
+            busy[0] += time.monotonic() - started
+            if busy[0] >= BUSY_BUDGET:
+                sleep(PAUSE)
+                busy[0] = 0.0
+
+    polite.polite = True  # type: ignore[attr-defined]
+    return polite
 
 
 def _check(ctx: Ctx, cohort_id: int, proposal_id: int | None) -> _Checked:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -157,3 +158,49 @@ async def test_a_worker_is_woken_at_once_when_another_process_queues_work(postgr
         listening.cancel()
         with pytest.raises(asyncio.CancelledError):
             await listening
+
+
+def test_a_worker_that_wakes_late_gives_its_slots_up_rather_than_bursting(postgres_url):
+    """Two workers, each with its own event loop (as two processes), share 50 sends a second; one
+    loop stalls for 0.3 s now and then (a busy host), with slots of its own reserved meanwhile.
+    Sent when it wakes, those sends would go together with the other worker's next ones, in a
+    burst the platform refuses; a slot is used within moments of its time or given up for another."""
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    now = datetime.now(UTC)
+    with SqlUnitOfWorkFactory(engine)() as work:
+        for i in range(150):
+            recipient = {"kind": "user", "platform": "paced", "workspace": "T1", "user_id": f"U{i:04d}"}
+            queue(work, f"s{i}", recipient, Message.simple(f"hello {i}"), now)
+        work.commit()
+    pace = {"paced": Pace((Limit(1, 1.0),), (Limit(1, 0.02),))}
+    log: list[tuple[float, str]] = []
+    senders = [
+        Sender(SqlUnitOfWorkFactory(make_engine(postgres_url)), {"paced": Clocked(log)}, SystemClock(), pacing=pace,
+               concurrency=8, max_hold=1.0, shared_pacing=SqlPaceSlots(make_engine(postgres_url)), name=f"w{n}")
+        for n in range(2)
+    ]  # fmt: skip
+
+    async def work(s: Sender, stalls: bool) -> None:
+        async def stall() -> None:
+            while True:
+                await asyncio.sleep(0.4)
+                time.sleep(0.3)  # the whole event loop stops, as on a starved host
+
+        stalling = asyncio.create_task(stall()) if stalls else None
+        while s.next_due() is not None or statuses_of(engine)["sending"]:
+            await s.drain(batch=8)
+            await asyncio.sleep(0.02)
+        if stalling is not None:
+            stalling.cancel()
+
+    threads = [threading.Thread(target=asyncio.run, args=(work(s, n == 0),)) for n, s in enumerate(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(conv for _, conv in log) == sorted(f"D-U{i:04d}" for i in range(150))  # each once
+    # 5 slots in any 0.1 s, and one more for a send up to LATE_SLOT after its slot; a stalled
+    # worker's overdue sends would add several at once
+    assert most_in_any_window([t for t, _ in log], 0.1) <= 7
+    assert senders[0].pacer.late_slots > 0

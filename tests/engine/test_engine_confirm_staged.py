@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,6 +51,32 @@ def test_a_staged_confirm_makes_the_same_round_as_one_transaction(chat):
         assert uow.matches.unintroduced() == []
     again = chat.say(ADMIN, "match confirm")  # nothing left to confirm
     assert "match preview" in again.message.text
+
+
+def test_a_staged_confirm_pauses_now_and_then_so_other_writers_get_in(chat):
+    """On SQLite a writer kept waiting tries again every 100 ms: transactions run back to back,
+    each short, would keep it out for as long as they last together. On a slow database (each
+    transaction 60 ms here) the confirm pauses for longer than that after every quarter second."""
+    small_cohort(chat)
+    chat.say(ADMIN, "match preview")
+    timeline: list[tuple[str, float]] = []
+
+    def slow(work):  # type: ignore[no-untyped-def]
+        time.sleep(0.06)
+        result = chat.engine.run(work)
+        timeline.append(("transaction", 0.06))
+        return result
+
+    answer = confirming.confirm_staged(slow, 1, UserRef("memory", "T1", ADMIN), stage_slice=1, introduce_slice=1,
+                                       sleep=lambda seconds: timeline.append(("pause", seconds)))  # fmt: skip
+    assert "2 groups introduced" in answer.text
+    pauses = [seconds for kind, seconds in timeline if kind == "pause"]
+    assert len(pauses) >= 2 and min(pauses) > 0.1
+    back_to_back, longest = 0.0, 0.0
+    for kind, seconds in timeline:
+        back_to_back = back_to_back + seconds if kind == "transaction" else 0.0
+        longest = max(longest, back_to_back)
+    assert longest <= confirming.BUSY_BUDGET + 0.06
 
 
 def build(url: str) -> SqlUnitOfWorkFactory:
