@@ -682,6 +682,9 @@ class SqlConsents(_Repo):
         self.session.flush()
         return record
 
+    def latest(self, user: UserRef, kind: str) -> ConsentRecord | None:
+        return self.session.scalars(statements.latest_consent(), {**_identity(user), "kind": kind}).first()
+
     def for_user(self, user: UserRef) -> list[ConsentRecord]:
         c = tables.consent_records.c
         stmt = select(ConsentRecord).filter_by(**_identity(user)).order_by(c.id)

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select
 from conversations.core.model import (
     Assignment,
     Cohort,
+    ConsentRecord,
     Coordinator,
     Match,
     MatchStatus,
@@ -79,6 +80,24 @@ def active_match_of() -> Any:
         select(Match)
         .join(tables.match_members, mm.match_id == m.id)
         .where(mm.participant_id == bindparam("participant_id"), m.status == MatchStatus.ACTIVE)
+    )
+
+
+@cache
+def latest_consent() -> Any:
+    """A person's newest consent record of one kind (the privacy notice's gate asks at every
+    member interaction)."""
+    r = tables.consent_records.c
+    return (
+        select(ConsentRecord)
+        .where(
+            r.platform == bindparam("platform"),
+            r.workspace == bindparam("workspace"),
+            r.user_id == bindparam("user_id"),
+            r.kind == bindparam("kind"),
+        )  # fmt: skip
+        .order_by(r.id.desc())
+        .limit(1)
     )
 
 

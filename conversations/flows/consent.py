@@ -85,8 +85,7 @@ def record(ctx: Ctx, user: UserRef, cohort_id: int | None, kind: str, agreed: bo
 
 
 def latest(ctx: Ctx, user: UserRef, kind: str) -> ConsentRecord | None:
-    rows = [r for r in ctx.uow.consents.for_user(user) if r.kind == kind]
-    return rows[-1] if rows else None
+    return ctx.uow.consents.latest(user, kind)
 
 
 def record_form(ctx: Ctx, user: UserRef, cohort_id: int, cohort_name: str, data: bool, share: bool,

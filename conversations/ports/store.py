@@ -292,6 +292,10 @@ class Consents(Protocol):
         """Oldest first."""
         ...
 
+    def latest(self, user: UserRef, kind: str) -> ConsentRecord | None:
+        """Their newest record of ``kind``."""
+        ...
+
     def delete_for(self, user: UserRef) -> int: ...
 
 
