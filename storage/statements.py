@@ -15,7 +15,6 @@ from sqlalchemy import bindparam, select
 from conversations.core.model import (
     Assignment,
     Cohort,
-    ConsentRecord,
     Coordinator,
     Match,
     MatchStatus,
@@ -89,7 +88,7 @@ def latest_consent() -> Any:
     member interaction)."""
     r = tables.consent_records.c
     return (
-        select(ConsentRecord)
+        select(r.agreed, r.notice_version)
         .where(
             r.platform == bindparam("platform"),
             r.workspace == bindparam("workspace"),

@@ -27,6 +27,7 @@ from conversations.core.views import Actions, Button, Message, Section
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import GATES, Call
 from conversations.flows.personal import holding, mentions, scrub
+from conversations.ports.store import LastConsent
 
 PARTICIPATION, QUOTES = "participation", "quotes"
 SHIPPED = Path(__file__).parent / "data" / "privacy_notice.md"
@@ -84,7 +85,7 @@ def record(ctx: Ctx, user: UserRef, cohort_id: int | None, kind: str, agreed: bo
         agreed=agreed, notice_version=current().version, wording=wording, at=ctx.now, source=source))  # fmt: skip
 
 
-def latest(ctx: Ctx, user: UserRef, kind: str) -> ConsentRecord | None:
+def latest(ctx: Ctx, user: UserRef, kind: str) -> LastConsent | None:
     return ctx.uow.consents.latest(user, kind)
 
 
