@@ -90,9 +90,9 @@ class SlackInbound:
 
     # ---- engine ----------------------------------------------------------------------------
 
-    async def _engine(self, interaction: Interaction, fallback: Outcome) -> Outcome:
+    async def _engine(self, interaction: Interaction, fallback: Outcome, urgent: bool = False) -> Outcome:
         try:
-            return await self.runner(interaction)
+            return await self.runner(interaction, urgent=urgent)
         except Exception:
             log.exception("engine failed on %s", type(interaction).__name__)
             return fallback
@@ -102,7 +102,7 @@ class SlackInbound:
     ) -> tuple[Outcome | None, asyncio.Future[Outcome]]:
         """The outcome if the engine answers within the ack budget (or ``budget`` seconds), else
         None (it keeps going)."""
-        future = asyncio.ensure_future(self._engine(interaction, fallback))
+        future = asyncio.ensure_future(self._engine(interaction, fallback, urgent=True))  # an ack waits
         done, _ = await asyncio.wait({future}, timeout=self.ack_budget if budget is None else budget)
         return (future.result() if done else None), future
 
