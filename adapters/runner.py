@@ -10,6 +10,10 @@ Lanes keep slow work from queueing in front of quick work: the engine says which
 interaction belongs in (``Engine.lane``: coordinator commands that may scan a whole cohort run in
 their own lane; members' commands, clicks and forms in another). On SQLite one thread per lane
 is right (one writer); on PostgreSQL give lanes more threads (:func:`lane_threads`).
+
+Within a lane, a call whose answer an acknowledgement waits for (``urgent``: a command's reply is
+the ack's body) goes before the work that follows an ack already sent (a click's answer), and its
+answer goes back at once rather than with a batch.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import contextvars
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -90,6 +95,7 @@ class _Job:
 
 
 _Done = tuple[_Job, Outcome | None, BaseException | None]
+_WAKE: _Job = object()  # type: ignore[assignment]  # in ``jobs``: an urgent job is waiting
 
 
 def lane_threads(database_url: str) -> dict[str, int]:
@@ -113,10 +119,11 @@ class EngineRunner:
         self._lanes: dict[str, _Lane] = {}
         self._guard = threading.Lock()
 
-    async def __call__(self, interaction: Interaction) -> Outcome:
+    async def __call__(self, interaction: Interaction, *, urgent: bool = False) -> Outcome:
         """The engine's outcome. What a person typed is screened first (hidden characters are
         refused with a message: :mod:`conversations.core.hygiene`); an unreachable database is
-        answered "try again in a minute" and logged once per outage."""
+        answered "try again in a minute" and logged once per outage. ``urgent``: an ack waits
+        for the answer, so it goes ahead of its lane's other work."""
         screened, refused = screen(interaction)
         if refused is not None:
             return refused
@@ -124,7 +131,7 @@ class EngineRunner:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
         job = _Job(interaction, loop, future, contextvars.copy_context())
-        self._lane(self._lane_name(interaction)).put(job)
+        self._lane(self._lane_name(interaction)).put(job, urgent)
         try:
             outcome = await future
         except Exception as error:
@@ -165,6 +172,7 @@ class _Lane:
     def __init__(self, name: str, handle: EngineHandle, threads: int) -> None:
         self.handle = handle
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.urgent: deque[_Job] = deque()  # taken before ``jobs``; each has a wake-up in ``jobs``
         self.workers = [
             threading.Thread(target=self._work, name=f"engine-{name}-{n}", daemon=True)
             for n in range(threads)
@@ -172,8 +180,12 @@ class _Lane:
         for worker in self.workers:
             worker.start()
 
-    def put(self, job: _Job) -> None:
-        self.jobs.put(job)
+    def put(self, job: _Job, urgent: bool = False) -> None:
+        if urgent:
+            self.urgent.append(job)
+            self.jobs.put(_WAKE)  # a worker wakes and takes it from ``urgent``, whatever is queued
+        else:
+            self.jobs.put(job)
 
     def stop(self, timeout: float) -> None:
         for _ in self.workers:
@@ -181,13 +193,16 @@ class _Lane:
         for worker in self.workers:
             worker.join(timeout)
         left: list[_Done] = []
+        stopped = RuntimeError("the engine runner has stopped")
         while True:  # put after the stop signs: answer rather than leave anyone waiting
             try:
                 job = self.jobs.get_nowait()
             except queue.Empty:
                 break
-            if job is not None:
-                left.append((job, None, RuntimeError("the engine runner has stopped")))
+            if job is not None and job is not _WAKE:
+                left.append((job, None, stopped))
+        while self.urgent:
+            left.append((self.urgent.popleft(), None, stopped))
         _hand_back(left)
 
     def _work(self) -> None:
@@ -202,13 +217,26 @@ class _Lane:
             if job is None:
                 _hand_back(done)
                 return
-            try:
-                done.append((job, job.context.run(self.handle, job.interaction), None))
-            except BaseException as error:  # the caller gets it; the thread lives on
-                done.append((job, None, error))
+            while self.urgent:  # an ack is waiting: its answer first, and back at once
+                try:
+                    first = self.urgent.popleft()
+                except IndexError:  # another thread of this lane took it
+                    break
+                done.append(self._run(first))
+                _hand_back(done)
+                done = []
+            if job is _WAKE:
+                continue
+            done.append(self._run(job))
             if len(done) >= HAND_BACK_EVERY:
                 _hand_back(done)
                 done = []
+
+    def _run(self, job: _Job) -> _Done:
+        try:
+            return job, job.context.run(self.handle, job.interaction), None
+        except BaseException as error:  # the caller gets it; the thread lives on
+            return job, None, error
 
 
 def _hand_back(done: list[_Done]) -> None:

@@ -16,7 +16,8 @@ Six servers, each in its own process, measured in the same run:
   inline, with one HTTP session kept for every ``response_url``. Buddy's throughput at saturation
   is printed against each (goal: at least 1.0x the tuned one).
 
-Each server's heap is frozen after its warm-up (``gc.freeze``), as ``buddybot serve`` does.
+Each server's heap is frozen after its warm-up (``gc.freeze``, then young collections every 7,000
+allocations), as ``buddybot serve`` does.
 Phases: open-loop 50 and 200 requests/s (ack latency p50/p99), ten open-loop rounds at 500
 requests/s for buddy (the worst round's p99 is printed: every round must hold), then closed-loop bursts with 32 and
 with 128 concurrent clients, interleaved across servers. A server's throughput is its best median

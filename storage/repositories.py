@@ -50,7 +50,7 @@ from conversations.core.model import (
     TaskDefinition,
 )
 from conversations.core.refs import UserRef
-from conversations.ports.store import SCRUBBED, Answer, GroupActivity, PersonRow, Posted, Said
+from conversations.ports.store import SCRUBBED, Answer, GroupActivity, LastConsent, PersonRow, Posted, Said
 from storage import statements, tables
 from storage.types import UTCDateTime
 
@@ -688,6 +688,10 @@ class SqlConsents(_Repo):
         self.session.add(record)
         self.session.flush()
         return record
+
+    def latest(self, user: UserRef, kind: str) -> LastConsent | None:
+        row = self.session.execute(statements.latest_consent(), {**_identity(user), "kind": kind}).first()
+        return None if row is None else LastConsent(bool(row.agreed), row.notice_version)
 
     def for_user(self, user: UserRef) -> list[ConsentRecord]:
         c = tables.consent_records.c

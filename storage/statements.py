@@ -83,6 +83,24 @@ def active_match_of() -> Any:
 
 
 @cache
+def latest_consent() -> Any:
+    """A person's newest consent record of one kind (the privacy notice's gate asks at every
+    member interaction)."""
+    r = tables.consent_records.c
+    return (
+        select(r.agreed, r.notice_version)
+        .where(
+            r.platform == bindparam("platform"),
+            r.workspace == bindparam("workspace"),
+            r.user_id == bindparam("user_id"),
+            r.kind == bindparam("kind"),
+        )  # fmt: skip
+        .order_by(r.id.desc())
+        .limit(1)
+    )
+
+
+@cache
 def latest_assignment() -> Any:
     a = tables.assignments.c
     return select(Assignment).where(a.match_id == bindparam("match_id")).order_by(a.sequence.desc()).limit(1)

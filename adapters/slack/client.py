@@ -8,6 +8,7 @@ sender can reschedule instead of blocking).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -71,3 +72,21 @@ def make_web_client(
     if session is not None:
         kwargs["session"] = session
     return AsyncWebClient(token=token, **kwargs)
+
+
+RESPONSE_HEADERS = {"Content-Type": "application/json;charset=utf-8"}
+
+
+async def post_response(session: aiohttp.ClientSession | None, url: str, payload: dict[str, Any]) -> int:
+    """POST ``payload`` to a ``response_url`` on the kept ``session`` (one per process, as every
+    Web API call uses); the HTTP status. A bare aiohttp call: slack_sdk's webhook client builds its
+    headers, body and retry state anew for every answer, and retries nothing here anyway."""
+    if session is None or session.closed:  # not started (tests that build an app by hand)
+        async with aiohttp.ClientSession() as own:
+            return await post_response(own, url, payload)
+    timeout = aiohttp.ClientTimeout(total=DEFAULT_TIMEOUT)
+    async with session.post(
+        url, data=json.dumps(payload), headers=RESPONSE_HEADERS, timeout=timeout
+    ) as response:
+        await response.read()
+        return response.status

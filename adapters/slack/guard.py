@@ -43,11 +43,13 @@ MAX_DEPTH = 64  # Slack's payloads nest a dozen levels at most
 
 @dataclass(frozen=True)
 class Verdict:
-    """``status`` 0: pass the request to Bolt. Otherwise answer with ``status`` and ``body``."""
+    """``status`` 0: pass the request to Bolt. Otherwise answer with ``status`` and ``body``.
+    ``parsed``: a passing HTTP body as it was read and checked (what Bolt is given)."""
 
     status: int = 0
     body: Any = None
     reason: str = ""
+    parsed: Any = None
 
     @property
     def passes(self) -> bool:
@@ -85,7 +87,8 @@ def inspect(raw: bytes, content_type: str) -> Verdict:
     try:
         text = raw.decode("utf-8")
         if "application/json" in content_type:
-            return _json_body(_loads(text))
+            body = _loads(text)
+            return _read(_json_body(body), body)
         if "application/x-www-form-urlencoded" in content_type:
             return _form_body(text)
         raise Malformed("the body is neither JSON nor a form")
@@ -185,12 +188,17 @@ def _form_body(text: str) -> Verdict:
         raise Malformed("a form field is repeated")
     form = {k: v[0] for k, v in fields.items()}
     if "payload" in form:
-        return _interactive(_loads(form["payload"]))
+        payload = _loads(form["payload"])
+        return _read(_interactive(payload), payload)
     if "command" in form:
-        return _command(form)
+        return _read(_command(form), form)
     if form.get("ssl_check") == "1":
-        return PASS  # Bolt answers Slack's certificate check
+        return Verdict(parsed=form)  # Bolt answers Slack's certificate check
     raise Malformed("the form has neither a command nor a payload")
+
+
+def _read(verdict: Verdict, body: Any) -> Verdict:
+    return Verdict(parsed=body) if verdict.passes else verdict
 
 
 def _command(form: dict[str, str]) -> Verdict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -46,11 +47,7 @@ def add_routes(
                 status=verdict.status, text=json.dumps(verdict.body), content_type="application/json"
             )
         try:
-            bolt_request = AsyncBoltRequest(
-                body=raw.decode("utf-8"),
-                query=request.query_string,
-                headers=request.headers,  # type: ignore[arg-type]
-            )
+            bolt_request = _bolt_request(raw.decode("utf-8"), verdict.parsed, request)
         except (TypeError, AttributeError, KeyError, IndexError, ValueError) as error:
             log.info("refused a Slack request Bolt cannot read: %s", type(error).__name__)
             return web.json_response({"error": "the body cannot be read"}, status=400)
@@ -85,3 +82,18 @@ def add_routes(
                 pass
 
         web_app.on_shutdown.append(drain)
+
+
+def _bolt_request(text: str, parsed: Any, request: web.Request) -> AsyncBoltRequest:
+    """Bolt's request, carrying the body as the guard read and checked it: Bolt would otherwise
+    parse it again (the form, then the JSON inside it), and what it reads could differ from what
+    was checked. Bolt takes a parsed body only in its Socket Mode; the request is then put back in
+    HTTP mode with its raw text, so Bolt still verifies the signature over the bytes as sent."""
+    bolt_request = AsyncBoltRequest(
+        body=parsed if isinstance(parsed, dict) else {},
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]
+        mode="socket_mode",
+    )
+    bolt_request.raw_body, bolt_request.mode = text, "http"
+    return bolt_request

@@ -25,11 +25,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.runner import EngineRunner
 from adapters.slack import payloads
 from adapters.slack.background import Background
+from adapters.slack.client import post_response
 from adapters.slack.dedupe import EventDedupe
 from adapters.slack.errors import TRANSPORT_ERRORS, api_error_code
 from adapters.slack.files import fetch_uploads
@@ -90,9 +90,9 @@ class SlackInbound:
 
     # ---- engine ----------------------------------------------------------------------------
 
-    async def _engine(self, interaction: Interaction, fallback: Outcome) -> Outcome:
+    async def _engine(self, interaction: Interaction, fallback: Outcome, urgent: bool = False) -> Outcome:
         try:
-            return await self.runner(interaction)
+            return await self.runner(interaction, urgent=urgent)
         except Exception:
             log.exception("engine failed on %s", type(interaction).__name__)
             return fallback
@@ -102,7 +102,7 @@ class SlackInbound:
     ) -> tuple[Outcome | None, asyncio.Future[Outcome]]:
         """The outcome if the engine answers within the ack budget (or ``budget`` seconds), else
         None (it keeps going)."""
-        future = asyncio.ensure_future(self._engine(interaction, fallback))
+        future = asyncio.ensure_future(self._engine(interaction, fallback, urgent=True))  # an ack waits
         done, _ = await asyncio.wait({future}, timeout=self.ack_budget if budget is None else budget)
         return (future.result() if done else None), future
 
@@ -188,11 +188,11 @@ class SlackInbound:
         response_url = body.get("response_url")
         try:
             if response_url:
-                webhook = AsyncWebhookClient(response_url, session=getattr(client, "session", None))
-                response = await webhook.send(response_type="ephemeral", replace_original=False, **rendered)
-                if response.status_code < 400:
+                answer = {"response_type": "ephemeral", "replace_original": False, **rendered}
+                status = await post_response(getattr(client, "session", None), response_url, answer)
+                if status < 400:
                     return
-                log.warning("response_url answered %s; sending a DM instead", response.status_code)
+                log.warning("response_url answered %s; sending a DM instead", status)
             await client.chat_postMessage(channel=_user_id(body), **rendered)
         except (SlackApiError, *TRANSPORT_ERRORS) as e:
             log.warning("could not answer %s: %s", _user_id(body), _describe(e))

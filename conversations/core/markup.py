@@ -32,6 +32,7 @@ class Span:
 
 _LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\((https?://[^)\s]+|mailto:[^)\s]+)\)")
 _MENTION = re.compile(r"\{@([A-Za-z0-9:_.\-]+)\}")
+_LITERAL = re.compile(r"[^\\*_\[`{]+")  # a run of characters that start no markup: taken whole
 
 
 _PLURALS = {"person": "people", "group": "groups", "answer": "answers", "task": "tasks",
@@ -59,6 +60,11 @@ def parse(markup: str) -> list[Span]:
             buf.clear()
 
     while i < n:
+        literal = _LITERAL.match(markup, i)
+        if literal:
+            buf.append(literal.group())
+            i = literal.end()
+            continue
         ch = markup[i]
         if ch == "\\" and i + 1 < n:
             buf.append(markup[i + 1])

@@ -27,6 +27,7 @@ from conversations.core.views import Actions, Button, Message, Section
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import GATES, Call
 from conversations.flows.personal import holding, mentions, scrub
+from conversations.ports.store import LastConsent
 
 PARTICIPATION, QUOTES = "participation", "quotes"
 SHIPPED = Path(__file__).parent / "data" / "privacy_notice.md"
@@ -84,9 +85,8 @@ def record(ctx: Ctx, user: UserRef, cohort_id: int | None, kind: str, agreed: bo
         agreed=agreed, notice_version=current().version, wording=wording, at=ctx.now, source=source))  # fmt: skip
 
 
-def latest(ctx: Ctx, user: UserRef, kind: str) -> ConsentRecord | None:
-    rows = [r for r in ctx.uow.consents.for_user(user) if r.kind == kind]
-    return rows[-1] if rows else None
+def latest(ctx: Ctx, user: UserRef, kind: str) -> LastConsent | None:
+    return ctx.uow.consents.latest(user, kind)
 
 
 def record_form(ctx: Ctx, user: UserRef, cohort_id: int, cohort_name: str, data: bool, share: bool,

@@ -208,8 +208,8 @@ def submit(ctx: Ctx, actor: Actor, cohort: Cohort, values: Mapping[str, object])
     return CloseForm(Message.simple(text))
 
 
-def pause(ctx: Ctx, actor: Actor) -> Outcome:
-    p = _member(ctx, actor)
+def pause(ctx: Ctx, p: Participant) -> Outcome:
+    """``p`` is the actor's membership, as the route's lookup found it (not looked up twice)."""
     if p.status == Status.PAUSED:
         return Reply(Message.simple("You're already paused. Use `resume` when you're ready."))
     p.status = Status.PAUSED
@@ -220,8 +220,7 @@ def pause(ctx: Ctx, actor: Actor) -> Outcome:
     return Reply(Message(text, (Section(text), Actions((Button("Resume", "resume", ""),)))))
 
 
-def resume(ctx: Ctx, actor: Actor) -> Outcome:
-    p = _member(ctx, actor)
+def resume(ctx: Ctx, p: Participant) -> Outcome:
     if p.status != Status.PAUSED:
         return Reply(Message.simple("You're not paused, so there's nothing to resume."))
     active = ctx.uow.matches.active_for(p.id)
@@ -265,11 +264,11 @@ def _profile(call: Call) -> Outcome:
 
 
 def _pause(call: Call) -> Outcome:
-    return pause(call.ctx, call.actor)
+    return pause(call.ctx, call.the_member)
 
 
 def _resume(call: Call) -> Outcome:
-    return resume(call.ctx, call.actor)
+    return resume(call.ctx, call.the_member)
 
 
 ROUTES = (

@@ -63,6 +63,14 @@ class PersonRow:
     consent_data: bool
 
 
+class LastConsent(NamedTuple):
+    """What a person's newest consent record of one kind says (the privacy notice's gate reads it
+    at every member interaction: plain values, no record built)."""
+
+    agreed: bool
+    notice_version: str
+
+
 class Posted(NamedTuple):
     """A task posted to a group, as exports need it (plain values)."""
 
@@ -305,6 +313,10 @@ class Consents(Protocol):
     def add(self, record: ConsentRecord) -> ConsentRecord: ...
     def for_user(self, user: UserRef) -> list[ConsentRecord]:
         """Oldest first."""
+        ...
+
+    def latest(self, user: UserRef, kind: str) -> LastConsent | None:
+        """What their newest record of ``kind`` says."""
         ...
 
     def delete_for(self, user: UserRef) -> int: ...

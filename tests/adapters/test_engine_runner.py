@@ -158,3 +158,48 @@ def test_closing_finishes_queued_work_and_a_later_call_starts_again():
 def test_threads_per_lane_follow_the_database():
     assert lane_threads("sqlite:///buddy.db") == {"member": 1, "coordinator": 1}
     assert lane_threads("postgresql+psycopg://db/buddy")["member"] > 1
+
+
+def test_a_call_an_ack_waits_for_goes_ahead_of_work_already_queued():
+    started = threading.Event()
+    release = threading.Event()
+    order: list[str] = []
+
+    def handle(interaction: Interaction) -> Outcome:
+        text = getattr(interaction, "text", "")
+        if text == "first":
+            started.set()
+            assert release.wait(10)
+        order.append(text)
+        return echo(interaction)
+
+    async def main() -> None:
+        runner = EngineRunner(handle)
+        first = asyncio.ensure_future(runner(say("first")))
+        await asyncio.to_thread(started.wait, 5)
+        clicks = [asyncio.ensure_future(runner(say(f"click {i}"))) for i in range(5)]
+        command = asyncio.ensure_future(runner(say("command"), urgent=True))
+        await asyncio.sleep(0)  # all queued behind "first"
+        release.set()
+        assert text_of(await asyncio.wait_for(command, timeout=5)) == "U1: COMMAND"
+        await asyncio.gather(first, *clicks)
+        runner.close()
+
+    asyncio.run(main())
+    assert order == ["first", "command", *(f"click {i}" for i in range(5))]
+
+
+def test_closing_finishes_queued_urgent_calls_too():
+    def handle(interaction: Interaction) -> Outcome:
+        time.sleep(0.002)
+        return echo(interaction)
+
+    async def main() -> None:
+        runner = EngineRunner(handle)
+        calls = [asyncio.ensure_future(runner(say(f"n{i}"), urgent=i % 2 == 0)) for i in range(20)]
+        await asyncio.sleep(0)
+        await asyncio.to_thread(runner.close)
+        assert sorted(text_of(c.result()) for c in calls) == sorted(f"U1: N{i}" for i in range(20))
+        runner.close()
+
+    asyncio.run(main())

@@ -135,6 +135,20 @@ async def test_command_reply_is_the_ephemeral_ack(slack: SlackHarness, engine: S
     assert seen.actor.display_name == "Dr Asha Patel" and seen.actor.email == "asha.patel@nhs.net"
 
 
+async def test_a_command_reads_as_the_guard_checked_it_even_when_it_says_payload(
+    slack: SlackHarness, engine: ScriptedEngine
+) -> None:
+    """Bolt, parsing the body itself, took any form containing the word "payload" for a button's
+    and read an empty body; it is given the guard's reading instead."""
+    engine.script = lambda i: Reply(Message.simple("Noted"))
+    sent = await slack.command("feedback the payload of this week's task was heavy")
+    assert sent.status == 200 and sent.json()["text"] == "Noted"
+    (seen,) = engine.seen
+    assert (
+        isinstance(seen, CommandInvoked) and seen.text == "feedback the payload of this week's task was heavy"
+    )
+
+
 async def test_command_opens_modal_with_the_trigger(
     slack: SlackHarness, engine: ScriptedEngine, fake: FakeSlack
 ) -> None:
