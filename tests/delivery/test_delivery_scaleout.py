@@ -93,6 +93,15 @@ def postgres_url(db_url: str) -> str:
     return db_url
 
 
+def _two_senders(postgres_url: str, pace: dict[str, Pace], log: list[tuple[float, str]]) -> list[Sender]:
+    """Two senders sharing the database's pacing slots, each with its own engine (as two processes)."""
+    return [
+        Sender(SqlUnitOfWorkFactory(make_engine(postgres_url)), {"paced": Clocked(log)}, SystemClock(), pacing=pace,
+               concurrency=8, max_hold=1.0, shared_pacing=SqlPaceSlots(make_engine(postgres_url)), name=f"w{n}")
+        for n in range(2)
+    ]  # fmt: skip
+
+
 async def test_two_workers_share_the_workspace_and_channel_limits(postgres_url):
     """20/s workspace-wide and 1 per 0.5 s per conversation, shared by two senders (each with its
     own engine, as two processes would have): together they keep to both."""
@@ -107,11 +116,7 @@ async def test_two_workers_share_the_workspace_and_channel_limits(postgres_url):
         work.commit()
     pace = {"paced": Pace((Limit(1, 0.5),), (Limit(1, 0.05),))}
     log: list[tuple[float, str]] = []
-    senders = [
-        Sender(SqlUnitOfWorkFactory(make_engine(postgres_url)), {"paced": Clocked(log)}, SystemClock(), pacing=pace,
-               concurrency=8, max_hold=1.0, shared_pacing=SqlPaceSlots(make_engine(postgres_url)), name=f"w{n}")
-        for n in range(2)
-    ]  # fmt: skip
+    senders = _two_senders(postgres_url, pace, log)
 
     async def until_done(s: Sender) -> None:
         while s.next_due() is not None or statuses_of(engine)["sending"]:
@@ -175,11 +180,7 @@ def test_a_worker_that_wakes_late_gives_its_slots_up_rather_than_bursting(postgr
         work.commit()
     pace = {"paced": Pace((Limit(1, 1.0),), (Limit(1, 0.02),))}
     log: list[tuple[float, str]] = []
-    senders = [
-        Sender(SqlUnitOfWorkFactory(make_engine(postgres_url)), {"paced": Clocked(log)}, SystemClock(), pacing=pace,
-               concurrency=8, max_hold=1.0, shared_pacing=SqlPaceSlots(make_engine(postgres_url)), name=f"w{n}")
-        for n in range(2)
-    ]  # fmt: skip
+    senders = _two_senders(postgres_url, pace, log)
 
     async def work(s: Sender, stalls: bool) -> None:
         async def stall() -> None:
