@@ -30,9 +30,10 @@ R = TypeVar("R")
 
 
 class SqlUnitOfWork:
-    def __init__(self, factory: sessionmaker[Session], notify: bool = False) -> None:
+    def __init__(self, factory: sessionmaker[Session], notify: bool = False, one_writer: bool = True) -> None:
         self._factory = factory
         self._notify = notify
+        self.one_writer = one_writer
 
     def __enter__(self) -> Self:
         self.session = self._factory()
@@ -77,4 +78,4 @@ class SqlUnitOfWorkFactory:
         self._notify = engine.dialect.name == "postgresql"
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions, self._notify)
+        return SqlUnitOfWork(self._sessions, self._notify, one_writer=self.engine.dialect.name == "sqlite")

@@ -17,7 +17,8 @@ other write waits). Here the round goes in steps, each its own short unit of wor
 Other writers get in between the steps: on SQLite a writer waiting for the lock tries again only
 every 100 ms once it has waited a while, so transactions run back to back (a slice commits, the
 next begins a moment later) can keep it out for far longer than any one of them; after each
-``BUSY_BUDGET`` of transactions the confirm pauses for longer than those 100 ms (:func:`_polite`).
+``BUSY_BUDGET`` of transactions the confirm pauses for longer than those 100 ms (:func:`_polite`);
+on PostgreSQL, where writers of different rows don't wait for each other, it never pauses.
 
 SIGKILL at any point leaves the round wholly confirmed (revealed; any introductions not yet
 queued are queued by :func:`resume`, which the scheduler and the next confirm run) or not at all
@@ -118,14 +119,19 @@ def _polite(run: Run[Any], sleep: Callable[[float], None] = time.sleep) -> Run[A
     if getattr(run, "polite", False):
         return run
     busy = [0.0]
+    one_writer = [True]
 
     def polite(work: Callable[[Ctx], T]) -> T:
+        def noting(ctx: Ctx) -> T:
+            one_writer[0] = ctx.uow.one_writer  # PostgreSQL's writers don't wait for each other
+            return work(ctx)
+
         started = time.monotonic()
         try:
-            return run(work)
+            return run(noting)
         finally:
             busy[0] += time.monotonic() - started
-            if busy[0] >= BUSY_BUDGET:
+            if busy[0] >= BUSY_BUDGET and one_writer[0]:
                 sleep(PAUSE)
                 busy[0] = 0.0
 

@@ -141,6 +141,27 @@ def test_an_uninterrupted_confirm_counts_its_steps(db_url):
     assert state(uow) == EVERYTHING
 
 
+def test_the_confirm_pauses_for_other_writers_on_sqlite_only(db_url):
+    """SQLite has one writer at a time, so a long confirm leaves gaps; PostgreSQL's writers of
+    different rows don't wait for each other, so there it goes straight through."""
+    from conversations.core.clock import SystemClock
+    from conversations.engine import Engine
+
+    engine = Engine(build(db_url), clock=SystemClock())
+    pauses: list[float] = []
+
+    def slow(work):  # type: ignore[no-untyped-def]
+        time.sleep(0.03)
+        return engine.run(work)
+
+    confirming.confirm_staged(slow, 1, UserRef("memory", "T1", "UADMIN"), stage_slice=10, introduce_slice=10,
+                              sleep=pauses.append)  # fmt: skip
+    if db_url.startswith("sqlite"):
+        assert len(pauses) >= 1 and min(pauses) > 0.1
+    else:
+        assert pauses == []
+
+
 @pytest.mark.parametrize("kill", ["--kill-at-step=1", "--kill-at-step=4", "--kill-at-step=8", "--kill-at-step=9",
                                   "--kill-at-step=12", "--kill-at-step=16", "--kill-after-ms=60", "--kill-after-ms=150",
                                   "--kill-after-ms=250"])  # fmt: skip
