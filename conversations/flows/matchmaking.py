@@ -357,7 +357,7 @@ def rematch(ctx: Ctx, match: Match, quiet: Sequence[Participant], *, leaving: bo
             kept = _new_match(ctx, cohort, people, group.score, list(group.reasons),
                               note="Your group continues without a member who had to step away.")  # fmt: skip
             _carry_over_task(ctx, match, kept, keep_answers=True)
-            return [f"{', '.join(p.display_name for p in people)} continue together (match {kept.id})"]
+            return [f"{' and '.join(p.display_name for p in people)} continue together"]
     for person in people:
         person.status = Status.WAITING
         available = [p for p in _matchable(ctx, cohort) if p.id != person.id]
@@ -373,7 +373,8 @@ def rematch(ctx: Ctx, match: Match, quiet: Sequence[Participant], *, leaving: bo
         new = _new_match(ctx, cohort, members, group.score, list(group.reasons),
                          note="Your previous buddy had to step away, so here's someone new.")  # fmt: skip
         _carry_over_task(ctx, match, new)
-        outcomes.append(f"{person.display_name} has a new buddy (match {new.id})")
+        buddies = " and ".join(p.display_name for p in members if p.id != person.id)
+        outcomes.append(f"{person.display_name} has a new buddy, {buddies}, and I've introduced them")
     return outcomes
 
 

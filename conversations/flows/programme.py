@@ -147,7 +147,7 @@ def not_yet_follow_ups(ctx: Ctx, cohort: Cohort, matches: Collection[int] | None
             Section(text), *meeting_blocks(members, cohort.name), _check_in_buttons(match))), ctx.now)  # fmt: skip
         if ctx.now >= entry.at + NOT_YET_TELL_AFTER:
             names = ", ".join(m.display_name for m in members)
-            body = (f"**{escape(me.display_name)}** in {escape(cohort.name)} (group {match.id}: {escape(names)}) said on "
+            body = (f"**{escape(me.display_name)}** in {escape(cohort.name)} (group: {escape(names)}) said on "
                     f"{entry.at:%a %-d %b} that they hadn't met their buddy yet, and hasn't told me they have since. "
                     "A friendly word may help, or a re-match if their buddy has gone quiet.")  # fmt: skip
             sent += tell_coordinators(ctx, cohort, f"not-met:{match.id}:{me.id}", Message(

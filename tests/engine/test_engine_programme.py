@@ -103,7 +103,7 @@ def test_not_yet_gets_a_gentle_reminder_then_the_coordinators_hear(chat, clock):
     clock.advance(days=1)
     tick(chat)
     assert (
-        "Ben Okafor in Test Cohort (group 1: Asha Patel, Ben Okafor) said on Mon 14 Sep that they hadn't met "
+        "Ben Okafor in Test Cohort (group: Asha Patel, Ben Okafor) said on Mon 14 Sep that they hadn't met "
         "their buddy yet"
     ) in chat.transcript(ADMIN)
     tick(chat)

@@ -400,3 +400,51 @@ async def test_status_buttons_and_a_second_task_over_slack(round_: Round, fake: 
     mine = await r.say(DOCTOR, "task")
     assert mine is not None and "2 open" in mine["text"]
     assert "*Problem page*" in str(mine["blocks"]) and "*Virtual shadowing*" in str(mine["blocks"])
+
+
+async def test_alerts_that_tell_the_truth_over_slack(round_: Round, fake: FakeSlack, clock: Any) -> None:
+    """Ten days on: a whole silent group gets End group: all to waiting list; when one has written
+    and the other is silent, Re-match the one waiting finds her someone new."""
+    from datetime import timedelta
+
+    r = round_
+    await matched(r)
+    await r.say(COORDINATOR, "task send")
+    await r.deliver()
+    start = clock.now()
+    clock.set(start + timedelta(days=10))
+    await r.say(COORDINATOR, "nudge")
+    await r.deliver()
+    dm = fake.open_dm(COORDINATOR)
+    [alert] = [m for m in fake.messages_in(dm) if "End group: all to waiting list" in str(m)]
+    assert "Asha Patel" in str(alert["blocks"]) and "Ben Okafor" in str(alert["blocks"])
+    assert "Message the group" in buttons(alert["blocks"])
+    ended = await _press(r, fake, buttons(alert["blocks"])["End group: all to waiting list"])
+    assert "Asha Patel and Ben Okafor are now on the waiting list" in str(ended)
+
+    # a new round: Asha writes her letter, Ben stays silent; Chloe waits for a buddy
+    await r.register("U0CCC003", "Chloe Wright", "general_manager")
+    await r.say(COORDINATOR, "match preview")
+    await r.say(COORDINATOR, "match confirm")
+    await r.deliver()
+    await r.say(COORDINATOR, "task send")
+    await r.deliver()
+    groups = [c.id for c in fake.conversations.values() if c.kind == "mpim" and DOCTOR in c.members]
+    respond = r.button(groups[-1], "Respond")
+    opened = len(fake.calls_to("views.open"))
+    await r.slack.press(respond["action_id"], respond["value"], DOCTOR, channel=groups[-1])
+    await r.slack.settle()
+    view = fake.calls_to("views.open")[opened].args["view"]
+    letter = "Managers juggle the rota every single week, which I never saw before this scheme."
+    assert (await r.slack.submit(view, {"answer": letter}, DOCTOR)).status == 200
+    await r.slack.settle()
+    clock.set(start + timedelta(days=20))
+    await r.say(COORDINATOR, "nudge")
+    await r.deliver()
+    [jilted] = [m for m in fake.messages_in(dm) if "Re-match the one waiting" in str(m)]
+    said = str(jilted["blocks"])
+    assert "*Chloe Wright* (June) has been quiet" in said and "Asha Patel" in said and "is waiting" in said
+    await r.register("U0DDD004", "Dev Sharma", "general_manager")  # someone new for Asha (Ben was her buddy)
+    rematched = await _press(r, fake, buttons(jilted["blocks"])["Re-match the one waiting"])
+    assert "Asha Patel has a new buddy, Dev Sharma, and I've introduced them" in str(rematched)
+    assert "(match" not in str(rematched)

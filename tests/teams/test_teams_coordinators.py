@@ -311,3 +311,40 @@ async def test_status_buttons_and_a_second_task_through_teams(db, connector, gra
         assert "Problem page" in _texts(mine[-1]) and "Virtual shadowing" in _texts(mine[-1])
     finally:
         await r.h.server.close()
+
+
+async def test_alerts_that_tell_the_truth_through_teams(db, connector, graph):
+    """Ten days on: a whole silent group's alert ends the group with everyone on the waiting list;
+    then, with one buddy writing and the other silent, Re-match the one waiting finds her someone new."""
+    from datetime import timedelta
+
+    r = await start_round(db, connector, graph)
+    try:
+        await _matched(r, connector)
+        await r.say(ADMIN, "task send")
+        start = r.clock.now()
+        r.clock.set(start + timedelta(days=10))
+        await r.say(ADMIN, "nudge")
+        assert _button(connector.cards(), "Message the group")["data"]["msteams"] == {"type": "task/fetch"}
+        ended = await r.press(ADMIN, _button(connector.cards(), "End group: all to waiting list"))
+        assert any("Asha Patel and Ben Okafor are now on the waiting list" in _texts(c) for c in ended)
+
+        await _join(r, connector, "carol", "Chloe Wright", "general_manager")
+        await r.say(ADMIN, "match preview")
+        await r.say(ADMIN, "match confirm")
+        await r.say(ADMIN, "task send")
+        opened = await r.press(ALICE, _button(connector.cards(), "Respond"))
+        answer, _ = await r.fill_dialog(ALICE, _button(opened, opened[-1]["actions"][0]["title"]),
+                                        {"answer": "Dear Chloe, a short letter about rotas and the winter."})  # fmt: skip
+        assert answer is None
+        r.clock.set(start + timedelta(days=20))
+        await r.say(ADMIN, "nudge")
+        alert = [c for c in connector.cards() if "Re-match the one waiting" in str(c)][-1]
+        assert "Chloe Wright" in _texts(alert) and "is waiting" in _texts(alert)
+        await _join(r, connector, "dev", "Dev Sharma", "general_manager")
+        rematched = await r.press(ADMIN, _button([alert], "Re-match the one waiting"))
+        assert any(
+            "Asha Patel has a new buddy, Dev Sharma, and I've introduced them" in _texts(c) for c in rematched
+        )
+    finally:
+        await r.h.server.close()
