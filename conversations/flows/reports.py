@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from conversations.core import spreadsheet
-from conversations.core.markup import escape
+from conversations.core.markup import counted, escape
 from conversations.core.model import Cohort, Status
 from conversations.core.refs import UserRef
 from conversations.core.routes import Who, button, command
@@ -203,8 +203,7 @@ def _summary(call: Call) -> Message:
     sent = weekly_summary(call.ctx, call.the_cohort)
     if not sent:
         return Message.simple("This week's summary has already gone to every coordinator.")
-    who = "1 coordinator" if sent == 1 else f"{sent} coordinators"
-    return Message.simple(f"Sent this week's summary, with its chart, to {who}.")
+    return Message.simple(f"Sent this week's summary, with its chart, to {counted(sent, 'coordinator')}.")
 
 
 ROUTES = (

@@ -37,6 +37,16 @@ class Round:
         assert sent.status == 200 and sent.text == "", sent.text  # accepted: the modal closes
         await self.slack.settle()
 
+    async def pair(self, cohort: str = "June") -> None:
+        """A new cohort where Asha (clinician) and Ben (general manager) register, are matched and
+        introduced."""
+        await self.say(COORDINATOR, f"cohort create {cohort}")
+        await self.register(DOCTOR, "Asha Patel", "clinician")
+        await self.register(MANAGER, "Ben Okafor", "general_manager")
+        await self.say(COORDINATOR, "match preview")
+        await self.say(COORDINATOR, "match confirm")
+        await self.deliver()
+
     def group(self) -> str:
         [gid] = [c.id for c in self.fake.conversations.values() if c.kind == "mpim"]
         return gid

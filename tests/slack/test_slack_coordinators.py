@@ -16,15 +16,6 @@ def buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {e["text"]["text"]: e for b in blocks for e in b.get("elements", []) if e.get("type") == "button"}
 
 
-async def matched(r: Round) -> None:
-    await r.say(COORDINATOR, "cohort create June")
-    await r.register(DOCTOR, "Asha Patel", "clinician")
-    await r.register(MANAGER, "Ben Okafor", "general_manager")
-    await r.say(COORDINATOR, "match preview")
-    await r.say(COORDINATOR, "match confirm")
-    await r.deliver()
-
-
 async def type_in_dm(r: Round, user: str, text: str) -> str:
     dm = r.fake.open_dm(user)
     event = {"type": "message", "channel_type": "im", "channel": dm, "user": user, "text": text,
@@ -36,7 +27,7 @@ async def type_in_dm(r: Round, user: str, text: str) -> str:
 
 async def test_groups_and_ending_a_group(round_: Round, fake: FakeSlack) -> None:
     r = round_
-    await matched(r)
+    await r.pair()
     listed = await r.say(COORDINATOR, "groups")
     assert listed and "Asha Patel" in str(listed["blocks"]) and len(listed["blocks"]) <= 50
     end = buttons(listed["blocks"])["End group"]
@@ -55,7 +46,7 @@ async def test_a_buddys_dm_reaches_the_coordinator_and_the_reply_comes_back(
     round_: Round, fake: FakeSlack
 ) -> None:
     r = round_
-    await matched(r)
+    await r.pair()
     dm = await type_in_dm(r, DOCTOR, "Hi, my buddy hasn't replied for two weeks")
     assert "passed that on to your coordinators" in str(fake.messages_in(dm)[-1])
     await r.deliver()
@@ -80,7 +71,7 @@ async def test_sentences_in_a_group_dm_are_not_passed_on(round_: Round, fake: Fa
     subscribed, and an ``mpim`` event is ignored); ``/buddy`` typed there answers privately and
     passes nothing on."""
     r = round_
-    await matched(r)
+    await r.pair()
     group = r.group()
     event = {"type": "message", "channel_type": "mpim", "channel": group, "user": DOCTOR,
              "text": "Hi Ben, shall we meet on Tuesday?", "ts": f"{next(_events)}.000100"}  # fmt: skip
@@ -105,7 +96,7 @@ async def test_sentences_in_a_group_dm_are_not_passed_on(round_: Round, fake: Fa
 
 async def test_announce_through_the_modal(round_: Round, fake: FakeSlack) -> None:
     r = round_
-    await matched(r)
+    await r.pair()
     opened = len(fake.calls_to("views.open"))
     await r.say(COORDINATOR, "announce")
     view = fake.calls_to("views.open")[opened].args["view"]
@@ -124,7 +115,7 @@ async def test_announce_through_the_modal(round_: Round, fake: FakeSlack) -> Non
 
 async def test_chart_and_spreadsheet_are_uploaded(round_: Round, fake: FakeSlack) -> None:
     r = round_
-    await matched(r)
+    await r.pair()
     await r.say(COORDINATOR, "status chart")
     await r.say(COORDINATOR, "export xlsx")
     await fake.wait_for(lambda: len(fake.files) >= 2)
@@ -200,7 +191,7 @@ async def _letters(r: Round, fake: FakeSlack) -> None:
 
 async def test_answers_digest_and_task_authoring_over_slack(round_: Round, fake: FakeSlack) -> None:
     r = round_
-    await matched(r)
+    await r.pair()
     await _letters(r, fake)
     shown = str(await _reply(r, fake, "answers"))
     assert "rota every single week" in shown and "risk of each decision" in shown
@@ -236,7 +227,7 @@ async def test_answers_digest_and_task_authoring_over_slack(round_: Round, fake:
 
 async def test_people_pairs_and_group_buttons_over_slack(round_: Round, fake: FakeSlack) -> None:
     r = round_
-    await matched(r)
+    await r.pair()
     card = await _reply(r, fake, f"person <@{DOCTOR}>")
     assert "Asha Patel" in str(card)
     card = await _press(r, fake, buttons(card)["Pause"])
@@ -274,7 +265,7 @@ async def test_people_pairs_and_group_buttons_over_slack(round_: Round, fake: Fa
 
 async def test_the_inbox_resolve_button_over_slack(round_: Round, fake: FakeSlack) -> None:
     r = round_
-    await matched(r)
+    await r.pair()
     await type_in_dm(r, DOCTOR, "Hi, can we change our meeting day please?")
     await r.deliver()
     [card] = [m for m in fake.messages_in(fake.open_dm(COORDINATOR)) if "change our meeting day" in str(m)]
@@ -287,7 +278,7 @@ async def test_coordinator_remove_announce_edit_and_contact_over_slack(
     round_: Round, fake: FakeSlack
 ) -> None:
     r = round_
-    await matched(r)
+    await r.pair()
     assert "now coordinates" in str(await _reply(r, fake, f"coordinator add <@{MANAGER}>"))
     assert "no longer coordinates" in str(await _reply(r, fake, f"coordinator remove <@{MANAGER}>"))
     assert "the only coordinator" in str(await _reply(r, fake, f"coordinator remove <@{COORDINATOR}>"))
@@ -382,7 +373,7 @@ async def test_status_buttons_and_a_second_task_over_slack(round_: Round, fake: 
     """The status card's Spreadsheet and Chart buttons upload files; a second task warns first,
     Send anyway posts it, and a buddy's `task` lists both."""
     r = round_
-    await matched(r)
+    await r.pair()
     status = await _reply(r, fake, "status")
     before = len(fake.files)
     await _press(r, fake, buttons(status)["Chart"])
@@ -408,7 +399,7 @@ async def test_alerts_that_tell_the_truth_over_slack(round_: Round, fake: FakeSl
     from datetime import timedelta
 
     r = round_
-    await matched(r)
+    await r.pair()
     await r.say(COORDINATOR, "task send")
     await r.deliver()
     start = clock.now()

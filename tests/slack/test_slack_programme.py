@@ -77,25 +77,11 @@ async def _answer(r: Round, user: str, text: str) -> None:
     await r.deliver()
 
 
-async def _pair(r: Round) -> None:
-    await r.say(COORDINATOR, "cohort create North")
-    await r.register(ASHA, "Asha Patel", "clinician")
-    await r.register(BEN, "Ben Okafor", "general_manager")
-    await r.say(COORDINATOR, "match preview")
-    await r.say(COORDINATOR, "match confirm")
-    await r.deliver()
-
-
 async def test_huddle_hint_rating_portfolio_and_certificate_through_slack(
     round_: Round, fake: FakeSlack
 ) -> None:
     r = round_
-    await r.say(COORDINATOR, "cohort create North")
-    await r.register(ASHA, "Asha Patel", "clinician")
-    await r.register(BEN, "Ben Okafor", "general_manager")
-    await r.say(COORDINATOR, "match preview")
-    await r.say(COORDINATOR, "match confirm")
-    await r.deliver()
+    await r.pair("North")
     group = r.group()
     assert any("huddle" in str(m["blocks"]) for m in fake.messages_in(group))
 
@@ -155,7 +141,7 @@ async def test_huddle_hint_rating_portfolio_and_certificate_through_slack(
 
 async def test_rating_comment_survey_and_certificate_through_slack(round_: Round, fake: FakeSlack) -> None:
     r = round_
-    await _pair(r)
+    await r.pair("North")
     await r.say(COORDINATOR, "task send")
     await r.deliver()
     for user, text in (
@@ -202,7 +188,7 @@ async def test_rating_comment_survey_and_certificate_through_slack(round_: Round
 
 async def test_cohort_copy_and_the_waiting_list_through_slack(round_: Round, fake: FakeSlack) -> None:
     r = round_
-    await _pair(r)
+    await r.pair("North")
     await r.register("U0CCC003", "Cara Jones", "clinician")
     await r.say(COORDINATOR, "match preview")
     await r.say(COORDINATOR, "match confirm")

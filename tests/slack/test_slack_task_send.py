@@ -6,19 +6,14 @@ from __future__ import annotations
 import json
 
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.round import COORDINATOR, DOCTOR, MANAGER, Round
+from tests.slack.round import COORDINATOR, Round
 
 
 async def test_repeating_task_send_posts_nobody_a_second_task_and_says_how_to_send_another(
     round_: Round, fake: FakeSlack
 ) -> None:
     r = round_
-    await r.say(COORDINATOR, "cohort create June")
-    await r.register(DOCTOR, "Asha Patel", "clinician")
-    await r.register(MANAGER, "Ben Okafor", "general_manager")
-    await r.say(COORDINATOR, "match preview")
-    await r.say(COORDINATOR, "match confirm")
-    await r.deliver()
+    await r.pair()
     group = r.group()
 
     def told() -> str:

@@ -8,13 +8,16 @@ from tests.teams.fake_teams import account, invoke
 from tests.teams.test_teams_round import ADMIN, ALICE, BOB, Round, _button, _texts, start_round
 
 
+async def _join(r: Round, connector, user: str, name: str, role: str) -> None:  # type: ignore[no-untyped-def]
+    connector.members[f"29:{user}"] = {**account(user), "userPrincipalName": f"{user}@nhs.example"}
+    cards = await r.say(user, "join")
+    await r.fill_dialog(user, cards[-1]["actions"][0], registration(name, role))
+
+
 async def _matched(r: Round, connector) -> None:  # type: ignore[no-untyped-def]
-    for user in (ALICE, BOB):
-        connector.members[f"29:{user}"] = {**account(user), "userPrincipalName": f"{user}@nhs.example"}
     await r.say(ADMIN, "cohort create Test Cohort")
-    for user, name, role in ((ALICE, "Asha Patel", "clinician"), (BOB, "Ben Okafor", "general_manager")):
-        cards = await r.say(user, "join")
-        await r.fill_dialog(user, cards[-1]["actions"][0], registration(name, role))
+    await _join(r, connector, ALICE, "Asha Patel", "clinician")
+    await _join(r, connector, BOB, "Ben Okafor", "general_manager")
     await r.say(ADMIN, "match preview")
     await r.say(ADMIN, "match confirm")
 
@@ -229,12 +232,6 @@ async def test_spreadsheet_coordinator_remove_announce_edit_and_contact_through_
         assert "Can I change my buddy?" in _texts((await r.say(ADMIN, "inbox"))[-1])
     finally:
         await r.h.server.close()
-
-
-async def _join(r: Round, connector, user: str, name: str, role: str) -> None:  # type: ignore[no-untyped-def]
-    connector.members[f"29:{user}"] = {**account(user), "userPrincipalName": f"{user}@nhs.example"}
-    cards = await r.say(user, "join")
-    await r.fill_dialog(user, cards[-1]["actions"][0], registration(name, role))
 
 
 async def test_the_groups_list_pages_through_teams(db, connector, graph):
