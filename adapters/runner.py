@@ -14,6 +14,11 @@ is right (one writer); on PostgreSQL give lanes more threads (:func:`lane_thread
 Within a lane, a call whose answer an acknowledgement waits for (``urgent``: a command's reply is
 the ack's body) goes before the work that follows an ack already sent (a click's answer), and its
 answer goes back at once rather than with a batch.
+
+Given ``handle_many`` (``Engine.handle_many``), a lane's thread takes up to ``BATCH`` of the calls
+waiting for it at once and the engine commits them together where it can (a group commit): under
+load, a queue of people's clicks pays for one session and one commit, not one each. A lone call
+still goes alone, so nobody waits for a batch to fill.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from conversations.core.interactions import (
     EngineHandle,
     FormErrors,
     FormSubmitted,
+    HandleMany,
     Interaction,
     Outcome,
     Reply,
@@ -45,6 +51,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LANE = MEMBER_LANE
 HAND_BACK_EVERY = 16  # answers held back at most while more work is queued
+BATCH = 8  # calls run in one unit of work at most (with ``handle_many``)
 UNREACHABLE = "Sorry, I can't reach my records just now. Please try again in a minute."
 
 
@@ -112,8 +119,10 @@ class EngineRunner:
         *,
         lane_of: Callable[[Interaction], str] | None = None,
         threads: Mapping[str, int] | None = None,
+        handle_many: HandleMany | None = None,
     ) -> None:
         self.handle = handle
+        self.handle_many = handle_many
         self.lane_of = lane_of
         self.threads = dict(threads or {})
         self._lanes: dict[str, _Lane] = {}
@@ -164,13 +173,18 @@ class EngineRunner:
             with self._guard:
                 lane = self._lanes.get(name)
                 if lane is None:
-                    lane = self._lanes[name] = _Lane(name, self.handle, max(1, self.threads.get(name, 1)))
+                    lane = self._lanes[name] = _Lane(
+                        name, self.handle, max(1, self.threads.get(name, 1)), self.handle_many
+                    )
         return lane
 
 
 class _Lane:
-    def __init__(self, name: str, handle: EngineHandle, threads: int) -> None:
+    def __init__(
+        self, name: str, handle: EngineHandle, threads: int, handle_many: HandleMany | None = None
+    ) -> None:
         self.handle = handle
+        self.handle_many = handle_many
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.urgent: deque[_Job] = deque()  # taken before ``jobs``; each has a wake-up in ``jobs``
         self.workers = [
@@ -217,26 +231,74 @@ class _Lane:
             if job is None:
                 _hand_back(done)
                 return
-            while self.urgent:  # an ack is waiting: its answer first, and back at once
-                try:
-                    first = self.urgent.popleft()
-                except IndexError:  # another thread of this lane took it
-                    break
-                done.append(self._run(first))
+            urgent = self._take_urgent()
+            if urgent:  # an ack is waiting: its answer first, and back at once
+                done.extend(self._run(urgent))
                 _hand_back(done)
                 done = []
             if job is _WAKE:
                 continue
-            done.append(self._run(job))
-            if len(done) >= HAND_BACK_EVERY:
+            batch = [job]
+            stop = self._take_more(batch)
+            urgent = self._take_urgent()  # arrived while the batch was gathered: at its head
+            done.extend(self._run(urgent + batch))
+            if urgent or len(done) >= HAND_BACK_EVERY or stop:
                 _hand_back(done)
                 done = []
+            if stop:
+                return
 
-    def _run(self, job: _Job) -> _Done:
+    def _take_urgent(self) -> list[_Job]:
+        taken: list[_Job] = []
+        while len(taken) < BATCH:
+            try:
+                taken.append(self.urgent.popleft())
+            except IndexError:  # none left (or another thread of this lane took it)
+                break
+        return taken
+
+    def _take_more(self, batch: list[_Job]) -> bool:
+        """Add the calls already waiting to ``batch`` (up to ``BATCH``); True when a stop sign came."""
+        if self.handle_many is None:
+            return False
+        while len(batch) < BATCH:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                return False
+            if job is None:
+                return True
+            if job is not _WAKE:
+                batch.append(job)
+        return False
+
+    def _run(self, jobs: list[_Job]) -> list[_Done]:
+        if len(jobs) == 1 or self.handle_many is None:
+            return [self._run_one(job) for job in jobs]
+        try:
+            results = self.handle_many([job.interaction for job in jobs], _RunIn(jobs))
+        except BaseException as error:  # noqa: BLE001 - every caller gets it; the thread lives on
+            return [(job, None, error) for job in jobs]
+        return [(job, None, r) if isinstance(r, BaseException) else (job, r, None)  # type: ignore[misc]
+                for job, r in zip(jobs, results, strict=True)]  # fmt: skip
+
+    def _run_one(self, job: _Job) -> _Done:
         try:
             return job, job.context.run(self.handle, job.interaction), None
         except BaseException as error:  # the caller gets it; the thread lives on
             return job, None, error
+
+
+class _RunIn:
+    """Runs the i-th call's engine work in its caller's context (its request id, for the log)."""
+
+    __slots__ = ("jobs",)
+
+    def __init__(self, jobs: list[_Job]) -> None:
+        self.jobs = jobs
+
+    def __call__(self, i: int, work: Callable[[], object]) -> object:
+        return self.jobs[i].context.run(work)
 
 
 def _hand_back(done: list[_Done]) -> None:

@@ -155,7 +155,12 @@ async def _serve_async(kind: str, fake_base: str, ports: Any, db_dir: str) -> No
         _count_writes(buddy.db)
         background = Background()
         url = f"sqlite:///{db_dir}/bench.db"
-        runner = EngineRunner(buddy.engine.handle, lane_of=buddy.engine.lane, threads=lane_threads(url))
+        runner = EngineRunner(
+            buddy.engine.handle,
+            lane_of=buddy.engine.lane,
+            threads=lane_threads(url),
+            handle_many=buddy.engine.handle_many,
+        )
         bolt = build_app(
             buddy.engine.handle, signing_secret=SECRET, client=client, background=background, runner=runner
         )

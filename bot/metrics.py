@@ -17,10 +17,11 @@ is set (on a port of its own, so it need not go through the public reverse proxy
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -32,8 +33,10 @@ from conversations.core.interactions import (
     CommandInvoked,
     EngineHandle,
     FormSubmitted,
+    HandleMany,
     Interaction,
     Outcome,
+    RunIn,
 )
 from conversations.core.refs import ConversationRef, MessageRef, UserRef
 from conversations.core.views import Home, Message
@@ -41,6 +44,7 @@ from conversations.ports.messenger import Capabilities, DeliveryError, Messenger
 from conversations.ports.store import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 OUTBOX_STATUSES = ("pending", "sending", "checking", "unknown", "held", "failed")
 ACK_DEADLINES = {"slack": 3.0, "teams": 15.0}  # seconds the platform waits for the HTTP answer
@@ -206,31 +210,52 @@ def metered_handle(
     reports matching done inside the call (see :func:`watch_matching`)."""
 
     def timed(interaction: Interaction) -> Outcome:
-        scope = REQUEST.get()
-        token = None
-        if scope is None:  # not from an HTTP request (Socket Mode): a scope of its own, for the log
-            scope = RequestScope()
-            token = REQUEST.set(scope)
-        scope.kind = kind_of(interaction)
-        try:
-            lane = lane_of(interaction)
-        except Exception:  # noqa: BLE001 - the runner logs it; the metric just needs a label
-            lane = "unknown"
-        started = time.perf_counter()
-        try:
-            return handle(interaction)
-        finally:
-            elapsed = time.perf_counter() - started
-            metrics.engine_seconds.labels(lane).observe(elapsed)
-            if scope.matching:
-                metrics.matching_seconds.observe(elapsed)
-                for people in scope.matching:
-                    metrics.matching_people.observe(people)
-                scope.matching.clear()
-            if token is not None:
-                REQUEST.reset(token)
+        return _timed(interaction, functools.partial(handle, interaction), lane_of, metrics)
 
     return timed
+
+
+def metered_many(
+    handle_many: HandleMany, lane_of: Callable[[Interaction], str], metrics: Metrics
+) -> HandleMany:
+    """``Engine.handle_many``, each interaction's own work timed as :func:`metered_handle` times a
+    call (a shared commit is not billed to any one of them)."""
+
+    def timed_many(interactions: Sequence[Interaction], run_in: RunIn) -> list[object]:
+        def timed_run_in(i: int, work: Callable[[], object]) -> object:
+            return run_in(i, functools.partial(_timed, interactions[i], work, lane_of, metrics))
+
+        return handle_many(interactions, timed_run_in)
+
+    return timed_many
+
+
+def _timed(
+    interaction: Interaction, work: Callable[[], T], lane_of: Callable[[Interaction], str], metrics: Metrics
+) -> T:
+    scope = REQUEST.get()
+    token = None
+    if scope is None:  # not from an HTTP request (Socket Mode): a scope of its own, for the log
+        scope = RequestScope()
+        token = REQUEST.set(scope)
+    scope.kind = kind_of(interaction)
+    try:
+        lane = lane_of(interaction)
+    except Exception:  # noqa: BLE001 - the runner logs it; the metric just needs a label
+        lane = "unknown"
+    started = time.perf_counter()
+    try:
+        return work()
+    finally:
+        elapsed = time.perf_counter() - started
+        metrics.engine_seconds.labels(lane).observe(elapsed)
+        if scope.matching:
+            metrics.matching_seconds.observe(elapsed)
+            for people in scope.matching:
+                metrics.matching_people.observe(people)
+            scope.matching.clear()
+        if token is not None:
+            REQUEST.reset(token)
 
 
 def watch_matching() -> None:

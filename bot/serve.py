@@ -27,7 +27,7 @@ from adapters.runner import EngineRunner, lane_threads
 from bot.bootstrap import Buddy, bootstrap
 from bot.caches import wire_slack, wire_teams
 from bot.inbound import middleware
-from bot.metrics import Metrics, count_slack_429s, metered_handle, watch_matching
+from bot.metrics import Metrics, count_slack_429s, metered_handle, metered_many, watch_matching
 from bot.settings import Settings, SettingsError
 from bot.worker import start_worker
 from conversations.core.refs import ConversationRef, UserRef
@@ -150,7 +150,10 @@ def build_web_app(
 
     if role in ("all", "web"):
         handle = metered_handle(buddy.engine.handle, buddy.engine.lane, metrics)
-        runner = EngineRunner(handle, lane_of=buddy.engine.lane, threads=lane_threads(settings.database_url))
+        many = metered_many(buddy.engine.handle_many, buddy.engine.lane, metrics)
+        runner = EngineRunner(
+            handle, lane_of=buddy.engine.lane, threads=lane_threads(settings.database_url), handle_many=many
+        )
         for platform in platforms.configured:
             platform.serve(app, handle, runner, _undelivered(buddy))
 

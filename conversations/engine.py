@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from conversations.core.interactions import (
     NoReply,
     Outcome,
     Reply,
+    RunIn,
 )
 from conversations.core.model import OutboxItem
 from conversations.core.routes import (
@@ -97,6 +98,77 @@ class Engine:
                 field = found.error_field if isinstance(found, FormRoute) else "_form"
                 return FormErrors({field: str(refusal)})
             return Reply(Message.simple(str(refusal)))
+
+    def handle_many(self, interactions: Sequence[Interaction], run_in: RunIn | None = None) -> list[Any]:
+        """What :meth:`handle` would answer each, run one after another, sharing one unit of work
+        and one commit where they can (a group commit: at saturation a queue of clicks pays for the
+        session and the commit once). The first that cannot share it (refused, a form with errors,
+        work of its own in slices, a failure) undoes the shared unit of work: those before it run
+        together again, it runs alone through :meth:`handle`, and the rest carry on together. A
+        failure is returned in its place, not raised. ``run_in(i, work)`` runs the i-th
+        interaction's work (in its caller's context, say); the default runs it here."""
+        out: list[Any] = [None] * len(interactions)
+        self._many(list(range(len(interactions))), interactions, run_in or _here, out)
+        return out
+
+    def _many(
+        self, ids: list[int], interactions: Sequence[Interaction], run_in: RunIn, out: list[Any]
+    ) -> None:
+        while ids:
+            if len(ids) == 1:
+                out[ids[0]] = self._alone(ids[0], interactions, run_in)
+                return
+            stopped = self._together(ids, interactions, run_in, out)
+            if stopped is None:
+                return
+            if stopped < 0:  # the shared commit failed: nothing of it stands
+                for i in ids:
+                    out[i] = self._alone(i, interactions, run_in)
+                return
+            self._many(ids[:stopped], interactions, run_in, out)  # undone with it: again, together
+            out[ids[stopped]] = self._alone(ids[stopped], interactions, run_in)
+            ids = ids[stopped + 1 :]
+
+    def _together(
+        self, ids: list[int], interactions: Sequence[Interaction], run_in: RunIn, out: list[Any]
+    ) -> int | None:
+        """Run ``ids`` in one unit of work and commit: None when all did; the position of the first
+        that could not share it (everything undone); -1 when the commit itself failed."""
+        outcomes: list[Any] = []
+        with self.uow_factory() as uow:
+            for position, i in enumerate(ids):
+                interaction = interactions[i]
+                ctx = Ctx(uow, self.clock.now(), self.seed, self.capabilities, self.admins, self.routes)
+                try:
+                    outcome = run_in(
+                        i, functools.partial(self._call, interaction, self._route(interaction), ctx)
+                    )
+                except Exception:  # a refusal or a failure: run alone, it gets the answer handle gives
+                    uow.rollback()
+                    return position
+                if isinstance(outcome, FormErrors | InSlices | InTransactions):
+                    uow.rollback()
+                    return position
+                outcomes.append(outcome)
+            try:
+                uow.commit()
+            except Exception:
+                log.warning(
+                    "a shared commit of %d interactions failed; each runs alone", len(ids), exc_info=True
+                )
+                return -1
+            queued = uow.outbox.queued
+        for i, outcome in zip(ids, outcomes, strict=True):
+            out[i] = outcome
+        if queued and self.on_queued is not None:
+            self.on_queued()
+        return None
+
+    def _alone(self, i: int, interactions: Sequence[Interaction], run_in: RunIn) -> Any:
+        try:
+            return run_in(i, functools.partial(self.handle, interactions[i]))
+        except Exception as error:
+            return error
 
     def lane(self, interaction: Interaction) -> str:
         """Which queue an interaction should wait in, so slow work never holds up quick work;
@@ -248,6 +320,10 @@ class Engine:
 
     def import_csv(self, cohort_name: str, text: str, skip_invalid: bool = False) -> Any:
         return self.run(lambda ctx: self.hooks.import_csv(ctx, cohort_name, text, skip_invalid))
+
+
+def _here(_i: int, work: Callable[[], T]) -> T:
+    return work()
 
 
 def _on_slice(work: Callable[[Ctx, list[int]], T], part: list[int], ctx: Ctx) -> T:

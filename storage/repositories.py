@@ -168,6 +168,15 @@ class SqlParticipants(_Repo):
     def for_user(self, user: UserRef) -> list[Participant]:
         return list(self.session.scalars(statements.participants_for_user(), _identity(user)))
 
+    def for_user_and_consent(self, user: UserRef, kind: str) -> tuple[list[Participant], LastConsent | None]:
+        rows = self.session.execute(
+            statements.participants_and_consent(), {**_identity(user), "kind": kind}
+        ).all()
+        consent = None
+        if rows and rows[0].agreed is not None:
+            consent = LastConsent(bool(rows[0].agreed), rows[0].notice_version)
+        return [row[0] for row in rows], consent
+
     def in_cohort(self, cohort_id: int, statuses: Iterable[str] | None = None) -> list[Participant]:
         p = tables.participants.c
         stmt = select(Participant).where(p.cohort_id == cohort_id)

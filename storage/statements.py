@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from conversations.core.model import (
     Assignment,
@@ -30,6 +30,30 @@ p, c, mm, m = tables.participants.c, tables.coordinators.c, tables.match_members
 def participants_for_user() -> Any:
     return (
         select(Participant)
+        .where(
+            p.platform == bindparam("platform"),
+            p.workspace == bindparam("workspace"),
+            p.user_id == bindparam("user_id"),
+        )  # fmt: skip
+        .order_by(p.id)
+    )
+
+
+@cache
+def participants_and_consent() -> Any:
+    """A person's memberships, each row with their newest consent record of one kind (agreed,
+    notice version; none when they have no record): the lookup and the privacy notice's gate in
+    one statement."""
+    r, n = tables.consent_records.c, tables.consent_records.alias("newest").c
+    newest = (
+        select(func.max(n.id))
+        .where(n.platform == p.platform, n.workspace == p.workspace, n.user_id == p.user_id,
+               n.kind == bindparam("kind"))  # fmt: skip
+        .scalar_subquery()
+    )
+    return (
+        select(Participant, r.agreed, r.notice_version)
+        .outerjoin(tables.consent_records, r.id == newest)
         .where(
             p.platform == bindparam("platform"),
             p.workspace == bindparam("workspace"),

@@ -6,7 +6,7 @@ the outcome into the platform's answer (an ack, an ephemeral reply, a modal, fie
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -139,3 +139,10 @@ Outcome = Reply | ShowForm | FormErrors | CloseForm | ShowHome | NoReply
 
 EngineHandle = Callable[[Interaction], Outcome]
 """What adapters call: ``Engine.handle`` (synchronous; run it in a worker thread)."""
+
+RunIn = Callable[[int, Callable[[], object]], object]
+"""Runs the i-th interaction's work of a batch where its caller wants (in its request's context)."""
+
+HandleMany = Callable[[Sequence[Interaction], RunIn], list[object]]
+"""``Engine.handle_many``: a batch sharing one commit where it can; each answer, or the failure,
+in its place."""

@@ -216,6 +216,9 @@ class OutboxItem:
     id: int = None  # type: ignore[assignment]  # assigned by the store on add
 
 
+PARTICIPATION, QUOTES = "participation", "quotes"  # the kinds of consent a person gives
+
+
 @dataclass(eq=False)
 class ConsentRecord:
     """What a person agreed to (or withdrew), against which version of the privacy notice, and when.

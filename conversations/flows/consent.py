@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from conversations.core.markup import escape
-from conversations.core.model import ConsentRecord, Participant, Status
+from conversations.core.model import PARTICIPATION, QUOTES, ConsentRecord, Participant, Status
 from conversations.core.refs import UserRef
-from conversations.core.routes import CommandRoute, Route, Who, command
+from conversations.core.routes import CommandRoute, Who, command
 from conversations.core.views import Actions, Button, Message, Section
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import GATES, Call
 from conversations.flows.personal import holding, mentions, scrub
 from conversations.ports.store import LastConsent
 
-PARTICIPATION, QUOTES = "participation", "quotes"
 SHIPPED = Path(__file__).parent / "data" / "privacy_notice.md"
 
 
@@ -99,10 +98,9 @@ def record_form(ctx: Ctx, user: UserRef, cohort_id: int, cohort_name: str, data:
             record(ctx, user, cohort_id, kind, agreed, wording, source)
 
 
-def needs_agreement(ctx: Ctx, user: UserRef) -> bool:
+def needs_agreement(last: LastConsent | None) -> bool:
     """They agreed to an older notice than the current one (people with no record at all, from
     before records were kept or imported from a survey, are asked when they next edit a profile)."""
-    last = latest(ctx, user, PARTICIPATION)
     return last is not None and last.agreed and last.notice_version != current().version
 
 
@@ -111,15 +109,17 @@ EXEMPT = {"consent", "consent agree", "consent withdraw", "consent withdraw quot
           "forget_me_cancel"}  # fmt: skip
 
 
-def _gate(ctx: Ctx, route: Route, user: UserRef) -> None:
-    """Asked before anything else at a member's next interaction after the notice changed."""
+def _gate(call: Call) -> None:
+    """Asked before anything else at a member's next interaction after the notice changed (their
+    newest consent was read with their membership: :func:`~conversations.flows.lookup.prepare`)."""
+    route = call.route
     if (
         getattr(route, "name", "") in EXEMPT
         or isinstance(route, CommandRoute)
         and route.words[:1] == ("help",)
     ):
         return
-    if needs_agreement(ctx, user):
+    if needs_agreement(call.consent):
         notice = current()
         raise Refusal(
             f"Buddy's privacy notice has changed (now version {notice.version}). Please read it with `privacy`, "

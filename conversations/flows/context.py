@@ -12,7 +12,7 @@ from conversations.core.network import Organiser
 from conversations.core.refs import UserRef
 from conversations.core.routes import RouteTable
 from conversations.ports.messenger import Capabilities
-from conversations.ports.store import UnitOfWork
+from conversations.ports.store import LastConsent, UnitOfWork
 
 OPERATOR = UserRef("cli", "local", "operator")  # who acts at the command line, in audit entries
 
@@ -79,6 +79,13 @@ class Ctx:
         """The actor's current membership: the newest one they have not left."""
         rows = [p for p in self.uow.participants.for_user(user) if p.status != Status.LEFT]
         return rows[-1] if rows else None
+
+    def member_and_consent(self, user: UserRef, kind: str) -> tuple[Participant | None, LastConsent | None]:
+        """:meth:`participant`, and what their newest consent record of ``kind`` says, in one lookup
+        (every member interaction asks both)."""
+        rows, consent = self.uow.participants.for_user_and_consent(user, kind)
+        current = [p for p in rows if p.status != Status.LEFT]
+        return (current[-1] if current else None), consent
 
     def cohort_for_coordinator(self, user: UserRef, name: str | None) -> Cohort:
         """The cohort a coordinator's command acts on: the one named, or the only one they run.

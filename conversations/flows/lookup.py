@@ -13,16 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conversations.core.interactions import Actor, FormValue, Interaction
-from conversations.core.model import Cohort, Participant, Status
+from conversations.core.model import PARTICIPATION, Cohort, Participant, Status
 from conversations.core.refs import UserRef
 from conversations.core.routes import ButtonRoute, CommandRoute, EventRoute, FormRoute, Route, Who
 from conversations.flows.context import Ctx, Refusal, in_workspace
+from conversations.ports.store import LastConsent
 
 NOT_REGISTERED = "You're not registered yet: use `join` to sign up."
 
 # Checks run for a registered member before any member route (the privacy notice changed, say):
 # each may raise a Refusal. Features append theirs at import time.
-Gate = Callable[[Ctx, Route, UserRef], None]
+Gate = Callable[["Call"], None]
 GATES: list[Gate] = []
 
 
@@ -39,6 +40,7 @@ class Call:
     mentions: tuple[UserRef, ...] = ()  # @people, as users of the actor's own workspace
     cohort: Cohort | None = None  # the cohort a coordinator route acts on, or a target's cohort
     member: Participant | None = None  # the actor's own membership, for member routes
+    consent: LastConsent | None = None  # with it: their newest participation consent, for the gates
     target: Any = None  # what a button's value or form's state referred to, resolved
     values: Mapping[str, FormValue] = field(default_factory=dict)  # a form's fields
 
@@ -204,15 +206,13 @@ def prepare(
             call.cohort = ctx.cohort_for_coordinator(user, options.get("cohort"))
         elif not ctx.is_coordinator(user, call.cohort):
             raise Refusal(f"Sorry, only the coordinators of {call.cohort.name} can do that.")
-    if who is Who.MEMBER:
-        call.member = ctx.participant(user)
-        if call.member is None:
+    if who is Who.MEMBER or who is Who.ANYONE:
+        call.member, call.consent = ctx.member_and_consent(user, PARTICIPATION)
+        if call.member is None and who is Who.MEMBER:
             raise Refusal(route.not_member or NOT_REGISTERED)
-    elif who is Who.ANYONE:
-        call.member = ctx.participant(user)
     if call.member is not None:
         for gate in GATES:
-            gate(ctx, route, user)
+            gate(call)
     return call
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 
 import pytest
 
-from adapters.runner import EngineRunner, lane_threads
+from adapters.runner import BATCH, EngineRunner, lane_threads
 from conversations.core.interactions import Actor, CommandInvoked, Interaction, Outcome, Reply
 from conversations.core.refs import UserRef
 from conversations.core.views import Message
@@ -203,3 +204,98 @@ def test_closing_finishes_queued_urgent_calls_too():
         runner.close()
 
     asyncio.run(main())
+
+
+# ---- group commit: calls waiting together go to the engine together -----------------------------
+
+
+def _many(handle, sizes: list[int]):  # type: ignore[no-untyped-def]
+    """What ``Engine.handle_many`` promises, over ``handle``: each call run in order where its
+    caller asks, a failure returned in its place; the sizes of the batches it was given."""
+
+    def handle_many(interactions, run_in):  # type: ignore[no-untyped-def]
+        sizes.append(len(interactions))
+        results: list[object] = []
+        for i, interaction in enumerate(interactions):
+            try:
+                results.append(run_in(i, lambda x=interaction: handle(x)))
+            except Exception as error:  # noqa: BLE001
+                results.append(error)
+        return results
+
+    return handle_many
+
+
+def test_calls_waiting_together_go_to_the_engine_together_each_in_its_callers_context():
+    caller: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")
+    started = threading.Event()
+    release = threading.Event()
+    sizes: list[int] = []
+
+    def handle(interaction: Interaction) -> Outcome:
+        text = getattr(interaction, "text", "")
+        if text == "first":
+            started.set()
+            assert release.wait(10)
+        if text == "boom":
+            raise ValueError("on fire")
+        assert caller.get() == interaction.actor.ref.user_id  # the log's request id is the caller's
+        return echo(interaction)
+
+    async def main() -> list[object]:
+        runner = EngineRunner(handle, handle_many=_many(handle, sizes))
+
+        async def call(text: str, user: str) -> Outcome:
+            caller.set(user)  # in this task's own context, as a request's id is
+            return await runner(say(text, user))
+
+        first = asyncio.ensure_future(call("first", "U0"))
+        await asyncio.to_thread(started.wait, 5)
+        rest = [
+            asyncio.ensure_future(call("boom" if i == 3 else f"click {i}", f"U{i + 1}")) for i in range(19)
+        ]
+        await asyncio.sleep(0)  # all queued behind "first"
+        release.set()
+        results = await asyncio.gather(first, *rest, return_exceptions=True)
+        runner.close()
+        return results
+
+    results = asyncio.run(main())
+    assert isinstance(results[4], ValueError)
+    assert [text_of(r) for i, r in enumerate(results) if i not in (0, 4)] == [  # type: ignore[arg-type]
+        f"U{i + 1}: CLICK {i}" for i in range(19) if i != 3
+    ]
+    assert sizes and max(sizes) <= BATCH and sum(sizes) == 19  # the 19 waiting went in batches
+    assert len(sizes) < 19
+
+
+def test_with_batches_an_ack_still_goes_first_and_a_lone_call_goes_alone():
+    started = threading.Event()
+    release = threading.Event()
+    order: list[str] = []
+    sizes: list[int] = []
+
+    def handle(interaction: Interaction) -> Outcome:
+        text = getattr(interaction, "text", "")
+        if text == "first":
+            started.set()
+            assert release.wait(10)
+        order.append(text)
+        return echo(interaction)
+
+    async def main() -> None:
+        runner = EngineRunner(handle, handle_many=_many(handle, sizes))
+        assert text_of(await runner(say("alone"))) == "U1: ALONE"
+        assert sizes == []  # nothing else was waiting: no batch
+        first = asyncio.ensure_future(runner(say("first")))
+        await asyncio.to_thread(started.wait, 5)
+        clicks = [asyncio.ensure_future(runner(say(f"click {i}"))) for i in range(3)]
+        command = asyncio.ensure_future(runner(say("command"), urgent=True))
+        await asyncio.sleep(0)
+        release.set()
+        assert text_of(await asyncio.wait_for(command, timeout=5)) == "U1: COMMAND"
+        await asyncio.gather(first, *clicks)
+        runner.close()
+
+    asyncio.run(main())
+    assert order == ["alone", "first", "command", *(f"click {i}" for i in range(3))]
