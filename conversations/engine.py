@@ -138,6 +138,12 @@ class Engine:
         with self.uow_factory() as uow:
             for position, i in enumerate(ids):
                 interaction = interactions[i]
+                if position:
+                    try:
+                        uow.fresh()  # each reads the database as if alone, seeing those before it
+                    except Exception:  # writing what those before changed failed: each runs alone
+                        uow.rollback()
+                        return -1
                 ctx = Ctx(uow, self.clock.now(), self.seed, self.capabilities, self.admins, self.routes)
                 try:
                     outcome = run_in(

@@ -47,8 +47,12 @@ def participants_and_consent() -> Any:
     r, n = tables.consent_records.c, tables.consent_records.alias("newest").c
     newest = (
         select(func.max(n.id))
-        .where(n.platform == p.platform, n.workspace == p.workspace, n.user_id == p.user_id,
-               n.kind == bindparam("kind"))  # fmt: skip
+        .where(
+            n.platform == p.platform,
+            n.workspace == p.workspace,
+            n.user_id == p.user_id,
+            n.kind == bindparam("kind"),
+        )  # fmt: skip
         .scalar_subquery()
     )
     return (

@@ -67,6 +67,11 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
 
+    def fresh(self) -> None:
+        # statements that change rows directly (bulk updates) leave records in memory stale
+        self.session.flush()
+        self.session.expire_all()
+
 
 class SqlUnitOfWorkFactory:
     """Call it to get a fresh unit of work; records stay usable after commit (no expiry)."""

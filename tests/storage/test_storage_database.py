@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from conversations.core.model import (
     Assignment,
     Cohort,
+    ConsentRecord,
     Coordinator,
     Match,
     OutboxItem,
@@ -72,6 +73,50 @@ def test_records_round_trip_with_aware_utc_times_and_json(uow):
         assert p.registered_at == NOW and p.registered_at.tzinfo is not None
         assert u.participants.find(cohort.id, UserRef("slack", "T1", "U1")) is p
         assert u.participants.find(cohort.id, UserRef("slack", "T2", "U1")) is None  # workspace is identity
+
+
+def test_fresh_reads_again_what_a_bulk_statement_changed_and_keeps_what_was_pending(uow):
+    """Interactions sharing one unit of work (the engine's group commit) each start fresh."""
+    with uow() as u:
+        cohort = u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1"))
+        u.participants.add(person(cohort.id, "U1", status="registered"))
+        u.participants.add(person(cohort.id, "U2", status="registered"))
+        u.commit()
+    with uow() as u:
+        one, two = u.participants.in_cohort(cohort.id)
+        two.display_name = "Dev Sharma"  # pending: not yet written
+        assert u.participants.set_status([one.id], "waiting", only_from=["registered"]) == 1
+        assert one.status == "registered"  # the record in memory does not know
+        u.fresh()
+        again, two_again = u.participants.in_cohort(cohort.id)
+        assert again is one and one.status == "waiting" and two_again.display_name == "Dev Sharma"
+        participants, consent = u.participants.for_user_and_consent(
+            UserRef("slack", "T1", "U2"), "participation"
+        )
+        assert participants == [two] and consent is None
+
+
+def test_the_member_lookup_carries_their_newest_consent_of_the_kind_asked(uow):
+    def record(user_id: str, kind: str, agreed: bool, version: str) -> ConsentRecord:
+        return ConsentRecord(platform="slack", workspace="T1", user_id=user_id, cohort_id=None, kind=kind,
+                             agreed=agreed, notice_version=version, wording="...", at=NOW)  # fmt: skip
+
+    with uow() as u:
+        cohort = u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1"))
+        u.participants.add(person(cohort.id, "U1"))
+        u.participants.add(person(cohort.id, "U2"))
+        for r in (record("U1", "participation", True, "v1"), record("U1", "participation", False, "v2"),
+                  record("U1", "quotes", True, "v3"), record("U2", "participation", True, "v1")):  # fmt: skip
+            u.consents.add(r)
+        u.commit()
+    with uow() as u:
+        ref = UserRef("slack", "T1", "U1")
+        assert u.participants.for_user_and_consent(ref, "participation")[1] == (False, "v2")
+        assert u.participants.for_user_and_consent(ref, "quotes")[1] == (True, "v3")
+        assert u.participants.for_user_and_consent(UserRef("slack", "T2", "U1"), "participation") == (
+            [],
+            None,
+        )
 
 
 def test_a_person_is_registered_once_per_cohort(uow):
