@@ -168,3 +168,17 @@ def _counting_commits(engine: Any) -> list[int]:
     count = [0]
     event.listen(engine.uow_factory.engine, "commit", lambda _conn: count.__setitem__(0, count[0] + 1))
     return count
+
+
+def test_together_on_both_databases(db_url, clock):
+    db = make_engine(db_url)
+    metadata.create_all(db)
+    chat = _scheme(db, clock)
+    a = chat.actor
+    answers = chat.engine.handle_many([CommandInvoked(a("U3"), "pause"), CommandInvoked(a("U9"), "pause"),
+                                       CommandInvoked(a("U4"), "pause"), CommandInvoked(a("U3"), "resume")])  # fmt: skip
+    texts = [str(x.message.text) for x in answers]
+    assert texts[0].startswith("Paused:") and texts[2].startswith("Paused:") and "not registered" in texts[1]
+    assert texts[3].startswith("Welcome back")
+    assert _statuses(chat) == {"U1": "matched", "U2": "matched", "U3": "registered", "U4": "paused"}
+    db.dispose()
