@@ -27,7 +27,7 @@ def _json_lines(text: str) -> list[dict]:
 def test_json_lines_carry_the_request_id_and_exceptions(restore_logging):
     stream = io.StringIO()
     configure_logging({"BUDDY_LOG_FORMAT": "json", "BUDDY_LOG_LEVEL": "INFO"}, stream)
-    log = logging.getLogger("buddy.test")
+    log = logging.getLogger("tests.ops.logs")
     log.info("outside any request")
     token = REQUEST.set(RequestScope(id="req-123"))
     try:
@@ -50,9 +50,9 @@ def test_json_lines_carry_the_request_id_and_exceptions(restore_logging):
 def test_a_bad_log_setting_falls_back_to_text_and_says_so(restore_logging, capsys):
     stream = io.StringIO()
     configure_logging({"BUDDY_LOG_FORMAT": "xml"}, stream)
-    logging.getLogger("buddy.test").warning("hello")
+    logging.getLogger("tests.ops.logs").warning("hello")
     assert "BUDDY_LOG_FORMAT must be text or json, not 'xml'" in capsys.readouterr().err
-    assert stream.getvalue().rstrip().endswith("WARNING buddy.test: hello")
+    assert stream.getvalue().rstrip().endswith("WARNING tests.ops.logs: hello")
 
 
 def _personal_data(database_url: str) -> set[str]:
