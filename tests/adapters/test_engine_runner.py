@@ -161,10 +161,12 @@ def test_threads_per_lane_follow_the_database():
     assert lane_threads("postgresql+psycopg://db/buddy")["member"] > 1
 
 
-def test_a_call_an_ack_waits_for_goes_ahead_of_work_already_queued():
+@pytest.mark.parametrize("batched", [False, True])
+def test_a_call_an_ack_waits_for_goes_ahead_of_work_already_queued(batched):
     started = threading.Event()
     release = threading.Event()
     order: list[str] = []
+    sizes: list[int] = []
 
     def handle(interaction: Interaction) -> Outcome:
         text = getattr(interaction, "text", "")
@@ -175,7 +177,9 @@ def test_a_call_an_ack_waits_for_goes_ahead_of_work_already_queued():
         return echo(interaction)
 
     async def main() -> None:
-        runner = EngineRunner(handle)
+        runner = EngineRunner(handle, handle_many=_many(handle, sizes) if batched else None)
+        assert text_of(await runner(say("alone"))) == "U1: ALONE"
+        assert sizes == []  # nothing else was waiting: it went alone
         first = asyncio.ensure_future(runner(say("first")))
         await asyncio.to_thread(started.wait, 5)
         clicks = [asyncio.ensure_future(runner(say(f"click {i}"))) for i in range(5)]
@@ -187,7 +191,8 @@ def test_a_call_an_ack_waits_for_goes_ahead_of_work_already_queued():
         runner.close()
 
     asyncio.run(main())
-    assert order == ["first", "command", *(f"click {i}" for i in range(5))]
+    assert order == ["alone", "first", "command", *(f"click {i}" for i in range(5))]
+    assert sizes == ([5] if batched else [])  # the command alone and at once, then the clicks together
 
 
 def test_closing_finishes_queued_urgent_calls_too():
@@ -267,35 +272,3 @@ def test_calls_waiting_together_go_to_the_engine_together_each_in_its_callers_co
     ]
     assert sizes and max(sizes) <= BATCH and sum(sizes) == 19  # the 19 waiting went in batches
     assert len(sizes) < 19
-
-
-def test_with_batches_an_ack_still_goes_first_and_a_lone_call_goes_alone():
-    started = threading.Event()
-    release = threading.Event()
-    order: list[str] = []
-    sizes: list[int] = []
-
-    def handle(interaction: Interaction) -> Outcome:
-        text = getattr(interaction, "text", "")
-        if text == "first":
-            started.set()
-            assert release.wait(10)
-        order.append(text)
-        return echo(interaction)
-
-    async def main() -> None:
-        runner = EngineRunner(handle, handle_many=_many(handle, sizes))
-        assert text_of(await runner(say("alone"))) == "U1: ALONE"
-        assert sizes == []  # nothing else was waiting: no batch
-        first = asyncio.ensure_future(runner(say("first")))
-        await asyncio.to_thread(started.wait, 5)
-        clicks = [asyncio.ensure_future(runner(say(f"click {i}"))) for i in range(3)]
-        command = asyncio.ensure_future(runner(say("command"), urgent=True))
-        await asyncio.sleep(0)
-        release.set()
-        assert text_of(await asyncio.wait_for(command, timeout=5)) == "U1: COMMAND"
-        await asyncio.gather(first, *clicks)
-        runner.close()
-
-    asyncio.run(main())
-    assert order == ["alone", "first", "command", *(f"click {i}" for i in range(3))]
