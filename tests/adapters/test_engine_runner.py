@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -22,6 +23,20 @@ def say(text: str, user: str = "U1") -> CommandInvoked:
 def echo(interaction: Interaction) -> Outcome:
     assert isinstance(interaction, CommandInvoked)
     return Reply(Message.simple(f"{interaction.actor.ref.user_id}: {interaction.text.upper()}"))
+
+
+class Held:
+    """A handle whose call saying "first" waits until released, so the calls after it queue up."""
+
+    def __init__(self, then: Callable[[Interaction], Outcome]) -> None:
+        self.then = then
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, interaction: Interaction) -> Outcome:
+        if getattr(interaction, "text", "") == "first":
+            self.started.set()
+            assert self.release.wait(10)
+        return self.then(interaction)
 
 
 def text_of(outcome: Outcome) -> str:
@@ -163,18 +178,15 @@ def test_threads_per_lane_follow_the_database():
 
 @pytest.mark.parametrize("batched", [False, True])
 def test_a_call_an_ack_waits_for_goes_ahead_of_work_already_queued(batched):
-    started = threading.Event()
-    release = threading.Event()
     order: list[str] = []
     sizes: list[int] = []
 
-    def handle(interaction: Interaction) -> Outcome:
-        text = getattr(interaction, "text", "")
-        if text == "first":
-            started.set()
-            assert release.wait(10)
-        order.append(text)
+    def then(interaction: Interaction) -> Outcome:
+        order.append(getattr(interaction, "text", ""))
         return echo(interaction)
+
+    handle = Held(then)
+    started, release = handle.started, handle.release
 
     async def main() -> None:
         runner = EngineRunner(handle, handle_many=_many(handle, sizes) if batched else None)
@@ -233,19 +245,16 @@ def _many(handle, sizes: list[int]):  # type: ignore[no-untyped-def]
 
 def test_calls_waiting_together_go_to_the_engine_together_each_in_its_callers_context():
     caller: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")
-    started = threading.Event()
-    release = threading.Event()
     sizes: list[int] = []
 
-    def handle(interaction: Interaction) -> Outcome:
-        text = getattr(interaction, "text", "")
-        if text == "first":
-            started.set()
-            assert release.wait(10)
-        if text == "boom":
+    def then(interaction: Interaction) -> Outcome:
+        if getattr(interaction, "text", "") == "boom":
             raise ValueError("on fire")
         assert caller.get() == interaction.actor.ref.user_id  # the log's request id is the caller's
         return echo(interaction)
+
+    handle = Held(then)
+    started, release = handle.started, handle.release
 
     async def main() -> list[object]:
         runner = EngineRunner(handle, handle_many=_many(handle, sizes))
