@@ -133,13 +133,15 @@ def _in_regions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Region by region, then everyone left in one block: first the regions with at least as many people
     as groups, their people priced against the groups of the regions short of people; then those
-    regions, their groups priced against the people left from the first; then everyone left, partners
-    looked for everywhere (after pricing, the best kinds of partner add 0.2% of the pair score)."""
+    regions, their groups priced against the people left from the first; then everyone left."""
     people_region, group_region = region[0] + 1, region[1] + 1  # 0: no region
     size = int(max(people_region.max(initial=0), group_region.max(initial=0))) + 1
     short = np.bincount(group_region, minlength=size) > np.bincount(people_region, minlength=size)
     free_people, free_groups = np.ones(len(people_region), dtype=bool), np.ones(len(group_region), dtype=bool)
     no_price = (np.zeros(len(people_region)), np.zeros(len(group_region)))
+    # The last stage: a few people left over, or (after pricing) a market across regions where everyone's
+    # best kinds of partner are worth finding (0.2% of the pair score at 100,000, region-clustered).
+    reach = {"surplus": "region", "short": "region", "left": "everywhere" if short.any() else "away"}
     rows, cols = [], []
     for stage in ("surplus", "short", "left"):
         who_all, where_all = np.flatnonzero(free_people), np.flatnonzero(free_groups)
@@ -164,7 +166,7 @@ def _in_regions(
             r, c = solve(
                 who_all[people_block == block],
                 where_all[group_block == block],
-                "everywhere" if stage == "left" else "region",
+                reach[stage],
                 price,
             )
             free_people[r], free_groups[c] = False, False
