@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LANE = MEMBER_LANE
 HAND_BACK_EVERY = 16  # answers held back at most while more work is queued
-BATCH = 8  # calls run in one unit of work at most (with ``handle_many``)
+BATCH = 16  # calls run in one unit of work at most (with ``handle_many``)
 UNREACHABLE = "Sorry, I can't reach my records just now. Please try again in a minute."
 
 
