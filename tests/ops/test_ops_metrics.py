@@ -232,3 +232,32 @@ def _text(metrics) -> str:  # type: ignore[no-untyped-def]
     from prometheus_client import generate_latest
 
     return generate_latest(metrics.registry).decode()
+
+
+def test_calls_committed_together_are_each_timed_in_their_own_lane():
+    from bot.logs import REQUEST
+    from bot.metrics import Metrics, metered_many
+    from conversations.core.interactions import Actor, CommandInvoked
+
+    metrics = Metrics()
+    kinds: list[str] = []
+
+    def handle_many(interactions, run_in):  # type: ignore[no-untyped-def]
+        def work(i: int) -> str:
+            scope = REQUEST.get()
+            kinds.append(scope.kind if scope else "")
+            return interactions[i].text
+
+        return [run_in(i, lambda i=i: work(i)) for i in range(len(interactions))]
+
+    people = [Actor(UserRef("slack", TEAM, f"U{n}"), f"P{n}") for n in range(3)]
+    calls = [CommandInvoked(people[0], "pause"), CommandInvoked(people[1], "match preview"),
+             CommandInvoked(people[2], "resume")]  # fmt: skip
+    many = metered_many(handle_many, lambda i: "coordinator" if "match" in i.text else "member", metrics)
+    assert many(calls, lambda _i, work: work()) == ["pause", "match preview", "resume"]
+    from prometheus_client import generate_latest
+
+    found = samples(generate_latest(metrics.registry).decode())
+    assert value(found, "buddy_engine_call_seconds_count", lane="member") == 2
+    assert value(found, "buddy_engine_call_seconds_count", lane="coordinator") == 1
+    assert kinds == ["command"] * 3  # each call's request knows what it was
