@@ -56,14 +56,9 @@ def participants_and_consent() -> Any:
         .scalar_subquery()
     )
     return (
-        select(Participant, r.agreed, r.notice_version)
+        participants_for_user()
+        .add_columns(r.agreed, r.notice_version)
         .outerjoin(tables.consent_records, r.id == newest)
-        .where(
-            p.platform == bindparam("platform"),
-            p.workspace == bindparam("workspace"),
-            p.user_id == bindparam("user_id"),
-        )  # fmt: skip
-        .order_by(p.id)
     )
 
 
