@@ -34,6 +34,7 @@ async def test_people_acting_together_each_get_their_answer_and_share_commits(
 
     def handle(interaction: Interaction) -> Any:
         assert held.wait(10)
+        sizes.append(1)  # the first may reach the lane before the others and go alone
         return engine.handle(interaction)
 
     def handle_many(interactions: Any, run_in: Any) -> list[object]:
