@@ -17,7 +17,8 @@ Six servers, each in its own process, measured in the same run:
   is printed against each (goal: at least 1.0x the tuned one).
 
 Each server's heap is frozen after its warm-up (``gc.freeze``, then young collections every 7,000
-allocations), as ``buddybot serve`` does.
+allocations), as ``buddybot serve`` does; so is the load generator's, so its own pauses are not
+counted as the servers' latency.
 Phases: open-loop 50 and 200 requests/s (ack latency p50/p99), ten open-loop rounds at 500
 requests/s for buddy (the worst round's p99 is printed: every round must hold), then closed-loop bursts with 32 and
 with 128 concurrent clients, interleaved across servers. A server's throughput is its best median
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import hmac
 import itertools
@@ -148,8 +150,12 @@ async def _serve_async(kind: str, fake_base: str, ports: Any, db_dir: str) -> No
         from adapters.slack.http import add_routes
         from adapters.slack.messenger import SlackMessenger, static_token
         from bot.bootstrap import bootstrap
+        from storage.checkpoint import WalCheckpointer
+        from storage.database import make_engine
 
-        buddy = bootstrap(f"sqlite:///{db_dir}/bench.db", {"slack": SlackMessenger(client, static_token(BOT_TOKEN))},
+        db = make_engine(f"sqlite:///{db_dir}/bench.db", checkpoint_in_background=True)  # as ``serve`` runs
+        WalCheckpointer(db).start()
+        buddy = bootstrap(db, {"slack": SlackMessenger(client, static_token(BOT_TOKEN))},
                           admins=(f"{TEAM}:{COORDINATOR}",))  # fmt: skip
         _register_people(buddy.engine)
         _count_writes(buddy.db)
@@ -345,7 +351,8 @@ async def _burst(base: str, total: int, workers: int) -> tuple[float, int]:
 
 def _command_body(text: str, user: str = COORDINATOR) -> tuple[str, dict[str, str]]:
     body = urlencode({"team_id": TEAM, "user_id": user, "user_name": "c", "command": "/buddy", "text": text,
-                      "channel_id": "D0BENCH", "response_url": f"{FAKE_BASE}/respond/big", "trigger_id": "t.1"})  # fmt: skip
+                      "channel_id": "D0BENCH", "response_url": f"{FAKE_BASE}/respond/big",
+                      "trigger_id": f"trig.{int(time.time() * 1000)}.0"})  # fmt: skip
     return body, _signed(body, "application/x-www-form-urlencoded")
 
 
@@ -422,6 +429,11 @@ def main() -> None:
                 server.start()
                 procs.append(server)
                 bases[kind] = f"http://127.0.0.1:{ports.get(timeout=120)}"
+            # The load generator must not pause either: a full collection over its own heap (28 ms
+            # seen) delays every request due meanwhile and shows as the server's latency.
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(7000, 20, 100)
             latency = {kind: asyncio.run(_latency(bases[kind], args.seconds, args.rounds_500 if kind == "buddy" else 0))
                        for kind in KINDS}  # fmt: skip
             largest = asyncio.run(_largest_alongside(bases["buddy"], args.seconds))
@@ -477,11 +489,6 @@ def main() -> None:
         f"p99 {largest['big_p99']:.2f} ms; everyone else's ack at 50 req/s meanwhile p50 {largest['others_p50']:.2f} ms "
         f"p99 {largest['others_p99']:.2f} ms; a 900 kB command answered {largest['huge_status']:.0f} in "
         f"{largest['huge_ms']:.1f} ms without parsing"
-    )
-    goal = ours["p99"] <= 25 and ratio >= 0.7
-    print(
-        f"goal p99<=25ms at 200 req/s and >=0.7x bare Bolt throughput (best closed loop each): "
-        f"{'met' if goal else 'NOT met'}"
     )
     rounds = latency["buddy"]["rounds500"]
     worst = max(rounds, key=lambda r: r["p99"]) if rounds else {"p50": 0.0, "p99": 0.0, "rps": 0.0}

@@ -35,6 +35,7 @@ from conversations.core.views import Message
 from conversations.flows.context import Ctx
 from conversations.ports.directory import Directory
 from conversations.ports.messenger import DeliveryError, Messenger
+from storage.checkpoint import WalCheckpointer
 from storage.database import make_engine
 from storage.migrate import upgrade
 
@@ -216,7 +217,8 @@ def _outbox_figures(ctx: Ctx) -> dict[str, int]:
 
 
 def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Buddy, web.Application]:
-    db = make_engine(settings.database_url)
+    sqlite = settings.database_url.startswith("sqlite")
+    db = make_engine(settings.database_url, checkpoint_in_background=sqlite)
     upgrade(db)
     platforms = configure_platforms(env, db)
     metrics = Metrics()
@@ -228,7 +230,24 @@ def prepare(settings: Settings, role: str, env: Mapping[str, str]) -> tuple[Budd
                       metrics=metrics, counted_429s=counted, directories=platforms.directories)  # fmt: skip
     metrics.watch_outbox(buddy.uow)
     watch_matching()
-    return buddy, build_web_app(buddy, platforms, role, settings, metrics)
+    app = build_web_app(buddy, platforms, role, settings, metrics)
+    if sqlite:
+        checkpoint_in_background(app, db)
+    return buddy, app
+
+
+def checkpoint_in_background(app: web.Application, db: sa.Engine) -> None:
+    """SQLite's log checkpointed by a thread of the server's, not inside a request's commit."""
+    checkpointer = WalCheckpointer(db)
+
+    async def start(_app: web.Application) -> None:
+        checkpointer.start()
+
+    async def stop(_app: web.Application) -> None:
+        await asyncio.to_thread(checkpointer.stop)
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
 
 
 WARM_UP_SECONDS = 60.0
