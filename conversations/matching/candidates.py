@@ -28,6 +28,8 @@ from conversations.matching.scoring import Scorer
 PER_KEY = 4  # partners kept per person per bucket and direction
 BEST_KINDS = 4  # in one piece: everyone's best kinds of partner kept per grouping and direction
 POOL = 2  # ... the best of POOL times as many drawn at random (more concentrates everyone on the same few)
+MARKED_CELLS = 1 << 25  # unique_pairs: up to this many cells (bytes), mark a table instead of sorting
+SMALL_KEYS = 1 << 16  # keys below this are sorted and counted without comparisons
 
 Score = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (source positions, target positions) -> scores
 Keys = tuple[np.ndarray, np.ndarray]  # (position in the side, key): a person may hold several keys
@@ -100,7 +102,12 @@ def _unmatched_in_region(cohort: Cohort, left: np.ndarray, right: np.ndarray) ->
 def unique_pairs(
     rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (row, col) pairs, by row then column: scipy's sparse compression beats sorting here."""
+    """Distinct (row, col) pairs, by row then column: marks in a table of every cell where it is small
+    (32 MB at most), else scipy's sparse compression; both beat sorting here."""
+    if n_rows * n_cols <= MARKED_CELLS:
+        marked = np.zeros(n_rows * n_cols, dtype=bool)
+        marked[rows * n_cols + cols] = True
+        return np.divmod(np.flatnonzero(marked), n_cols)
     graph = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n_rows, n_cols))
     graph.sum_duplicates()
     return np.repeat(np.arange(n_rows), np.diff(graph.indptr)), graph.indices.astype(np.int64)
@@ -115,10 +122,22 @@ def _draw(
     target_owner, target_key = target
     if not len(owner) or not len(target_owner):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    shuffled = np.lexsort((rng.random(len(target_key)), target_key))
-    sorted_keys, sorted_owner = target_key[shuffled], target_owner[shuffled]
-    lo = np.searchsorted(sorted_keys, key, side="left")
-    size = np.searchsorted(sorted_keys, key, side="right") - lo
+    # Holders by key, in random order within a key: the order np.lexsort((random, key)) gives, for less
+    # (a stable sort by key of a random order; 16-bit keys sort by radix).
+    by_random = np.argsort(rng.random(len(target_key)))
+    top = max(int(target_key.max()), int(key.max())) + 1
+    small = top <= SMALL_KEYS
+    ranked = target_key[by_random]
+    shuffled = by_random[np.argsort(ranked.astype(np.uint16) if small else ranked, kind="stable")]
+    sorted_owner = target_owner[shuffled]
+    if small:  # where each key's holders start, and how many: by counting
+        counts = np.bincount(target_key, minlength=top)
+        size = counts[key]
+        lo = np.cumsum(counts)[key] - size
+    else:
+        sorted_keys = target_key[shuffled]
+        lo = np.searchsorted(sorted_keys, key, side="left")
+        size = np.searchsorted(sorted_keys, key, side="right") - lo
     start = (rng.random(len(owner)) * np.maximum(size, 1)).astype(np.int64)
     step = np.arange(POOL * per)
     valid = step < size[:, None]
