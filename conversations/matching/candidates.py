@@ -34,7 +34,7 @@ SMALL_KEYS = 1 << 16  # keys below this are sorted and counted without compariso
 Score = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (source positions, target positions) -> scores
 Keys = tuple[np.ndarray, np.ndarray]  # (position in the side, key): a person may hold several keys
 FeatureOf = Callable[[Cohort, np.ndarray], "Feature"]
-Family = Callable[[Cohort, np.ndarray], Keys]
+Family = Callable[[Cohort, np.ndarray, dict], Keys]  # the dict: keys already built for these people
 
 
 def candidate_edges(
@@ -69,13 +69,15 @@ def candidate_edges(
         return scorer(right[src], left[dst])
 
     found_left, found_right = [], []
+    built_left: dict = {}
+    built_right: dict = {}
     # Each side draws about as many edges in total: when trios are formed, the many pairs draw one
     # specialist each per bucket while each specialist draws PER_KEY pairs.
     smaller = min(len(left), len(right))
     for family, scale in families:
         per_left = max(1, round(scale * PER_KEY * smaller / max(len(left), 1)))
         per_right = max(1, round(scale * PER_KEY * smaller / max(len(right), 1)))
-        left_keys, right_keys = family(cohort, left), family(cohort, right)
+        left_keys, right_keys = family(cohort, left, built_left), family(cohort, right, built_right)
         for a, b, per, score, flip in (
             (left_keys, right_keys, per_left, left_right, False),
             (right_keys, left_keys, per_right, right_left, True),
@@ -217,22 +219,43 @@ def _anyone(cohort: Cohort, people: np.ndarray) -> Feature:
 
 
 def _combined(*features: FeatureOf) -> Family:
-    """Bucket by several features at once: a key per combination of values a person holds."""
+    """Bucket by several features at once: a key per combination of values a person holds. Keys (and
+    features) already in `built` for the same people are reused: families share their first features."""
 
-    def keys(cohort: Cohort, people: np.ndarray) -> Keys:
-        owner, key, _ = features[0](cohort, people)
-        for feature in features[1:]:
-            other = feature(cohort, people)
-            order = np.argsort(other.owner, kind="stable")
-            other_owner, other_value = other.owner[order], other.value[order]
+    def keys(cohort: Cohort, people: np.ndarray, built: dict) -> Keys:
+        done = next((k for k in range(len(features), 0, -1) if features[:k] in built), 0)
+        if done:
+            owner, key = built[features[:done]]
+        else:
+            owner, key = _feature(cohort, people, features[0], built)[:2]
+            built[features[:1]] = owner, key
+            done = 1
+        for k in range(done, len(features)):
+            other_owner, other_value, radix = _by_owner(cohort, people, features[k], built)
             lo = np.searchsorted(other_owner, owner, side="left")
             count = np.searchsorted(other_owner, owner, side="right") - lo
             first = np.repeat(lo - (np.cumsum(count) - count), count)
             pick = first + np.arange(int(count.sum()))
-            owner, key = np.repeat(owner, count), np.repeat(key, count) * other.radix + other_value[pick]
+            owner, key = np.repeat(owner, count), np.repeat(key, count) * radix + other_value[pick]
+            built[features[: k + 1]] = owner, key
         return owner, key
 
     return keys
+
+
+def _feature(cohort: Cohort, people: np.ndarray, feature: FeatureOf, built: dict) -> Feature:
+    if feature not in built:
+        built[feature] = feature(cohort, people)
+    return built[feature]
+
+
+def _by_owner(cohort: Cohort, people: np.ndarray, feature: FeatureOf, built: dict) -> Feature:
+    """The feature with its holders in order (stably)."""
+    if (feature, "by owner") not in built:
+        owner, value, radix = _feature(cohort, people, feature, built)
+        order = np.argsort(owner, kind="stable")
+        built[feature, "by owner"] = Feature(owner[order], value[order], radix)
+    return built[feature, "by owner"]
 
 
 # Measured on synthetic cohorts of many shapes: each of these buys score. Partners in the same region
