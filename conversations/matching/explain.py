@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from itertools import combinations
 
 import numpy as np
@@ -56,8 +56,7 @@ def group_reasons(cohort: Cohort, members: np.ndarray, weights: Weights) -> list
     _shared_fields(cohort, members, weights, values, phrases)
     _shared_interests(cohort, members, weights, values, phrases)
     value = np.column_stack(values)
-    slot = np.broadcast_to(np.arange(value.shape[1]), value.shape)
-    best = np.lexsort((slot, -value))[:, :MAX_REASONS]
+    best = np.argsort(-value, axis=1, kind="stable")[:, :MAX_REASONS]  # ties in slot order
     kept = np.take_along_axis(value, best, axis=1) > 0
     return [
         tuple(phrases[s](row) for s, keep in zip(slots, keeps, strict=True) if keep)
@@ -166,7 +165,12 @@ def _together(holders: int, size: int) -> str:
 
 
 def _same_employer(cohort: Cohort, person: int) -> str:
-    return f"same employer ({' '.join(cohort.candidates[person].employer.split())})"
+    return _same_employer_text(cohort.candidates[person].employer)
+
+
+@lru_cache(maxsize=4096)  # employers are free text: bounded, unlike the vocabulary's phrases
+def _same_employer_text(employer: str) -> str:
+    return f"same employer ({' '.join(employer.split())})"
 
 
 def _region(cohort: Cohort, code: int) -> str:
