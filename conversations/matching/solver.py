@@ -36,7 +36,8 @@ def max_weight_matching(
     if not len(rows):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     row_perm, col_perm = rng.permutation(n_rows), rng.permutation(n_cols)
-    row_pos, col_pos = np.argsort(row_perm), np.argsort(col_perm)
+    row_pos, col_pos = np.empty_like(row_perm), np.empty_like(col_perm)  # the inverse permutations
+    row_pos[row_perm], col_pos[col_perm] = np.arange(n_rows), np.arange(n_cols)
     if dense is None:
         dense = n_rows * n_cols <= DENSE_CELLS and len(rows) * 2 >= n_rows * n_cols
     solve = _dense if dense else _sparse
