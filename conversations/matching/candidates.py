@@ -144,10 +144,15 @@ def _draw(
     step = np.arange(POOL * per)
     valid = step < size[:, None]
     drawn = np.zeros(valid.shape, dtype=np.int64)
-    drawn[valid] = sorted_owner[(lo[:, None] + (start[:, None] + step) % np.maximum(size, 1)[:, None])[valid]]
+    at = start[:, None] + step  # modulo size, where valid (step < size): at most one wrap
+    at = np.where(at >= size[:, None], at - size[:, None], at)
+    drawn[valid] = sorted_owner[(lo[:, None] + at)[valid]]
     value = np.full(valid.shape, -np.inf)
     value[valid] = score(np.broadcast_to(owner[:, None], valid.shape)[valid], drawn[valid])
-    best = np.argsort(-value, axis=1, kind="stable")[:, :per]
+    if per == 1:  # the first best, as a stable sort would have it
+        best = value.argmax(axis=1)[:, None]
+    else:
+        best = np.argsort(-value, axis=1, kind="stable")[:, :per]
     kept = np.take_along_axis(valid, best, axis=1)
     return np.broadcast_to(owner[:, None], kept.shape)[kept], np.take_along_axis(drawn, best, axis=1)[kept]
 
