@@ -9,8 +9,9 @@ graph flexible enough to hold a near-perfect matching. Where everyone is conside
 person also gets their best few *kinds* of partner overall, in their region and at their employer, every
 partner considered (:func:`kinds.best_kinds`): random pools rarely hold those in large buckets (measured
 at 10,000 on every benchmark shape: the worst shape went from 99.06% of the exact optimum to 99.58%, for
-about 0.1 s then, 0.07 s since kind tables are float32 and read whole). The optimiser then runs exactly on this graph; the test suite and the benchmark check the
-total stays within 1% of the exact optimum over all pairs.
+about 0.1 s then; 0.07 s since the kind tables are float32 and read by whole rows). The optimiser then
+runs exactly on this graph; the test suite and the benchmark check the total stays within 1% of the
+exact optimum over all pairs.
 """
 
 from __future__ import annotations

@@ -77,8 +77,8 @@ def best_kinds(
     """
     left_kinds, left_kind = np.unique(kind(scorer, left), return_inverse=True)
     right_kinds, right_kind = np.unique(kind(scorer, right), return_inverse=True)
-    # Every kind against every kind, once, as a cost (the lower the better): float32 halves the memory
-    # traffic, and the scores are ranked, never added up.
+    # Every kind against every kind, once, as a cost (the lower the better); float32 halves the memory
+    # traffic, and this table only ranks kinds.
     cost = _base32(scorer, left_kinds, right_kinds)
     np.negative(cost, out=cost)
     transposed = np.ascontiguousarray(cost.T)
