@@ -117,7 +117,7 @@ def top_kinds(
     `cost`, a row kind by column kind table; -1 where there are fewer), the n-th row of a kind taking the
     n-th column of a kind."""
     chosen = np.full((len(row_kind), per), -1, dtype=np.int64)
-    columns = Buckets(col_kind, col_group, np.zeros(len(col_kind)))
+    columns = Buckets(col_kind, col_group, None)
     rows, distinct, inverse = row_kinds(row_kind, row_group)
     bucket = np.full((len(distinct), per), -1, dtype=np.int64)
     for start, end, lo, hi in columns.spans(distinct):
@@ -143,9 +143,15 @@ def top_kinds(
 class Buckets:
     """Columns sorted by (group, kind, price): each distinct (group, kind) is one bucket."""
 
-    def __init__(self, col_kind: np.ndarray, col_group: np.ndarray, price: np.ndarray) -> None:
+    def __init__(self, col_kind: np.ndarray, col_group: np.ndarray, price: np.ndarray | None) -> None:
+        """`price` None: every column's is 0 (sorted by group and kind only, in one stable sort)."""
         valid = np.flatnonzero(col_group >= 0)
-        order = np.lexsort((price[valid], col_kind[valid], col_group[valid]))
+        if price is None:
+            price = np.zeros(len(col_kind))
+            radix = int(col_kind.max(initial=0)) + 1
+            order = np.argsort(col_group[valid] * radix + col_kind[valid], kind="stable")
+        else:
+            order = np.lexsort((price[valid], col_kind[valid], col_group[valid]))
         group, kinds, self.column = col_group[valid][order], col_kind[valid][order], valid[order]
         first = np.ones(len(group), dtype=bool)
         first[1:] = (group[1:] != group[:-1]) | (kinds[1:] != kinds[:-1])
