@@ -112,6 +112,14 @@ def _interest_masks(people: tuple[Candidate, ...]) -> tuple[np.ndarray, list[str
     return distinct[rows], names
 
 
+def _role_codes(people: tuple[Candidate, ...]) -> np.ndarray:
+    roles = list(map(attrgetter("role"), people))
+    if not set(roles) <= ROLE_CODES.keys():
+        for candidate in people:
+            role_code(candidate)  # raises for the first unknown role
+    return np.fromiter(map(ROLE_CODES.__getitem__, roles), dtype=np.int8, count=len(people))
+
+
 def encode(candidates: Sequence[Candidate]) -> Cohort:
     people = tuple(candidates)
     specialty, specialty_names = _codes(list(map(attrgetter("specialty"), people)), _specialty_key)
@@ -127,7 +135,7 @@ def encode(candidates: Sequence[Candidate]) -> Cohort:
         candidates=people,
         ids=np.fromiter(map(attrgetter("id"), people), dtype=np.int64, count=len(people)),
         order=np.fromiter(map(attrgetter("order"), people), dtype=np.int64, count=len(people)),
-        role=np.fromiter((role_code(c) for c in people), dtype=np.int8, count=len(people)),
+        role=_role_codes(people),
         specialty=specialty,
         employer=_codes(list(map(attrgetter("employer"), people)), norm_employer)[0],
         employer_type=employer_type,
