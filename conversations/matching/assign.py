@@ -77,12 +77,14 @@ def assign(
                 candidate_edges(cohort, people[who], groups[where, k], score, rng, reach)
                 for k in range(groups.shape[1])
             ]
-            p, g = unique_pairs(
-                np.concatenate([p for p, _ in found]),
-                np.concatenate([g for _, g in found]),
-                len(who),
-                len(where),
-            )
+            p, g = found[0]  # already distinct
+            if len(found) > 1:
+                p, g = unique_pairs(
+                    np.concatenate([p for p, _ in found]),
+                    np.concatenate([g for _, g in found]),
+                    len(who),
+                    len(where),
+                )
         else:
             p, g = np.repeat(np.arange(len(who)), len(where)), np.tile(np.arange(len(where)), len(who))
         person, members = people[who][p], groups[where][g]

@@ -292,7 +292,8 @@ def _grouped_max(
         step = max(1, CHUNK // len(kinds))
         for i in range(start, end, step):
             j = min(end, i + step)
-            table = base(distinct[i:j, 1], kinds) - prices[None, :]
+            table = base(distinct[i:j, 1], kinds)
+            table -= prices[None, :]
             best = table.argmax(axis=1)
             value[i:j] = table[np.arange(j - i), best]
             bucket[i:j] = lo + best

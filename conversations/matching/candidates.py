@@ -9,8 +9,9 @@ graph flexible enough to hold a near-perfect matching. Where everyone is conside
 person also gets their best few *kinds* of partner overall, in their region and at their employer, every
 partner considered (:func:`kinds.best_kinds`): random pools rarely hold those in large buckets (measured
 at 10,000 on every benchmark shape: the worst shape went from 99.06% of the exact optimum to 99.58%, for
-about 0.1 s). The optimiser then runs exactly on this graph; the test suite and the benchmark check the
-total stays within 1% of the exact optimum over all pairs.
+about 0.1 s then; 0.07 s since the kind tables are float32 and read by whole rows). The optimiser then
+runs exactly on this graph; the test suite and the benchmark check the total stays within 1% of the
+exact optimum over all pairs.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from conversations.matching.scoring import Scorer
 PER_KEY = 4  # partners kept per person per bucket and direction
 BEST_KINDS = 4  # in one piece: everyone's best kinds of partner kept per grouping and direction
 POOL = 2  # ... the best of POOL times as many drawn at random (more concentrates everyone on the same few)
+MARKED_CELLS = 1 << 25  # unique_pairs: up to this many cells (bytes), mark a table instead of sorting
+SMALL_KEYS = 1 << 16  # keys below this are sorted and counted without comparisons
 
 Score = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (source positions, target positions) -> scores
 Keys = tuple[np.ndarray, np.ndarray]  # (position in the side, key): a person may hold several keys
 FeatureOf = Callable[[Cohort, np.ndarray], "Feature"]
-Family = Callable[[Cohort, np.ndarray], Keys]
+Family = Callable[[Cohort, np.ndarray, dict], Keys]  # the dict: keys already built for these people
 
 
 def candidate_edges(
@@ -67,13 +70,15 @@ def candidate_edges(
         return scorer(right[src], left[dst])
 
     found_left, found_right = [], []
+    built_left: dict = {}
+    built_right: dict = {}
     # Each side draws about as many edges in total: when trios are formed, the many pairs draw one
     # specialist each per bucket while each specialist draws PER_KEY pairs.
     smaller = min(len(left), len(right))
     for family, scale in families:
         per_left = max(1, round(scale * PER_KEY * smaller / max(len(left), 1)))
         per_right = max(1, round(scale * PER_KEY * smaller / max(len(right), 1)))
-        left_keys, right_keys = family(cohort, left), family(cohort, right)
+        left_keys, right_keys = family(cohort, left, built_left), family(cohort, right, built_right)
         for a, b, per, score, flip in (
             (left_keys, right_keys, per_left, left_right, False),
             (right_keys, left_keys, per_right, right_left, True),
@@ -100,7 +105,12 @@ def _unmatched_in_region(cohort: Cohort, left: np.ndarray, right: np.ndarray) ->
 def unique_pairs(
     rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (row, col) pairs, by row then column: scipy's sparse compression beats sorting here."""
+    """Distinct (row, col) pairs, by row then column: marks in a table of every cell where it is small
+    (32 MB at most), else scipy's sparse compression; both beat sorting here."""
+    if n_rows * n_cols <= MARKED_CELLS:
+        marked = np.zeros(n_rows * n_cols, dtype=bool)
+        marked[rows * n_cols + cols] = True
+        return np.divmod(np.flatnonzero(marked), n_cols)
     graph = csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n_rows, n_cols))
     graph.sum_duplicates()
     return np.repeat(np.arange(n_rows), np.diff(graph.indptr)), graph.indices.astype(np.int64)
@@ -115,18 +125,35 @@ def _draw(
     target_owner, target_key = target
     if not len(owner) or not len(target_owner):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    shuffled = np.lexsort((rng.random(len(target_key)), target_key))
-    sorted_keys, sorted_owner = target_key[shuffled], target_owner[shuffled]
-    lo = np.searchsorted(sorted_keys, key, side="left")
-    size = np.searchsorted(sorted_keys, key, side="right") - lo
+    # Holders by key, in random order within a key: the order np.lexsort((random, key)) gives, for less
+    # (a stable sort by key of a random order; 16-bit keys sort by radix).
+    by_random = np.argsort(rng.random(len(target_key)))
+    top = max(int(target_key.max()), int(key.max())) + 1
+    small = top <= SMALL_KEYS
+    ranked = target_key[by_random]
+    shuffled = by_random[np.argsort(ranked.astype(np.uint16) if small else ranked, kind="stable")]
+    sorted_owner = target_owner[shuffled]
+    if small:  # where each key's holders start, and how many: by counting
+        counts = np.bincount(target_key, minlength=top)
+        size = counts[key]
+        lo = np.cumsum(counts)[key] - size
+    else:
+        sorted_keys = target_key[shuffled]
+        lo = np.searchsorted(sorted_keys, key, side="left")
+        size = np.searchsorted(sorted_keys, key, side="right") - lo
     start = (rng.random(len(owner)) * np.maximum(size, 1)).astype(np.int64)
     step = np.arange(POOL * per)
     valid = step < size[:, None]
     drawn = np.zeros(valid.shape, dtype=np.int64)
-    drawn[valid] = sorted_owner[(lo[:, None] + (start[:, None] + step) % np.maximum(size, 1)[:, None])[valid]]
+    at = start[:, None] + step  # modulo size, where valid (step < size): at most one wrap
+    at = np.where(at >= size[:, None], at - size[:, None], at)
+    drawn[valid] = sorted_owner[(lo[:, None] + at)[valid]]
     value = np.full(valid.shape, -np.inf)
     value[valid] = score(np.broadcast_to(owner[:, None], valid.shape)[valid], drawn[valid])
-    best = np.argsort(-value, axis=1, kind="stable")[:, :per]
+    if per == 1:  # the first best, as a stable sort would have it
+        best = value.argmax(axis=1)[:, None]
+    else:
+        best = np.argsort(-value, axis=1, kind="stable")[:, :per]
     kept = np.take_along_axis(valid, best, axis=1)
     return np.broadcast_to(owner[:, None], kept.shape)[kept], np.take_along_axis(drawn, best, axis=1)[kept]
 
@@ -198,22 +225,43 @@ def _anyone(cohort: Cohort, people: np.ndarray) -> Feature:
 
 
 def _combined(*features: FeatureOf) -> Family:
-    """Bucket by several features at once: a key per combination of values a person holds."""
+    """Bucket by several features at once: a key per combination of values a person holds. Keys (and
+    features) already in `built` for the same people are reused: families share their first features."""
 
-    def keys(cohort: Cohort, people: np.ndarray) -> Keys:
-        owner, key, _ = features[0](cohort, people)
-        for feature in features[1:]:
-            other = feature(cohort, people)
-            order = np.argsort(other.owner, kind="stable")
-            other_owner, other_value = other.owner[order], other.value[order]
+    def keys(cohort: Cohort, people: np.ndarray, built: dict) -> Keys:
+        done = next((k for k in range(len(features), 0, -1) if features[:k] in built), 0)
+        if done:
+            owner, key = built[features[:done]]
+        else:
+            owner, key = _feature(cohort, people, features[0], built)[:2]
+            built[features[:1]] = owner, key
+            done = 1
+        for k in range(done, len(features)):
+            other_owner, other_value, radix = _by_owner(cohort, people, features[k], built)
             lo = np.searchsorted(other_owner, owner, side="left")
             count = np.searchsorted(other_owner, owner, side="right") - lo
             first = np.repeat(lo - (np.cumsum(count) - count), count)
             pick = first + np.arange(int(count.sum()))
-            owner, key = np.repeat(owner, count), np.repeat(key, count) * other.radix + other_value[pick]
+            owner, key = np.repeat(owner, count), np.repeat(key, count) * radix + other_value[pick]
+            built[features[: k + 1]] = owner, key
         return owner, key
 
     return keys
+
+
+def _feature(cohort: Cohort, people: np.ndarray, feature: FeatureOf, built: dict) -> Feature:
+    if feature not in built:
+        built[feature] = feature(cohort, people)
+    return built[feature]
+
+
+def _by_owner(cohort: Cohort, people: np.ndarray, feature: FeatureOf, built: dict) -> Feature:
+    """The feature with its holders in order (stably)."""
+    if (feature, "by owner") not in built:
+        owner, value, radix = _feature(cohort, people, feature, built)
+        order = np.argsort(owner, kind="stable")
+        built[feature, "by owner"] = Feature(owner[order], value[order], radix)
+    return built[feature, "by owner"]
 
 
 # Measured on synthetic cohorts of many shapes: each of these buys score. Partners in the same region

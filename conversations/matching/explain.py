@@ -2,14 +2,15 @@
 
 Reasons mirror the score: each one is a term of it (an affinity, a shared employer, region, specialty or
 interest) and they rank by how much they add, ties in that order. They are computed for all groups at
-once, so a national cohort's plan does not spend its time writing sentences.
+once, and each distinct sentence is written once (groups sharing a reason share its string), so a
+national cohort's plan does not spend its time writing sentences.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from itertools import combinations
 
 import numpy as np
@@ -23,7 +24,9 @@ from conversations.matching.types import Candidate, Group, MatchRules, Weights
 
 MAX_REASONS = 3
 
-Phrase = Callable[[int], str]  # group row -> reason
+# A slot's reasons: for each group row a key that decides the text, and the text of a key. Rows sharing a
+# key share one string, so a large plan writes a few hundred sentences, not one per reason.
+Phrase = tuple[np.ndarray, Callable[[int], str]]
 
 
 def explain_group(members: Sequence[Candidate], rules: MatchRules) -> Group:
@@ -56,13 +59,18 @@ def group_reasons(cohort: Cohort, members: np.ndarray, weights: Weights) -> list
     _shared_fields(cohort, members, weights, values, phrases)
     _shared_interests(cohort, members, weights, values, phrases)
     value = np.column_stack(values)
-    slot = np.broadcast_to(np.arange(value.shape[1]), value.shape)
-    best = np.lexsort((slot, -value))[:, :MAX_REASONS]
-    kept = np.take_along_axis(value, best, axis=1) > 0
-    return [
-        tuple(phrases[s](row) for s, keep in zip(slots, keeps, strict=True) if keep)
-        for row, (slots, keeps) in enumerate(zip(best.tolist(), kept.tolist(), strict=True))
-    ]
+    best = np.argsort(-value, axis=1, kind="stable")[:, :MAX_REASONS]  # ties in slot order
+    kept = np.take_along_axis(value, best, axis=1) > 0  # a prefix of each row: values are sorted
+    texts = np.empty(best.shape, dtype=object)
+    rows, rank = np.nonzero(kept)
+    slots = best[rows, rank]
+    for slot in np.unique(slots).tolist():
+        chosen = slots == slot
+        keys, text = phrases[slot]
+        distinct, which = np.unique(keys[rows[chosen]], return_inverse=True)
+        words = np.array([text(key) for key in distinct.tolist()], dtype=object)
+        texts[rows[chosen], rank[chosen]] = words[which]
+    return [tuple(row[:n]) for row, n in zip(texts.tolist(), kept.sum(axis=1).tolist(), strict=True)]
 
 
 def _affinity(
@@ -89,7 +97,7 @@ def _affinity(
             value = np.where(repeat, 0.0, value)
         slot_values.append(value)
         slot_keys.append(key)
-        phrases.append(partial(_affinity_phrase, cohort, specialty, kind))
+        phrases.append((key, partial(_affinity_phrase, cohort, n_types)))
     values.extend(slot_values)
 
 
@@ -98,20 +106,28 @@ def _shared_fields(
 ) -> None:
     """Same employer, region and specialty: worth the weight once per pair of members sharing it."""
     size = members.shape[1]
-    fields: list[tuple[np.ndarray, float, Callable[[int, int, int], str]]] = [
-        (cohort.employer, weights.same_employer, lambda person, code, n: _same_employer(cohort, person)),
+    # The employer is named as its first holder wrote it; a region or specialty by its code.
+    fields: list[tuple[np.ndarray, float, Callable[[int, int, int], str], bool]] = [
+        (
+            cohort.employer,
+            weights.same_employer,
+            lambda person, code, n: _same_employer(cohort, person),
+            True,
+        ),
         (
             cohort.region,
             weights.same_region,
             lambda person, code, n: f"{_together(n, size)} in {_region(cohort, code)}",
+            False,
         ),
         (
             cohort.specialty,
             weights.same_specialty,
             lambda person, code, n: f"{_together(n, size)} in {_specialty(cohort.names.specialty[code])}",
+            False,
         ),
     ]
-    for codes, weight, phrase in fields:
+    for codes, weight, phrase, by_person in fields:
         equal_pairs = np.zeros(len(members), dtype=np.int64)
         holder = np.full(len(members), -1, dtype=np.int64)  # the first member holding the shared value
         for i, j in combinations(range(size), 2):
@@ -120,7 +136,10 @@ def _shared_fields(
             holder = np.where(same & (holder < 0), members[:, i], holder)
         values.append(weight * equal_pairs)
         holders = np.where(equal_pairs == 3, 3, 2)  # one equal pair: two holders; three: all three
-        phrases.append(partial(_field_phrase, phrase, holder, codes, holders))
+        if by_person:
+            phrases.append((holder, partial(_person_phrase, phrase)))
+        else:  # -1 (nothing shared) only where the slot is worth nothing, so never phrased
+            phrases.append((codes[holder] * 4 + holders, partial(_code_phrase, phrase)))
 
 
 def _shared_interests(
@@ -133,11 +152,11 @@ def _shared_interests(
         holders = ((cohort.interests[members, word] & mask) > 0).sum(axis=1)
         values.append(weights.shared_interest * (holders * (holders - 1) // 2))
         label = INTERESTS.get(name, name)
-        phrases.append(partial(_interest_phrase, holders, size, label))
+        phrases.append((holders, partial(_interest_phrase, size, label)))
 
 
-def _affinity_phrase(cohort: Cohort, specialty: np.ndarray, kind: np.ndarray, row: int) -> str:
-    return _affinity_text(cohort.names.specialty[specialty[row]], cohort.names.employer_type[kind[row]])
+def _affinity_phrase(cohort: Cohort, n_types: int, key: int) -> str:
+    return _affinity_text(cohort.names.specialty[key // n_types], cohort.names.employer_type[key % n_types])
 
 
 @cache
@@ -145,18 +164,16 @@ def _affinity_text(specialty: str, employer_type: str) -> str:
     return f"{_specialty(specialty)} trainee with {affinity_table().manager_phrase[employer_type]}"
 
 
-def _field_phrase(
-    phrase: Callable[[int, int, int], str],
-    holder: np.ndarray,
-    codes: np.ndarray,
-    holders: np.ndarray,
-    row: int,
-) -> str:
-    return phrase(int(holder[row]), int(codes[holder[row]]), int(holders[row]))
+def _person_phrase(phrase: Callable[[int, int, int], str], person: int) -> str:
+    return phrase(person, -1, 0)
 
 
-def _interest_phrase(holders: np.ndarray, size: int, label: str, row: int) -> str:
-    return f"{_together(int(holders[row]), size)} interested in {label}"
+def _code_phrase(phrase: Callable[[int, int, int], str], key: int) -> str:
+    return phrase(-1, key // 4, key % 4)
+
+
+def _interest_phrase(size: int, label: str, holders: int) -> str:
+    return f"{_together(holders, size)} interested in {label}"
 
 
 def _together(holders: int, size: int) -> str:
@@ -166,7 +183,12 @@ def _together(holders: int, size: int) -> str:
 
 
 def _same_employer(cohort: Cohort, person: int) -> str:
-    return f"same employer ({' '.join(cohort.candidates[person].employer.split())})"
+    return _same_employer_text(cohort.candidates[person].employer)
+
+
+@lru_cache(maxsize=4096)  # employers are free text: bounded, unlike the vocabulary's phrases
+def _same_employer_text(employer: str) -> str:
+    return f"same employer ({' '.join(employer.split())})"
 
 
 def _region(cohort: Cohort, code: int) -> str:

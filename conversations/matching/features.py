@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 
 import numpy as np
 
@@ -88,7 +89,7 @@ def _codes(raw: list[str], normalize: Callable[[str], str]) -> tuple[np.ndarray,
     distinct = sorted(set(normalized.values()) - {""})
     index = {value: i for i, value in enumerate(distinct)}
     code = {value: index.get(norm, -1) for value, norm in normalized.items()}
-    return np.fromiter((code[v] for v in raw), dtype=np.int32, count=len(raw)), distinct
+    return np.fromiter(map(code.__getitem__, raw), dtype=np.int32, count=len(raw)), distinct
 
 
 def _specialty_key(value: str) -> str:
@@ -107,15 +108,23 @@ def _interest_masks(people: tuple[Candidate, ...]) -> tuple[np.ndarray, list[str
     for s, row in row_of.items():
         for name in normalized[s]:
             distinct[row, bit[name] // 16] |= np.uint16(1 << (bit[name] % 16))
-    rows = np.fromiter((row_of[c.interests] for c in people), dtype=np.int64, count=len(people))
+    rows = np.fromiter(map(row_of.__getitem__, map(attrgetter("interests"), people)), np.int64, len(people))
     return distinct[rows], names
+
+
+def _role_codes(people: tuple[Candidate, ...]) -> np.ndarray:
+    roles = list(map(attrgetter("role"), people))
+    if not set(roles) <= ROLE_CODES.keys():
+        for candidate in people:
+            role_code(candidate)  # raises for the first unknown role
+    return np.fromiter(map(ROLE_CODES.__getitem__, roles), dtype=np.int8, count=len(people))
 
 
 def encode(candidates: Sequence[Candidate]) -> Cohort:
     people = tuple(candidates)
-    specialty, specialty_names = _codes([c.specialty for c in people], _specialty_key)
-    employer_type, type_names = _codes([c.employer_type for c in people], norm_key)
-    region, region_names = _codes([c.region for c in people], norm_key)
+    specialty, specialty_names = _codes(list(map(attrgetter("specialty"), people)), _specialty_key)
+    employer_type, type_names = _codes(list(map(attrgetter("employer_type"), people)), norm_key)
+    region, region_names = _codes(list(map(attrgetter("region"), people)), norm_key)
     interests, interest_names = _interest_masks(people)
     table = affinity_table()
     affinity = np.zeros((len(specialty_names) + 1, len(type_names) + 1))
@@ -124,11 +133,11 @@ def encode(candidates: Sequence[Candidate]) -> Cohort:
             affinity[i, j] = table.of(s, t)
     return Cohort(
         candidates=people,
-        ids=np.fromiter((c.id for c in people), dtype=np.int64, count=len(people)),
-        order=np.fromiter((c.order for c in people), dtype=np.int64, count=len(people)),
-        role=np.fromiter((role_code(c) for c in people), dtype=np.int8, count=len(people)),
+        ids=np.fromiter(map(attrgetter("id"), people), dtype=np.int64, count=len(people)),
+        order=np.fromiter(map(attrgetter("order"), people), dtype=np.int64, count=len(people)),
+        role=_role_codes(people),
         specialty=specialty,
-        employer=_codes([c.employer for c in people], norm_employer)[0],
+        employer=_codes(list(map(attrgetter("employer"), people)), norm_employer)[0],
         employer_type=employer_type,
         region=region,
         interests=interests,

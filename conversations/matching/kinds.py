@@ -38,8 +38,10 @@ def base_table(scorer: Scorer) -> tuple[Base, int]:
     n_sets = interests.shape[0]
 
     def base(row_kind: np.ndarray, col_kind: np.ndarray) -> np.ndarray:
-        r, c = row_kind[:, None], col_kind[None, :]
-        return scorer.profiles[r // n_sets, c // n_sets] + interests[r % n_sets, c % n_sets]
+        # Whole rows, then columns (np.take): three times faster than indexing every cell.
+        table = scorer.profiles.take(row_kind // n_sets, axis=0).take(col_kind // n_sets, axis=1)
+        table += interests.take(row_kind % n_sets, axis=0).take(col_kind % n_sets, axis=1)
+        return table
 
     return base, len(scorer.profiles) * n_sets
 
@@ -73,24 +75,19 @@ def best_kinds(
     in their region and at their employer, both ways, every partner considered. Rows of one kind take
     different people of a kind.
     """
-    base, _ = base_table(scorer)
     left_kinds, left_kind = np.unique(kind(scorer, left), return_inverse=True)
     right_kinds, right_kind = np.unique(kind(scorer, right), return_inverse=True)
-    table = base(left_kinds, right_kinds).astype(np.float32)  # every kind against every kind, once
-    transposed = np.ascontiguousarray(table.T)
-
-    def forward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return table[a[:, None], b[None, :]]
-
-    def backward(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return transposed[a[:, None], b[None, :]]
-
+    # Every kind against every kind, once, as a cost (the lower the better); float32 halves the memory
+    # traffic, and this table only ranks kinds.
+    cost = _base32(scorer, left_kinds, right_kinds)
+    np.negative(cost, out=cost)
+    transposed = np.ascontiguousarray(cost.T)
     found_left, found_right = [], []
     for left_group, right_group, _ in levels(scorer, left, right)[:3]:  # everyone, region, employer
-        chosen = top_kinds(forward, left_kind, left_group, right_kind, right_group, per)
+        chosen = top_kinds(cost, left_kind, left_group, right_kind, right_group, per)
         found_left.append(np.repeat(np.arange(len(left)), per))
         found_right.append(chosen.ravel())
-        chosen = top_kinds(backward, right_kind, right_group, left_kind, left_group, per)
+        chosen = top_kinds(transposed, right_kind, right_group, left_kind, left_group, per)
         found_left.append(chosen.ravel())
         found_right.append(np.repeat(np.arange(len(right)), per))
     a, b = np.concatenate(found_left), np.concatenate(found_right)
@@ -98,28 +95,46 @@ def best_kinds(
     return a[kept], b[kept]
 
 
+def _base32(scorer: Scorer, row_kinds: np.ndarray, col_kinds: np.ndarray) -> np.ndarray:
+    """:func:`base_table`'s outer table in float32, built by whole rows and columns (np.take)."""
+    interests = _interests(scorer)
+    n_sets = interests.shape[0]
+    profiles, sets = scorer.profiles.astype(np.float32), interests.astype(np.float32)
+    table = profiles.take(row_kinds // n_sets, axis=0).take(col_kinds // n_sets, axis=1)
+    table += sets.take(row_kinds % n_sets, axis=0).take(col_kinds % n_sets, axis=1)
+    return table
+
+
 def top_kinds(
-    base: Base,
+    cost: np.ndarray,
     row_kind: np.ndarray,
     row_group: np.ndarray,
     col_kind: np.ndarray,
     col_group: np.ndarray,
     per: int,
 ) -> np.ndarray:
-    """(rows, per) columns: for each row, one column of each of the `per` best kinds in its group (by
-    base score; -1 where there are fewer), the n-th row of a kind taking the n-th column of a kind."""
+    """(rows, per) columns: for each row, one column of each of the `per` cheapest kinds in its group (by
+    `cost`, a row kind by column kind table; -1 where there are fewer), the n-th row of a kind taking the
+    n-th column of a kind."""
     chosen = np.full((len(row_kind), per), -1, dtype=np.int64)
-    columns = Buckets(col_kind, col_group, np.zeros(len(col_kind)))
+    columns = Buckets(col_kind, col_group, None)
     rows, distinct, inverse = row_kinds(row_kind, row_group)
     bucket = np.full((len(distinct), per), -1, dtype=np.int64)
     for start, end, lo, hi in columns.spans(distinct):
         kinds = columns.kind[lo:hi]
+        every = len(kinds) == cost.shape[1]  # every column kind (sorted, once each): no gathering
         take = min(per, len(kinds))
         step = max(1, CHUNK // len(kinds))
         for i in range(start, end, step):
             j = min(end, i + step)
-            table = base(distinct[i:j, 1], kinds)
-            best = np.argpartition(-table, take - 1, axis=1)[:, :take] if take < len(kinds) else None
+            which = distinct[i:j, 1]
+            if which[-1] - which[0] == j - i - 1:  # distinct kinds, sorted: a run of rows
+                table = cost[which[0] : which[-1] + 1]
+            else:
+                table = cost.take(which, axis=0)
+            if not every:
+                table = table.take(kinds, axis=1)
+            best = np.argpartition(table, take - 1, axis=1)[:, :take] if take < len(kinds) else None
             bucket[i:j, :take] = lo + (np.arange(take) if best is None else best)
     chosen[rows] = columns.nth(bucket[inverse], rank_within(inverse)[:, None])
     return chosen
@@ -128,9 +143,15 @@ def top_kinds(
 class Buckets:
     """Columns sorted by (group, kind, price): each distinct (group, kind) is one bucket."""
 
-    def __init__(self, col_kind: np.ndarray, col_group: np.ndarray, price: np.ndarray) -> None:
+    def __init__(self, col_kind: np.ndarray, col_group: np.ndarray, price: np.ndarray | None) -> None:
+        """`price` None: every column's is 0 (sorted by group and kind only, in one stable sort)."""
         valid = np.flatnonzero(col_group >= 0)
-        order = np.lexsort((price[valid], col_kind[valid], col_group[valid]))
+        if price is None:
+            price = np.zeros(len(col_kind))
+            radix = int(col_kind.max(initial=0)) + 1
+            order = np.argsort(col_group[valid] * radix + col_kind[valid], kind="stable")
+        else:
+            order = np.lexsort((price[valid], col_kind[valid], col_group[valid]))
         group, kinds, self.column = col_group[valid][order], col_kind[valid][order], valid[order]
         first = np.ones(len(group), dtype=bool)
         first[1:] = (group[1:] != group[:-1]) | (kinds[1:] != kinds[:-1])

@@ -37,7 +37,9 @@ def plan_with(
     rng = np.random.default_rng(seed)
     locked, taken = _locked_rows(cohort, rules)
     free = np.flatnonzero(~taken)
-    eligible = np.array([is_eligible(cohort.candidates[i], rules) for i in free], dtype=bool)
+    eligible = np.ones(len(free), dtype=bool)
+    if rules.eligible_grades is not None:
+        eligible = np.array([is_eligible(cohort.candidates[i], rules) for i in free], dtype=bool)
     ineligible, free = free[~eligible], free[eligible]
     forbidden = Forbidden(cohort.ids, rules)
     role = cohort.role[free]

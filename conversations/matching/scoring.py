@@ -94,18 +94,32 @@ class Scorer:
         if len(sets) <= self.MAX_INTEREST_SETS:
             shared = _POPCOUNT16[sets[:, None, :] & sets[None, :, :]].sum(axis=2, dtype=np.int64)
             self.interests = weights.shared_interest * np.minimum(shared, MAX_SHARED_INTERESTS)
+        # For __call__: flat tables and row offsets (np.take on flat arrays beats 2-D fancy indexing);
+        # an unknown employer or region (-1) is -1 on one side and -2 on the other, so it never matches.
+        self._profiles_flat = self.profiles.ravel()
+        self._profile_row = self.profile * len(self.profiles)
+        if self.interests is not None:
+            self._interests_flat = self.interests.ravel()
+            self._set_row = self.interest_set * len(self.interests)
+        self._employer_a = cohort.employer
+        self._employer_b = np.where(cohort.employer >= 0, cohort.employer, -2).astype(cohort.employer.dtype)
+        self._region_a = cohort.region
+        self._region_b = np.where(cohort.region >= 0, cohort.region, -2).astype(cohort.region.dtype)
+        self._bonus = np.array(
+            [0.0, weights.same_region, weights.same_employer, weights.same_employer + weights.same_region]
+        )
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        cohort, weights = self.cohort, self.weights
-        value = self.profiles[self.profile[a], self.profile[b]]
+        value = self._profiles_flat.take(self._profile_row.take(a) + self.profile.take(b))
         if self.interests is not None:
-            value += self.interests[self.interest_set[a], self.interest_set[b]]
+            value += self._interests_flat.take(self._set_row.take(a) + self.interest_set.take(b))
         else:
-            value += weights.shared_interest * np.minimum(cohort.shared_interests(a, b), MAX_SHARED_INTERESTS)
-        employer = cohort.employer[a]
-        value += weights.same_employer * ((employer == cohort.employer[b]) & (employer >= 0))
-        region = cohort.region[a]
-        value += weights.same_region * ((region == cohort.region[b]) & (region >= 0))
+            shared = np.minimum(self.cohort.shared_interests(a, b), MAX_SHARED_INTERESTS)
+            value += self.weights.shared_interest * shared
+        # Which bonuses apply, as 2 * same employer + same region: one look-up instead of two products.
+        same = (self._employer_a.take(a) == self._employer_b.take(b)).view(np.int8) * np.int8(2)
+        same += (self._region_a.take(a) == self._region_b.take(b)).view(np.int8)
+        value += self._bonus.take(same)
         return value
 
 
