@@ -16,6 +16,10 @@ Six servers, each in its own process, measured in the same run:
   inline, with one HTTP session kept for every ``response_url``. Buddy's throughput at saturation
   is printed against each (goal: at least 1.0x the tuned one).
 
+Buddy's server keeps to one CPU, as ``buddybot serve`` does on SQLite (``BUDDY_CPU``,
+``bot/affinity.py``: its event loop and engine thread hand Python's lock to each other at every
+SQLite call); the hand-written apps run on one thread and gain nothing from it (measured: tuned
+1,117-1,231 req/s pinned against 1,230-1,352 free, same session).
 Each server's heap is frozen after its warm-up (``gc.freeze``, then young collections every 7,000
 allocations), as ``buddybot serve`` does; so is the load generator's, so its own pauses are not
 counted as the servers' latency.
@@ -83,6 +87,10 @@ def _fake_slack(ports: Any) -> None:
 
 
 def _serve(kind: str, fake_base: str, ports: Any, db_dir: str) -> None:
+    if kind == "buddy":  # on one CPU, as ``buddybot serve`` keeps itself on SQLite (bot/affinity.py)
+        from bot.affinity import choose_cpu, keep_on
+
+        keep_on(choose_cpu("auto", "sqlite://"))
     asyncio.run(_serve_async(kind, fake_base, ports, db_dir))
 
 

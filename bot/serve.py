@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.platform import Platform, Undelivered
 from adapters.runner import EngineRunner, lane_threads
+from bot.affinity import keep_on
 from bot.bootstrap import Buddy, bootstrap
 from bot.caches import wire_slack, wire_teams
 from bot.inbound import middleware
@@ -281,9 +282,13 @@ def freeze_when_warm(app: web.Application, warm_up: float = WARM_UP_SECONDS) -> 
 
 
 def serve(settings: Settings, role: str, env: Mapping[str, str] | None = None) -> int:
+    keep_on(settings.cpu)  # before any thread starts: they all inherit it (bot/affinity.py)
     _buddy, app = prepare(settings, role, env if env is not None else os.environ)
     freeze_when_warm(app)
-    log.info("buddybot serve --role %s on %s:%s (pid %s)", role, settings.host, settings.port, os.getpid())
+    on = "" if settings.cpu is None else f", CPU {settings.cpu}"
+    log.info(
+        "buddybot serve --role %s on %s:%s (pid %s%s)", role, settings.host, settings.port, os.getpid(), on
+    )
     web.run_app(
         app, host=settings.host, port=settings.port, print=log.info, shutdown_timeout=SHUTDOWN_SECONDS
     )

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.affinity import AffinityError, choose_cpu
 from conversations.flows.retention import Retention
 from storage.database import DEFAULT_URL
 
@@ -47,6 +48,7 @@ class Settings:
     metrics: bool = False  # /metrics on the main port (BUDDY_METRICS=1)
     metrics_port: int | None = None  # /metrics on a port of its own (BUDDY_METRICS_PORT)
     retention: Retention = Retention()
+    cpu: int | None = None  # the CPU ``serve`` keeps to (BUDDY_CPU; bot.affinity)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, web: bool = False) -> Settings:
@@ -54,10 +56,16 @@ class Settings:
         so that ``PORT=0 buddybot db upgrade`` works while ``PORT=0 buddybot serve`` names the fix."""
         port_text = env.get("PORT", "3978")
         port = 3978
+        database_url = env.get("DATABASE_URL", DEFAULT_URL) or DEFAULT_URL
+        cpu = None
         if web:
             if not port_text.isdigit() or not 0 < int(port_text) < 65536:
                 raise SettingsError(f"PORT must be a port number from 1 to 65535, not {port_text!r}")
             port = int(port_text)
+            try:
+                cpu = choose_cpu(env.get("BUDDY_CPU", "auto"), database_url)
+            except AffinityError as error:
+                raise SettingsError(str(error)) from error
         seed_text = env.get("BUDDY_SEED", "0")
         if not seed_text.lstrip("-").isdigit():
             raise SettingsError(f"BUDDY_SEED must be a whole number, not {seed_text!r}")
@@ -90,11 +98,12 @@ class Settings:
                 raise SettingsError(f"BUDDY_PRIVACY_NOTICE: {error}") from error
         return cls(
             retention=retention,
-            database_url=env.get("DATABASE_URL", DEFAULT_URL) or DEFAULT_URL,
+            database_url=database_url,
             admins=admins,
             seed=int(seed_text),
             host=env.get("HOST", "127.0.0.1"),
             port=port,
             metrics=metrics_text == "1",
             metrics_port=int(metrics_port_text) if metrics_port_text else None,
+            cpu=cpu,
         )
