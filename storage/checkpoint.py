@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Literal
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,13 @@ class WalCheckpointer:
             thread.join(timeout)
             self.checkpoint()
 
-    def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
+    def checkpoint(self, mode: Literal["PASSIVE", "TRUNCATE"] = "PASSIVE") -> tuple[int, int, int]:
         """SQLite's answer: (1 if it could not finish, pages in the log, pages copied); a database
         error is logged once (by type: its message may name the file) and answered (1, -1, -1)."""
         try:
             with self.engine.connect() as connection:
                 row = connection.execute(text(f"PRAGMA wal_checkpoint({mode})")).one()
-        except DBAPIError as error:
+        except SQLAlchemyError as error:
             if not self.failing:
                 log.warning("the SQLite checkpoint failed (%s); it is tried again", type(error).__name__)
             self.failing = True
