@@ -158,11 +158,11 @@ async def _serve_async(kind: str, fake_base: str, ports: Any, db_dir: str) -> No
         from adapters.slack.http import add_routes
         from adapters.slack.messenger import SlackMessenger, static_token
         from bot.bootstrap import bootstrap
-        from storage.checkpoint import WalCheckpointer
+        from bot.serve import checkpoint_in_background
         from storage.database import make_engine
 
-        db = make_engine(f"sqlite:///{db_dir}/bench.db", checkpoint_in_background=True)  # as ``serve`` runs
-        WalCheckpointer(db).start()
+        db = make_engine(f"sqlite:///{db_dir}/bench.db", checkpoint_in_background=True)
+        checkpoint_in_background(web_app, db)  # as ``serve`` runs on SQLite
         buddy = bootstrap(db, {"slack": SlackMessenger(client, static_token(BOT_TOKEN))},
                           admins=(f"{TEAM}:{COORDINATOR}",))  # fmt: skip
         _register_people(buddy.engine)
