@@ -36,10 +36,7 @@ class Forbidden:
         self._n = len(ids)
         pairs = chain.from_iterable(p for p in chain(rules.past_buddies, rules.exclusions) if len(p) == 2)
         ends = np.fromiter(pairs, dtype=np.int64).reshape(-1, 2)
-        order = np.argsort(ids, kind="stable")
-        at = np.minimum(np.searchsorted(ids[order], ends), max(self._n - 1, 0))
-        known = (ids[order][at] == ends).all(axis=1) if self._n else np.zeros(len(ends), dtype=bool)
-        a, b = order[at[known, 0]].astype(np.int64), order[at[known, 1]].astype(np.int64)
+        a, b = _positions(ids, ends)
         keys = np.sort(np.concatenate([a * self._n + b, b * self._n + a]))
         self._keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
         self._involved = np.zeros(self._n, dtype=bool)  # has any forbidden partner: most people have none
@@ -56,6 +53,29 @@ class Forbidden:
         at = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
         found[check] = self._keys[at] == keys
         return found
+
+
+SPAN_PER_PERSON = 8  # ids spread over at most this many times as many numbers are looked up by table
+
+
+def _positions(ids: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cohort positions of the pairs' ends, keeping the pairs whose ends are both in ``ids``. Where ids
+    are near-consecutive (participants' usually are), a table answers each end with one look-up: at
+    100,000 people with six past buddies each, 1.2 million ends took 0.16 s by binary search."""
+    if not len(ids) or not len(ends):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    low, high = int(ids.min()), int(ids.max())
+    if high - low < SPAN_PER_PERSON * len(ids):  # participant ids are near-consecutive: a table
+        table = np.full(high - low + 1, -1, dtype=np.int64)
+        table[ids - low] = np.arange(len(ids))
+        inside = (ends >= low) & (ends <= high)
+        at = np.where(inside, table[np.where(inside, ends - low, 0)], -1)
+    else:
+        order = np.argsort(ids, kind="stable")
+        ranked = np.minimum(np.searchsorted(ids[order], ends), len(ids) - 1)
+        at = np.where(ids[order][ranked] == ends, order[ranked], -1)
+    known = (at >= 0).all(axis=1)
+    return at[known, 0], at[known, 1]
 
 
 def _composition_error(counts: Counter[int], rules: MatchRules) -> str | None:

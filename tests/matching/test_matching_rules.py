@@ -41,16 +41,23 @@ def test_pairs_each_clinician_with_the_manager_that_fits_best() -> None:
     assert plan.total_score == pytest.approx(2 * (3.0 + 1.5))
 
 
-def test_past_buddies_and_exclusions_are_never_grouped() -> None:
+@pytest.mark.parametrize("spread", [1, 100_003], ids=["ids-near-consecutive", "ids-far-apart"])
+def test_past_buddies_and_exclusions_are_never_grouped(spread: int) -> None:
+    """Whatever the participant ids look like (a table or a search maps them), and with pairs that
+    name people outside the cohort, below its lowest id or above its highest."""
+    a, b, c, d = (spread * k for k in (1, 2, 3, 4))
     cohort = [
-        person(1, CLIN, region="london"),
-        person(2, CLIN, region="leeds"),
-        person(3, GM, region="london"),
-        person(4, GM, region="leeds"),
+        person(a, CLIN, region="london"),
+        person(b, CLIN, region="leeds"),
+        person(c, GM, region="london"),
+        person(d, GM, region="leeds"),
     ]
-    rules = MatchRules(past_buddies=frozenset({frozenset({1, 3})}), exclusions=frozenset({frozenset({2, 4})}))
+    elsewhere = {frozenset({a, 7 * spread + 5}), frozenset({0, c}), frozenset({d, 10**12})}
+    rules = MatchRules(
+        past_buddies=frozenset({frozenset({a, c}), *elsewhere}), exclusions=frozenset({frozenset({b, d})})
+    )
     plan = plan_matches(cohort, rules, seed=1)
-    assert sorted(members(plan.groups)) == [(1, 4), (2, 3)]
+    assert sorted(members(plan.groups)) == [(a, d), (b, c)]
 
 
 def test_surplus_waits_in_registration_order_unless_uneven_trios_are_allowed() -> None:
