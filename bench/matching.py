@@ -117,11 +117,25 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--one"]:
         print(bench(argv[1], int(argv[2])), flush=True)
         return
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return
     shapes = list(SHAPES)
-    if argv[:1] == ["--shapes"]:
+    if argv[:1] == ["--shapes"] and len(argv) > 1:
         shapes, argv = argv[1].split(","), argv[2:]
+    unknown = [s for s in shapes if s not in SHAPES]
+    sizes = [a for a in argv if a.isdigit() and int(a) > 1]
+    if unknown or len(sizes) < len(argv):
+        problem = (
+            f"unknown shape {', '.join(unknown)}"
+            if unknown
+            else f"not a size: {' '.join(sorted(set(argv) - set(sizes)))}"
+        )
+        sys.exit(
+            f"{problem}\nusage: python bench/matching.py [--shapes a,b] [sizes...]\nshapes: {', '.join(SHAPES)}"
+        )
     lines = []
-    for n in [int(a) for a in argv] or [10_000, 100_000]:
+    for n in [int(a) for a in sizes] or [10_000, 100_000]:
         for shape in shapes:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", shape, str(n)], check=True, capture_output=True, text=True
