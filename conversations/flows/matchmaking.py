@@ -21,7 +21,15 @@ from conversations.flows.assignments import post_task, recheck, to_members
 from conversations.flows.context import Ctx, Refusal
 from conversations.flows.lookup import Call
 from conversations.flows.together import group_link
-from conversations.matching import Candidate, MatchRules, Weights, best_partners, explain_group, plan_matches
+from conversations.matching import (
+    Candidate,
+    MatchRules,
+    Pairs,
+    Weights,
+    best_partners,
+    explain_group,
+    plan_matches,
+)
 
 MATCHABLE = (Status.REGISTERED, Status.WAITING)
 PREVIEW_GROUPS_SHOWN = 40
@@ -47,17 +55,14 @@ def rules_for(
     ctx: Ctx, cohort: Cohort, people: Sequence[Participant], locked: Sequence[Sequence[int]] = ()
 ) -> MatchRules:
     by_key = {p.ref.key: p.id for p in people}
-    past = set()
-    for pair in ctx.uow.matches.past_pairs(p.ref for p in people):
-        a, b = tuple(pair)
-        if a in by_key and b in by_key:
-            past.add(frozenset((by_key[a], by_key[b])))
+    past = [(by_key[a], by_key[b]) for a, b in map(tuple, ctx.uow.matches.past_pairs(p.ref for p in people))
+            if a in by_key and b in by_key]  # fmt: skip
     settings = cohort.settings or {}
     grades = settings.get("eligible_grades")
     return MatchRules(
         weights=Weights(**settings.get("weights", {})),
-        past_buddies=frozenset(past),
-        exclusions=frozenset(frozenset(pair) for pair in settings.get("exclusions", [])),
+        past_buddies=Pairs(past),
+        exclusions=Pairs(settings.get("exclusions", [])),
         eligible_grades=frozenset(g.lower() for g in grades) if grades else None,
         allow_uneven_trios=cohort.allow_trios,
         locked=tuple(tuple(g) for g in locked),

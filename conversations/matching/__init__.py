@@ -5,13 +5,14 @@ Pure computation over :mod:`conversations.matching.types`; nothing here touches 
 
 from conversations.matching.explain import explain_group
 from conversations.matching.plan import best_partners, plan_matches
-from conversations.matching.types import Candidate, Group, MatchPlan, MatchRules, Weights
+from conversations.matching.types import Candidate, Group, MatchPlan, MatchRules, Pairs, Weights
 
 __all__ = [
     "Candidate",
     "Group",
     "MatchPlan",
     "MatchRules",
+    "Pairs",
     "Weights",
     "best_partners",
     "explain_group",

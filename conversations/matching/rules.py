@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import chain
 
 import numpy as np
 
@@ -34,8 +33,8 @@ class Forbidden:
 
     def __init__(self, ids: np.ndarray, rules: MatchRules) -> None:
         self._n = len(ids)
-        pairs = chain.from_iterable(p for p in chain(rules.past_buddies, rules.exclusions) if len(p) == 2)
-        ends = np.fromiter(pairs, dtype=np.int64).reshape(-1, 2)
+        ends = np.column_stack([np.concatenate([rules.past_buddies.first, rules.exclusions.first]),
+                                np.concatenate([rules.past_buddies.second, rules.exclusions.second])])  # fmt: skip
         a, b = _positions(ids, ends)
         keys = np.sort(np.concatenate([a * self._n + b, b * self._n + a]))
         self._keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys

@@ -28,7 +28,7 @@ from conversations.matching.synthetic import (
     REGION_WEIGHTS,
     SPECIALTIES_BY_EMPLOYER,
 )
-from conversations.matching.types import Candidate, MatchRules
+from conversations.matching.types import Candidate, MatchRules, Pairs
 
 ACUTE, MH, COMMUNITY, PRIMARY, AMBULANCE, ICB = (
     EmployerType.ACUTE, EmployerType.MENTAL_HEALTH, EmployerType.COMMUNITY, EmployerType.PRIMARY_CARE,
@@ -254,14 +254,12 @@ def _pick_one(rng: np.random.Generator, table: Mapping[EmployerType, float]) -> 
     return keys[int(_draw(rng, table, 1)[0])]
 
 
-def _history(
-    rng: np.random.Generator, employer: np.ndarray, rate: float, local: float
-) -> frozenset[frozenset[int]]:
+def _history(rng: np.random.Generator, employer: np.ndarray, rate: float, local: float) -> Pairs:
     """About `rate` pairs per person, a share `local` of them between colleagues at one employer."""
     n = len(employer)
     count = int(n * rate)
     if n < 2 or not count:
-        return frozenset()
+        return Pairs()
     a = rng.integers(n, size=count)
     b = rng.integers(n, size=count)
     by_employer = np.argsort(employer, kind="stable")
@@ -270,11 +268,8 @@ def _history(
     size = np.searchsorted(sorted_employer, employer[a], side="right") - lo
     colleague = by_employer[lo + (rng.random(count) * size).astype(np.int64)]
     b = np.where(rng.random(count) < local, colleague, b)
-    keep = a != b
-    return frozenset(
-        frozenset((100_000 + int(x), 100_000 + int(y))) for x, y in zip(a[keep], b[keep], strict=True)
-    )
+    return Pairs(100_000 + np.column_stack([a, b]))  # a pair of one person twice is dropped
 
 
-def with_history(rules: MatchRules, past_buddies: frozenset[frozenset[int]]) -> MatchRules:
+def with_history(rules: MatchRules, past_buddies: Pairs) -> MatchRules:
     return replace(rules, past_buddies=past_buddies)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from conversations.core.vocabulary import INTERESTS, REGIONS, SPECIALIST_AREAS, EmployerType, Role
-from conversations.matching.types import Candidate, MatchRules
+from conversations.matching.types import Candidate, MatchRules, Pairs
 
 ROLE_MIX = {Role.CLINICIAN: 0.47, Role.GENERAL_MANAGER: 0.43, Role.SPECIALIST_MANAGER: 0.10}
 REGION_WEIGHTS = {
@@ -106,9 +106,7 @@ def synthetic_cohort(
     )
 
 
-def _random_pairs(rng: np.random.Generator, n: int, rate: float) -> frozenset[frozenset[int]]:
+def _random_pairs(rng: np.random.Generator, n: int, rate: float) -> Pairs:
     count = int(n * rate)
     a, b = rng.integers(n, size=count), rng.integers(n, size=count)
-    return frozenset(
-        frozenset((100_000 + int(x), 100_000 + int(y))) for x, y in zip(a, b, strict=True) if x != y
-    )
+    return Pairs(100_000 + np.column_stack([a, b]))  # a pair of one person twice is dropped

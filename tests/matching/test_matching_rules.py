@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pytest
 
 from conversations.matching import (
     Candidate,
     Group,
     MatchRules,
+    Pairs,
     Weights,
     best_partners,
     explain_group,
@@ -249,3 +251,20 @@ def test_same_seed_same_plan() -> None:
     assert plan_matches(cohort, MatchRules(), seed=5) == plan_matches(cohort, MatchRules(), seed=5)
     plans = {members(plan_matches(cohort, MatchRules(), seed=s).groups).__repr__() for s in range(5)}
     assert len(plans) > 1
+
+
+def test_pairs_hold_each_unordered_pair_once_however_given() -> None:
+    from_sets = Pairs({frozenset({3, 1}), frozenset({7}), frozenset({9, 8})})
+    from_tuples = Pairs([(1, 3), (3, 1), (8, 9), (4, 4)])
+    from_array = Pairs(np.array([[9, 8], [1, 3]]))
+    assert from_sets == from_tuples == from_array and len(from_sets) == 2
+    assert hash(from_sets) == hash(from_array)
+    assert set(from_sets) == {frozenset({1, 3}), frozenset({8, 9})}
+    assert (3, 1) in from_sets and frozenset({8, 9}) in from_sets
+    assert (1, 9) not in from_sets and (4, 4) not in from_tuples and frozenset({7}) not in from_sets
+    assert Pairs([[1, 2, 3], [4, 5, 6]]) == Pairs()  # three ids are not a pair: never read as two
+    assert set(from_sets | [(5, 6)]) == {frozenset({1, 3}), frozenset({8, 9}), frozenset({5, 6})}
+    assert set(from_sets - {frozenset({9, 8}), frozenset({2, 5})}) == {frozenset({1, 3})}
+    rules = MatchRules(past_buddies=frozenset({frozenset({1, 2})}), exclusions=[(4, 3)])
+    assert isinstance(rules.past_buddies, Pairs) and (2, 1) in rules.past_buddies
+    assert (3, 4) in rules.exclusions and MatchRules() == MatchRules()
