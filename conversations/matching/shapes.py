@@ -14,7 +14,7 @@ medicine the largest groups).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -269,7 +269,3 @@ def _history(rng: np.random.Generator, employer: np.ndarray, rate: float, local:
     colleague = by_employer[lo + (rng.random(count) * size).astype(np.int64)]
     b = np.where(rng.random(count) < local, colleague, b)
     return Pairs(100_000 + np.column_stack([a, b]))  # a pair of one person twice is dropped
-
-
-def with_history(rules: MatchRules, past_buddies: Pairs) -> MatchRules:
-    return replace(rules, past_buddies=past_buddies)
