@@ -57,6 +57,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "slack"), str(ROOT / "bench")]
 
+from machine import Moment  # noqa: E402
 from reference_apps import REFERENCES  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -422,6 +423,7 @@ def main() -> None:
     parser.add_argument("--rounds-500", type=int, default=10, help="open-loop rounds at 500 req/s for buddy")
     args = parser.parse_args()
 
+    moment = Moment()  # before any server starts: the machine alone
     ctx = mp.get_context("spawn")
     ports = ctx.Queue()
     procs = []
@@ -513,7 +515,8 @@ def main() -> None:
         f"inbound rps={ours['rps']:.1f} p50_ms={ours['p50']:.2f} p99_ms={ours['p99']:.2f} vs_bare_bolt={ratio:.2f} "
         f"vs_plain={versus['plain']:.2f} vs_to_thread={versus['to_thread']:.2f} vs_tuned={versus['tuned']:.2f} "
         f"rounds_500={len(rounds)} worst_p99_500_ms={worst['p99']:.2f} "
-        f"largest_command_p99_ms={largest['big_p99']:.2f} others_p99_ms_meanwhile={largest['others_p99']:.2f}"
+        f"largest_command_p99_ms={largest['big_p99']:.2f} others_p99_ms_meanwhile={largest['others_p99']:.2f} "
+        f"{moment.field()}"
     )
 
 

@@ -32,6 +32,7 @@ import sys
 import time
 
 import numpy as np
+from machine import Moment
 
 from conversations.matching import plan_matches
 from conversations.matching.bound import join_bound, matching_bound
@@ -134,7 +135,7 @@ def main(argv: list[str]) -> None:
         sys.exit(
             f"{problem}\nusage: python bench/matching.py [--shapes a,b] [sizes...]\nshapes: {', '.join(SHAPES)}"
         )
-    lines = []
+    moment, lines = Moment(), []
     for n in [int(a) for a in sizes] or [10_000, 100_000]:
         for shape in shapes:
             out = subprocess.run(
@@ -142,7 +143,7 @@ def main(argv: list[str]) -> None:
             ).stdout
             print(out, end="", flush=True)
             lines.append(dict(f.split("=", 1) for f in out.strip().splitlines()[-1].split()[1:]))
-    print(_summary(lines))
+    print(f"{_summary(lines)} {moment.field()}")
 
 
 def _summary(lines: list[dict[str, str]]) -> str:

@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from fanout import TEAM, build  # noqa: E402
+from machine import Moment  # noqa: E402
 
 from bot.serve import freeze_heap  # noqa: E402
 
@@ -236,6 +237,7 @@ def main() -> None:
     )
     parser.add_argument("--people", type=int, default=100_000, help="people in the confirmed round (0: skip)")
     args = parser.parse_args()
+    moment = Moment()
     survey_figures = None
     if args.survey_rows:
         import survey
@@ -246,7 +248,7 @@ def main() -> None:
         if args.people:
             with tempfile.TemporaryDirectory() as tmp:
                 line += report_confirm(args.people, confirm_bench(Path(tmp), args.people))
-        print(f"scale groups=0{line}")
+        print(f"scale groups=0{line} {moment.field()}")
         return
     from conversations.schedule import cadence
 
@@ -302,7 +304,7 @@ def main() -> None:
                f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f}")  # fmt: skip
     if confirm is not None:
         summary += report_confirm(args.people, confirm)
-    print(summary)
+    print(f"{summary} {moment.field()}")
     print(
         f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
         f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f} groups_s={groups:.3f} "
