@@ -301,15 +301,11 @@ def main() -> None:
     longest_ms = max(p[2] for p in phases) * 1000
     survey_line = report_survey(survey_figures, summary=False)
     summary = (f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
-               f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f}")  # fmt: skip
+               f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f} groups_s={groups:.3f} "
+               f"status_chart_s={chart:.3f} xlsx_s={xlsx:.3f}{survey_line}")  # fmt: skip
     if confirm is not None:
         summary += report_confirm(args.people, confirm)
     print(f"{summary} {moment.field()}")
-    print(
-        f"scale groups={args.groups} status_s={status:.3f} export_s={export:.3f} "
-        f"longest_txn_ms={longest_ms:.0f} one_txn_s={one_transaction:.2f} groups_s={groups:.3f} "
-        f"status_chart_s={chart:.3f} xlsx_s={xlsx:.3f}{survey_line}"
-    )
 
 
 def report_confirm(people: int, figures: tuple[float, float, dict[str, float], float, float]) -> str:
