@@ -1,16 +1,23 @@
-"""How fast this machine runs Python at the moment, printed in each bench's summary line.
+"""How fast this machine is at the moment, printed in each bench's summary line.
 
 A shared machine's speed drifts: on the development machine a 10-million-step empty loop took 0.18 s
 and 0.36 s within one hour (1 December 2026), and every bench's absolute times moved with it. Ratios
-measured within one run are the figures to compare; ``loop_s`` says which moment the absolute times
-belong to (the loop's time when the bench started, and when it ended).
+measured within one run are the figures to compare; these say which moment the absolute times belong
+to, when the bench started and when it ended: ``loop_s``, Python's own speed (the loop), and
+``gather_s``, memory's (8 million random reads from a 64 MB array, as the matcher's score look-ups
+do; the loop was at its fastest once while the matcher was a third slower than an hour before).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
+import numpy as np
+
 STEPS = 10_000_000
+CELLS = 1 << 23  # 64 MB of float64
 
 
 def loop_seconds() -> float:
@@ -20,11 +27,36 @@ def loop_seconds() -> float:
     return time.perf_counter() - start
 
 
+def gather_seconds() -> float:
+    rng = np.random.default_rng(0)
+    values, at = rng.random(CELLS), rng.integers(0, CELLS, CELLS)
+    values.take(at)  # the first touch pays for the pages
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        values.take(at)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def timed() -> tuple[float, float]:
+    """Both, in a process of their own: the 192 MB the gather needs would otherwise stay in this
+    process's peak memory, and in the peak of every process it starts (Linux keeps it across exec)."""
+    out = subprocess.run([sys.executable, __file__], check=True, capture_output=True, text=True).stdout
+    loop, gather = out.split()
+    return float(loop), float(gather)
+
+
 class Moment:
-    """The loop timed now; :meth:`field` times it again and names both."""
+    """The machine timed now; :meth:`field` times it again and names both."""
 
     def __init__(self) -> None:
-        self.start = loop_seconds()
+        self.start = timed()
 
     def field(self) -> str:
-        return f"loop_s={self.start:.2f}-{loop_seconds():.2f}"
+        (loop, gather), (loop_end, gather_end) = self.start, timed()
+        return f"loop_s={loop:.2f}-{loop_end:.2f} gather_s={gather:.3f}-{gather_end:.3f}"
+
+
+if __name__ == "__main__":
+    print(loop_seconds(), gather_seconds())
