@@ -33,9 +33,7 @@ class Forbidden:
 
     def __init__(self, ids: np.ndarray, rules: MatchRules) -> None:
         self._n = len(ids)
-        ends = np.column_stack([np.concatenate([rules.past_buddies.first, rules.exclusions.first]),
-                                np.concatenate([rules.past_buddies.second, rules.exclusions.second])])  # fmt: skip
-        a, b = _positions(ids, ends)
+        a, b = _positions(ids, np.concatenate([rules.past_buddies.ends, rules.exclusions.ends]))
         keys = np.sort(np.concatenate([a * self._n + b, b * self._n + a]))
         self._keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
         self._involved = np.zeros(self._n, dtype=bool)  # has any forbidden partner: most people have none

@@ -73,25 +73,29 @@ class Pairs:
     def __iter__(self) -> Iterator[frozenset[int]]:
         return (frozenset(pair) for pair in zip(self.first.tolist(), self.second.tolist(), strict=True))
 
+    @property
+    def ends(self) -> np.ndarray:
+        """One row a pair: (smaller id, larger id)."""
+        return np.column_stack([self.first, self.second])
+
+    def _at(self, low: int, high: int) -> np.ndarray:
+        """Where the pair (low, high) is held: an empty or one-element array of positions."""
+        start, stop = np.searchsorted(self.first, low, "left"), np.searchsorted(self.first, low, "right")
+        return start + np.flatnonzero(self.second[start:stop] == high)
+
     def __contains__(self, pair: object) -> bool:
         ends = sorted(pair) if isinstance(pair, frozenset | set | tuple | list) else []
-        if len(ends) != 2:
-            return False
-        lo, hi = np.searchsorted(self.first, ends[0], "left"), np.searchsorted(self.first, ends[0], "right")
-        return bool((self.second[lo:hi] == ends[1]).any())
+        return len(ends) == 2 and len(self._at(ends[0], ends[1])) > 0
 
     def __or__(self, other: Iterable[Iterable[int]]) -> Pairs:
-        other = Pairs(other)
-        return Pairs(np.column_stack([np.concatenate([self.first, other.first]),
-                                      np.concatenate([self.second, other.second])]))  # fmt: skip
+        return Pairs(np.concatenate([self.ends, Pairs(other).ends]))
 
     def __sub__(self, other: Iterable[Iterable[int]]) -> Pairs:
         kept = np.ones(len(self), dtype=bool)
         gone = Pairs(other)
-        for a, b in zip(gone.first.tolist(), gone.second.tolist(), strict=True):
-            lo, hi = np.searchsorted(self.first, a, "left"), np.searchsorted(self.first, a, "right")
-            kept[lo + np.flatnonzero(self.second[lo:hi] == b)] = False
-        return Pairs(np.column_stack([self.first[kept], self.second[kept]]))
+        for low, high in zip(gone.first.tolist(), gone.second.tolist(), strict=True):
+            kept[self._at(low, high)] = False
+        return Pairs(self.ends[kept])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Pairs):
