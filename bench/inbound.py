@@ -504,8 +504,8 @@ def main() -> None:
         f"{largest['huge_ms']:.1f} ms without parsing"
     )
     rounds = latency["buddy"]["rounds500"]
-    none: dict[str, Any] = {"p50": 0.0, "p99": 0.0, "rps": 0.0, "steal": None}
-    worst: dict[str, Any] = max(rounds, key=lambda r: r["p99"]) if rounds else none
+    no_round: dict[str, Any] = {"p50": 0.0, "p99": 0.0, "rps": 0.0, "steal": None}
+    worst: dict[str, Any] = max(rounds, key=lambda r: r["p99"]) if rounds else no_round
     for number, r in enumerate(rounds, start=1):
         print(f"buddy 500 req/s offered, round {number:2}: achieved {r['rps']:6.1f} rps  ack p50 {r['p50']:6.2f} ms  "
               f"p99 {r['p99']:6.2f} ms  CPU stolen by the host {percent(r['steal'])}")  # fmt: skip

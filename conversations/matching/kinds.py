@@ -124,14 +124,12 @@ def top_kinds(
         for i in range(start, end, step):
             j = min(end, i + step)
             which = distinct[i:j, 1]
-            owned = True  # the table is a copy of its own, free to be written over
-            if which[-1] - which[0] == j - i - 1:  # distinct kinds, sorted: a run of rows
-                table, owned = cost[which[0] : which[-1] + 1], False
-            else:
-                table = cost.take(which, axis=0)
+            run = which[-1] - which[0] == j - i - 1  # distinct kinds, sorted: a run of rows
+            table = cost[which[0] : which[-1] + 1] if run else cost.take(which, axis=0)
             if not every:
-                table, owned = table.take(kinds, axis=1), True
-            best = cheapest(table, take, owned) if take < len(kinds) else None
+                table = table.take(kinds, axis=1)
+            # A run of every column is a view of ``cost``; anything taken is a copy of its own.
+            best = cheapest(table, take, owned=not (run and every)) if take < len(kinds) else None
             bucket[i:j, :take] = lo + (np.arange(take) if best is None else best)
     chosen[rows] = columns.nth(bucket[inverse], rank_within(inverse)[:, None])
     return chosen
