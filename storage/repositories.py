@@ -51,7 +51,7 @@ from conversations.core.model import (
 )
 from conversations.core.refs import UserRef
 from conversations.ports.store import SCRUBBED, Answer, GroupActivity, LastConsent, PersonRow, Posted, Said
-from storage import statements, tables
+from storage import deferred, known_groups, statements, tables
 from storage.types import UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -169,12 +169,14 @@ class SqlParticipants(_Repo):
         return list(self.session.scalars(statements.participants_for_user(), _identity(user)))
 
     def for_user_and_consent(self, user: UserRef, kind: str) -> tuple[list[Participant], LastConsent | None]:
-        rows = self.session.execute(
-            statements.participants_and_consent(), {**_identity(user), "kind": kind}
-        ).all()
+        rows = deferred.lookup(
+            self.session, statements.participants_and_consent(), {**_identity(user), "kind": kind}
+        )
         consent = None
         if rows and rows[0].agreed is not None:
             consent = LastConsent(bool(rows[0].agreed), rows[0].notice_version)
+        for row in rows:
+            known_groups.note(self.session, row[0].id, row.Match)
         return [row[0] for row in rows], consent
 
     def in_cohort(self, cohort_id: int, statuses: Iterable[str] | None = None) -> list[Participant]:
@@ -256,7 +258,13 @@ class SqlMatches(_Repo):
         return list(self.session.scalars(stmt))
 
     def active_for(self, participant_id: int) -> Match | None:
-        return self.session.scalars(statements.active_match_of(), {"participant_id": participant_id}).first()
+        group = known_groups.known(self.session, participant_id)
+        if group is known_groups.UNKNOWN:
+            group = self.session.scalars(
+                statements.active_match_of(), {"participant_id": participant_id}
+            ).first()
+            known_groups.note(self.session, participant_id, group)
+        return group  # type: ignore[no-any-return]
 
     def active_in(self, cohort_id: int, ids: Collection[int] | None = None) -> list[Match]:
         m = tables.matches.c

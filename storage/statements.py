@@ -42,8 +42,9 @@ def participants_for_user() -> Any:
 @cache
 def participants_and_consent() -> Any:
     """A person's memberships, each row with their newest consent record of one kind (agreed,
-    notice version; none when they have no record): the lookup and the privacy notice's gate in
-    one statement."""
+    notice version; none when they have no record) and the buddy group the membership is active
+    in (none when it is in none): the lookup, the privacy notice's gate and the group most member
+    interactions ask for next, in one statement."""
     r, n = tables.consent_records.c, tables.consent_records.alias("newest").c
     newest = (
         select(func.max(n.id))
@@ -55,11 +56,18 @@ def participants_and_consent() -> Any:
         )  # fmt: skip
         .scalar_subquery()
     )
-    return (
-        participants_for_user()
-        .add_columns(r.agreed, r.notice_version)
-        .outerjoin(tables.consent_records, r.id == newest)
+    group = (
+        select(mm.match_id)
+        .join(tables.matches, m.id == mm.match_id)
+        .where(mm.participant_id == p.id, m.status == MatchStatus.ACTIVE)
+        .order_by(mm.match_id)
+        .limit(1)
+        .scalar_subquery()
     )
+    found = tables.participants.outerjoin(tables.consent_records, r.id == newest).outerjoin(
+        tables.matches, m.id == group
+    )
+    return participants_for_user().add_columns(r.agreed, r.notice_version, Match).select_from(found)
 
 
 @cache
@@ -102,6 +110,7 @@ def active_match_of() -> Any:
         select(Match)
         .join(tables.match_members, mm.match_id == m.id)
         .where(mm.participant_id == bindparam("participant_id"), m.status == MatchStatus.ACTIVE)
+        .order_by(m.id)  # one at most; the first, as the member lookup reads it, if ever several
     )
 
 

@@ -7,6 +7,7 @@ from typing import Self, TypeVar
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import deferred, known_groups
 from storage.mapping import start_mappers
 from storage.notify import OUTBOX_CHANNEL
 from storage.records import SqlRecords
@@ -68,9 +69,12 @@ class SqlUnitOfWork:
         self.session.rollback()
 
     def fresh(self) -> None:
-        # statements that change rows directly (bulk updates) leave records in memory stale
-        self.session.flush()
-        self.session.expire_all()
+        """The next interaction of a group commit starts here (:mod:`storage.deferred`)."""
+        if deferred.wrote_directly(self.session):  # records in memory may be stale
+            self.session.flush()
+            self.session.expire_all()
+        deferred.started_fresh(self.session)
+        known_groups.forget(self.session)
 
 
 class SqlUnitOfWorkFactory:
@@ -80,6 +84,8 @@ class SqlUnitOfWorkFactory:
         start_mappers()
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        known_groups.watch(self._sessions)
+        deferred.watch(self._sessions)
         self._notify = engine.dialect.name == "postgresql"
 
     def __call__(self) -> SqlUnitOfWork:

@@ -182,3 +182,28 @@ def test_together_on_both_databases(db_url, clock):
     assert texts[3].startswith("Welcome back")
     assert _statuses(chat) == {"U1": "matched", "U2": "matched", "U3": "registered", "U4": "paused"}
     db.dispose()
+
+
+def test_reads_after_pending_changes_see_them_together_as_alone(tmp_path, clock):
+    """Changes left pending between interactions (a pause, a buddy leaving: the group ended and a new one
+        made) are
+    seen by the reads after them exactly as when each interaction commits alone."""
+    alone, together = _two(tmp_path, clock)
+
+    def calls(chat: Chat) -> list[Interaction]:
+        a = chat.actor
+        return [CommandInvoked(a("U1"), "pause"), CommandInvoked(a("U1"), "status"),
+                CommandInvoked(a("U2"), "status"), CommandInvoked(a("U2"), "leave"),
+                CommandInvoked(a("U1"), "status"), CommandInvoked(a("U1"), "resume"),
+                CommandInvoked(a("U1"), "where am i"), CommandInvoked(a("U3"), "pause"),
+                CommandInvoked(a("U3"), "status")]  # fmt: skip
+
+    one_by_one = [alone.engine.handle(i) for i in calls(alone)]
+    commits = _counting_commits(together.engine)
+    batched = together.engine.handle_many(calls(together))
+
+    assert batched == one_by_one and commits[0] == 1
+    assert "Your buddy: **Ben Okafor**" in repr(batched[1])  # U2, until they leave
+    assert "Your buddy: **Chen Li**" in repr(batched[4])  # U1's new buddy, found when U2 left
+    assert _rows(together.engine.uow_factory.engine) == _rows(alone.engine.uow_factory.engine)
+    assert _statuses(together) == {"U1": "matched", "U2": "left", "U3": "paused", "U4": "registered"}

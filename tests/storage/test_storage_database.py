@@ -241,3 +241,108 @@ def test_sent_posts_lose_their_content_after_the_retention_period_but_keep_their
         assert sent["recent"] == {"text": "Dear Ben, recent"}
         assert [i.message for i in u.outbox.by_status("pending")] == [{"text": "Dear Ben, waiting"}]
         assert u.outbox.add(post("old-1", "pending", None)) is False  # the key still guards against resending
+
+
+def test_the_member_lookup_finds_their_group_and_a_write_makes_it_read_again(uow, db_url):
+    """The lookup reads the member's active group with them; asking for it again costs no statement
+    until something is written: a group ended in memory, a flush, a bulk statement, a commit."""
+    statements: list[str] = []
+    engine = uow.engine
+    from sqlalchemy import event, update
+
+    from storage import tables
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.split()[0].upper())
+
+    with uow() as u:
+        cohort = u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1"))
+        one, two = u.participants.add(person(cohort.id, "U1")), u.participants.add(person(cohort.id, "U2"))
+        alone = u.participants.add(person(cohort.id, "U3"))
+        group = u.matches.add(Match(cohort_id=cohort.id, round=1, score=1.0), [one.id, two.id])
+        u.commit()
+
+    def lookup(u, user):
+        return u.participants.for_user_and_consent(UserRef("slack", "T1", user), "participation")
+
+    with uow() as u:
+        (me,), _ = lookup(u, "U1")
+        (nobody,), _ = lookup(u, "U3")
+        statements.clear()
+        me.status = "paused"  # the member's own change, pending, says nothing about groups
+        assert u.matches.active_for(me.id).id == group.id and u.matches.active_for(nobody.id) is None
+        assert statements == []
+        ended = u.matches.active_for(me.id)
+        ended.status = "ended"  # pending: the note no longer holds
+        assert u.matches.active_for(me.id) is None
+        assert statements == ["UPDATE", "UPDATE", "SELECT"]  # the changes written, then the group read
+        u.rollback()
+    with uow() as u:
+        (me,), _ = lookup(u, "U1")
+        u.session.execute(update(tables.matches).values(status="ended"))  # a bulk statement
+        assert u.matches.active_for(me.id) is None
+        u.rollback()
+    with uow() as u:
+        (me,), _ = lookup(u, "U3")
+        assert u.matches.active_for(alone.id) is None
+        u.matches.add(Match(cohort_id=cohort.id, round=2, score=1.0), [alone.id])  # flushed: forgotten
+        assert u.matches.active_for(alone.id) is not None
+        u.commit()
+        statements.clear()
+        assert u.matches.active_for(alone.id) is not None and statements == ["SELECT"]  # commit forgets
+    with uow() as u:
+        (me,), _ = lookup(u, "U1")
+        my_id = me.id
+        u.fresh()  # the next interaction of a group commit reads for itself
+        statements.clear()
+        assert u.matches.active_for(my_id).id == group.id and statements == ["SELECT"]
+
+
+def test_a_group_commit_writes_members_changes_together_unless_a_read_needs_them(uow):
+    """Between the interactions of a group commit, a membership's changed status waits for the commit;
+    the member lookup reads past it (the record comes back as changed). A change to who someone is, a
+    new record or a bulk statement is written before the next read."""
+    statements: list[str] = []
+    from sqlalchemy import event
+
+    @event.listens_for(uow.engine, "before_cursor_execute")
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.split()[0].upper())
+
+    with uow() as u:
+        cohort = u.cohorts.add(Cohort(name="North", platform="slack", workspace="T1"))
+        for user in ("U1", "U2", "U3"):
+            u.participants.add(person(cohort.id, user, status="registered"))
+        u.commit()
+
+    def lookup(u, user):
+        return u.participants.for_user_and_consent(UserRef("slack", "T1", user), "participation")[0]
+
+    with uow() as u:
+        statements.clear()
+        (one,) = lookup(u, "U1")
+        one.status = "paused"
+        u.fresh()
+        (two,) = lookup(u, "U2")
+        two.status = "paused"
+        u.fresh()
+        (again,) = lookup(u, "U1")
+        assert again is one and again.status == "paused"
+        assert statements == ["SELECT", "SELECT", "SELECT"]  # nothing written yet
+        u.commit()
+        assert statements[3:] == ["UPDATE"]  # both in one statement
+    with uow() as u:
+        assert [p.status for p in u.participants.in_cohort(cohort.id)] == ["paused", "paused", "registered"]
+    with uow() as u:
+        (three,) = lookup(u, "U3")
+        three.user_id = "U9"  # who they are: written before the lookup reads
+        u.fresh()
+        statements.clear()
+        assert lookup(u, "U9") == [three] and statements == ["UPDATE", "SELECT"]
+        u.session.add(person(cohort.id, "U5"))  # new: written first
+        statements.clear()
+        assert len(lookup(u, "U5")) == 1 and statements == ["INSERT", "SELECT"]
+        u.participants.set_status([three.id], "waiting", only_from=["registered"])  # a bulk statement
+        u.fresh()
+        assert three.status == "waiting"  # read again: the record in memory was forgotten
