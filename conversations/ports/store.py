@@ -533,8 +533,9 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def fresh(self) -> None:
-        """Write what is pending, then forget every record read so far: the next reads come from
-        the database, as in a new unit of work (the next of several interactions sharing one)."""
+        """Start the next of several interactions sharing one unit of work: its reads see everything
+        done before it, as in a new unit of work after a commit. The store may keep changes pending
+        until a read needs them, and records it knows to be current (``storage/deferred.py``)."""
         ...
 
 
