@@ -16,12 +16,14 @@ largest part of a click's own work. Now:
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from conversations.core.model import Participant
+from storage import known_groups
 
 WROTE = "buddy.wrote_directly"  # in ``Session.info``: a statement changed rows since the last fresh start
 IDENTITY = frozenset({"id", "cohort_id", "platform", "workspace", "user_id"})
@@ -53,13 +55,12 @@ def lookup_reads_past(session: Session) -> bool:
 
 
 def _on_execute(state: ORMExecuteState) -> None:
-    if not state.is_select:
+    if not state.is_select:  # DML, text(), anything that might write
         state.session.info[WROTE] = True
+        known_groups.forget(state.session)
 
 
 def lookup(session: Session, statement: Any, params: dict[str, Any]) -> Any:
     """Run the member lookup, reading past pending changes where :func:`lookup_reads_past` allows."""
-    if lookup_reads_past(session):
-        with session.no_autoflush:
-            return session.execute(statement, params).all()
-    return session.execute(statement, params).all()
+    with session.no_autoflush if lookup_reads_past(session) else nullcontext():
+        return session.execute(statement, params).all()

@@ -19,7 +19,7 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from conversations.core.model import Match, MatchMember
 
@@ -44,16 +44,11 @@ def forget(session: Session, *_: Any) -> None:
 
 
 def watch(sessions: sessionmaker[Session]) -> None:
-    """Forget the notes whenever a session of ``sessions`` writes or ends its transaction."""
+    """Forget the notes whenever a session of ``sessions`` flushes or ends its transaction (a
+    statement that writes directly is seen by :mod:`storage.deferred`, which forgets them too)."""
     event.listen(sessions, "after_flush", forget)
     event.listen(sessions, "after_commit", forget)
     event.listen(sessions, "after_rollback", forget)
-    event.listen(sessions, "do_orm_execute", _on_execute)
-
-
-def _on_execute(state: ORMExecuteState) -> None:
-    if not state.is_select:  # DML, text(), anything that might write
-        forget(state.session)
 
 
 def _groups_pending(session: Session) -> bool:
