@@ -134,7 +134,7 @@ def _without_fit(families: list[tuple[Family, Scale]]) -> list[tuple[Family, Sca
 def _per(scale: np.ndarray, base: float) -> int | np.ndarray:
     """Partners kept per person: `base` times each one's scale, at least one (a number if all the same)."""
     per = np.maximum(1, np.round(scale * base)).astype(np.int64)
-    return int(per[0]) if not len(per) or (per == per[0]).all() else per
+    return int(per.max(initial=1)) if (per == per[:1]).all() else per
 
 
 def _home_share(cohort: Cohort, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

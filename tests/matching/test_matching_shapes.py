@@ -11,6 +11,7 @@ from scipy.optimize import linear_sum_assignment
 
 from conversations.matching import Candidate, MatchRules, Weights, assign, explain_group, plan_matches
 from conversations.matching.bound import best_response, join_bound, matching_bound, pair_response
+from conversations.matching.candidates import candidate_edges
 from conversations.matching.features import CLINICIAN, GENERAL_MANAGER, encode
 from conversations.matching.kinds import best_kinds
 from conversations.matching.plan import plan_with
@@ -183,6 +184,21 @@ def test_copies_of_a_market_hold_each_kind_in_equal_shares() -> None:
     counts = np.array([np.bincount(kinds[part == k], minlength=40) for k in range(3)])
     assert (counts.max(axis=0) - counts.min(axis=0) <= 1).all()  # each kind: shares differ by one at most
     assert np.ptp(np.bincount(part)) <= 1  # and the copies by one person at most
+
+
+@pytest.mark.parametrize("reach", ["everywhere", "region", "away"])
+def test_no_candidates_where_one_side_is_empty(reach: str) -> None:
+    people, rules = shaped_cohort("national", 300, 1)
+    cohort = encode(people)
+    scorer, rng, some, none = (
+        Scorer(cohort, rules.weights),
+        np.random.default_rng(0),
+        np.arange(10),
+        np.arange(0),
+    )
+    for left, right, joining in ((none, some, False), (some, none, True)):
+        found = candidate_edges(cohort, left, right, scorer, rng, reach, joining)
+        assert [len(side) for side in found] == [0, 0]
 
 
 def test_sparse_candidates_pair_people_with_nothing_to_group_them_by() -> None:
