@@ -64,21 +64,17 @@ def candidate_edges(
     or "everywhere" (both).
     """
     regional, away = {"region": (True, False), "away": (False, True), "everywhere": (True, True)}[reach]
-    # Each person's share of partners worth looking for at home and elsewhere: where both are looked
-    # for, as much as their region can match them among themselves, and the rest elsewhere.
-    home = (
-        _home_share(cohort, left, right) if regional and away else (np.ones(len(left)), np.ones(len(right)))
-    )
-    elsewhere = (1.0 - home[0], 1.0 - home[1]) if regional else home
     everyone = (np.ones(len(left)), np.ones(len(right)))
+    # Where both are looked for, each person looks at home as far as their region can match people like
+    # them, and elsewhere for the rest: partners elsewhere matter as much as the people a region cannot
+    # match among themselves.
+    home = _home_share(cohort, left, right) if regional and away else everyone
+    elsewhere = (np.minimum(1.0, 4 * (1.0 - home[0])), np.minimum(1.0, 4 * (1.0 - home[1])))
     families = [(f, home) for f in _REGIONAL] + [(_ANYONE, everyone)] if regional else []
     if reach == "region":  # a large cohort's regions: an employer may hold thousands
         families += [(f, home) for f in _AT_EMPLOYER]
     if away:
-        # Partners elsewhere matter as much as the people a region cannot match among themselves.
-        families += [
-            (f, (np.minimum(1.0, 4 * elsewhere[0]), np.minimum(1.0, 4 * elsewhere[1]))) for f in _AWAY
-        ]
+        families += [(f, elsewhere if regional else everyone) for f in _AWAY]
     if reach == "away":  # whoever is left may share nothing with anyone left elsewhere
         families += [(_ANYONE, everyone)]
     if not (cohort.role[left] == CLINICIAN).any() and not (cohort.role[right] == CLINICIAN).any():
@@ -94,7 +90,8 @@ def candidate_edges(
     built_left: dict = {}
     built_right: dict = {}
     # Each side draws about as many edges in total: when trios are formed, the many pairs draw one
-    # specialist each per bucket while each specialist draws PER_KEY pairs.
+    # specialist each per bucket while each specialist draws PER_KEY pairs (where best kinds are found
+    # too, the specialists alone draw: see `joining`).
     smaller = min(len(left), len(right))
     # Everyone's best kinds of partner, every partner considered: where everyone is in one piece, and
     # where people join groups, in a large cohort's regions too (measured at 100,000, with the joiners
